@@ -1,0 +1,108 @@
+"""Durations written the way clinicians write them: ``90min``, ``6h``, ``2d``, ``1h30min``.
+
+``Duration`` is a ``timedelta`` for pydantic models that also reads these strings (and ISO 8601,
+and plain numbers of seconds) and writes the compact form back, so a file round-trips unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
+
+__all__ = ["Duration", "NonNegativeDuration", "format_duration", "parse_duration", "spoken"]
+
+_UNITS: dict[str, timedelta] = {
+    "d": timedelta(days=1),
+    "h": timedelta(hours=1),
+    "min": timedelta(minutes=1),
+    "s": timedelta(seconds=1),
+}
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|min|s)")
+_WHOLE = re.compile(r"\s*(?:\d+(?:\.\d+)?\s*(?:d|h|min|s)\s*)+")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Read ``90min``, ``6h``, ``2d``, ``1h30min``, ``-3h`` or ``1.5h`` into a timedelta."""
+    body = text.strip()
+    sign = -1 if body.startswith("-") else 1
+    body = body.removeprefix("-").removeprefix("+")
+    if not body or not _WHOLE.fullmatch(body):
+        raise ValueError(
+            f"{text!r} is not a duration; write a number with a unit (d, h, min, s), "
+            "e.g. '90min', '6h', '2d' or '1h30min'"
+        )
+    micros = Decimal(0)
+    for number, unit in _PART.findall(body):
+        micros += Decimal(number) * (_UNITS[unit] // timedelta(microseconds=1))
+    return sign * timedelta(microseconds=int(micros))
+
+
+def format_duration(value: timedelta) -> str:
+    """The compact, exact form: ``13h10min``, ``2d``, ``-3h``, ``0s``."""
+    if value < timedelta(0):
+        return "-" + format_duration(-value)
+    if value == timedelta(0):
+        return "0s"
+    parts = []
+    rest = value
+    for unit in ("d", "h", "min"):
+        whole, rest = divmod(rest, _UNITS[unit])
+        if whole:
+            parts.append(f"{whole}{unit}")
+    if rest:
+        seconds = Decimal(rest // timedelta(microseconds=1)) / Decimal(1_000_000)
+        parts.append(f"{seconds.normalize():f}s")
+    return "".join(parts)
+
+
+def spoken(value: timedelta) -> str:
+    """A duration for a sentence: ``13 h 10 min``, ``45 min``, ``2 d 4 h`` (to the minute)."""
+    if value < timedelta(0):
+        return "minus " + spoken(-value)
+    minutes = round(value.total_seconds() / 60)
+    if minutes == 0:
+        seconds = round(value.total_seconds())
+        return f"{seconds} s"
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "min")) if n]
+    return " ".join(parts)
+
+
+def _coerce(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.upper().startswith(("P", "-P")):
+            return text  # ISO 8601: pydantic reads it
+        return parse_duration(text)
+    return value
+
+
+def _not_negative(value: timedelta) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError(f"{format_duration(value)!r} is negative; a duration here must be >= 0")
+    return value
+
+
+_WRITTEN = {
+    "type": "string",
+    "pattern": r"^-?(\d+(\.\d+)?\s*(d|h|min|s)\s*)+$",
+    "examples": ["90min", "6h", "2d", "1h30min"],
+}
+_READ = {"anyOf": [_WRITTEN, {"type": "string", "format": "duration"}, {"type": "number"}]}
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_coerce),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+    WithJsonSchema(_READ, mode="validation"),
+    WithJsonSchema(_WRITTEN, mode="serialization"),
+]
+"""A timedelta read from ``90min``-style text (or ISO 8601, or seconds)."""
+
+NonNegativeDuration = Annotated[Duration, AfterValidator(_not_negative)]
+"""A ``Duration`` that may not be negative."""

@@ -1,0 +1,135 @@
+"""The one exception hierarchy of isletflow.
+
+::
+
+    IsletflowError
+     ├── InvalidInput (also ValueError)      bad data at a boundary: lists every problem
+     │    ├── UnknownAction                  an action name the workflow does not know
+     │    └── SnapshotIncompatible           a snapshot of another schema version
+     ├── ReplayMismatch (also ValueError)    a timeline that does not replay to itself
+     └── InvalidDefinition                   a workflow table that cannot work (a bug, not input)
+
+A step that the workflow refuses is *not* an exception: ``Case.act`` returns a refusal.
+Exceptions are for input that is malformed, never for a clinical "no".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "InvalidDefinition",
+    "InvalidInput",
+    "IsletflowError",
+    "Problem",
+    "ReplayMismatch",
+    "SnapshotIncompatible",
+    "UnknownAction",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input: where, what was given, and the rule it breaks."""
+
+    location: str
+    value: Any
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {_show(self.value)} {self.rule}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class IsletflowError(Exception):
+    """Base of every error isletflow raises on purpose."""
+
+
+class InvalidInput(IsletflowError, ValueError):
+    """Input that breaks a rule; ``problems`` lists every one, not only the first."""
+
+    def __init__(self, what: str, problems: Sequence[Problem]) -> None:
+        self.what = what
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"{what} has {count} {noun}:\n{lines}")
+
+    @classmethod
+    def single(cls, what: str, location: str, value: Any, rule: str) -> InvalidInput:
+        return cls(what, [Problem(location, value, rule)])
+
+    @classmethod
+    def from_pydantic(cls, what: str, error: Any, prefix: str = "") -> InvalidInput:
+        """Translate a ``pydantic.ValidationError`` into our own problem list."""
+        problems = []
+        for item in error.errors(include_url=False):
+            location = ".".join(str(part) for part in item["loc"]) or "(root)"
+            if prefix:
+                location = f"{prefix}.{location}" if location != "(root)" else prefix
+            rule = str(item["msg"])
+            if rule.startswith("Value error, "):
+                rule = rule.removeprefix("Value error, ")
+            value = item.get("input")
+            if item["type"] == "missing":
+                value, rule = None, "is required"
+            elif item["type"] == "extra_forbidden":
+                rule = "is not a known field"
+            problems.append(Problem(location, value, _lower_first(rule)))
+        return cls(what, problems)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
+class UnknownAction(InvalidInput):
+    """An action name that the workflow does not define."""
+
+    def __init__(self, action: str, valid: Iterable[str]) -> None:
+        self.action = action
+        self.valid = tuple(sorted(valid))
+        super().__init__(
+            "action",
+            [Problem("action", action, "is not an action; valid ones: " + ", ".join(self.valid))],
+        )
+
+
+class SnapshotIncompatible(InvalidInput):
+    """A snapshot written by a schema version this code cannot read."""
+
+    def __init__(self, found: object, expected: int) -> None:
+        self.found = found
+        self.expected = expected
+        super().__init__(
+            "snapshot",
+            [Problem("schema_version", found, f"must be {expected} (this version of isletflow)")],
+        )
+
+
+class ReplayMismatch(IsletflowError, ValueError):
+    """Replaying a timeline produced different events: it was edited or is not a timeline."""
+
+    def __init__(self, index: int, expected: object, produced: object) -> None:
+        self.index = index
+        self.expected = expected
+        self.produced = produced
+        super().__init__(
+            f"timeline event {index} does not replay: the timeline has {expected!r}, "
+            f"replaying it produced {produced!r}"
+        )
+
+
+class InvalidDefinition(IsletflowError):
+    """A workflow definition that cannot work; found when it is built, not mid-case."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("invalid workflow definition:\n" + "\n".join(f"  - {p}" for p in problems))

@@ -1,0 +1,190 @@
+"""Every threshold and time window of the workflow, with the source each default comes from.
+
+Source tags (``S5a`` …) refer to the project's clinical reference; ``UNCONFIRMED`` marks a value
+no readable source confirmed: it is a parameter a site must set, never a clinical rule.
+A site changes any of them with a TOML, JSON or YAML file, or in code with ``overridden``.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .duration import NonNegativeDuration
+from .errors import InvalidInput, Problem
+
+__all__ = ["PRESERVATION_SOLUTIONS", "Protocol"]
+
+PRESERVATION_SOLUTIONS = ("UW", "HTK", "UW+PFC", "HTK+PFC")
+"""Solutions the CIT consortium accepts: UW, HTK, or either layered with perfluorocarbon [S5a]."""
+
+
+def _field(default: Any, text: str, source: str, **rules: Any) -> Any:
+    return Field(
+        default, description=f"{text} [{source}]", json_schema_extra={"source": source}, **rules
+    )
+
+
+class Protocol(BaseModel):
+    """The thresholds and windows a site works to. Defaults follow the clinical reference."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Donor and procurement
+    max_cold_ischemia: NonNegativeDuration = _field(
+        timedelta(hours=12), "Longest cold ischaemia before isolation starts (hard limit)", "S5a"
+    )
+    cold_ischemia_warning: NonNegativeDuration = _field(
+        timedelta(hours=8), "Cold ischaemia above which yield and quality fall (warning)", "S32"
+    )
+    donor_min_age_years: int = _field(15, "Youngest donor accepted, in years", "S5a", ge=0, le=120)
+    donor_max_age_years: int = _field(65, "Oldest donor accepted, in years", "S5a", ge=0, le=120)
+    accepted_preservation_solutions: tuple[str, ...] = _field(
+        PRESERVATION_SOLUTIONS, "Preservation solutions accepted for the pancreas", "S5a"
+    )
+    accept_donation_after_cardiac_death: bool = _field(
+        False, "Whether donation after cardiac death is accepted", "S5a"
+    )
+
+    # Isolation, culture, release
+    max_culture: NonNegativeDuration = _field(
+        timedelta(hours=72),
+        "Longest time from the end of isolation to infusion (culture window)",
+        "S29, S30, S31",
+    )
+    max_release_to_infusion: NonNegativeDuration = _field(
+        timedelta(hours=6), "Longest time from product release to the start of infusion", "S1"
+    )
+    min_dose_ieq_per_kg: float = _field(
+        5000.0, "Smallest dose for a first infusion, IEQ per kg recipient", "S1, S5b", gt=0
+    )
+    max_tissue_volume_ml: float = _field(
+        10.0, "Largest settled tissue volume per infusion, mL", "S1, S5b", gt=0
+    )
+    min_purity_percent: float = _field(
+        30.0, "Lowest purity accepted, percent", "S24, S44", ge=0, le=100
+    )
+    min_viability_percent: float = _field(
+        70.0, "Lowest viability accepted, percent", "S5b, S24", ge=0, le=100
+    )
+    max_endotoxin_eu_per_kg: float = _field(
+        5.0, "Highest endotoxin accepted, EU per kg recipient", "S5b, S24", ge=0
+    )
+    min_stimulation_index: float = _field(
+        1.0, "Stimulation index must be above this (exclusive)", "S5b, S24", ge=0
+    )
+
+    # Infusion
+    max_baseline_portal_pressure_mmhg: float = _field(
+        20.0,
+        "Baseline portal pressure must be below this before infusion (exclusive), mmHg",
+        "S19",
+        gt=0,
+    )
+    portal_pressure_stop_mmhg: float = _field(
+        22.0,
+        "Portal pressure at or above which the infusion pauses, mmHg. UNCONFIRMED: no readable "
+        "source gives a stop rule for allografts; set the site's own",
+        "UNCONFIRMED",
+        gt=0,
+    )
+    heparin_units_per_kg: float = _field(
+        70.0, "Unfractionated heparin added to the product, units per kg", "S20", gt=0
+    )
+    induction_min_before_infusion: NonNegativeDuration = _field(
+        timedelta(minutes=30),
+        "Induction immunosuppression at least this long before infusion",
+        "S1",
+    )
+    induction_max_before_infusion: NonNegativeDuration = _field(
+        timedelta(minutes=360),
+        "Induction immunosuppression at most this long before infusion",
+        "S1",
+    )
+    max_infusions: int = _field(3, "Most infusions for one recipient", "S1, S6", ge=1)
+
+    # Outcome
+    graft_failure_c_peptide_ng_per_ml: float = _field(
+        0.3, "Stimulated C-peptide below which the graft has failed, ng/mL", "S8, S21", ge=0
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Protocol:
+        problems = []
+        if self.cold_ischemia_warning > self.max_cold_ischemia:
+            problems.append("cold_ischemia_warning must not exceed max_cold_ischemia")
+        if self.donor_min_age_years > self.donor_max_age_years:
+            problems.append("donor_min_age_years must not exceed donor_max_age_years")
+        if self.induction_min_before_infusion > self.induction_max_before_infusion:
+            problems.append(
+                "induction_min_before_infusion must not exceed induction_max_before_infusion"
+            )
+        if self.portal_pressure_stop_mmhg < self.max_baseline_portal_pressure_mmhg:
+            problems.append(
+                "portal_pressure_stop_mmhg must not be below max_baseline_portal_pressure_mmhg"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, what: str = "protocol") -> Protocol:
+        """Build a protocol from plain data, listing every problem at once."""
+        try:
+            return cls.model_validate(dict(data))
+        except ValidationError as error:
+            raise InvalidInput.from_pydantic(what, error) from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> Protocol:
+        """Read a protocol (or overrides of the defaults) from a TOML, JSON or YAML file."""
+        path = Path(path)
+        return cls.from_mapping(read_mapping(path), what=f"protocol file {path}")
+
+    def overridden(self, overrides: Mapping[str, Any]) -> Protocol:
+        """A copy with some values changed, validated as a whole."""
+        return type(self).from_mapping({**self.model_dump(), **overrides})
+
+    @classmethod
+    def sources(cls) -> dict[str, str]:
+        """Each parameter's source tag, for docs and reports."""
+        result = {}
+        for name, info in cls.model_fields.items():
+            extra = info.json_schema_extra
+            result[name] = str(extra["source"]) if isinstance(extra, dict) else ""
+        return result
+
+
+def read_mapping(path: Path) -> dict[str, Any]:
+    """Read a TOML, JSON or YAML file whose top level is a mapping."""
+    what = f"file {path}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput.single(
+            what, "path", str(path), f"cannot be read ({error.strerror})"
+        ) from None
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".toml":
+            data: Any = tomllib.loads(text)
+        elif suffix == ".json":
+            data = json.loads(text)
+        elif suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text)
+        else:
+            raise InvalidInput.single(
+                what, "path", str(path), "must end in .toml, .json, .yaml or .yml"
+            )
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, yaml.YAMLError) as error:
+        raise InvalidInput(what, [Problem("(file)", path.name, f"is not valid: {error}")]) from None
+    if not isinstance(data, dict):
+        raise InvalidInput.single(what, "(root)", type(data).__name__, "must be a mapping of keys")
+    return data
