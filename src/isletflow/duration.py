@@ -66,7 +66,7 @@ def spoken(value: timedelta) -> str:
     minutes = round(value.total_seconds() / 60)
     if minutes == 0:
         seconds = round(value.total_seconds())
-        return f"{seconds} s"
+        return f"{seconds} s" if seconds else "0 min"
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
     parts = [f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "min")) if n]
