@@ -97,13 +97,13 @@ def _not_allowed(state: str, action: str) -> GuardResult:
                        limit=possible)  # fmt: skip
 
 
-def _validate(model: type[_M], value: Any, what: str) -> _M:
+def _validate(model: type[_M], value: Any, prefix: str, what: str | None = None) -> _M:
     if isinstance(value, model):
         return value
     try:
         return model.model_validate(value)
     except ValidationError as error:
-        raise InvalidInput.from_pydantic(what, error, prefix=what) from None
+        raise InvalidInput.from_pydantic(what or prefix, error, prefix=prefix) from None
 
 
 class Case:
@@ -290,9 +290,10 @@ class Case:
         first = events[0]
         sim = clock if clock is not None else SimulatedClock(first.at)
         case = cls.new(first.donor, first.recipient, first.approach, first.protocol, sim)
+        last_input = max(i for i, e in enumerate(events) if e.kind in INPUT_KINDS)
         for index, event in enumerate(events[1:], start=1):
             if event.kind not in INPUT_KINDS:
-                if isinstance(event, DeadlineFired) and len(case._events) <= index:
+                if isinstance(event, DeadlineFired) and index > last_input:
                     # It fired on a read, with no later input to carry the clock past it.
                     case._fire_due(event.due, inclusive=True)
                 continue
@@ -378,7 +379,7 @@ class Case:
         model = DATA.get(action)
         if model is None or action in wf.AUTOMATIC_TRIGGERS:
             raise UnknownAction(action, wf.ACTIONS)
-        return _validate(model, data, action)
+        return _validate(model, data, action, what=f"data for {action}")
 
     @staticmethod
     def _duration(field: str, value: timedelta | str) -> timedelta:

@@ -75,8 +75,9 @@ class InvalidInput(IsletflowError, ValueError):
             if prefix:
                 location = f"{prefix}.{location}" if location != "(root)" else prefix
             rule = str(item["msg"])
-            if rule.startswith("Value error, "):
-                rule = rule.removeprefix("Value error, ")
+            rule = rule.removeprefix("Value error, ")
+            if rule.startswith("Input should be "):
+                rule = "must be " + rule.removeprefix("Input should be ")
             value = item.get("input")
             if item["type"] == "missing":
                 value, rule = None, "is required"
