@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from transitions import Machine
 
@@ -28,6 +29,7 @@ from .protocol import Protocol
 __all__ = [
     "ACTIONS",
     "AUTOMATIC",
+    "COMPILED",
     "DEADLINES",
     "INITIAL",
     "RECORDINGS",
@@ -36,9 +38,11 @@ __all__ = [
     "TERMINAL",
     "Automatic",
     "Deadline",
+    "Engine",
     "Recording",
     "Step",
     "check_definition",
+    "compile_table",
     "fire",
     "phase_of",
 ]
@@ -293,9 +297,40 @@ def machine() -> Machine:
     )
 
 
-def fire(case: object, trigger: str) -> None:
-    """Move ``case`` (any object with a ``_state``) along ``trigger`` through the shared machine.
+Engine = Literal["transitions", "compiled"]
+"""Which mover fires a case: the shared ``transitions`` machine (the engine of record), or the
+same table compiled to a plain dictionary, for cohorts where the per-step cost matters."""
 
-    Callers check the step is allowed first; a ``MachineError`` here would be a bug.
+
+def compile_table(steps: Iterable[Step] = STEPS) -> dict[tuple[str, str], str]:
+    """The step table as ``{(source, trigger): dest}``; refuses what a dictionary cannot say.
+
+    ``transitions`` would resolve two rows with the same source and trigger by their
+    conditions; the table has none (guards are ours), so such a pair is ambiguous here and an
+    ``InvalidDefinition``, as is any step that leaves a terminal state.
     """
-    machine().events[trigger].trigger(case)
+    table: dict[tuple[str, str], str] = {}
+    problems = []
+    for step in steps:
+        for source in step.sources:
+            if (source, step.trigger) in table:
+                problems.append(f"step {step.trigger!r} from {source!r} is defined twice")
+            table[(source, step.trigger)] = step.dest
+    if problems:
+        raise InvalidDefinition(problems)
+    return table
+
+
+COMPILED = compile_table()
+
+
+def fire(case: object, trigger: str, engine: Engine = "transitions") -> None:
+    """Move ``case`` (any object with a ``_state``) along ``trigger``.
+
+    Callers check the step is allowed first; a ``KeyError`` or ``MachineError`` here is a bug.
+    Both engines come from the same table and a differential test keeps their timelines equal.
+    """
+    if engine == "compiled":
+        case._state = COMPILED[(case._state, trigger)]  # type: ignore[attr-defined]
+    else:
+        machine().events[trigger].trigger(case)
