@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
@@ -86,8 +86,10 @@ CHOICES: Mapping[str, type[BaseModel]] = {
 class LabRequest:
     """What a lab is asked: ``action`` with the trainee's ``choices``, to happen at ``at``.
 
-    ``case`` is the case as it is before any wait; ``at`` is when the action will happen (no
-    deadline falls in between, or the lab would not be asked). Read the case; never act on it.
+    ``case`` is the case as it is before any wait; ``at`` is when the action will happen. The
+    action may not be possible then (a deadline may fall in between, or the trainee may try it in
+    the wrong state): the lab answers all the same, with any valid value. Read the case; never
+    act on it.
     """
 
     action: str
@@ -98,7 +100,11 @@ class LabRequest:
 
 @runtime_checkable
 class Lab(Protocol):
-    """Where measured values come from. Answers must depend only on the request."""
+    """Where measured values come from. Answers must depend only on the request.
+
+    A lab must answer every action in ``MEASURED`` in any state, with values that pass the
+    action's validation; only the answers for accepted steps are ever shown.
+    """
 
     def measure(self, request: LabRequest) -> Mapping[str, Any]:
         """The measured fields for ``request.action`` (only names in ``MEASURED``)."""
@@ -126,8 +132,9 @@ class FixedLab(BaseModel):
         endotoxin_eu_per_kg=0.8, gram_stain_positive=False, stimulation_index=2.4,
         labelled_recipient_id="R-001",
     )  # fmt: skip
-    portal_pressure_mmhg: dict[str, tuple[float, ...]] = Field(
+    portal_pressure_mmhg: dict[str, Annotated[tuple[float, ...], Field(min_length=1)]] = Field(
         default_factory=_standard_pressures,
+        min_length=1,
         description="Readings by state, in order; the last one repeats",
     )
     trough_ng_per_ml: dict[str, float] = Field(
@@ -163,11 +170,10 @@ class FixedLab(BaseModel):
 
     def _pressure(self, case: Case) -> float:
         state = case.state
-        schedule = self.portal_pressure_mmhg.get(state)
-        if not schedule:
-            raise InvalidInput.single(
-                "lab", f"portal_pressure_mmhg.{state}", None, "has no reading for this state"
-            )
+        # A state without a schedule (the action will be refused there) reads the first one.
+        schedule = self.portal_pressure_mmhg.get(state) or next(
+            iter(self.portal_pressure_mmhg.values())
+        )
         taken = sum(1 for r in case.record.portal_pressures if r.state == state)
         return schedule[min(taken, len(schedule) - 1)]
 
@@ -241,13 +247,13 @@ def act_with_lab(
     """``case.act`` with the trainee's ``choices`` and the lab's measurements.
 
     Malformed input (the trainee's or the lab's) raises before any time passes. The lab is asked
-    only when the action will be possible when it happens, so a refused action reveals nothing.
+    even when the action will be refused (the case records a refusal with valid data); such a
+    refusal's data is never shown as a result (``session.revealed`` reads accepted steps only).
     """
     check_choices(action, choices)
     wait = _wait(after)
     at = case.now + (wait or timedelta(0))
-    measured: Mapping[str, Any] = {}
-    expires = any(due < at for due in case.deadlines.values())
-    if action in wf.actions_in(case.state) and not expires:
-        measured = lab.measure(LabRequest(action, dict(choices), case, at))
+    measured = (
+        lab.measure(LabRequest(action, dict(choices), case, at)) if action in MEASURED else {}
+    )
     return case.act(action, after=wait, **choices, **measured)
