@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from isletflow import workflow as wf
 from isletflow.training import TrainingSession, standard_plan
 
-WAITS = ("10min", "30min", "2h", "7h", "1d")
+WAITS = ("10min", "30min", "2h", "9h", "1d")
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,6 @@ def trainee_scripts(draw: st.DrawFn) -> list[Step]:
             script.append(draw(random_steps()))
         if draw(st.integers(0, 9)) >= 9:
             continue  # dropped
-        after = draw(st.sampled_from([planned.after, *WAITS]))
+        after = planned.after if draw(st.integers(0, 9)) < 7 else draw(st.sampled_from(WAITS))
         script.append(Step(planned.action, after, dict(planned.choices)))
     return script
