@@ -195,7 +195,10 @@ def test_view_reveals_results_only_after_their_step() -> None:
 
 def test_view_is_json_ready() -> None:
     """The view round-trips through JSON unchanged."""
-    view = _until(_session(), "record_trough").view()
+    session = _session()
+    session.act("release")
+    view = _until(session, "record_trough").view()
+    assert view.deviations[0].code == "not_allowed"
     assert View.model_validate_json(view.model_dump_json()) == view
 
 
@@ -436,8 +439,11 @@ def test_xapi_statements_are_deterministic_and_typed() -> None:
         session = _session()
         session.act("release")
         walk(session.case, session.lab, standard_plan())
-        return xapi_statements(session.case.timeline, session.expert, session.rubric, actor,
-                               session.exercise)  # fmt: skip
+        statements = session.statements(actor)
+        assert statements == xapi_statements(
+            session.case.timeline, session.expert, session.rubric, actor, session.exercise
+        )
+        return statements
 
     first = run()
     assert json.dumps(first) == json.dumps(run())

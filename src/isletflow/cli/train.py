@@ -27,7 +27,7 @@ from ..training.exercise import standard_exercise
 from ..training.lab import CHOICES
 from ..training.rubric import Rubric
 from ..training.session import ActionView, Choice, TrainingSession, View, choices_for
-from ..training.xapi import Actor, xapi_statements
+from ..training.xapi import Actor
 
 COMMANDS = ("help", "look", "wait", "score", "debrief", "quit")
 HELP = """\
@@ -282,7 +282,6 @@ def train(
     click.echo("")
     click.echo(result.model_dump_json(indent=2) if as_json else result.text())
     if xapi_path:
-        statements = xapi_statements(session.case.timeline, session.expert, session.rubric,
-                                     actor, session.exercise)  # fmt: skip
+        statements = session.statements(actor)
         Path(xapi_path).write_text(json.dumps(statements, indent=2) + "\n", encoding="utf-8")
         click.echo(f"\nWrote {len(statements)} xAPI statements to {xapi_path}.")

@@ -26,7 +26,8 @@ from ..timeline import Accepted, Created, Event, Timeline, events_from_python, e
 from .debrief import Debrief, DebriefOutcome, debrief, outcome_view
 from .lab import CHOICES, MEASURED, Lab, LabRequest, act_with_lab, lab_from_data
 from .rubric import Rubric
-from .scoring import Score, cross_clamp, score
+from .scoring import Deviation, Score, cross_clamp, score
+from .xapi import Actor, xapi_statements
 
 __all__ = [
     "SESSION_SCHEMA_VERSION",
@@ -118,6 +119,7 @@ class View(_Frozen):
     revealed: tuple[Measurement, ...]
     points: float
     full_marks: float
+    deviations: tuple[Deviation, ...] = Field((), description="So far, with their costs")
 
 
 def _resolve(node: Any, defs: Mapping[str, Any]) -> Any:
@@ -241,6 +243,10 @@ class TrainingSession:
     def debrief(self) -> Debrief:
         return debrief(self.case.timeline, self.expert, self.rubric, self.exercise)
 
+    def statements(self, actor: Actor) -> list[dict[str, Any]]:
+        """The session so far as xAPI statements (see ``isletflow.training.xapi``)."""
+        return xapi_statements(self.case.timeline, self.expert, self.rubric, actor, self.exercise)
+
     def view(self) -> View:
         """What a UI shows now: state, possible actions with reasons, deadlines, results."""
         case = self.case
@@ -265,6 +271,7 @@ class TrainingSession:
             revealed=revealed(events),
             points=result.points,
             full_marks=result.full_marks,
+            deviations=result.deviations,
         )
 
     def _action_view(self, check: Check) -> ActionView:
