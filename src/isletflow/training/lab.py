@@ -253,7 +253,7 @@ def act_with_lab(
     check_choices(action, choices)
     wait = _wait(after)
     at = case.now + (wait or timedelta(0))
-    measured = (
-        lab.measure(LabRequest(action, dict(choices), case, at)) if action in MEASURED else {}
-    )
+    fields = MEASURED.get(action, frozenset())
+    answer = lab.measure(LabRequest(action, dict(choices), case, at)) if fields else {}
+    measured = {name: value for name, value in answer.items() if name in fields}
     return case.act(action, after=wait, **choices, **measured)
