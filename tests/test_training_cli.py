@@ -140,3 +140,13 @@ def test_in_a_real_terminal_with_completion() -> None:
         assert "Score:    100 / 100" in screen
     finally:
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=10)
+
+
+def test_live_clock_option_runs_the_session() -> None:
+    """--factor runs the case on an AcceleratedClock; waits and after= still skip ahead."""
+    result = CliRunner().invoke(
+        main, ["train", "--factor", "60"], input="start_isolation after=6h\nquit\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "accepted: start_isolation -> harvest.digesting" in result.output
+    assert "Score:    100 / 100" in result.output

@@ -87,8 +87,9 @@ class Debrief(BaseModel):
             width = max(len(t) for t in times)
             for d, when in zip(self.deviations, times, strict=True):
                 what = f" {d.action}" if d.action and d.action != d.code else ""
-                lines.append(f"  {when:>{width}}  -{d.cost:g}  {d.kind}{what} [{d.code}]")
-                lines.extend(f"  {'':>{width}}    {reason}" for reason in d.reasons)
+                cost = f"-{d.cost:g}"
+                lines.append(f"  {when:>{width}}  {cost:>4}  {d.kind}{what} [{d.code}]")
+                lines.extend(f"  {'':>{width}}        {reason}" for reason in d.reasons)
         else:
             lines.append("No deviations: the expert path, step for step.")
         lines.append("")
@@ -141,6 +142,12 @@ def _steps(events: Sequence[Event]) -> list[DebriefStep]:
     return steps
 
 
+def _row_time(row: DebriefRow) -> tuple[timedelta, int]:
+    step = row.trainee or row.expert
+    assert step is not None
+    return step.since_clamp, 0 if row.trainee else 1
+
+
 def _key(event: Event, index: int) -> str:
     # Only accepted actions can match; anything else is the trainee's own line.
     return f"a:{event.action}" if isinstance(event, Accepted) else f"#{index}"
@@ -172,10 +179,12 @@ def debrief(
     rows: list[DebriefRow] = []
     i = j = 0
     for pi, pj in [*pairs, (len(mine), len(theirs))]:
-        rows += [DebriefRow(trainee=s, expert=None,
-                            deviation_kinds=tuple(kinds.get(s.event_index, ())))
-                 for s in mine[i:pi]]  # fmt: skip
-        rows += [DebriefRow(trainee=None, expert=s) for s in theirs[j:pj]]
+        # Between two matched steps, each path's own steps, merged by time since cross-clamp.
+        gap = [DebriefRow(trainee=s, expert=None,
+                          deviation_kinds=tuple(kinds.get(s.event_index, ())))
+               for s in mine[i:pi]]  # fmt: skip
+        gap += [DebriefRow(trainee=None, expert=s) for s in theirs[j:pj]]
+        rows += sorted(gap, key=_row_time)
         if pi < len(mine):
             step = mine[pi]
             flagged = tuple(kinds.get(step.event_index, ()))
