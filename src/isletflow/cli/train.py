@@ -1,0 +1,287 @@
+"""``isletflow train``: a training session in the terminal.
+
+The trainee types actions (``give_induction agent="rabbit ATG"``), waits (``wait 2h``) and asks
+for ``help``; the command shows the state, every possible action with the reasons it would be
+refused, the deadlines and the results so far, and prints the debrief when the case ends. It
+reads plain lines from standard input when that is not a terminal, so it can be scripted; in a
+terminal it uses prompt_toolkit (if installed) for history and completion of action names.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import workflow as wf
+from ..clock import AcceleratedClock
+from ..duration import spoken
+from ..errors import InvalidInput
+from ..timeline import AutomaticStep, DeadlineFired, Event, Warned
+from ..training.exercise import standard_exercise
+from ..training.lab import CHOICES
+from ..training.rubric import Rubric
+from ..training.session import ActionView, Choice, TrainingSession, View, choices_for
+from ..training.xapi import Actor
+
+COMMANDS = ("help", "look", "wait", "score", "debrief", "quit")
+HELP = """\
+Commands:
+  ACTION [after=DURATION] [name=value ...]   take an action, e.g.
+      give_induction agent="rabbit ATG"
+      access_portal_vein after=90min anesthesia=local_sedation imaging=ultrasound,fluoroscopy
+  wait DURATION      let time pass (90min, 6h, 2d, 1h30min); deadlines fire
+  look               show the state again
+  help [ACTION]      this text, or what ACTION takes
+  score              the score so far
+  debrief            the debrief so far
+  quit               end the session and show the debrief
+Values the lab or the monitor measures are filled in for you."""
+
+
+def build_session(
+    scenario: str | None = None, *, factor: float | None = None, rubric: Rubric | None = None
+) -> TrainingSession:
+    """The session the command trains on: for now always the built-in standard case.
+
+    ``factor`` runs the case clock live (1 = real time); without it, time moves only when the
+    trainee acts after a wait or waits. ``scenario`` is for scenario files, once they exist.
+    """
+    if scenario is not None:
+        raise InvalidInput.single("train", "SCENARIO", scenario, "is not supported yet")
+    exercise = standard_exercise()
+    clock = AcceleratedClock(exercise.expert[0].at, factor) if factor is not None else None
+    return exercise.session(clock=clock, rubric=rubric)
+
+
+def _field(choice: Choice) -> str:
+    value = "|".join(choice.options) if choice.options else "<value>"
+    if choice.many:
+        value = ",".join(choice.options) if choice.options else "<a>,<b>"
+    text = f"{choice.name}={value}"
+    return text if choice.required else f"[{text}]"
+
+
+def _action_line(view: ActionView) -> list[str]:
+    mark = "[ok]" if view.accepted else "[no]"
+    fields = " ".join(_field(c) for c in view.choices)
+    lines = [f"  {mark} {view.action} {fields}".rstrip()]
+    lines += [f"         - {r.message}" for r in view.reasons]
+    lines += [f"         ! {w.message}" for w in view.warnings]
+    return lines
+
+
+def show(view: View, seen: int = 0) -> str:
+    """The state of a session as text; results after the first ``seen`` are new."""
+    lines = [
+        f"== {spoken(view.since_clamp)} after cross-clamp ({view.now:%Y-%m-%d %H:%M} UTC) | "
+        f"{view.state} | score {view.points:g}/{view.full_marks:g} =="
+    ]
+    if view.outcome is not None:
+        code = f" ({view.outcome.code})" if view.outcome.code else ""
+        lines.append(f"The case has ended: {view.outcome.status}{code}.")
+        return "\n".join(lines)
+    for d in view.deadlines:
+        lines.append(f"Deadline: {d.name} ({d.code}) in {spoken(d.time_left)}")
+    for m in view.revealed[seen:]:
+        context = "".join(f" {k}={v}" for k, v in m.context.items())
+        lines.append(f"Result: {m.action}{context}: {m.field} = {_number(m.value)}")
+    lines.append("Actions possible now:")
+    for action in view.actions:
+        lines += _action_line(action)
+    return "\n".join(lines)
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:,.0f}"
+    return str(value)
+
+
+def _parse(words: list[str]) -> tuple[str, str | None, dict[str, Any]]:
+    action, after = words[0], None
+    choices: dict[str, Any] = {}
+    known = {c.name: c for c in choices_for(action)} if _is_action(action) else {}
+    for word in words[1:]:
+        name, sep, value = word.partition("=")
+        if not sep:
+            raise InvalidInput.single(action, word, word, "must be written name=value")
+        if name == "after":
+            after = value
+        elif name in known and known[name].many:
+            choices[name] = [v for v in value.split(",") if v]
+        else:
+            choices[name] = value  # pydantic reads numbers from text
+    return action, after, choices
+
+
+def _is_action(name: str) -> bool:
+    return name in CHOICES
+
+
+def _events_text(events: Iterable[Event]) -> list[str]:
+    lines = []
+    for event in events:
+        if isinstance(event, Warned):
+            lines.append(f"warning: {event.warning.message}")
+        elif isinstance(event, DeadlineFired):
+            lines.append(f"deadline: {event.deadline} passed; the case is aborted ({event.code}).")
+        elif isinstance(event, AutomaticStep):
+            lines.append(f"{event.trigger} (automatic): {event.reason.message}")
+    return lines
+
+
+def step(session: TrainingSession, line: str, echo: Callable[[str], None]) -> bool:
+    """Carry out one line the trainee typed; False when the session should stop."""
+    try:
+        words = shlex.split(line)
+    except ValueError as error:
+        echo(f"error: {error}")
+        return True
+    if not words:
+        echo(show(session.view()))
+        return True
+    head = words[0]
+    if head in ("quit", "exit"):
+        return False
+    if head in ("help", "?"):
+        if len(words) > 1 and _is_action(words[1]):
+            fields = " ".join(_field(c) for c in choices_for(words[1])) or "(no choices)"
+            echo(f"{words[1]} [after=DURATION] {fields}")
+        else:
+            echo(HELP)
+        return True
+    if head == "look":
+        echo(show(session.view()))
+        return True
+    if head == "score":
+        echo(f"score {session.score().points:g}/{session.rubric.full_marks:g}")
+        return True
+    if head == "debrief":
+        echo(session.debrief().text())
+        return True
+    seen = len(session.view().revealed)
+    try:
+        if head == "wait":
+            if len(words) != 2:
+                raise InvalidInput.single("wait", "duration", " ".join(words[1:]),
+                                          "must be one duration, e.g. wait 2h")  # fmt: skip
+            events = session.wait(words[1])
+            echo(f"waited {words[1]}")
+        else:
+            action, after, choices = _parse(words)
+            result = session.act(action, after=after, **choices)
+            events = result.events
+            if result.accepted:
+                echo(f"accepted: {action} -> {result.state}")
+            else:
+                echo(f"refused: {action}")
+                echo("\n".join(f"  - {f.message}" for f in result.failures))
+    except InvalidInput as error:
+        echo(f"error: {error}")
+        return True
+    for text in _events_text(events):
+        echo(text)
+    echo(show(session.view(), seen))
+    return not session.finished
+
+
+def _completions(session: TrainingSession, text: str) -> list[str]:
+    """What may come next after ``text``: commands and actions possible now, then fields."""
+    words = text.split(" ")
+    if len(words) == 1:
+        return [*COMMANDS, *wf.actions_in(session.case.state)]
+    if not _is_action(words[0]):
+        return []
+    names = ["after="]
+    for choice in choices_for(words[0]):
+        names.append(f"{choice.name}=")
+        names += [f"{choice.name}={option}" for option in choice.options or ()]
+    return names
+
+
+def _reader(session: TrainingSession) -> Callable[[], str | None]:
+    """A line reader: prompt_toolkit in a terminal, else plain lines echoed for the transcript."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        try:
+            from prompt_toolkit import PromptSession
+            from prompt_toolkit.completion import Completer, Completion
+            from prompt_toolkit.document import Document
+        except ImportError:  # the optional extra is not installed: plain lines will do
+            pass
+        else:
+
+            class Words(Completer):
+                def get_completions(self, document: Document, event: Any) -> Iterable[Completion]:
+                    before = document.text_before_cursor
+                    word = before.rsplit(" ", 1)[-1]
+                    for option in _completions(session, before):
+                        if option.startswith(word):
+                            yield Completion(option, start_position=-len(word))
+
+            prompt: PromptSession[str] = PromptSession(completer=Words())
+
+            def read_terminal() -> str | None:
+                try:
+                    return prompt.prompt("train> ")
+                except (EOFError, KeyboardInterrupt):
+                    return None
+
+            return read_terminal
+
+    def read_plain() -> str | None:
+        click.echo("train> ", nl=False)
+        line = sys.stdin.readline()
+        if not line:
+            click.echo()
+            return None
+        click.echo(line.rstrip("\n"))
+        return line
+
+    return read_plain
+
+
+@click.command("train")
+@click.option("--factor", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Run the case clock live, FACTOR times real time (1 = real time). "
+              "Without it, time moves only with after= and wait.")  # fmt: skip
+@click.option("--rubric", "rubric_path", type=click.Path(exists=True, dir_okay=False),
+              help="Rubric overrides (TOML, JSON or YAML).")  # fmt: skip
+@click.option("--xapi", "xapi_path", type=click.Path(dir_okay=False),
+              help="Write the xAPI statements (JSON) to this file at the end.")  # fmt: skip
+@click.option("--trainee", default="trainee", show_default=True,
+              help="The trainee's account name in the xAPI statements.")  # fmt: skip
+@click.option("--home-page", default="https://lms.example.org", show_default=True,
+              help="The learning platform of the trainee's account (xAPI).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the debrief as JSON.")
+def train(
+    factor: float | None,
+    rubric_path: str | None,
+    xapi_path: str | None,
+    trainee: str,
+    home_page: str,
+    as_json: bool,
+) -> None:
+    """Train on the standard case: take the steps, see why they are refused, get a debrief."""
+    rubric = Rubric.load(rubric_path) if rubric_path else None
+    actor = Actor(name=trainee, account_name=trainee, home_page=home_page)
+    session = build_session(factor=factor, rubric=rubric)
+    click.echo(f"Training: {session.exercise}. Type help for the commands.")
+    click.echo(show(session.view()))
+    read = _reader(session)
+    while not session.finished:
+        line = read()
+        if line is None or not step(session, line, click.echo):
+            break
+    result = session.debrief()
+    click.echo("")
+    click.echo(result.model_dump_json(indent=2) if as_json else result.text())
+    if xapi_path:
+        statements = session.statements(actor)
+        Path(xapi_path).write_text(json.dumps(statements, indent=2) + "\n", encoding="utf-8")
+        click.echo(f"\nWrote {len(statements)} xAPI statements to {xapi_path}.")

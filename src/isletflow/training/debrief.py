@@ -1,0 +1,205 @@
+"""The debrief: the trainee's timeline beside the expert path, every deviation and its cost.
+
+``debrief`` is, like ``score``, a pure function of the two timelines and the rubric. ``Debrief``
+is JSON-ready (``model_dump_json``) and reads as text (``text()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from ..duration import Duration, spoken
+from ..models import UtcDatetime
+from ..report import describe
+from ..timeline import Accepted, Advanced, AutomaticStep, Created, DeadlineFired, Event
+from .rubric import Rubric
+from .scoring import Deviation, cross_clamp, infusion_started, lcs_pairs, outcome_of, score
+
+__all__ = ["Debrief", "DebriefOutcome", "DebriefRow", "DebriefStep", "debrief", "outcome_view"]
+
+
+class DebriefStep(BaseModel):
+    """One event of a timeline as the debrief shows it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at: UtcDatetime
+    since_clamp: Duration
+    state: str
+    label: str
+    detail: str
+    event_index: int
+
+
+class DebriefRow(BaseModel):
+    """A trainee step beside the expert step it matches (either may be missing)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    trainee: DebriefStep | None
+    expert: DebriefStep | None
+    deviation_kinds: tuple[str, ...] = ()
+
+
+class DebriefOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: str
+    code: str | None
+    at: UtcDatetime
+    since_clamp: Duration
+
+
+class Debrief(BaseModel):
+    """Everything a trainee needs after a session, as data."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    exercise: str
+    cross_clamp_at: UtcDatetime
+    finished: bool
+    outcome: DebriefOutcome | None
+    expert_outcome: DebriefOutcome | None
+    points: float
+    full_marks: float
+    time_to_infusion: Duration | None
+    expert_time_to_infusion: Duration | None
+    deviations: tuple[Deviation, ...]
+    rows: tuple[DebriefRow, ...]
+
+    def text(self) -> str:
+        """The debrief as text a person reads."""
+        lines = [f"Debrief: {self.exercise}", ""]
+        lines.append(f"Outcome:  {_outcome_text(self.outcome)}")
+        lines.append(f"Expert:   {_outcome_text(self.expert_outcome)}")
+        lines.append(f"Score:    {self.points:g} / {self.full_marks:g}")
+        lines.append(
+            f"Infusion: {_since(self.time_to_infusion)} "
+            f"(expert: {_since(self.expert_time_to_infusion)})"
+        )
+        lines.append("")
+        if self.deviations:
+            lines.append(f"Deviations ({len(self.deviations)}), with the points each cost:")
+            times = [spoken(d.at - self.cross_clamp_at) for d in self.deviations]
+            width = max(len(t) for t in times)
+            for d, when in zip(self.deviations, times, strict=True):
+                what = f" {d.action}" if d.action and d.action != d.code else ""
+                cost = f"-{d.cost:g}"
+                lines.append(f"  {when:>{width}}  {cost:>4}  {d.kind}{what} [{d.code}]")
+                lines.extend(f"  {'':>{width}}        {reason}" for reason in d.reasons)
+        else:
+            lines.append("No deviations: the expert path, step for step.")
+        lines.append("")
+        lines.append("Your timeline beside the expert path (! marks a deviation):")
+        lines.extend(_side_by_side(self.rows))
+        return "\n".join(line.rstrip() for line in lines)
+
+
+def _since(value: timedelta | None) -> str:
+    return f"{spoken(value)} after cross-clamp" if value is not None else "never started"
+
+
+def _outcome_text(outcome: DebriefOutcome | None) -> str:
+    if outcome is None:
+        return "not finished"
+    code = f" ({outcome.code})" if outcome.code else ""
+    return f"{outcome.status}{code}, {spoken(outcome.since_clamp)} after cross-clamp"
+
+
+def _side_by_side(rows: Sequence[DebriefRow]) -> list[str]:
+    def cell(step: DebriefStep | None) -> tuple[str, str]:
+        return (spoken(step.since_clamp), step.label) if step else ("", "")
+
+    cells = [(*cell(r.trainee), "!" if r.deviation_kinds else "", *cell(r.expert)) for r in rows]
+    header = ("since clamp", "you", "", "since clamp", "expert")
+    widths = [max(len(c[i]) for c in [header, *cells]) for i in range(5)]
+    out = []
+    for row in [header, *cells]:
+        out.append("  ".join(
+            [row[0].rjust(widths[0]), row[1].ljust(widths[1]), row[2].ljust(1),
+             row[3].rjust(widths[3]), row[4]]
+        ))  # fmt: skip
+    out.insert(1, "-" * (sum(widths) + 8))
+    return out
+
+
+def _steps(events: Sequence[Event]) -> list[DebriefStep]:
+    clamp = cross_clamp(events)
+    steps, state = [], "harvest.procured"
+    for index, event in enumerate(events):
+        if isinstance(event, Accepted | AutomaticStep):
+            state = event.target
+        elif isinstance(event, DeadlineFired):
+            state = "aborted"
+        if isinstance(event, Created):
+            continue
+        label, detail = describe(event)
+        steps.append(DebriefStep(at=event.at, since_clamp=event.at - clamp, state=state,
+                                 label=label, detail=detail, event_index=index))  # fmt: skip
+    return steps
+
+
+def _row_time(row: DebriefRow) -> tuple[timedelta, int]:
+    step = row.trainee or row.expert
+    assert step is not None
+    return step.since_clamp, 0 if row.trainee else 1
+
+
+def _key(event: Event, index: int) -> str:
+    # Only accepted actions can match; anything else is the trainee's own line.
+    return f"a:{event.action}" if isinstance(event, Accepted) else f"#{index}"
+
+
+def outcome_view(events: Sequence[Event]) -> DebriefOutcome | None:
+    outcome = outcome_of(events)
+    if outcome is None:
+        return None
+    return DebriefOutcome(status=outcome.status, code=outcome.code, at=outcome.at,
+                          since_clamp=outcome.at - cross_clamp(events))  # fmt: skip
+
+
+def debrief(
+    trainee: Sequence[Event], expert: Sequence[Event], rubric: Rubric, exercise: str = "session"
+) -> Debrief:
+    """The debrief of ``trainee`` against ``expert`` under ``rubric``."""
+    result = score(trainee, expert, rubric)
+    mine = [s for s in _steps(trainee) if not isinstance(trainee[s.event_index], Advanced)]
+    theirs = [s for s in _steps(expert) if not isinstance(expert[s.event_index], Advanced)]
+    pairs = lcs_pairs(
+        [_key(trainee[s.event_index], s.event_index) for s in mine],
+        [_key(expert[s.event_index], -1 - s.event_index) for s in theirs],
+    )
+    kinds: dict[int, list[str]] = {}
+    for d in result.deviations:
+        if d.event_index is not None:
+            kinds.setdefault(d.event_index, []).append(d.kind)
+    rows: list[DebriefRow] = []
+    i = j = 0
+    for pi, pj in [*pairs, (len(mine), len(theirs))]:
+        # Between two matched steps, each path's own steps, merged by time since cross-clamp.
+        gap = [DebriefRow(trainee=s, expert=None,
+                          deviation_kinds=tuple(kinds.get(s.event_index, ())))
+               for s in mine[i:pi]]  # fmt: skip
+        gap += [DebriefRow(trainee=None, expert=s) for s in theirs[j:pj]]
+        rows += sorted(gap, key=_row_time)
+        if pi < len(mine):
+            step = mine[pi]
+            flagged = tuple(kinds.get(step.event_index, ()))
+            rows.append(DebriefRow(trainee=step, expert=theirs[pj], deviation_kinds=flagged))
+        i, j = pi + 1, pj + 1
+    return Debrief(
+        exercise=exercise,
+        cross_clamp_at=cross_clamp(trainee),
+        finished=outcome_of(trainee) is not None,
+        outcome=outcome_view(trainee),
+        expert_outcome=outcome_view(expert),
+        points=result.points,
+        full_marks=result.full_marks,
+        time_to_infusion=infusion_started(trainee),
+        expert_time_to_infusion=infusion_started(expert),
+        deviations=result.deviations,
+        rows=tuple(rows),
+    )

@@ -1,0 +1,133 @@
+"""The rubric: what each kind of protocol deviation costs, as data.
+
+The weights are teaching judgements, not clinical numbers: they rank mistakes so that a trainee
+who loses the graft scores below one who fumbles the interface. A site sets its own with a TOML,
+JSON or YAML file (``Rubric.load``) or in code (``rubric.overridden({...})``).
+
+Why the defaults are what they are:
+
+- ``not_allowed`` and ``missing_data`` refusals cost 1: the engine caught them and said what to do;
+  they are how a trainee explores the workflow.
+- Refusals that would have harmed the patient or the graft, had the engine not stopped them, cost
+  4-5: releasing a product that failed a release test, infusing into a high portal pressure or
+  without heparin (thrombosis), induction outside its window (rejection), an ineligible donor or a
+  pancreas past its cold ischaemia, leaving a percutaneous track unsealed (bleeding).
+- A deadline that fires costs 20 and losing a graft the expert path saved costs 30 more: the
+  islets are lost, which no later care can mend.
+- Each hour that the infusion starts later than the expert's, beyond a 2 h grace, costs 1, at most
+  20 in all (never more than a missed deadline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationError
+
+from ..duration import NonNegativeDuration
+from ..errors import InvalidInput
+from ..protocol import read_mapping
+
+__all__ = ["DEVIATION_KINDS", "DeviationKind", "Rubric", "Weights"]
+
+DeviationKind = Literal[
+    "refused", "out_of_order", "warning", "deadline_breached", "avoidable_abort", "late_infusion"
+]
+DEVIATION_KINDS: tuple[DeviationKind, ...] = (
+    "refused",
+    "out_of_order",
+    "warning",
+    "deadline_breached",
+    "avoidable_abort",
+    "late_infusion",
+)
+
+
+class Weights(BaseModel):
+    """Points lost per deviation of each kind (``late_infusion``: per hour beyond the grace)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    refused: NonNegativeFloat = Field(2.0, description="A refused action whose code has no weight")
+    out_of_order: NonNegativeFloat = Field(2.0, description="An action out of the expert's order")
+    warning: NonNegativeFloat = Field(3.0, description="A warning the expert path did not get")
+    deadline_breached: NonNegativeFloat = Field(20.0, description="A deadline that fired")
+    avoidable_abort: NonNegativeFloat = Field(
+        30.0, description="Aborted, expired or discarded where the expert path completed"
+    )
+    late_infusion: NonNegativeFloat = Field(
+        1.0, description="Per hour the infusion starts later than the expert's, past the grace"
+    )
+
+
+_CODE_WEIGHTS: dict[str, float] = {
+    "not_allowed": 1.0,
+    "missing_data": 1.0,
+    "no_yield": 2.0,
+    "anesthesia_mismatch": 3.0,
+    "imaging_missing": 3.0,
+    "induction_timing": 4.0,
+    "track_not_sealed": 4.0,
+    "heparin_missing": 5.0,
+    "portal_pressure_high": 5.0,
+    "release_failed": 5.0,
+    "culture_window_exceeded": 5.0,
+    "cold_ischemia_exceeded": 5.0,
+    "donor_ineligible": 5.0,
+    "preservation_unaccepted": 5.0,
+}
+
+
+class Rubric(BaseModel):
+    """How a session is scored. The score is a pure function of two timelines and this."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    full_marks: float = Field(100.0, gt=0)
+    weights: Weights = Weights()
+    code_weights: dict[str, NonNegativeFloat] = Field(
+        default_factory=lambda: dict(_CODE_WEIGHTS),
+        description="Weight of a refused action or a warning by its guard code",
+    )
+    late_infusion_grace: NonNegativeDuration = Field(
+        timedelta(hours=2), description="How much later than the expert an infusion may start"
+    )
+    late_infusion_max: NonNegativeFloat = Field(20.0, description="Most points lost to lateness")
+    order_ignores: tuple[str, ...] = Field(
+        ("note", "record_complication", "record_portal_pressure", "abort", "reject"),
+        description="Actions left out of the order comparison: notes and monitoring readings are "
+        "never wrong, and an abort or rejection is judged by the outcome",
+    )
+
+    def cost(self, kind: DeviationKind, code: str | None = None) -> float:
+        """What one deviation of ``kind`` (with guard ``code``) costs."""
+        if kind in ("refused", "warning") and code in self.code_weights:
+            return self.code_weights[code]
+        weight: float = getattr(self.weights, kind)
+        return weight
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, what: str = "rubric") -> Rubric:
+        try:
+            return cls.model_validate(dict(data))
+        except ValidationError as error:
+            raise InvalidInput.from_pydantic(what, error) from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> Rubric:
+        """Read overrides of the default rubric from a TOML, JSON or YAML file."""
+        path = Path(path)
+        return cls().overridden(read_mapping(path), what=f"rubric file {path}")
+
+    def overridden(self, overrides: Mapping[str, Any], *, what: str = "rubric") -> Rubric:
+        """A copy with some values changed; ``weights`` and ``code_weights`` merge key by key."""
+        data = self.model_dump()
+        for key, value in overrides.items():
+            if key in ("weights", "code_weights") and isinstance(value, Mapping):
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+        return type(self).from_mapping(data, what=what)
