@@ -161,6 +161,7 @@ class _Builder:
                 self.terminal = index
         outcome = case.outcome
         self.outcome_code = (outcome.code or outcome.status) if outcome else None
+        self.outcome_status = outcome.status if outcome else None
         self.aborted = outcome is not None and outcome.status != "completed"
 
     # -- helpers ------------------------------------------------------------------------------
@@ -180,7 +181,9 @@ class _Builder:
         return event.data if isinstance(event, Accepted) else {}
 
     def add(self, resource: dict[str, Any], events: Iterable[int | None], **kw: Any) -> None:
-        self.made.append(_Made(resource, sorted({i for i in events if i is not None}), **kw))
+        cited = sorted({i for i in events if i is not None})
+        # A procedure still to come rests on the case alone: its created event.
+        self.made.append(_Made(resource, cited or [0], **kw))
 
     def resource(self, kind: str, *parts: object, **body: Any) -> dict[str, Any]:
         return {"resourceType": kind, "id": self.id(kind, *parts), **body}
@@ -203,6 +206,14 @@ class _Builder:
         if begun is None:
             return ("not-done", ended) if self.case.terminal else ("preparation", [])
         return ("stopped", ended) if self.case.terminal else ("in-progress", [])
+
+    def ended(self, proc: dict[str, Any], *, reason: bool = True) -> None:
+        """Say on ``proc`` how and when the case ended (its status reason, if it stopped it)."""
+        assert self.terminal is not None
+        if reason:
+            proc["statusReason"] = {"text": self.outcome_code}
+        text = f"Case {self.outcome_status}: {self.outcome_code}."
+        proc.setdefault("note", []).append({"time": self.when(self.terminal), "text": text})
 
     # -- the resources, in bundle order ---------------------------------------------------------
 
@@ -252,11 +263,11 @@ class _Builder:
             proc["performedPeriod"] = {"start": self.when(begun)}
             if end is not None:
                 proc["performedPeriod"]["end"] = self.when(end)
-        if why:
-            proc["statusReason"] = {"text": self.outcome_code}
         digestion = self.first("finish_digestion")
         if digestion is not None:
             proc["note"] = [{"time": self.when(digestion), "text": "Digestion finished."}]
+        if why:
+            self.ended(proc)
         self.add(proc, [begun, ended, digestion, *why])
         part_of = [_ref(proc)]
         if begun is not None:
@@ -414,7 +425,11 @@ class _Builder:
             if end is not None:
                 proc["performedPeriod"]["end"] = self.when(end)
         if why:
-            proc["statusReason"] = {"text": self.outcome_code}
+            self.ended(proc)
+        elif self.aborted and sealed is not None and self.terminal is not None:
+            # Aborted after the infusion: the infusion is where the case's end is told.
+            events.append(self.terminal)
+            self.ended(proc, reason=False)
         elif status == "stopped":
             proc["statusReason"] = {"text": "partial dose"}
         if fraction is not None:
