@@ -74,12 +74,15 @@ def _category(code: str) -> list[dict[str, Any]]:
 
 @dataclass
 class Made:
+    """A resource, the timeline events it comes from, and the resources it was made from."""
+
     resource: dict[str, Any]
     events: list[int]
-    sources: list[dict[str, Any]] = field(default_factory=list)  # resources it was made from
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
 
-# Release tests: (field of Preparation or None for derived, local code, display, UCUM unit, code)
+# Release tests [S5b, S24]: (Preparation field, or "dose" for IEQ per kg recipient weight;
+# local code; display; unit as shown; UCUM code).
 _RELEASE_TESTS: tuple[tuple[str, str, str, str, str], ...] = (
     ("ieq", "islet-equivalents", "Islet equivalents in the product", "IEQ", "{IEQ}"),
     ("dose", "islet-dose", "Islet dose per kg recipient weight", "IEQ/kg", "{IEQ}/kg"),
@@ -276,14 +279,14 @@ class Builder:
         if ended is None:
             return None
         begun = self.first("start_isolation")
+        assert begun is not None  # isolation ends only after it has begun
         infused = self.first("start_infusion")
         available = infused is None and self.state not in wf.TERMINAL
         events: list[int | None] = [ended, begun, infused]
         processing: list[dict[str, Any]] = [{
             "description": "Islet isolation: digestion and density-gradient purification",
             "procedure": _code("islet-isolation", "Islet isolation and purification"),
-            "timePeriod": {"start": self.when(begun) if begun is not None else None,
-                           "end": self.when(ended)},
+            "timePeriod": {"start": self.when(begun), "end": self.when(ended)},
         }]  # fmt: skip
         culture = self.first("start_culture")
         if culture is not None:
@@ -313,7 +316,6 @@ class Builder:
             start = self.events[released].at if released is not None else window[0]
             storage["duration"] = {"start": stamp(start), "end": stamp(window[1])}
             events.append(released)
-        processing[0]["timePeriod"] = {k: v for k, v in processing[0]["timePeriod"].items() if v}
         product = self.resource(
             "BiologicallyDerivedProduct",
             identifier=[{"system": f"{SYSTEM}:product", "value": f"{self.key}/product"}],
