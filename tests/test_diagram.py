@@ -141,7 +141,10 @@ def test_render_without_graphviz_says_how_to_get_it(monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 def test_render_svg_and_png_with_graphviz() -> None:
-    """With Graphviz installed, the DOT text renders as SVG and PNG."""
+    """With Graphviz installed, the DOT text (with or without a case) renders as SVG and PNG."""
+    approach = fl.Approach.OPEN
+    highlighted = dot(case_path(run(new_case(approach), walk(approach)).timeline))
+    assert b"<svg" in render(highlighted, "svg")
     svg = render(dot(), "svg")
     assert b"<svg" in svg
     assert b"release_testing" in svg

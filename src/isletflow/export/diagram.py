@@ -179,6 +179,8 @@ def mermaid(path: CasePath | None = None) -> str:
             lines.append(f"        {ids[state]}")
             recordings = _recordings(state)
             if recordings:
+                # With two descriptions Mermaid shows the first as the title, the rest below.
+                lines.append(f"        {ids[state]} : {state.split('.')[-1]}")
                 lines.append(f"        {ids[state]} : records {', '.join(recordings)}")
         lines.append("    }")
     phases = {tuple(m): p for p, m in _phases().items()}
