@@ -28,14 +28,19 @@ The mapping (each resource's ``Provenance`` lists the timeline events it comes f
   [S22], status ``completed``, ``stopped`` (aborted, or a partial dose), ``not-done`` (never
   started, case over), ``in-progress``/``on-hold`` (paused)/``preparation`` while the case goes
   on; its steps as time-stamped notes; portal pressures and the dose delivered as
-  ``Observation``\\ s; complications as ``Condition``\\ s;
+  ``Observation``\\ s; complications as ``Condition``\\ s. Its ``Provenance`` names the product
+  as a source: an R4 ``Procedure`` has no element that may reference one;
 - ``record_trough``: an ``Observation``, and one maintenance ``MedicationRequest`` per drug;
 - ``assess_graft``: the Igls grade as an ``Observation``;
 - a ``Device`` for isletflow itself, the agent of every ``Provenance``.
 
 Units are UCUM: ``mm[Hg]``, ``%``, ``mL``, ``kg``, ``h``, ``ng/mL``. UCUM has no islet equivalent
 or endotoxin unit, so those are annotations, ``{IEQ}/kg`` and ``{EU}/kg`` (``EU`` bare would read
-as exa-enzyme-units). Heparin is a processing step of the product, written ``[IU]/kg`` in its text.
+as exa-enzyme-units). Heparin is a processing step of the product, its dose written ``[IU]/kg``
+in the step's text: UCUM's bare ``U`` is the enzyme unit (µmol/min), not a heparin unit.
+A stopped or never-begun procedure has a note saying when and how the case ended, so every
+clinical event's time is in some resource; ``note`` and ``start_follow_up`` (bookkeeping) are not
+exported.
 """
 
 from __future__ import annotations
