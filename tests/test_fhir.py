@@ -83,7 +83,7 @@ def test_infusion_is_coded_with_the_approach_cpt_code(approach: fl.Approach) -> 
 
 
 def test_infusion_status_follows_the_case() -> None:
-    """Completed, stopped when aborted mid-way or partial, not-done when never begun."""
+    """Completed; stopped if aborted or partial; not-done if never begun; on-hold when paused."""
     percutaneous = fl.Approach.PERCUTANEOUS
     steps = walk(percutaneous)
     started = next(i for i, s in enumerate(steps) if s[0] == "start_infusion") + 1
@@ -93,10 +93,14 @@ def test_infusion_status_follows_the_case() -> None:
     expired = new_case(percutaneous)
     expired.advance(timedelta(hours=13))  # past the 12 h cold-ischaemia limit [S5a]
     live = run(new_case(percutaneous), steps[:3])
+    spiked = walk(percutaneous, spike=True)
+    paused = run(
+        new_case(percutaneous), spiked[: [a for a, _, _ in spiked].index("resume_infusion")]
+    )
     statuses = {
         name: infusion(case_bundle(case, validate=False))
         for name, case in [("aborted", aborted), ("partial", partial), ("expired", expired),
-                           ("live", live)]
+                           ("live", live), ("paused", paused)]
     }  # fmt: skip
     assert statuses["aborted"]["status"] == "stopped"
     assert statuses["aborted"]["statusReason"]["text"] == "recipient_unstable"
@@ -107,6 +111,8 @@ def test_infusion_status_follows_the_case() -> None:
     assert statuses["expired"]["statusReason"]["text"] == "cold_ischemia_exceeded"
     assert "performedPeriod" not in statuses["expired"]
     assert statuses["live"]["status"] == "preparation"
+    assert paused.state == "infuse.paused"
+    assert statuses["paused"]["status"] == "on-hold"
 
 
 def test_product_expiry_is_the_sooner_viability_deadline() -> None:
