@@ -16,6 +16,9 @@ from ..errors import IsletflowError
 
 # name -> "module:attribute", relative to this package. Add a command by adding a line.
 COMMANDS: dict[str, str] = {
+    "diagram": ".diagram:diagram",
+    "export": ".export:export",
+    "schema": ".schema:schema",
     "train": ".train:train",
 }
 
