@@ -15,7 +15,9 @@ import click
 from ..errors import IsletflowError
 
 # name -> "module:attribute", relative to this package. Add a command by adding a line.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "serve": ".serve:serve",
+}
 
 
 class LazyGroup(click.Group):
