@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from .. import __version__
 from ..actions import DATA
 from ..errors import InvalidInput, Problem
-from .middleware import BearerToken, BodyLimit, BodyTooLarge
+from .middleware import BearerToken, BodyLimit
 from .presets import PRESETS
 from .registry import Registry, SessionNotFound, StaleVersion
 from .schemas import (
@@ -221,10 +221,6 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(SessionNotFound)
     def missing(_request: Request, _error: SessionNotFound) -> JSONResponse:
         return JSONResponse({"detail": "no such session"}, status_code=404)
-
-    @app.exception_handler(BodyTooLarge)
-    def too_large(_request: Request, error: BodyTooLarge) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=413)
 
     @app.exception_handler(OperationalError)
     def storage(_request: Request, _error: OperationalError) -> JSONResponse:

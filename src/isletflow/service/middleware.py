@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-__all__ = ["BearerToken", "BodyLimit", "BodyTooLarge"]
+__all__ = ["BearerToken", "BodyLimit"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -58,16 +58,12 @@ class BearerToken:
         await self.app(scope, receive, send)
 
 
-class BodyTooLarge(Exception):
-    """A request body that grew past the limit while it was read."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        super().__init__(f"the request body is larger than {limit} bytes")
-
-
 class BodyLimit:
-    """Refuse (413) a body over ``limit`` bytes: by its Content-Length, or as it streams in."""
+    """Refuse (413) a body over ``limit`` bytes: by its Content-Length, or as it streams in.
+
+    The body (at most ``limit`` bytes) is read here before the app sees it, so an oversize
+    stream is answered 413 before any of it is parsed.
+    """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -77,19 +73,33 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        too_large = f"the request body is larger than {self.limit} bytes"
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _reply(send, 413, str(BodyTooLarge(self.limit)), [])
+            await _reply(send, 413, too_large, [])
             return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise BodyTooLarge(self.limit)  # the app's handler answers 413
-            return message
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await _reply(send, 413, too_large, [])
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
 
-        await self.app(scope, limited, send)
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: wait for a disconnect, as ASGI says
+
+        await self.app(scope, replay, send)
