@@ -30,6 +30,7 @@ from .schemas import (
     ActResponse,
     AdvanceRequest,
     AdvanceResponse,
+    CaseSpec,
     ConflictResponse,
     CreateSession,
     PresetView,
@@ -86,8 +87,7 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
     @api.get("/presets", tags=["catalogue"])
     def presets() -> list[PresetView]:
         """The bundled cases a session can start from."""
-        return [PresetView(name=p.name, title=p.title, case=p.spec.model_dump(mode="json",
-                exclude_none=True)) for p in PRESETS.values()]  # fmt: skip
+        return [PresetView(name=p.name, title=p.title, case=p.spec) for p in PRESETS.values()]
 
     @api.get("/actions", tags=["catalogue"])
     def actions() -> list[ActionInfo]:
@@ -102,7 +102,7 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
             if preset is None:
                 raise InvalidInput.single("session", "body.preset", body.preset,
                                           "must be one of: " + ", ".join(PRESETS))  # fmt: skip
-            header = SessionHeader(preset=preset.name, case=preset.spec)
+            header = SessionHeader(preset=preset.name, case=CaseSpec.model_validate(preset.spec))
         else:
             assert body.case is not None  # the model asks for exactly one
             header = SessionHeader(case=body.case)

@@ -22,9 +22,11 @@ from pydantic import (
     model_validator,
 )
 
+from ..actions import DATA
 from ..duration import format_duration, parse_duration
 from ..models import Approach, Donor, Recipient
 from ..protocol import Protocol
+from .presets import PRESETS
 
 __all__ = [
     "ActRequest",
@@ -76,7 +78,8 @@ def _bounded_step(text: str) -> str:
 
 Step = Annotated[
     str,
-    Field(min_length=1, max_length=40, examples=["90min", "6h", "1h30min"],
+    Field(min_length=1, max_length=40, pattern=r"^(\d{1,6}(\.\d{1,6})?(d|h|min|s))+$",
+          examples=["90min", "6h", "1h30min"],
           description="A duration with units: d, h, min, s (at most 366d)"),
     AfterValidator(_bounded_step),
 ]  # fmt: skip
@@ -113,7 +116,10 @@ class CaseSpec(_Request):
 class CreateSession(_Request):
     """Start a session from a bundled preset or from a case spec: give exactly one."""
 
-    preset: str | None = Field(None, max_length=64, examples=["standard-percutaneous"])
+    preset: str | None = Field(
+        None, max_length=64, examples=["standard-percutaneous"],
+        json_schema_extra={"enum": [*PRESETS]},
+    )  # fmt: skip
     case: CaseSpec | None = None
 
     @model_validator(mode="after")
@@ -126,8 +132,10 @@ class CreateSession(_Request):
 class ActRequest(_Request):
     """Take one action, based on the session version the client last saw."""
 
-    action: str = Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$",
-                        examples=["start_isolation"])  # fmt: skip
+    action: str = Field(
+        min_length=1, max_length=64, examples=["start_isolation"],
+        json_schema_extra={"enum": [*sorted(DATA)]},  # the engine names the valid ones if not
+    )  # fmt: skip
     expected_version: int = Field(ge=0, description="The session's version the client saw")
     after: Step | None = Field(None, description="Time that passes before the action")
     data: dict[str, Any] = Field(
