@@ -35,6 +35,9 @@ function el(tag, text, attrs) {
   return node;
 }
 
+// "2026-03-02T22:00:00Z" -> "2026-03-02 22:00 UTC" (the server's times are UTC)
+function when(iso) { return iso.slice(0, 16).replace("T", " ") + " UTC"; }
+
 function notice(text) { $("notice").textContent = text || ""; }
 
 function problemsText(data) {
@@ -53,7 +56,7 @@ function render(view) {
   history.replaceState(null, "", "#session=" + encodeURIComponent(view.id));
   $("state").textContent = view.state;
   $("phase").textContent = view.phase;
-  $("clock").textContent = view.now.replace("T", " ").replace("Z", " UTC");
+  $("clock").textContent = when(view.now);
   $("since").textContent = view.since_cross_clamp;
   $("version").textContent = String(view.version);
   renderOutcome(view.outcome);
@@ -69,7 +72,7 @@ function renderOutcome(outcome) {
   node.className = outcome ? outcome.status : "";
   if (outcome) {
     const code = outcome.code ? ` (${outcome.code})` : "";
-    node.textContent = `Outcome: ${outcome.status}${code} at ${outcome.at.replace("T", " ").replace("Z", " UTC")}`;
+    node.textContent = `Outcome: ${outcome.status}${code} at ${when(outcome.at)}`;
   }
 }
 
@@ -78,7 +81,7 @@ function renderDeadlines(deadlines) {
   list.replaceChildren();
   if (!deadlines.length) list.append(el("li", "No deadline is running."));
   for (const d of deadlines) {
-    const item = el("li", `${d.name.replaceAll("_", " ")}: ${d.time_left} left (due ${d.due.replace("T", " ").replace("Z", " UTC")}; aborts as ${d.code})`,
+    const item = el("li", `${d.name.replaceAll("_", " ")}: ${d.time_left} left (due ${when(d.due)}; aborts as ${d.code})`,
       { "data-deadline": d.name });
     if (d.seconds_left < 3600) item.className = "soon";
     list.append(item);
