@@ -6,8 +6,6 @@ import os
 
 import click
 
-TOKEN_VARIABLE = "ISLETFLOW_TOKEN"
-
 
 @click.command()
 @click.option(
@@ -24,23 +22,35 @@ TOKEN_VARIABLE = "ISLETFLOW_TOKEN"
     help="A SQLite file, or a database URL (postgresql://user@host/name).",
 )
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the database (each with its own session cache).",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
-def serve(host: str, port: int, db: str, log_level: str) -> None:
+def serve(host: str, port: int, db: str, workers: int, log_level: str) -> None:
     """Serve the HTTP API (docs at /docs) and the trainer page (at /).
 
     If the environment variable ISLETFLOW_TOKEN is set, every API request must carry
     "Authorization: Bearer <token>".
-    """  # fmt: skip
+    """
     import uvicorn  # the server extra loads only when serving
 
-    from ..service import create_app
+    from ..service.app import DB_VARIABLE, TOKEN_VARIABLE, create_app
+    from ..service.store import database_url
 
-    token = os.environ.get(TOKEN_VARIABLE) or None
-    app = create_app(db, token=token)
-    where = f"http://{host}:{port}/"
-    click.echo(f"isletflow serving on {where} (sessions in {db})", err=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+    click.echo(f"isletflow serving on http://{host}:{port}/ (sessions in {db})", err=True)
+    if workers == 1:
+        app = create_app(db, token=os.environ.get(TOKEN_VARIABLE) or None)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+        return
+    # Workers are separate processes: each builds its app from the environment.
+    os.environ[DB_VARIABLE] = database_url(db)
+    uvicorn.run("isletflow.service.app:from_environment", factory=True, workers=workers,
+                host=host, port=port, log_level=log_level, server_header=False)  # fmt: skip

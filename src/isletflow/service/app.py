@@ -8,6 +8,7 @@ version is a 409 with the current state. Nothing here reads pickle or YAML.
 from __future__ import annotations
 
 import functools
+import os
 from importlib import resources
 from typing import Any
 
@@ -16,6 +17,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPBearer
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
 from .. import __version__
@@ -41,7 +43,10 @@ from .schemas import (
 from .sessions import Session, SessionHeader
 from .store import SessionStore
 
-__all__ = ["create_app"]
+__all__ = ["DB_VARIABLE", "TOKEN_VARIABLE", "create_app", "from_environment"]
+
+DB_VARIABLE = "ISLETFLOW_DB"
+TOKEN_VARIABLE = "ISLETFLOW_TOKEN"
 
 DEFAULT_BODY_LIMIT = 64 * 1024
 """Bytes a request body may have: a case spec or an action's data is a few hundred."""
@@ -78,6 +83,16 @@ def create_app(
     return app
 
 
+def from_environment() -> FastAPI:
+    """The app configured by ``ISLETFLOW_DB`` and ``ISLETFLOW_TOKEN``: for server workers.
+
+    Each worker process builds its own app (its own cache); they share the database, whose
+    conditional appends keep them from overwriting one another.
+    """
+    db = os.environ.get(DB_VARIABLE, "isletflow-sessions.sqlite3")
+    return create_app(db, token=os.environ.get(TOKEN_VARIABLE) or None)
+
+
 def _api(registry: Registry, *, secured: bool) -> APIRouter:
     # The scheme is declared so the OpenAPI document says how to authenticate; BearerToken
     # (middleware) does the checking, in front of every route.
@@ -108,13 +123,13 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
             header = SessionHeader(case=body.case)
         return registry.create(header)
 
-    @api.get("/sessions/{session_id}", tags=["sessions"])
-    def read_session(session_id: str) -> SessionView:
+    @api.get("/sessions/{session_id}", tags=["sessions"], response_model=SessionView)
+    def read_session(session_id: str) -> Response:
         """State, allowed actions with the reasons for refusals, deadlines, the record."""
-        return registry.read(session_id, Session.view)
+        return _json(registry.read(session_id, Session.view))
 
-    @api.post("/sessions/{session_id}/act", tags=["sessions"])
-    def act(session_id: str, body: ActRequest) -> ActResponse:
+    @api.post("/sessions/{session_id}/act", tags=["sessions"], response_model=ActResponse)
+    def act(session_id: str, body: ActRequest) -> Response:
         """Take an action. A refusal is a 200 with ``accepted: false`` and every failed guard."""
         try:
             step, view = registry.change(
@@ -123,15 +138,16 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
             )  # fmt: skip
         except InvalidInput as error:
             raise _in_body(error, body.action) from None
-        return ActResponse(accepted=step.accepted, action=step.action, failures=step.failures,
-                           warnings=step.warnings, events=step.events, session=view)  # fmt: skip
+        return _json(ActResponse(accepted=step.accepted, action=step.action,
+                                 failures=step.failures, warnings=step.warnings,
+                                 events=step.events, session=view))  # fmt: skip
 
-    @api.post("/sessions/{session_id}/advance", tags=["sessions"])
-    def advance(session_id: str, body: AdvanceRequest) -> AdvanceResponse:
+    @api.post("/sessions/{session_id}/advance", tags=["sessions"], response_model=AdvanceResponse)
+    def advance(session_id: str, body: AdvanceRequest) -> Response:
         """Move the clock on; deadlines it passes fire, each at its own time."""
         step, view = registry.change(session_id, body.expected_version,
                                      lambda s: s.advance(body.by))  # fmt: skip
-        return AdvanceResponse(events=step.events, session=view)
+        return _json(AdvanceResponse(events=step.events, session=view))
 
     @api.get("/sessions/{session_id}/timeline", tags=["sessions"])
     def timeline(session_id: str) -> TimelineResponse:
@@ -158,6 +174,12 @@ def _bearer_doc() -> Any:
     from fastapi import Depends
 
     return Depends(HTTPBearer(auto_error=False, description="ISLETFLOW_TOKEN, when set"))
+
+
+def _json(model: BaseModel) -> Response:
+    # The hot routes write their (already validated) answer themselves; the route's
+    # response_model still documents it, without FastAPI validating it a second time.
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 @functools.cache
