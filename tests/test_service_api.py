@@ -377,6 +377,19 @@ def test_trainer_page_is_served_with_a_strict_policy(client: TestClient) -> None
     assert "fetch(" in client.get("/static/trainer.js").text
 
 
+def test_serve_command_is_listed_with_its_options() -> None:
+    """`isletflow serve --help` shows the host (loopback by default), port, db and workers."""
+    from click.testing import CliRunner
+
+    from isletflow.cli import main
+
+    assert "serve" in CliRunner().invoke(main, ["--help"]).output
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    assert result.exit_code == 0
+    for option in ("--host", "--port", "--db", "--workers", "ISLETFLOW_TOKEN", "127.0.0.1"):
+        assert option in result.output
+
+
 def test_import_isletflow_does_not_load_the_server() -> None:
     """`import isletflow` and `isletflow --help` load no web framework or database layer."""
     code = (

@@ -78,9 +78,12 @@ def test_sigkill_mid_load_loses_no_acknowledged_action(tmp_path: Path) -> None:
         server.kill()
     assert all(len(acks) >= 20 for acks in acked.values()), "the load never got going"
 
-    restarted = Server(db)
+    # Restarted with a token from the environment: the API now needs it.
+    restarted = Server(db, env={"ISLETFLOW_TOKEN": "after-the-crash"})
     try:
-        with httpx2.Client(base_url=restarted.url, timeout=10) as client:
+        assert httpx2.get(restarted.url + "/api/health", timeout=10).status_code == 401
+        auth = {"Authorization": "Bearer after-the-crash"}
+        with httpx2.Client(base_url=restarted.url, timeout=10, headers=auth) as client:
             for session_id, acks in acked.items():
                 events = client.get(f"/api/sessions/{session_id}/timeline").json()["events"]
                 notes = _notes(events)
