@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from isletflow import Case
 from isletflow.service import create_app
+from isletflow.service.store import EVENTS, SessionStore
 from isletflow.timeline import events_from_python, events_to_python
 from service_support import STANDARD_WALK, act_body
 
@@ -266,6 +267,23 @@ def test_a_new_process_restores_sessions_with_their_deadlines(db: str) -> None:
         assert restored == view
         events = second.get(f"/api/sessions/{view['id']}/timeline").json()["events"]
     assert Case.replay(events_from_python(events)).state == view["state"]
+
+
+def test_a_damaged_stored_log_is_a_server_fault_not_a_422(db: str) -> None:
+    """A log edited in the database does not replay: a 500 that says so, never blaming input."""
+    import sqlalchemy as sa
+
+    with TestClient(create_app(db)) as client:
+        view = start(client)
+        act(client, view, "start_isolation", "6h")
+    store = SessionStore(db)
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(EVENTS).where(EVENTS.c.seq == 1).values(body='{"kind": "nonsense"}'))
+    store.close()
+    with TestClient(create_app(db), raise_server_exceptions=False) as client:
+        response = client.get(f"/api/sessions/{view['id']}")
+    assert response.status_code == 500
+    assert "cannot be restored from its stored log" in response.json()["detail"]
 
 
 def test_memory_holds_a_bounded_number_of_sessions(db: str) -> None:

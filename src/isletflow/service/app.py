@@ -7,8 +7,10 @@ version is a 409 with the current state. Nothing here reads pickle or YAML.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Any
 
@@ -25,7 +27,7 @@ from ..actions import DATA
 from ..errors import InvalidInput, Problem
 from .middleware import BearerToken, BodyLimit
 from .presets import PRESETS
-from .registry import Registry, SessionNotFound, StaleVersion
+from .registry import Registry, SessionNotFound, StaleVersion, UnreadableSession
 from .schemas import (
     ActionInfo,
     ActRequest,
@@ -64,7 +66,14 @@ def create_app(
 ) -> FastAPI:  # fmt: skip
     """The service over the database at ``db`` (a SQLite path or a database URL)."""
     registry = Registry(SessionStore(db), cache_size=cache_size, max_events=max_events)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        registry.store.close()  # the writer thread finishes its group; connections close
+
     app = FastAPI(
+        lifespan=lifespan,
         title="isletflow",
         version=__version__,
         description=(
@@ -243,6 +252,10 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(SessionNotFound)
     def missing(_request: Request, _error: SessionNotFound) -> JSONResponse:
         return JSONResponse({"detail": "no such session"}, status_code=404)
+
+    @app.exception_handler(UnreadableSession)
+    def unreadable(_request: Request, error: UnreadableSession) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=500)
 
     @app.exception_handler(OperationalError)
     def storage(_request: Request, _error: OperationalError) -> JSONResponse:

@@ -16,12 +16,14 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TypeVar
 
-from ..errors import InvalidInput
+from pydantic import ValidationError
+
+from ..errors import InvalidInput, IsletflowError
 from .schemas import SessionView
 from .sessions import Session, SessionHeader, Step
 from .store import Conflict, SessionStore
 
-__all__ = ["Registry", "SessionNotFound", "StaleVersion"]
+__all__ = ["Registry", "SessionNotFound", "StaleVersion", "UnreadableSession"]
 
 _STRIPES = 64
 _T = TypeVar("_T")
@@ -31,6 +33,14 @@ class SessionNotFound(Exception):
     def __init__(self, session_id: str) -> None:
         self.session_id = session_id
         super().__init__("no such session")
+
+
+class UnreadableSession(Exception):
+    """A stored log that does not replay: the database was edited or damaged, not the request."""
+
+    def __init__(self, session_id: str, error: Exception) -> None:
+        self.session_id = session_id
+        super().__init__(f"session {session_id} cannot be restored from its stored log: {error}")
 
 
 class StaleVersion(Exception):
@@ -117,7 +127,11 @@ class Registry:
         stored = self.store.load(session_id)
         if stored is None:
             raise SessionNotFound(session_id)
-        session = Session.resume(session_id, stored.header, stored.events, stored.clock)
+        try:
+            session = Session.resume(session_id, stored.header, stored.events, stored.clock)
+        except (IsletflowError, ValidationError) as error:
+            # Not the client's input: a 422 would blame them. Reported as a server fault.
+            raise UnreadableSession(session_id, error) from error
         self._remember(session)
         return session
 
