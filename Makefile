@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint thorough clean
+.PHONY: run test lint thorough clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,15 +16,29 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python examples/standard_case.py
 
+# Programs from Debian that some tests use: chromium (the trainer page's browser test) and
+# graphviz (diagrams as SVG/PNG). Installed here when missing and apt can install them (CI runs as
+# root on a fresh Debian machine); otherwise those tests skip and say why. Playwright never
+# downloads a browser of its own.
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing$$missing for the tests (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null \
+			|| echo "could not install$$missing: the tests that need them will skip"; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples
 	$(BIN)/ruff format --check src tests examples
 	$(BIN)/mypy src
 
-test: lint
+test: lint system-deps
 	$(BIN)/pytest -q
 
-thorough: $(STAMP)
+thorough: $(STAMP) system-deps
 	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest -q
 
 clean:

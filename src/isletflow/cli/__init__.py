@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "diagram": ".diagram:diagram",
     "export": ".export:export",
     "schema": ".schema:schema",
+    "serve": ".serve:serve",
     "train": ".train:train",
 }
 

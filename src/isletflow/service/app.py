@@ -1,0 +1,302 @@
+"""The HTTP API and the trainer page: routes over ``Registry`` and ``Session``.
+
+A clinical "no" is a normal answer (200, ``accepted: false`` with every failed guard); malformed
+input is a 422 that lists each problem's field, value and rule; an action based on an old
+version is a 409 with the current state. Nothing here reads pickle or YAML.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+from collections.abc import AsyncIterator
+from importlib import resources
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
+
+from .. import __version__
+from ..actions import DATA
+from ..errors import InvalidInput, Problem
+from .middleware import BearerToken, BodyLimit
+from .presets import PRESETS
+from .registry import Registry, SessionNotFound, StaleVersion, UnreadableSession
+from .schemas import (
+    ActionInfo,
+    ActRequest,
+    ActResponse,
+    AdvanceRequest,
+    AdvanceResponse,
+    CaseSpec,
+    ConflictResponse,
+    CreateSession,
+    PresetView,
+    ProblemsResponse,
+    SessionView,
+    TimelineResponse,
+)
+from .sessions import Session, SessionHeader
+from .store import SessionStore
+
+__all__ = ["DB_VARIABLE", "TOKEN_VARIABLE", "create_app", "from_environment"]
+
+DB_VARIABLE = "ISLETFLOW_DB"
+TOKEN_VARIABLE = "ISLETFLOW_TOKEN"
+
+DEFAULT_BODY_LIMIT = 64 * 1024
+"""Bytes a request body may have: a case spec or an action's data is a few hundred."""
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such session", "model": dict[str, str]},
+    409: {"description": "Based on an old version: nothing done", "model": ConflictResponse},
+    422: {"description": "Malformed input: every problem listed", "model": ProblemsResponse},
+}
+
+
+def create_app(
+    db: str, *, token: str | None = None, body_limit: int = DEFAULT_BODY_LIMIT,
+    cache_size: int = 256, max_events: int = 10_000,
+) -> FastAPI:  # fmt: skip
+    """The service over the database at ``db`` (a SQLite path or a database URL)."""
+    registry = Registry(SessionStore(db), cache_size=cache_size, max_events=max_events)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        registry.store.close()  # the writer thread finishes its group; connections close
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="isletflow",
+        version=__version__,
+        description=(
+            "Allogeneic islet transplantation as a procedure workflow, over HTTP. Start a "
+            "session, read what is allowed and why not, act, advance the clock, read the "
+            "timeline. Every change names the version it was based on (`expected_version`)."
+        ),
+    )
+    app.state.registry = registry
+    app.include_router(_api(registry, secured=token is not None))
+    app.include_router(_page())
+    _handlers(app)
+    app.add_middleware(BodyLimit, limit=body_limit)
+    if token is not None:
+        app.add_middleware(BearerToken, token=token)
+    return app
+
+
+def from_environment() -> FastAPI:
+    """The app configured by ``ISLETFLOW_DB`` and ``ISLETFLOW_TOKEN``: for server workers.
+
+    Each worker process builds its own app (its own cache); they share the database, whose
+    conditional appends keep them from overwriting one another.
+    """
+    db = os.environ.get(DB_VARIABLE, "isletflow-sessions.sqlite3")
+    return create_app(db, token=os.environ.get(TOKEN_VARIABLE) or None)
+
+
+def _api(registry: Registry, *, secured: bool) -> APIRouter:
+    # The scheme is declared so the OpenAPI document says how to authenticate; BearerToken
+    # (middleware) does the checking, in front of every route.
+    deps = [] if not secured else [_bearer_doc()]
+    api = APIRouter(prefix="/api", responses=_ERRORS, dependencies=deps)
+
+    @api.get("/presets", tags=["catalogue"])
+    def presets() -> list[PresetView]:
+        """The bundled cases a session can start from."""
+        return [PresetView(name=p.name, title=p.title, case=p.spec) for p in PRESETS.values()]
+
+    @api.get("/actions", tags=["catalogue"])
+    def actions() -> list[ActionInfo]:
+        """Every action and the JSON Schema of its data (to build a form)."""
+        return [ActionInfo(name=name, data_schema=_data_schema(name)) for name in sorted(DATA)]
+
+    @api.post("/sessions", status_code=201, tags=["sessions"])
+    def create_session(body: CreateSession) -> SessionView:
+        """Start a session from a preset or a case spec; its id is unguessable."""
+        if body.preset is not None:
+            preset = PRESETS.get(body.preset)
+            if preset is None:
+                raise InvalidInput.single("session", "body.preset", body.preset,
+                                          "must be one of: " + ", ".join(PRESETS))  # fmt: skip
+            header = SessionHeader(preset=preset.name, case=CaseSpec.model_validate(preset.spec))
+        else:
+            assert body.case is not None  # the model asks for exactly one
+            header = SessionHeader(case=body.case)
+        return registry.create(header)
+
+    @api.get("/sessions/{session_id}", tags=["sessions"], response_model=SessionView)
+    def read_session(session_id: str) -> Response:
+        """State, allowed actions with the reasons for refusals, deadlines, the record."""
+        return _json(registry.read(session_id, Session.view))
+
+    @api.post("/sessions/{session_id}/act", tags=["sessions"], response_model=ActResponse)
+    def act(session_id: str, body: ActRequest) -> Response:
+        """Take an action. A refusal is a 200 with ``accepted: false`` and every failed guard."""
+        try:
+            step, view = registry.change(
+                session_id, body.expected_version,
+                lambda s: s.act(body.action, body.after, body.data),
+            )  # fmt: skip
+        except InvalidInput as error:
+            raise _in_body(error, body.action) from None
+        return _json(ActResponse(accepted=step.accepted, action=step.action,
+                                 failures=step.failures, warnings=step.warnings,
+                                 events=step.events, session=view))  # fmt: skip
+
+    @api.post("/sessions/{session_id}/advance", tags=["sessions"], response_model=AdvanceResponse)
+    def advance(session_id: str, body: AdvanceRequest) -> Response:
+        """Move the clock on; deadlines it passes fire, each at its own time."""
+        step, view = registry.change(session_id, body.expected_version,
+                                     lambda s: s.advance(body.by))  # fmt: skip
+        return _json(AdvanceResponse(events=step.events, session=view))
+
+    @api.get("/sessions/{session_id}/timeline", tags=["sessions"])
+    def timeline(session_id: str) -> TimelineResponse:
+        """Every event, in order, as JSON (the case's timeline format)."""
+        version, events = registry.read(session_id, lambda s: (s.version, s.events_json()))
+        return TimelineResponse(version=version, events=events)
+
+    @api.get("/sessions/{session_id}/timeline.txt", tags=["sessions"],
+             response_class=PlainTextResponse)  # fmt: skip
+    def timeline_text(session_id: str) -> str:
+        """The timeline as an aligned text table, ending with the outcome."""
+        return registry.read(session_id, Session.timeline_text)
+
+    @api.get("/health", tags=["service"])
+    def health() -> dict[str, Any]:
+        """The service answers and its database is reachable."""
+        return {"status": "ok", "sessions": registry.store.count(),
+                "cached": registry.cached_count()}  # fmt: skip
+
+    return api
+
+
+def _bearer_doc() -> Any:
+    from fastapi import Depends
+
+    return Depends(HTTPBearer(auto_error=False, description="ISLETFLOW_TOKEN, when set"))
+
+
+def _json(model: BaseModel) -> Response:
+    # The hot routes write their (already validated) answer themselves; the route's
+    # response_model still documents it, without FastAPI validating it a second time.
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
+@functools.cache
+def _data_schema(action: str) -> dict[str, Any]:
+    schema: dict[str, Any] = DATA[action].model_json_schema()
+    return schema
+
+
+def _in_body(error: InvalidInput, action: str) -> InvalidInput:
+    """Say where in the request body each problem is (the engine names the action's fields)."""
+    moved = []
+    for p in error.problems:
+        location = p.location
+        if location.startswith(f"{action}."):
+            location = "body.data." + location.removeprefix(f"{action}.")
+        elif location in ("action", "after", "by", action):
+            location = "body.data" if location == action else f"body.{location}"
+        moved.append(Problem(location, p.value, p.rule))
+    return InvalidInput(error.what, moved)
+
+
+class _Errors:
+    """``RequestValidationError`` in the shape ``InvalidInput.from_pydantic`` reads."""
+
+    def __init__(self, error: RequestValidationError) -> None:
+        self._error = error
+
+    def errors(self, include_url: bool = False) -> list[Any]:
+        return list(self._error.errors())
+
+
+def _problems(error: InvalidInput) -> JSONResponse:
+    def value(v: Any) -> Any:
+        try:
+            return jsonable_encoder(v)
+        except (TypeError, ValueError):
+            return repr(v)
+
+    body = ProblemsResponse.model_validate({
+        "detail": str(error),
+        "problems": [{"location": p.location, "value": value(p.value), "rule": p.rule}
+                     for p in error.problems],
+    })  # fmt: skip
+    return JSONResponse(jsonable_encoder(body), status_code=422)
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(InvalidInput)
+    def invalid(_request: Request, error: InvalidInput) -> JSONResponse:
+        return _problems(error)
+
+    @app.exception_handler(RequestValidationError)
+    def malformed(_request: Request, error: RequestValidationError) -> JSONResponse:
+        return _problems(InvalidInput.from_pydantic("request", _Errors(error)))
+
+    @app.exception_handler(StaleVersion)
+    def stale(_request: Request, error: StaleVersion) -> JSONResponse:
+        body = ConflictResponse(detail=str(error), session=error.current)
+        return JSONResponse(jsonable_encoder(body), status_code=409)
+
+    @app.exception_handler(SessionNotFound)
+    def missing(_request: Request, _error: SessionNotFound) -> JSONResponse:
+        return JSONResponse({"detail": "no such session"}, status_code=404)
+
+    @app.exception_handler(UnreadableSession)
+    def unreadable(_request: Request, error: UnreadableSession) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=500)
+
+    @app.exception_handler(OperationalError)
+    def storage(_request: Request, _error: OperationalError) -> JSONResponse:
+        return JSONResponse({"detail": "the session store is unavailable; try again"},
+                            status_code=503, headers={"Retry-After": "1"})  # fmt: skip
+
+
+# -- The trainer page -----------------------------------------------------------------------
+
+_PAGE_FILES = {
+    "trainer.html": "text/html; charset=utf-8",
+    "trainer.js": "text/javascript; charset=utf-8",
+    "trainer.css": "text/css; charset=utf-8",
+}
+# The page loads only its own script and style and talks only to this origin.
+_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'"
+
+
+@functools.cache
+def _page_file(name: str) -> bytes:
+    return (resources.files("isletflow.service") / "static" / name).read_bytes()
+
+
+def _page() -> APIRouter:
+    page = APIRouter(include_in_schema=False)
+
+    def serve(name: str) -> Response:
+        return Response(_page_file(name), media_type=_PAGE_FILES[name],
+                        headers={"Content-Security-Policy": _CSP,
+                                 "X-Content-Type-Options": "nosniff"})  # fmt: skip
+
+    @page.get("/")
+    def trainer() -> Response:
+        return serve("trainer.html")
+
+    @page.get("/static/trainer.js")
+    def script() -> Response:
+        return serve("trainer.js")
+
+    @page.get("/static/trainer.css")
+    def style() -> Response:
+        return serve("trainer.css")
+
+    return page

@@ -1,0 +1,105 @@
+"""Two gates every request passes: a bearer token (when one is set) and a body size limit.
+
+Both are plain ASGI so they sit in front of everything, the OpenAPI document included. Only the
+trainer page's own files are open without the token: they hold no data, and the page asks for
+the token before it calls the API.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+__all__ = ["BearerToken", "BodyLimit"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+OPEN_PATHS = frozenset({"/", "/static/trainer.js", "/static/trainer.css"})
+
+
+async def _reply(send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]]) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({
+        "type": "http.response.start", "status": status,
+        "headers": [(b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()), *headers],
+    })  # fmt: skip
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return bytes(value)
+    return None
+
+
+class BearerToken:
+    """Refuse (401) any request without ``Authorization: Bearer <token>``."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("path") not in OPEN_PATHS:
+            given = _header(scope, b"authorization") or b""
+            # Constant time, so the token cannot be found a byte at a time.
+            if not secrets.compare_digest(given, self.expected):
+                await _reply(send, 401, "a valid bearer token is required",
+                             [(b"www-authenticate", b"Bearer")])  # fmt: skip
+                return
+        await self.app(scope, receive, send)
+
+
+class BodyLimit:
+    """Refuse (413) a body over ``limit`` bytes: by its Content-Length, or as it streams in.
+
+    The body (at most ``limit`` bytes) is read here before the app sees it, so an oversize
+    stream is answered 413 before any of it is parsed.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = f"the request body is larger than {self.limit} bytes"
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await _reply(send, 413, too_large, [])
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await _reply(send, 413, too_large, [])
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: wait for a disconnect, as ASGI says
+
+        await self.app(scope, replay, send)

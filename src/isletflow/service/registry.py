@@ -1,0 +1,158 @@
+"""Sessions in use: loaded on demand, a bounded cache, one writer per session at a time.
+
+The database is the truth; the cache only saves a replay. A change is based on the version the
+client saw: if the cached session is at that version the change is made on it and appended with
+the store's conditional update, which refuses it if another process appended first (then the
+cached copy is dropped and the client gets the current state). Within a process a striped lock
+keeps two threads off one session at a time; across processes the database decides.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from ..errors import InvalidInput, IsletflowError
+from .schemas import SessionView
+from .sessions import Session, SessionHeader, Step
+from .store import Conflict, SessionStore
+
+__all__ = ["Registry", "SessionNotFound", "StaleVersion", "UnreadableSession"]
+
+_STRIPES = 64
+_T = TypeVar("_T")
+
+
+class SessionNotFound(Exception):
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+        super().__init__("no such session")
+
+
+class UnreadableSession(Exception):
+    """A stored log that does not replay: the database was edited or damaged, not the request."""
+
+    def __init__(self, session_id: str, error: Exception) -> None:
+        self.session_id = session_id
+        super().__init__(f"session {session_id} cannot be restored from its stored log: {error}")
+
+
+class StaleVersion(Exception):
+    """The client's version is not the session's: nothing was done; here is the current state."""
+
+    def __init__(self, expected: int, current: SessionView) -> None:
+        self.expected = expected
+        self.current = current
+        super().__init__(
+            f"the session is at version {current.version}, not {expected}: "
+            "someone acted on it since; nothing was done"
+        )
+
+
+class Registry:
+    """Creates, finds and changes sessions; holds at most ``cache_size`` in memory."""
+
+    def __init__(
+        self, store: SessionStore, *, cache_size: int = 256, max_events: int = 10_000
+    ) -> None:
+        self.store = store
+        self.cache_size = cache_size
+        self.max_events = max_events
+        self._cache: OrderedDict[str, Session] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._stripes = [threading.Lock() for _ in range(_STRIPES)]
+
+    # -- The three things a route does ------------------------------------------------------
+
+    def create(self, header: SessionHeader) -> SessionView:
+        session_id = secrets.token_urlsafe(24)  # 192 random bits: not guessable, URL-safe
+        session = Session.start(session_id, header)
+        with self._lock(session_id):
+            self.store.create(session_id, session.header_json(), session.events_json(),
+                              session.now)  # fmt: skip
+            self._remember(session)
+            return session.view()
+
+    def read(self, session_id: str, look: Callable[[Session], _T]) -> _T:
+        """``look`` at the session's current state (its latest version in the database)."""
+        with self._lock(session_id):
+            return look(self._current(session_id))
+
+    def change(
+        self, session_id: str, expected: int, how: Callable[[Session], Step]
+    ) -> tuple[Step, SessionView]:
+        """Make a change based on version ``expected``; durable once this returns."""
+        with self._lock(session_id):
+            session = self._cached(session_id)
+            if session is None or session.version != expected:
+                session = self._load(session_id)
+            if session.version != expected:
+                raise StaleVersion(expected, session.view())
+            if session.version >= self.max_events:
+                limit = f"has reached its limit of {self.max_events} events"
+                raise InvalidInput.single("session", "session", session.version, limit)
+            try:
+                step = how(session)
+                self.store.append(session_id, expected, step.events, session.now)
+            except Conflict:
+                self._forget(session_id)
+                raise StaleVersion(expected, self._load(session_id).view()) from None
+            except BaseException:
+                # The case may have moved where the database did not: drop it, reload later.
+                self._forget(session_id)
+                raise
+            return step, session.view()
+
+    # -- Cache ------------------------------------------------------------------------------
+
+    def _lock(self, session_id: str) -> AbstractContextManager[bool]:
+        return self._stripes[hash(session_id) % _STRIPES]
+
+    def _current(self, session_id: str) -> Session:
+        head = self.store.head(session_id)
+        if head is None:
+            raise SessionNotFound(session_id)
+        cached = self._cached(session_id)
+        if cached is not None and cached.version == head[0]:
+            return cached
+        return self._load(session_id)
+
+    def _load(self, session_id: str) -> Session:
+        stored = self.store.load(session_id)
+        if stored is None:
+            raise SessionNotFound(session_id)
+        try:
+            session = Session.resume(session_id, stored.header, stored.events, stored.clock)
+        except (IsletflowError, ValidationError) as error:
+            # Not the client's input: a 422 would blame them. Reported as a server fault.
+            raise UnreadableSession(session_id, error) from error
+        self._remember(session)
+        return session
+
+    def _cached(self, session_id: str) -> Session | None:
+        with self._cache_lock:
+            session = self._cache.get(session_id)
+            if session is not None:
+                self._cache.move_to_end(session_id)
+            return session
+
+    def _remember(self, session: Session) -> None:
+        with self._cache_lock:
+            self._cache[session.id] = session
+            self._cache.move_to_end(session.id)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+
+    def _forget(self, session_id: str) -> None:
+        with self._cache_lock:
+            self._cache.pop(session_id, None)
+
+    def cached_count(self) -> int:
+        with self._cache_lock:
+            return len(self._cache)

@@ -1,0 +1,266 @@
+"""What crosses the HTTP boundary: request bodies (validated) and answers (documented).
+
+Each model here is published in the OpenAPI document. Requests forbid unknown fields and bound
+every size, so a body that breaks a rule is refused with a 422 naming the field, the value and
+the rule before anything reaches a case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
+
+from ..actions import DATA
+from ..duration import format_duration, parse_duration
+from ..models import Approach, Donor, Recipient
+from ..protocol import Protocol
+from .presets import PRESETS
+
+__all__ = [
+    "ActRequest",
+    "ActResponse",
+    "ActionInfo",
+    "AdvanceRequest",
+    "AdvanceResponse",
+    "AllowedAction",
+    "CaseSpec",
+    "ConflictResponse",
+    "CreateSession",
+    "DeadlineView",
+    "GuardView",
+    "OutcomeView",
+    "PresetView",
+    "ProblemView",
+    "ProblemsResponse",
+    "SessionView",
+    "SpecDonor",
+    "TimelineResponse",
+]
+
+MAX_STEP = timedelta(days=366)
+"""The longest time one request may move a session's clock on."""
+
+_EARLIEST, _LATEST = 1900, 2200  # cross-clamp years a case may have: arithmetic stays in range
+
+
+def _no_overflow(value: Any, handler: Callable[[Any], Any], _info: ValidationInfo) -> Any:
+    # A duration or date too large for Python's datetime raises OverflowError, which pydantic
+    # does not turn into a validation error; say it is out of range instead of failing.
+    try:
+        return handler(value)
+    except OverflowError:
+        raise ValueError("holds a time or duration too large for the calendar") from None
+
+
+def _bounded_step(text: str) -> str:
+    try:
+        step = parse_duration(text)
+    except OverflowError:
+        raise ValueError(f"must be at most {format_duration(MAX_STEP)}") from None
+    if step < timedelta(0):
+        raise ValueError("must not be negative")
+    if step > MAX_STEP:
+        raise ValueError(f"must be at most {format_duration(MAX_STEP)}")
+    return text
+
+
+Step = Annotated[
+    str,
+    Field(min_length=1, max_length=40, pattern=r"^(\d{1,6}(\.\d{1,6})?(d|h|min|s))+$",
+          examples=["90min", "6h", "1h30min"],
+          description="A duration with units: d, h, min, s (at most 366d)"),
+    AfterValidator(_bounded_step),
+]  # fmt: skip
+
+
+class SpecDonor(Donor):
+    """A donor whose cross-clamp falls in years the clock's arithmetic can hold."""
+
+    @field_validator("cross_clamp_at")
+    @classmethod
+    def _plausible(cls, value: datetime) -> datetime:
+        if not _EARLIEST <= value.year < _LATEST:
+            raise ValueError(f"must fall between {_EARLIEST} and {_LATEST - 1}")
+        return value
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CaseSpec(_Request):
+    """A case to start: donor, recipient, approach, and optional overrides of the protocol."""
+
+    donor: SpecDonor
+    recipient: Recipient
+    approach: Approach
+    protocol: Annotated[
+        Protocol | None,
+        WrapValidator(_no_overflow),
+        Field(description="Values that differ from the default protocol; omitted ones keep it"),
+    ] = None
+
+
+class CreateSession(_Request):
+    """Start a session from a bundled preset or from a case spec: give exactly one."""
+
+    preset: str | None = Field(
+        None, max_length=64, examples=["standard-percutaneous"],
+        json_schema_extra={"enum": [*PRESETS]},
+    )  # fmt: skip
+    case: CaseSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CreateSession:
+        if (self.preset is None) == (self.case is None):
+            raise ValueError("give exactly one of 'preset' or 'case'")
+        return self
+
+
+class ActRequest(_Request):
+    """Take one action, based on the session version the client last saw."""
+
+    action: str = Field(
+        min_length=1, max_length=64, examples=["start_isolation"],
+        json_schema_extra={"enum": [*sorted(DATA)]},  # the engine names the valid ones if not
+    )  # fmt: skip
+    expected_version: int = Field(ge=0, description="The session's version the client saw")
+    after: Step | None = Field(None, description="Time that passes before the action")
+    data: dict[str, Any] = Field(
+        default_factory=dict, description="The action's data; see GET /api/actions"
+    )
+
+
+class AdvanceRequest(_Request):
+    """Move the session's clock on; deadlines it passes fire."""
+
+    by: Step
+    expected_version: int = Field(ge=0)
+
+
+# -- Answers -------------------------------------------------------------------------------
+
+
+class GuardView(BaseModel):
+    """One guard's verdict: a stable code, a sentence, the values compared."""
+
+    guard: str
+    code: str
+    passed: bool
+    warning: bool
+    message: str
+    observed: Any = None
+    limit: Any = None
+    unit: str | None = None
+    subcode: str | None = None
+    time_left: str | None = Field(None, description="For deadlines: time left, e.g. 3h20min")
+
+
+class AllowedAction(BaseModel):
+    """An action possible in this state, and the guards that would fail if taken now."""
+
+    action: str
+    accepted: bool = Field(description="Whether it would be accepted now without data")
+    failures: list[GuardView]
+    warnings: list[GuardView]
+
+
+class DeadlineView(BaseModel):
+    """An armed deadline: when it falls due and how long is left on the session's clock."""
+
+    name: str
+    code: str
+    due: datetime
+    time_left: str
+    seconds_left: float
+
+
+class OutcomeView(BaseModel):
+    status: Literal["completed", "aborted", "discarded"]
+    code: str | None
+    at: datetime
+
+
+class SessionView(BaseModel):
+    """A session's state: what a trainer needs to show and what a client needs to act."""
+
+    id: str
+    kind: str = Field(description="What the session runs: 'case' (later also 'training')")
+    preset: str | None
+    version: int = Field(description="Number of events; send it back as expected_version")
+    now: datetime
+    since_cross_clamp: str
+    state: str
+    phase: str
+    terminal: bool
+    outcome: OutcomeView | None
+    allowed: list[AllowedAction]
+    deadlines: list[DeadlineView]
+    record: dict[str, Any] = Field(description="Everything the case has recorded so far")
+    case: dict[str, Any] = Field(description="Donor, recipient and approach")
+
+
+class ActResponse(BaseModel):
+    """An action's verdict. A refusal is a normal answer: ``accepted`` false, with why."""
+
+    accepted: bool
+    action: str
+    failures: list[GuardView]
+    warnings: list[GuardView]
+    events: list[dict[str, Any]] = Field(description="The events this request added")
+    session: SessionView
+
+
+class AdvanceResponse(BaseModel):
+    events: list[dict[str, Any]]
+    session: SessionView
+
+
+class TimelineResponse(BaseModel):
+    version: int
+    events: list[dict[str, Any]]
+
+
+class PresetView(BaseModel):
+    name: str
+    title: str
+    case: dict[str, Any]
+
+
+class ActionInfo(BaseModel):
+    """An action and the JSON Schema of the data it takes."""
+
+    name: str
+    data_schema: dict[str, Any]
+
+
+class ProblemView(BaseModel):
+    location: str
+    value: Any = None
+    rule: str
+
+
+class ProblemsResponse(BaseModel):
+    """A 422: every problem with the input, each with the field, the value and the rule."""
+
+    detail: str
+    problems: list[ProblemView]
+
+
+class ConflictResponse(BaseModel):
+    """A 409: the action was based on an old version; here is the current state."""
+
+    detail: str
+    session: SessionView | None = None

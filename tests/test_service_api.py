@@ -1,0 +1,421 @@
+"""The HTTP API in-process: sessions, actions, refusals, errors, versions, storage, safety."""
+
+from __future__ import annotations
+
+import runpy
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from isletflow import Case
+from isletflow.service import create_app
+from isletflow.service.store import EVENTS, SessionStore
+from isletflow.timeline import events_from_python, events_to_python
+from service_support import STANDARD_WALK, act_body
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return str(tmp_path / "sessions.sqlite3")
+
+
+@pytest.fixture
+def client(db: str) -> Iterator[TestClient]:
+    with TestClient(create_app(db)) as test_client:
+        yield test_client
+
+
+def start(client: TestClient, preset: str = "standard-percutaneous") -> dict[str, Any]:
+    response = client.post("/api/sessions", json={"preset": preset})
+    assert response.status_code == 201, response.text
+    view: dict[str, Any] = response.json()
+    return view
+
+
+def act(
+    client: TestClient, view: dict[str, Any], action: str, after: str | None = None, **data: Any
+) -> dict[str, Any]:
+    response = client.post(
+        f"/api/sessions/{view['id']}/act", json=act_body(view["version"], action, after, data)
+    )
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def spec(**donor: Any) -> dict[str, Any]:
+    return {
+        "donor": {"age_years": 42, "cross_clamp_at": "2026-03-02T22:00:00Z", **donor},
+        "recipient": {"id": "R-9", "weight_kg": 70},
+        "approach": "laparoscopic",
+    }
+
+
+def test_standard_case_over_http_gives_the_engines_timeline(client: TestClient) -> None:
+    """The standard case walked over HTTP completes and its timeline equals the engine's own."""
+    view = start(client)
+    for action, after, data in STANDARD_WALK:
+        result = act(client, view, action, after, **data)
+        assert result["accepted"], (action, result["failures"])
+        view = result["session"]
+    assert view["outcome"]["status"] == "completed"
+    assert view["outcome"]["code"] == "optimal"
+    assert view["terminal"]
+    assert view["allowed"] == []
+    timeline = client.get(f"/api/sessions/{view['id']}/timeline").json()
+    expected = runpy.run_path(str(EXAMPLES / "standard_case.py"))["standard_case"]()
+    assert timeline["events"] == events_to_python(expected.timeline)
+    assert timeline["version"] == view["version"] == len(expected.timeline)
+
+
+def test_refusal_is_a_normal_answer_with_every_failure(client: TestClient) -> None:
+    """A clinical "no" is 200 with accepted false, the failed guards, and a recorded refusal."""
+    view = start(client)
+    view = act(client, view, "start_isolation", "6h")["session"]
+    result = act(client, view, "finish_digestion")
+    assert result["accepted"] is False
+    assert [f["code"] for f in result["failures"]] == ["missing_data"]
+    assert "digest_ieq" in result["failures"][0]["message"]
+    assert [e["kind"] for e in result["events"]] == ["refused"]
+    assert result["session"]["state"] == "harvest.digesting"
+    assert result["session"]["version"] == view["version"] + 1
+
+
+def test_allowed_actions_carry_the_reasons_they_would_be_refused(client: TestClient) -> None:
+    """A session's allowed list says, for each action, which guards would fail and why."""
+    response = client.post("/api/sessions", json={"case": spec(age_years=70)})
+    assert response.status_code == 201, response.text
+    allowed = {a["action"]: a for a in response.json()["allowed"]}
+    assert set(allowed) == {"start_isolation", "abort", "note"}
+    isolation = allowed["start_isolation"]
+    assert isolation["accepted"] is False
+    assert [f["code"] for f in isolation["failures"]] == ["donor_ineligible"]
+    assert "70" in isolation["failures"][0]["message"]
+
+
+def test_malformed_data_is_422_naming_field_value_and_rule(client: TestClient) -> None:
+    """Data of the wrong range is refused with the field, the value and the rule; nothing moves."""
+    view = start(client)
+    view = act(client, view, "start_isolation", "6h")["session"]
+    response = client.post(
+        f"/api/sessions/{view['id']}/act",
+        json=act_body(view["version"], "finish_digestion", "1h", {"digest_ieq": -5}),
+    )
+    assert response.status_code == 422
+    [problem] = response.json()["problems"]
+    assert problem == {
+        "location": "body.data.digest_ieq",
+        "value": -5,
+        "rule": "must be greater than or equal to 0",
+    }
+    after = client.get(f"/api/sessions/{view['id']}").json()
+    assert (after["version"], after["now"]) == (view["version"], view["now"])
+
+
+def test_unknown_action_and_bad_fields_list_every_problem(client: TestClient) -> None:
+    """An unknown action names the valid ones; a body with several faults lists each one."""
+    view = start(client)
+    url = f"/api/sessions/{view['id']}/act"
+    unknown = client.post(url, json=act_body(1, "teleport", None, {}))
+    assert unknown.status_code == 422
+    [problem] = unknown.json()["problems"]
+    assert problem["location"] == "body.action"
+    assert "start_isolation" in problem["rule"]
+    several = client.post(
+        url, json={"action": "note", "expected_version": -1, "after": "forever", "colour": "red"}
+    )
+    assert several.status_code == 422
+    locations = {p["location"] for p in several.json()["problems"]}
+    assert locations == {"body.expected_version", "body.after", "body.colour"}
+
+
+def test_stale_version_is_409_with_the_current_state(client: TestClient) -> None:
+    """An action based on an old version does nothing and answers with the current state."""
+    view = start(client)
+    act(client, view, "start_isolation", "6h")
+    stale = client.post(
+        f"/api/sessions/{view['id']}/act",
+        json=act_body(view["version"], "abort", None, {"reason": "late"}),
+    )
+    assert stale.status_code == 409
+    current = stale.json()["session"]
+    assert current["state"] == "harvest.digesting"
+    assert current["version"] == view["version"] + 1
+    assert client.get(f"/api/sessions/{view['id']}").json()["version"] == current["version"]
+
+
+def test_advancing_past_a_deadline_aborts_at_the_deadline(client: TestClient) -> None:
+    """Moving the clock past cold ischaemia aborts the case, stamped at the deadline itself."""
+    view = start(client)
+    [deadline] = view["deadlines"]
+    assert (deadline["name"], deadline["time_left"]) == ("cold_ischemia", "12h")
+    response = client.post(
+        f"/api/sessions/{view['id']}/advance",
+        json={"by": "13h", "expected_version": view["version"]},
+    )
+    assert response.status_code == 200, response.text
+    after = response.json()["session"]
+    assert after["outcome"] == {
+        "status": "aborted",
+        "code": "cold_ischemia_exceeded",
+        "at": "2026-03-03T10:00:00Z",
+    }
+    assert after["deadlines"] == []
+    assert [e["kind"] for e in response.json()["events"]] == ["deadline", "advanced"]
+
+
+def test_deadlines_show_time_left_on_the_session_clock(client: TestClient) -> None:
+    """Time left shrinks as the session's clock moves on."""
+    view = start(client)
+    view = client.post(
+        f"/api/sessions/{view['id']}/advance", json={"by": "2h30min", "expected_version": 1}
+    ).json()["session"]
+    [deadline] = view["deadlines"]
+    assert deadline["time_left"] == "9h30min"
+    assert deadline["seconds_left"] == 9.5 * 3600
+    assert view["since_cross_clamp"] == "2h30min"
+
+
+def test_case_spec_with_protocol_overrides_is_used(client: TestClient) -> None:
+    """A posted case spec's protocol overrides set the deadlines the case runs to."""
+    body = {"case": {**spec(), "protocol": {"max_cold_ischemia": "10h"}}}
+    view = client.post("/api/sessions", json=body).json()
+    assert view["preset"] is None
+    assert view["deadlines"][0]["time_left"] == "10h"
+    assert view["case"]["approach"] == "laparoscopic"
+
+
+@pytest.mark.parametrize(
+    ("body", "location"),
+    [
+        ({"preset": "no-such-case"}, "body.preset"),
+        ({"preset": "standard-open", "case": spec()}, "body"),
+        ({}, "body"),
+        ({"case": spec(age_years=-1)}, "body.case.donor.age_years"),
+        ({"case": spec(cross_clamp_at="2026-03-02T22:00:00")}, "body.case.donor.cross_clamp_at"),
+        ({"case": spec(cross_clamp_at="9999-12-31T23:00:00Z")}, "body.case.donor.cross_clamp_at"),
+        ({"case": {**spec(), "protocol": {"max_culture": "9999999999999d"}}}, "body.case.protocol"),
+        (
+            {"case": {**spec(), "protocol": {"min_purity_percent": 120}}},
+            "body.case.protocol.min_purity_percent",
+        ),
+    ],
+)
+def test_bad_session_requests_are_422_at_the_field(
+    client: TestClient, body: dict[str, Any], location: str
+) -> None:
+    """A bad preset or case spec is refused with the field that is wrong."""
+    response = client.post("/api/sessions", json=body)
+    assert response.status_code == 422, response.text
+    assert location in [p["location"] for p in response.json()["problems"]]
+
+
+def test_unknown_session_is_404(client: TestClient) -> None:
+    """A session id that does not exist is a 404 on every session route."""
+    assert client.get("/api/sessions/nope").status_code == 404
+    assert client.get("/api/sessions/nope/timeline").status_code == 404
+    assert (
+        client.post(
+            "/api/sessions/nope/act", json=act_body(1, "note", None, {"text": "x"})
+        ).status_code
+        == 404
+    )
+
+
+def test_session_ids_are_unguessable(client: TestClient) -> None:
+    """Ids carry at least 128 random bits, URL-safe, never repeated."""
+    ids = [start(client)["id"] for _ in range(20)]
+    assert len(set(ids)) == len(ids)
+    for session_id in ids:
+        assert len(session_id) >= 22  # 128 bits in base64
+        assert set(session_id) <= set(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        )
+
+
+def test_timeline_text_is_the_report_table(client: TestClient) -> None:
+    """The text timeline is report.timeline_table: header row, events, and the outcome line."""
+    view = start(client)
+    act(client, view, "abort", reason="recipient_unstable")
+    text = client.get(f"/api/sessions/{view['id']}/timeline.txt")
+    assert text.headers["content-type"].startswith("text/plain")
+    lines = text.text.splitlines()
+    assert lines[0].split()[:2] == ["time", "(UTC)"]
+    assert lines[-1] == "Outcome: aborted (recipient_unstable) at 2026-03-02 22:00 UTC."
+
+
+def test_a_new_process_restores_sessions_with_their_deadlines(db: str) -> None:
+    """A second app on the same database sees every session exactly as the first left it."""
+    with TestClient(create_app(db)) as first:
+        view = start(first)
+        for action, after, data in STANDARD_WALK[:4]:
+            view = act(first, view, action, after, **data)["session"]
+        view = first.post(
+            f"/api/sessions/{view['id']}/advance",
+            json={"by": "1h", "expected_version": view["version"]},
+        ).json()["session"]
+    assert view["deadlines"], "culture window should be armed"
+    with TestClient(create_app(db)) as second:
+        restored = second.get(f"/api/sessions/{view['id']}").json()
+        assert restored == view
+        events = second.get(f"/api/sessions/{view['id']}/timeline").json()["events"]
+    assert Case.replay(events_from_python(events)).state == view["state"]
+
+
+def test_a_damaged_stored_log_is_a_server_fault_not_a_422(db: str) -> None:
+    """A log edited in the database does not replay: a 500 that says so, never blaming input."""
+    import sqlalchemy as sa
+
+    with TestClient(create_app(db)) as client:
+        view = start(client)
+        act(client, view, "start_isolation", "6h")
+    store = SessionStore(db)
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(EVENTS).where(EVENTS.c.seq == 1).values(body='{"kind": "nonsense"}'))
+    store.close()
+    with TestClient(create_app(db), raise_server_exceptions=False) as client:
+        response = client.get(f"/api/sessions/{view['id']}")
+    assert response.status_code == 500
+    assert "cannot be restored from its stored log" in response.json()["detail"]
+
+
+def test_memory_holds_a_bounded_number_of_sessions(db: str) -> None:
+    """Idle sessions leave the cache beyond its bound and load again on demand."""
+    app = create_app(db, cache_size=3)
+    with TestClient(app) as client:
+        ids = [start(client)["id"] for _ in range(10)]
+        assert app.state.registry.cached_count() == 3
+        for session_id in ids:
+            assert client.get(f"/api/sessions/{session_id}").json()["state"] == "harvest.procured"
+        assert app.state.registry.cached_count() == 3
+        assert client.get("/api/health").json()["sessions"] == 10
+
+
+def test_a_session_stops_growing_at_its_event_limit(db: str) -> None:
+    """A session at its event limit refuses more with a 422, not an unbounded log."""
+    with TestClient(create_app(db, max_events=3)) as client:
+        view = start(client)
+        view = act(client, view, "note", text="one")["session"]
+        view = act(client, view, "note", text="two")["session"]
+        full = client.post(
+            f"/api/sessions/{view['id']}/act",
+            json=act_body(view["version"], "note", None, {"text": "three"}),
+        )
+        assert full.status_code == 422
+        assert "limit of 3 events" in full.json()["problems"][0]["rule"]
+
+
+def test_bearer_token_guards_every_route_but_the_page(db: str) -> None:
+    """With a token set, the API and its documents need it; only the page's files are open."""
+    with TestClient(create_app(db, token="s3cret")) as client:
+        for path in ("/api/presets", "/api/health", "/openapi.json", "/docs", "/api/sessions/x"):
+            refused = client.get(path)
+            assert refused.status_code == 401, path
+            assert refused.headers["www-authenticate"] == "Bearer"
+        assert (
+            client.get("/api/presets", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        )
+        good = {"Authorization": "Bearer s3cret"}
+        assert client.get("/api/presets", headers=good).status_code == 200
+        assert (
+            client.post("/api/sessions", json={"preset": "standard-open"}, headers=good).status_code
+            == 201
+        )
+        schema = client.get("/openapi.json", headers=good).json()
+        assert "HTTPBearer" in schema["components"]["securitySchemes"]
+        assert client.get("/").status_code == 200
+        assert client.get("/static/trainer.js").status_code == 200
+
+
+def test_request_bodies_are_size_limited(db: str) -> None:
+    """A body over the limit is 413, whether it declares its length or streams in chunks."""
+    with TestClient(create_app(db, body_limit=1024)) as client:
+        view = start(client)
+        big = act_body(1, "note", None, {"text": "x" * 2000})
+        declared = client.post(f"/api/sessions/{view['id']}/act", json=big)
+        assert declared.status_code == 413
+
+        def chunks() -> Iterator[bytes]:
+            yield b'{"action": "note", "expected_version": 1, "data": {"text": "'
+            for _ in range(40):
+                yield b"x" * 100
+            yield b'"}}'
+
+        streamed = client.post(
+            f"/api/sessions/{view['id']}/act",
+            content=chunks(),
+            headers={"content-type": "application/json"},
+        )
+        assert streamed.status_code == 413
+        assert client.get(f"/api/sessions/{view['id']}").json()["version"] == 1
+
+
+def test_catalogue_lists_presets_and_action_schemas(client: TestClient) -> None:
+    """Presets cover every approach; each action comes with the JSON Schema of its data."""
+    presets = {p["name"]: p for p in client.get("/api/presets").json()}
+    assert set(presets) == {"standard-percutaneous", "standard-laparoscopic", "standard-open"}
+    actions = {a["name"]: a["data_schema"] for a in client.get("/api/actions").json()}
+    assert actions["record_portal_pressure"]["required"] == ["mmhg"]
+    assert "start_isolation" in actions
+
+
+def test_openapi_documents_every_route(client: TestClient) -> None:
+    """The OpenAPI document lists each route with its request and answer models."""
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    assert set(paths) == {
+        "/api/presets",
+        "/api/actions",
+        "/api/sessions",
+        "/api/sessions/{session_id}",
+        "/api/sessions/{session_id}/act",
+        "/api/sessions/{session_id}/advance",
+        "/api/sessions/{session_id}/timeline",
+        "/api/sessions/{session_id}/timeline.txt",
+        "/api/health",
+    }
+    act_doc = paths["/api/sessions/{session_id}/act"]["post"]
+    assert {"200", "404", "409", "422"} <= set(act_doc["responses"])
+    assert "ActRequest" in schema["components"]["schemas"]
+
+
+def test_trainer_page_is_served_with_a_strict_policy(client: TestClient) -> None:
+    """The page and its script come from this process, under a same-origin-only CSP."""
+    page = client.get("/")
+    assert page.status_code == 200
+    assert 'src="/static/trainer.js"' in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "fetch(" in client.get("/static/trainer.js").text
+
+
+def test_serve_command_is_listed_with_its_options() -> None:
+    """`isletflow serve --help` shows the host (loopback by default), port, db and workers."""
+    from click.testing import CliRunner
+
+    from isletflow.cli import main
+
+    assert "serve" in CliRunner().invoke(main, ["--help"]).output
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    assert result.exit_code == 0
+    for option in ("--host", "--port", "--db", "--workers", "ISLETFLOW_TOKEN", "127.0.0.1"):
+        assert option in result.output
+
+
+def test_import_isletflow_does_not_load_the_server() -> None:
+    """`import isletflow` and `isletflow --help` load no web framework or database layer."""
+    code = (
+        "import sys, isletflow, isletflow.cli; "
+        "print(sorted(m for m in ('fastapi', 'sqlalchemy', 'uvicorn', 'starlette') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
