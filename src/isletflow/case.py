@@ -292,8 +292,11 @@ class Case:
         case = cls.new(first.donor, first.recipient, first.approach, first.protocol, sim)
         for index, event in enumerate(events[1:], start=1):
             if event.kind not in INPUT_KINDS:
-                if isinstance(event, DeadlineFired) and len(case._events) <= index:
-                    # It fired on a read, with no later input to carry the clock past it.
+                following = events[index + 1] if index + 1 < len(events) else None
+                if isinstance(event, DeadlineFired) and not isinstance(following, Advanced):
+                    # It fired on a read (or during an act's wait). A deadline fired by an
+                    # ``advance`` is followed by that advance's event: replaying the advance
+                    # fires it again, and firing it here first would lose the advance's event.
                     case._fire_due(event.due, inclusive=True)
                 continue
             wait = event.at - sim.now()
