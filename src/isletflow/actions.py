@@ -22,7 +22,7 @@ __all__ = ["DATA", "EFFECTS", "ActionData", "apply"]
 
 
 class ActionData(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)  # as in models
 
 
 class NoData(ActionData):
