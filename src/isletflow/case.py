@@ -18,7 +18,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from . import workflow as wf
 from .actions import DATA, apply
 from .clock import Clock, SimulatedClock
-from .duration import NonNegativeDuration
+from .duration import NonNegativeDuration, format_duration
 from .errors import InvalidInput, Problem, ReplayMismatch, SnapshotIncompatible, UnknownAction
 from .guards import GUARDS, Facts, GuardResult
 from .models import Approach, Donor, Recipient
@@ -254,7 +254,7 @@ class Case:
         parsed = self._parse(action, data)
         if after is not None:
             wait = self._duration("after", after)
-            self.clock.advance(wait)
+            self._wind("after", wait)
         now = self.clock.now()
         self._fire_due(now)
         return self._perform(action, parsed, now)
@@ -264,7 +264,7 @@ class Case:
         step = self._duration("delta", delta)
         start = len(self._events)
         was_active = self._state not in wf.TERMINAL
-        self.clock.advance(step)
+        self._wind("delta", step)
         now = self.clock.now()
         self._fire_due(now)
         if was_active:
@@ -389,6 +389,14 @@ class Case:
             return _DURATION.validate_python(value)
         except ValidationError as error:
             raise InvalidInput.from_pydantic(field, error, prefix=field) from None
+
+    def _wind(self, field: str, step: timedelta) -> None:
+        try:
+            self.clock.advance(step)
+        except OverflowError:  # past datetime.max; the clock has not moved
+            raise InvalidInput.single(
+                field, field, format_duration(step), "would take the clock past the year 9999"
+            ) from None
 
     def _facts(self, state: str, data: Any, now: datetime) -> Facts:
         return Facts(self.donor, self.recipient, self.approach, self.protocol, self.record,
