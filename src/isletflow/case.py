@@ -507,6 +507,8 @@ def _outcome_from(events: list[Event]) -> Outcome:
 
 def _read_snapshot(value: CaseSnapshot | Mapping[str, Any] | str | bytes) -> CaseSnapshot:
     if isinstance(value, CaseSnapshot):
+        if value.schema_version != SCHEMA_VERSION:
+            raise SnapshotIncompatible(value.schema_version, SCHEMA_VERSION)
         return value
     try:
         if isinstance(value, str | bytes):
