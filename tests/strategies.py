@@ -43,8 +43,17 @@ waits = st.one_of(
 )  # fmt: skip
 """Waits on the clock: everyday steps, the edges of each window, and anything up to 30 h."""
 
-afters = st.one_of(st.none(), waits, waits.map(format_duration))
-"""``after=`` as a step gives it: nothing, a timedelta, or text such as ``1h30min``."""
+_STEP_WAITS = [timedelta(0), timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=1),
+               timedelta(hours=2)]  # fmt: skip
+
+afters = st.one_of(
+    st.none(),
+    st.sampled_from(_STEP_WAITS),
+    st.sampled_from(_STEP_WAITS).map(format_duration),
+    waits,
+)
+"""``after=`` as a step gives it: nothing, a short wait (as a timedelta or text such as
+``1h30min``) or, less often, any wait up to 30 h."""
 
 
 # -- Case data -------------------------------------------------------------------------------
@@ -73,11 +82,19 @@ eligible_donors = st.builds(
     cross_clamp_at=starts,
 )
 
-recipients = st.builds(
-    fl.Recipient,
-    id=st.just(RECIPIENT_ID) | st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,20}", fullmatch=True),
-    weight_kg=st.floats(40, 120),
+recipients = st.one_of(
+    st.just(fl.Recipient(id=RECIPIENT_ID, weight_kg=70)),
+    st.builds(
+        fl.Recipient,
+        id=st.just(RECIPIENT_ID)
+        | st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,20}", fullmatch=True),
+        weight_kg=st.floats(40, 120),
+    ),
 )
+"""Recipients: often the 70 kg ``R-001`` the release-test strategies are written for."""
+
+case_donors = st.one_of(eligible_donors, eligible_donors, eligible_donors, donors)
+"""Donors for whole cases: eligible more often than not, so cases get past isolation."""
 
 
 def _edge(inside: float, outside: float, typical: st.SearchStrategy[float]) -> Any:
