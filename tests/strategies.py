@@ -46,6 +46,20 @@ waits = st.one_of(
 _STEP_WAITS = [timedelta(0), timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=1),
                timedelta(hours=2)]  # fmt: skip
 
+step_waits = st.sampled_from([None, *_STEP_WAITS, "40min"])
+"""The waits of a careful team between steps (``None`` for no wait)."""
+
+late_starts = st.sampled_from([timedelta(0)] * 4 + [timedelta(minutes=45), timedelta(hours=11)])
+"""How long after cross-clamp a case's clock starts: usually at once, sometimes near the limit."""
+
+deadline_offsets = st.sampled_from([-SECOND, -SECOND, timedelta(0), SECOND])
+"""Where to land around a deadline: just before (most often, so cases live on), on, or past it."""
+
+duration_parts = st.tuples(
+    st.integers(0, 400), st.integers(0, 23), st.integers(0, 59), st.integers(0, 59)
+)
+"""(days, hours, minutes, seconds) of a written duration."""
+
 afters = st.one_of(
     st.none(),
     st.sampled_from(_STEP_WAITS),
@@ -195,6 +209,17 @@ def action_data(action: str, approach: fl.Approach | str) -> st.SearchStrategy[d
             return st.just({})
 
 
+known_actions = st.sampled_from(wf.ACTIONS)
+"""Any action a person can take, whatever the state."""
+
+
+def action_names(state: str) -> st.SearchStrategy[str]:
+    """Usually an action possible in ``state``, sometimes any other."""
+    possible = wf.actions_in(state)
+    names = st.sampled_from(possible) if possible else known_actions
+    return st.one_of(names, names, names, known_actions)
+
+
 def actions_with_data(
     approach: fl.Approach | str, names: st.SearchStrategy[str] | None = None
 ) -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
@@ -214,5 +239,11 @@ malformed_data: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "abort": st.sampled_from([{}, {"reason": "Not A Code"}]),
 }
 """For some actions, data their model must refuse (wrong type, out of range, unknown field)."""
+
+unreadable_waits = st.sampled_from(["6 hours", "-", "h", "1e3h", "soon", ""])
+"""Waits that are not durations."""
+
+head_starts = st.integers(0, 20)
+"""How many standard steps a random case takes before random driving begins."""
 
 unknown_action_names = st.text(min_size=0, max_size=30).filter(lambda s: s not in wf.ACTIONS)

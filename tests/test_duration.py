@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from isletflow.duration import (
@@ -16,7 +15,7 @@ from isletflow.duration import (
     parse_duration,
     spoken,
 )
-from strategies import any_timedeltas
+from strategies import any_timedeltas, duration_parts
 
 
 @given(value=any_timedeltas)
@@ -32,12 +31,10 @@ def test_formatted_form_is_canonical(value: timedelta) -> None:
     assert format_duration(parse_duration(text)) == text
 
 
-@given(
-    days=st.integers(0, 400), hours=st.integers(0, 23), minutes=st.integers(0, 59),
-    seconds=st.integers(0, 59),
-)  # fmt: skip
-def test_written_parts_add_up(days: int, hours: int, minutes: int, seconds: int) -> None:
+@given(parts=duration_parts)
+def test_written_parts_add_up(parts: tuple[int, int, int, int]) -> None:
     """'2d3h4min5s' is the sum of its parts, whichever parts are written."""
+    days, hours, minutes, seconds = parts
     parts = [(days, "d"), (hours, "h"), (minutes, "min"), (seconds, "s")]
     text = "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
     expected = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)

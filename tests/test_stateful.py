@@ -27,19 +27,24 @@ from isletflow import workflow as wf
 from isletflow.timeline import DeadlineFired, Timeline
 from strategies import (
     action_data,
+    action_names,
     approaches,
     case_donors,
+    deadline_offsets,
+    head_starts,
+    known_actions,
+    late_starts,
     malformed_data,
     protocols,
     recipients,
+    step_waits,
     unknown_action_names,
+    unreadable_waits,
     waits,
 )
 from strategies import afters as afters_strategy
 
 SECOND = timedelta(seconds=1)
-STEP_WAITS = st.sampled_from([None, timedelta(0), timedelta(minutes=10), timedelta(minutes=30),
-                              timedelta(hours=1), timedelta(hours=2), "40min"])  # fmt: skip
 
 
 def standard_next(case: fl.Case) -> tuple[str, dict[str, Any]]:
@@ -100,8 +105,8 @@ class CaseMachine(RuleBasedStateMachine):
         recipient=recipients,
         approach=approaches,
         protocol=st.none() | protocols,
-        late=st.sampled_from([timedelta(0)] * 4 + [timedelta(minutes=45), timedelta(hours=11)]),
-        head_start=st.integers(0, 20),
+        late=late_starts,
+        head_start=head_starts,
     )
     def create(
         self,
@@ -167,13 +172,11 @@ class CaseMachine(RuleBasedStateMachine):
     @rule(data=st.data(), after=afters_strategy)
     def any_action(self, data: st.DataObject, after: Any) -> None:
         """An action allowed now (mostly) or any other, with data fit for it or not."""
-        possible = wf.actions_in(self.case.state)
-        names = st.sampled_from(possible) if possible else st.sampled_from(wf.ACTIONS)
-        name = data.draw(st.one_of(names, names, names, st.sampled_from(wf.ACTIONS)))
+        name = data.draw(action_names(self.case.state))
         payload = data.draw(action_data(name, self.case.approach))
         self.act(name, after, payload)
 
-    @rule(waits=st.lists(STEP_WAITS, min_size=1, max_size=5))
+    @rule(waits=st.lists(step_waits, min_size=1, max_size=5))
     def standard_steps(self, waits: list[Any]) -> None:
         """A run of the steps a careful team takes, so random cases reach the later phases."""
         for after in waits:
@@ -192,7 +195,7 @@ class CaseMachine(RuleBasedStateMachine):
         elif kind == "negative_after":
             args = ("note", -data.draw(waits.filter(bool)), {"text": "x"})
         else:
-            args = ("note", data.draw(st.sampled_from(["6 hours", "-", "h", "1e3h"])), {})
+            args = ("note", data.draw(unreadable_waits), {"text": "x"})
         before = seen(self.case)
         with pytest.raises(fl.InvalidInput):
             self.case.act(args[0], after=args[1], **args[2])
@@ -201,13 +204,13 @@ class CaseMachine(RuleBasedStateMachine):
             with pytest.raises(fl.UnknownAction):
                 self.case.check(args[0])
 
-    @rule(delta=st.one_of(STEP_WAITS.filter(lambda w: isinstance(w, timedelta)), waits))
+    @rule(delta=st.one_of(step_waits.filter(lambda w: isinstance(w, timedelta)), waits))
     def advance(self, delta: timedelta) -> None:
         """Moving the clock fires at most one deadline, stamped at its due time."""
         self.advance_by(delta)
 
     @precondition(lambda self: bool(self.case.deadlines))
-    @rule(data=st.data(), offset=st.sampled_from([-SECOND, -SECOND, timedelta(0), SECOND]))
+    @rule(data=st.data(), offset=deadline_offsets)
     def advance_to_a_deadline(self, data: st.DataObject, offset: timedelta) -> None:
         """Land just before, exactly on, or just after an armed deadline."""
         deadlines = self.case.deadlines
@@ -246,7 +249,7 @@ class CaseMachine(RuleBasedStateMachine):
     def check_changes_nothing(self, data: st.DataObject) -> None:
         """check() and allowed() only look."""
         before = seen(self.case)
-        name = data.draw(st.sampled_from(wf.ACTIONS))
+        name = data.draw(known_actions)
         verdict = self.case.check(name, **data.draw(action_data(name, self.case.approach)))
         allowed = self.case.allowed()
         assert seen(self.case) == before
@@ -266,7 +269,7 @@ class CaseMachine(RuleBasedStateMachine):
         for name in wf.ACTIONS:
             verdict = case.check(name, **data.draw(action_data(name, case.approach)))
             assert [f.code for f in verdict.failures] == ["not_allowed"]
-        name = data.draw(st.sampled_from(wf.ACTIONS))
+        name = data.draw(known_actions)
         out = self.act(name, after, data.draw(action_data(name, case.approach)))
         assert out is not None
         assert not out.accepted
