@@ -308,7 +308,7 @@ def test_release_without_release_tests_is_refused_missing_data() -> None:
 
 
 def test_dose_limit_is_per_kg_of_the_recipient() -> None:
-    """The same product passes for a 70 kg recipient and fails for a 71 kg one."""
+    """350,000 IEQ, exactly 5,000 IEQ/kg for 70 kg, fails the dose test for a 71 kg recipient."""
     case = fl.Case.new(donor(), recipient(weight_kg=71), "open")
     assert case.act("start_isolation", after="1h").accepted
     assert case.act("finish_digestion", after="8h", digest_ieq=1).accepted
