@@ -201,7 +201,10 @@ def test_case_spec_with_protocol_overrides_is_used(client: TestClient) -> None:
         ({"case": spec(age_years=-1)}, "body.case.donor.age_years"),
         ({"case": spec(cross_clamp_at="2026-03-02T22:00:00")}, "body.case.donor.cross_clamp_at"),
         ({"case": spec(cross_clamp_at="9999-12-31T23:00:00Z")}, "body.case.donor.cross_clamp_at"),
-        ({"case": {**spec(), "protocol": {"max_culture": "9999999999999d"}}}, "body.case.protocol"),
+        (
+            {"case": {**spec(), "protocol": {"max_culture": "9999999999999d"}}},
+            "body.case.protocol.max_culture",
+        ),
         (
             {"case": {**spec(), "protocol": {"min_purity_percent": 120}}},
             "body.case.protocol.min_purity_percent",

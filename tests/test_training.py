@@ -227,11 +227,6 @@ def test_live_clock_fires_deadlines_like_the_simulated_one() -> None:
     assert live.case.outcome.at == released + timedelta(hours=6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: Case.replay moves the clock only by Advanced.by, losing the wall time that "
-    "passed before a wait on a live clock (report to the core owner; remove when fixed)",
-)
 def test_live_session_with_a_wait_replays() -> None:
     """A timeline made on a live clock, with a wait in it, replays to an equal case."""
     wall = [0.0]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from .models import Anesthesia, Imaging, Preparation, Recipient
 from .record import CaseRecord, Complication, Induction, Note, PressureReading, Trough
@@ -22,7 +22,7 @@ __all__ = ["DATA", "EFFECTS", "ActionData", "apply"]
 
 
 class ActionData(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)  # as in models
 
 
 class NoData(ActionData):
@@ -51,6 +51,12 @@ class Abort(ActionData):
 class AccessPortalVein(ActionData):
     anesthesia: Anesthesia | None = None
     imaging: frozenset[Imaging] = frozenset()
+
+    @field_serializer("imaging", when_used="json")
+    def _sorted(self, imaging: frozenset[Imaging]) -> list[str]:
+        # A set's order follows string hashes, which differ between processes: sort it so the
+        # same case writes a byte-identical timeline on any machine (and replays to itself).
+        return sorted(i.value for i in imaging)
 
 
 class GiveInduction(ActionData):

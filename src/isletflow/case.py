@@ -18,7 +18,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from . import workflow as wf
 from .actions import DATA, apply
 from .clock import Clock, SimulatedClock
-from .duration import NonNegativeDuration
+from .duration import NonNegativeDuration, format_duration
 from .errors import InvalidInput, Problem, ReplayMismatch, SnapshotIncompatible, UnknownAction
 from .guards import GUARDS, Facts, GuardResult
 from .models import Approach, Donor, Recipient
@@ -266,7 +266,7 @@ class Case:
         parsed = self._parse(action, data)
         if after is not None:
             wait = self._duration("after", after)
-            self.clock.advance(wait)
+            self._wind("after", wait)
         now = self.clock.now()
         self._fire_due(now)
         return self._perform(action, parsed, now)
@@ -276,7 +276,7 @@ class Case:
         step = self._duration("delta", delta)
         start = len(self._events)
         was_active = self._state not in wf.TERMINAL
-        self.clock.advance(step)
+        self._wind("delta", step)
         now = self.clock.now()
         self._fire_due(now)
         if was_active:
@@ -306,17 +306,24 @@ class Case:
         sim = clock if clock is not None else SimulatedClock(first.at)
         case = cls.new(first.donor, first.recipient, first.approach, first.protocol, sim,
                        engine=engine)  # fmt: skip
-        last_input = max(i for i, e in enumerate(events) if e.kind in INPUT_KINDS)
         for index, event in enumerate(events[1:], start=1):
             if event.kind not in INPUT_KINDS:
-                if isinstance(event, DeadlineFired) and index > last_input:
-                    # It fired on a read, with no later input to carry the clock past it.
+                following = events[index + 1] if index + 1 < len(events) else None
+                if isinstance(event, DeadlineFired) and not isinstance(following, Advanced):
+                    # It fired on a read (or during an act's wait). A deadline fired by an
+                    # ``advance`` is followed by that advance's event: replaying the advance
+                    # fires it again, and firing it here first would lose the advance's event.
                     case._fire_due(event.due, inclusive=True)
                 continue
             wait = event.at - sim.now()
             if wait < timedelta(0):
                 raise ReplayMismatch(index, event, f"an event before {sim.now().isoformat()}")
             if isinstance(event, Advanced):
+                # On a live clock, time also passed before the advance: catch up to its start.
+                catch_up = event.at - event.by - sim.now()
+                if catch_up < timedelta(0):
+                    raise ReplayMismatch(index, event, "an advance that began in the past")
+                sim.advance(catch_up)
                 case.advance(event.by)
             elif isinstance(event, Accepted | Refused):
                 sim.advance(wait)
@@ -405,6 +412,14 @@ class Case:
             return _DURATION.validate_python(value)
         except ValidationError as error:
             raise InvalidInput.from_pydantic(field, error, prefix=field) from None
+
+    def _wind(self, field: str, step: timedelta) -> None:
+        try:
+            self.clock.advance(step)
+        except OverflowError:  # past datetime.max; the clock has not moved
+            raise InvalidInput.single(
+                field, field, format_duration(step), "would take the clock past the year 9999"
+            ) from None
 
     def _facts(self, state: str, data: Any, now: datetime) -> Facts:
         return Facts(self.donor, self.recipient, self.approach, self.protocol, self.record,
@@ -515,6 +530,8 @@ def _outcome_from(events: list[Event]) -> Outcome:
 
 def _read_snapshot(value: CaseSnapshot | Mapping[str, Any] | str | bytes) -> CaseSnapshot:
     if isinstance(value, CaseSnapshot):
+        if value.schema_version != SCHEMA_VERSION:
+            raise SnapshotIncompatible(value.schema_version, SCHEMA_VERSION)
         return value
     try:
         if isinstance(value, str | bytes):

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+from .errors import InvalidInput
+
 __all__ = ["AcceleratedClock", "Clock", "SimulatedClock"]
 
 
@@ -30,16 +32,18 @@ class Clock(Protocol):
 
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(
-            f"clock start {moment.isoformat()} has no timezone; give an aware datetime, "
-            "e.g. datetime(2026, 1, 5, 8, 0, tzinfo=UTC)"
-        )
+        raise InvalidInput.single(
+            "clock", "start", moment.isoformat(),
+            "has no timezone; give an aware datetime, e.g. datetime(2026, 1, 5, 8, 0, tzinfo=UTC)",
+        )  # fmt: skip
     return moment.astimezone(UTC)
 
 
 def _forward(delta: timedelta) -> timedelta:
     if delta < timedelta(0):
-        raise ValueError(f"a clock only moves forward; got a negative step of {delta}")
+        raise InvalidInput.single(
+            "clock", "delta", str(delta), "is negative; a clock only moves forward"
+        )
     return delta
 
 

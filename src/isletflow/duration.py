@@ -38,7 +38,12 @@ def parse_duration(text: str) -> timedelta:
     micros = Decimal(0)
     for number, unit in _PART.findall(body):
         micros += Decimal(number) * (_UNITS[unit] // timedelta(microseconds=1))
-    return sign * timedelta(microseconds=int(micros))
+    try:
+        return sign * timedelta(microseconds=int(micros))
+    except OverflowError:
+        raise ValueError(
+            f"{text!r} is too long; a duration must be under {timedelta.max.days:,} days"
+        ) from None
 
 
 def format_duration(value: timedelta) -> str:

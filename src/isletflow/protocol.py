@@ -35,7 +35,7 @@ def _field(default: Any, text: str, source: str, **rules: Any) -> Any:
 class Protocol(BaseModel):
     """The thresholds and windows a site works to. Defaults follow the clinical reference."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)  # JSON has no inf
 
     # Donor and procurement
     max_cold_ischemia: NonNegativeDuration = _field(
