@@ -1,0 +1,436 @@
+"""Scenario values: each one fixed or a distribution, validated once, sampled many times.
+
+A value in a scenario file is either written plainly (``6h``, ``0.8``, ``true``, ``UW``) or as a
+distribution, in a long form or a short one::
+
+    {dist: uniform, low: 2h, high: 6h}          {uniform: [2h, 6h]}
+    {dist: triangular, low: 4, mode: 6, high: 9} {triangular: [4, 6, 9]}
+    {dist: normal, mean: 13, sd: 1.5}            {normal: [13, 1.5]}     truncated to the range
+    {dist: lognormal, median: 6h, p95: 10h}      {lognormal: [6h, 10h]}  truncated to the range
+    {dist: bernoulli, p: 0.1}                    {bernoulli: 0.1}        yes/no values
+    {dist: choice, options: {UW: 3, HTK: 1}}     {choice: {UW: 3, HTK: 1}}  or {choice: [UW, HTK]}
+
+Each field declares its kind (``Number``, ``Time``, ``Flag``, ``Text``) and valid range; loading
+checks every parameter against it, and ``sampler`` turns a value into a plain function of a
+numpy ``Generator``. Every sampler draws exactly one uniform double per sample (inverse CDF), so
+the draws a case consumes never depend on the values drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, WrapValidator
+
+from .duration import Duration, format_duration
+
+if TYPE_CHECKING:  # numpy is imported only where a value is sampled
+    from numpy.random import Generator
+
+__all__ = [
+    "DIST_NAMES",
+    "Bernoulli",
+    "Choice",
+    "Flag",
+    "LogNormal",
+    "Normal",
+    "Number",
+    "Range",
+    "Text",
+    "Time",
+    "Triangular",
+    "Uniform",
+    "sampler",
+]
+
+T = TypeVar("T")
+_STANDARD = NormalDist()
+_Z95 = _STANDARD.inv_cdf(0.95)
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
+        kind = "duration" if params and params[0] is not float and params[0] is not str else ""
+        return f"{cls.__name__}[{kind or getattr(params[0], '__name__', 'value')}]"
+
+
+class Uniform(_Dist, Generic[T]):
+    """Every value between ``low`` and ``high`` equally likely."""
+
+    dist: Literal["uniform"] = "uniform"
+    low: T
+    high: T
+
+
+class Triangular(_Dist, Generic[T]):
+    """Rising from ``low`` to ``mode``, falling to ``high``."""
+
+    dist: Literal["triangular"] = "triangular"
+    low: T
+    mode: T
+    high: T
+
+
+class Normal(_Dist, Generic[T]):
+    """Normal, truncated to the field's valid range (the mean must lie inside it)."""
+
+    dist: Literal["normal"] = "normal"
+    mean: T
+    sd: T
+
+
+class LogNormal(_Dist, Generic[T]):
+    """Log-normal given by its median and 95th percentile, truncated to the valid range."""
+
+    dist: Literal["lognormal"] = "lognormal"
+    median: T
+    p95: T
+
+
+class Choice(_Dist, Generic[T]):
+    """One of ``options``, with ``weights`` (equal when not given)."""
+
+    dist: Literal["choice"] = "choice"
+    options: list[T]
+    weights: list[float] | None = None
+
+
+class Bernoulli(_Dist):
+    """Yes with probability ``p``."""
+
+    dist: Literal["bernoulli"] = "bernoulli"
+    p: float
+
+
+_NUMERIC = ("uniform", "triangular", "normal", "lognormal", "choice")
+DIST_NAMES = ("fixed", "uniform", "triangular", "normal", "lognormal", "bernoulli", "choice")
+_POSITIONAL = {
+    "uniform": ("low", "high"),
+    "triangular": ("low", "mode", "high"),
+    "normal": ("mean", "sd"),
+    "lognormal": ("median", "p95"),
+}
+
+
+def _long_form(value: Any) -> Any:
+    """``{uniform: [a, b]}`` → ``{dist: uniform, low: a, high: b}``; plain values unchanged."""
+    if not isinstance(value, dict) or "dist" in value or len(value) != 1:
+        if isinstance(value, dict) and value.get("dist") == "fixed" and set(value) == {
+            "dist",
+            "value",
+        }:
+            return value["value"]
+        return value
+    ((name, args),) = value.items()
+    if name in _POSITIONAL and isinstance(args, list | tuple):
+        names = _POSITIONAL[name]
+        if len(args) != len(names):
+            raise ValueError(f"{name} takes [{', '.join(names)}]; got {len(args)} value(s)")
+        return {"dist": name, **dict(zip(names, args, strict=True))}
+    if name in _POSITIONAL and isinstance(args, dict):
+        return {"dist": name, **args}
+    if name == "bernoulli":
+        return {"dist": "bernoulli", "p": args}
+    if name == "choice" and isinstance(args, dict):
+        return {"dist": "choice", "options": list(args), "weights": list(args.values())}
+    if name == "choice":
+        return {"dist": "choice", "options": args}
+    if name == "fixed":
+        return args
+    return value
+
+
+def _tag(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("dist", "(no dist)"))
+    if isinstance(value, _Dist):
+        return str(getattr(value, "dist", "fixed"))
+    return "fixed"
+
+
+# -- Ranges ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """Where a field's values may lie, and how finely they are kept."""
+
+    low: float | None = None
+    high: float | None = None
+    decimals: int = 3
+    unit: str = ""
+    duration: bool = False
+
+    def show(self, x: float) -> str:
+        if self.duration:
+            return repr(format_duration(timedelta(seconds=x)))
+        return f"{x:g}{(' ' + self.unit) if self.unit else ''}"
+
+    def outside(self, x: float) -> str | None:
+        """Why ``x`` is out of range, or None."""
+        if self.duration and self.low == 0 and x < 0:
+            return "is negative"
+        if self.low is not None and x < self.low:
+            return f"is below the smallest allowed value, {self.show(self.low)}"
+        if self.high is not None and x > self.high:
+            return f"is above the largest allowed value, {self.show(self.high)}"
+        return None
+
+    def describe(self) -> str:
+        low = self.show(self.low) if self.low is not None else "-inf"
+        high = self.show(self.high) if self.high is not None else "inf"
+        return f"[{low}, {high}]"
+
+
+def _num(value: Any) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _problems(value: Any, span: Range) -> list[str]:
+    """Every way a validated value breaks its field's range."""
+    if isinstance(value, Uniform):
+        return _order(span, ("low", value.low), ("high", value.high))
+    if isinstance(value, Triangular):
+        return _order(span, ("low", value.low), ("mode", value.mode), ("high", value.high))
+    if isinstance(value, Normal):
+        out = _each(span, ("mean", value.mean))
+        if not _num(value.sd) > 0:
+            out.append("sd must be above 0")
+        return out
+    if isinstance(value, LogNormal):
+        median, p95 = _num(value.median), _num(value.p95)
+        out = _each(span, ("median", value.median))
+        if not median > 0:
+            out.append("median must be above 0 (a log-normal value is positive)")
+        if not p95 > median:
+            out.append("p95 must be above the median")
+        if span.low is not None and span.low < 0:
+            out.append(f"a log-normal value is positive; this field's range is {span.describe()}")
+        return out
+    if isinstance(value, Choice):
+        return _choice_problems(value, span)
+    if isinstance(value, Bernoulli):
+        return [] if 0 <= value.p <= 1 else ["p must be between 0 and 1"]
+    if isinstance(value, bool | str):
+        return []
+    why = span.outside(_num(value))
+    return [why] if why else []
+
+
+def _each(span: Range, *named: tuple[str, Any]) -> list[str]:
+    out = []
+    for name, raw in named:
+        why = span.outside(_num(raw))
+        if why:
+            out.append(f"{name} {span.show(_num(raw))} {why}")
+    return out
+
+
+def _order(span: Range, *named: tuple[str, Any]) -> list[str]:
+    out = _each(span, *named)
+    for (a, x), (b, y) in zip(named, named[1:], strict=False):
+        if _num(x) > _num(y):
+            out.append(f"{a} must not be above {b}")
+    return out
+
+
+def _choice_problems(value: Choice[Any], span: Range) -> list[str]:
+    options, weights = value.options, value.weights
+    if not options:
+        return ["choice needs at least one option"]
+    out = [p for option in options for p in _problems(option, span)]
+    if weights is not None:
+        if len(weights) != len(options):
+            out.append(f"choice has {len(options)} options but {len(weights)} weights")
+        elif any(not w >= 0 for w in weights):
+            out.append("every weight must be 0 or more")
+        elif sum(weights) <= 0:
+            out.append("the weights must not all be 0")
+    return out
+
+
+def _checked(span: Range) -> WrapValidator:
+    def check(raw: Any, handler: Callable[[Any], Any]) -> Any:
+        value = handler(_long_form(raw))
+        problems = _problems(value, span)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    return WrapValidator(check)
+
+
+def _which(*names: str) -> Discriminator:
+    return Discriminator(
+        _tag,
+        custom_error_type="unknown_distribution",
+        custom_error_message="is not a value this field takes: write a plain value or one of "
+        + ", ".join(f"{{{n}: ...}}" for n in names if n != "fixed"),
+    )
+
+
+def _field(kind: Any, span: Range, *names: str) -> Any:
+    return Annotated[kind, _which(*names), _checked(span), span]
+
+
+def Number(low: float | None = None, high: float | None = None, *, decimals: int = 3,  # noqa: N802
+           unit: str = "") -> Any:  # fmt: skip
+    """A number field kind: fixed, uniform, triangular, normal, lognormal or choice."""
+    span = Range(low, high, decimals, unit)
+    kind = (
+        Annotated[float, Tag("fixed")]
+        | Annotated[Uniform[float], Tag("uniform")]
+        | Annotated[Triangular[float], Tag("triangular")]
+        | Annotated[Normal[float], Tag("normal")]
+        | Annotated[LogNormal[float], Tag("lognormal")]
+        | Annotated[Choice[float], Tag("choice")]
+    )
+    return _field(kind, span, *_NUMERIC)
+
+
+def Time(low: timedelta = timedelta(0)) -> Any:  # noqa: N802
+    """A duration field kind (``90min``, ``6h``, ``2d``), fixed or a distribution."""
+    span = Range(low.total_seconds(), None, 0, duration=True)
+    kind = (
+        Annotated[Duration, Tag("fixed")]
+        | Annotated[Uniform[Duration], Tag("uniform")]
+        | Annotated[Triangular[Duration], Tag("triangular")]
+        | Annotated[Normal[Duration], Tag("normal")]
+        | Annotated[LogNormal[Duration], Tag("lognormal")]
+        | Annotated[Choice[Duration], Tag("choice")]
+    )
+    return _field(kind, span, *_NUMERIC)
+
+
+def Flag() -> Any:  # noqa: N802
+    """A yes/no field kind: ``true``/``false`` or ``{bernoulli: p}``."""
+    kind = Annotated[bool, Tag("fixed")] | Annotated[Bernoulli, Tag("bernoulli")]
+    return _field(kind, Range(), "bernoulli")
+
+
+def Text(options: Sequence[str] | None) -> Any:  # noqa: N802
+    """A text field kind (one of ``options`` if given), fixed or ``{choice: {...}}``."""
+    allowed = tuple(options or ())
+
+    def known(raw: Any, handler: Callable[[Any], Any]) -> Any:
+        value = handler(_long_form(raw))
+        problems = _problems(value, Range())
+        given = value.options if isinstance(value, Choice) else [value]
+        unknown = [str(v) for v in given if allowed and v not in allowed]
+        if unknown:
+            problems.append(f"{', '.join(map(repr, unknown))}: must be one of {', '.join(allowed)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    kind = Annotated[str, Tag("fixed")] | Annotated[Choice[str], Tag("choice")]
+    return Annotated[kind, _which("choice"), WrapValidator(known)]
+
+
+# -- Sampling -------------------------------------------------------------------------------
+
+Sampler = Callable[["Generator"], Any]
+
+
+def sampler(value: Any, span: Range | None = None, *, integer: bool = False) -> Sampler:
+    """A function that draws one value from ``value`` (fixed values draw nothing)."""
+    span = span or Range()
+    as_time = isinstance(_first_param(value), timedelta)
+    digits = 0 if as_time or integer else span.decimals
+    draw = _draw(value, span)
+    if draw is None:
+        fixed = int(round(value)) if integer else value
+        return lambda rng: fixed
+    if isinstance(value, Bernoulli | Choice):
+        return draw
+    if as_time:
+        return lambda rng: timedelta(seconds=round(draw(rng)))
+    if integer:
+        return lambda rng: int(round(draw(rng)))
+    return lambda rng: round(draw(rng), digits)
+
+
+def _first_param(value: Any) -> Any:
+    for name in ("low", "mean", "median"):
+        if hasattr(value, name):
+            return getattr(value, name)
+    return value
+
+
+def _draw(value: Any, span: Range) -> Callable[[Generator], Any] | None:  # noqa: PLR0911
+    lo = -math.inf if span.low is None else span.low
+    hi = math.inf if span.high is None else span.high
+    if isinstance(value, Uniform):
+        a, b = _num(value.low), _num(value.high)
+        return lambda rng: a + (b - a) * rng.random()
+    if isinstance(value, Triangular):
+        a, c, b = _num(value.low), _num(value.mode), _num(value.high)
+        return lambda rng: _triangular(rng.random(), a, c, b)
+    if isinstance(value, Normal):
+        dist = NormalDist(_num(value.mean), _num(value.sd))
+        return _truncated(dist, lo, hi, exp=False)
+    if isinstance(value, LogNormal):
+        mu = math.log(_num(value.median))
+        sigma = (math.log(_num(value.p95)) - mu) / _Z95
+        lo_log = math.log(lo) if lo > 0 else -math.inf
+        hi_log = math.log(hi) if hi < math.inf else math.inf
+        return _truncated(NormalDist(mu, sigma), lo_log, hi_log, exp=True)
+    if isinstance(value, Bernoulli):
+        p = value.p
+        return lambda rng: rng.random() < p
+    if isinstance(value, Choice):
+        return _choice(value)
+    return None
+
+
+def _triangular(u: float, a: float, c: float, b: float) -> float:
+    if b == a:
+        return a
+    split = (c - a) / (b - a)
+    if u < split:
+        return a + math.sqrt(u * (b - a) * (c - a))
+    return b - math.sqrt((1 - u) * (b - a) * (b - c))
+
+
+def _truncated(dist: NormalDist, lo: float, hi: float, *, exp: bool) -> Callable[[Generator], Any]:
+    c_lo = dist.cdf(lo) if lo > -math.inf else 0.0
+    c_hi = dist.cdf(hi) if hi < math.inf else 1.0
+    width = c_hi - c_lo
+    low_clip, high_clip = (math.exp(lo) if exp else lo), (math.exp(hi) if exp else hi)
+
+    def draw(rng: Generator) -> float:
+        u = c_lo + width * rng.random()
+        u = min(max(u, 1e-12), 1 - 1e-12)
+        x = dist.inv_cdf(u)
+        x = math.exp(x) if exp else x
+        return min(max(x, low_clip), high_clip)
+
+    return draw
+
+
+def _choice(value: Choice[Any]) -> Callable[[Generator], Any]:
+    names = list(value.options)
+    weights = value.weights if value.weights is not None else [1.0] * len(names)
+    total = sum(weights)
+    cumulative, running = [], 0.0
+    for w in weights:
+        running += w / total
+        cumulative.append(running)
+    last = len(names) - 1
+
+    def draw(rng: Generator) -> Any:
+        u = rng.random()
+        for i, edge in enumerate(cumulative):
+            if u < edge:
+                return names[i]
+        return names[last]
+
+    return draw
