@@ -18,6 +18,7 @@ the draws a case consumes never depend on the values drawn.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from datetime import timedelta
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, WrapValidator
+from pydantic import BaseModel, ConfigDict, Discriminator, Tag, WrapValidator
 
 from .duration import Duration, format_duration
 
@@ -55,11 +56,6 @@ _Z95 = _STANDARD.inv_cdf(0.95)
 
 class _Dist(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-    @classmethod
-    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
-        kind = "duration" if params and params[0] is not float and params[0] is not str else ""
-        return f"{cls.__name__}[{kind or getattr(params[0], '__name__', 'value')}]"
 
 
 class Uniform(_Dist, Generic[T]):
@@ -123,10 +119,15 @@ _POSITIONAL = {
 def _long_form(value: Any) -> Any:
     """``{uniform: [a, b]}`` → ``{dist: uniform, low: a, high: b}``; plain values unchanged."""
     if not isinstance(value, dict) or "dist" in value or len(value) != 1:
-        if isinstance(value, dict) and value.get("dist") == "fixed" and set(value) == {
-            "dist",
-            "value",
-        }:
+        if (
+            isinstance(value, dict)
+            and value.get("dist") == "fixed"
+            and set(value)
+            == {
+                "dist",
+                "value",
+            }
+        ):
             return value["value"]
         return value
     ((name, args),) = value.items()
@@ -236,7 +237,7 @@ def _each(span: Range, *named: tuple[str, Any]) -> list[str]:
 
 def _order(span: Range, *named: tuple[str, Any]) -> list[str]:
     out = _each(span, *named)
-    for (a, x), (b, y) in zip(named, named[1:], strict=False):
+    for (a, x), (b, y) in itertools.pairwise(named):
         if _num(x) > _num(y):
             out.append(f"{a} must not be above {b}")
     return out
@@ -281,7 +282,7 @@ def _field(kind: Any, span: Range, *names: str) -> Any:
     return Annotated[kind, _which(*names), _checked(span), span]
 
 
-def Number(low: float | None = None, high: float | None = None, *, decimals: int = 3,  # noqa: N802
+def Number(low: float | None = None, high: float | None = None, *, decimals: int = 3,
            unit: str = "") -> Any:  # fmt: skip
     """A number field kind: fixed, uniform, triangular, normal, lognormal or choice."""
     span = Range(low, high, decimals, unit)
@@ -296,7 +297,7 @@ def Number(low: float | None = None, high: float | None = None, *, decimals: int
     return _field(kind, span, *_NUMERIC)
 
 
-def Time(low: timedelta = timedelta(0)) -> Any:  # noqa: N802
+def Time(low: timedelta = timedelta(0)) -> Any:
     """A duration field kind (``90min``, ``6h``, ``2d``), fixed or a distribution."""
     span = Range(low.total_seconds(), None, 0, duration=True)
     kind = (
@@ -310,13 +311,13 @@ def Time(low: timedelta = timedelta(0)) -> Any:  # noqa: N802
     return _field(kind, span, *_NUMERIC)
 
 
-def Flag() -> Any:  # noqa: N802
+def Flag() -> Any:
     """A yes/no field kind: ``true``/``false`` or ``{bernoulli: p}``."""
     kind = Annotated[bool, Tag("fixed")] | Annotated[Bernoulli, Tag("bernoulli")]
     return _field(kind, Range(), "bernoulli")
 
 
-def Text(options: Sequence[str] | None) -> Any:  # noqa: N802
+def Text(options: Sequence[str] | None) -> Any:
     """A text field kind (one of ``options`` if given), fixed or ``{choice: {...}}``."""
     allowed = tuple(options or ())
 
@@ -337,7 +338,8 @@ def Text(options: Sequence[str] | None) -> Any:  # noqa: N802
 
 # -- Sampling -------------------------------------------------------------------------------
 
-Sampler = Callable[["Generator"], Any]
+Sampler = Callable[[Any], Any]
+"""Draws one value; fixed values ignore the stream (and may be given None)."""
 
 
 def sampler(value: Any, span: Range | None = None, *, integer: bool = False) -> Sampler:
@@ -347,14 +349,14 @@ def sampler(value: Any, span: Range | None = None, *, integer: bool = False) -> 
     digits = 0 if as_time or integer else span.decimals
     draw = _draw(value, span)
     if draw is None:
-        fixed = int(round(value)) if integer else value
+        fixed = round(value) if integer else value
         return lambda rng: fixed
     if isinstance(value, Bernoulli | Choice):
         return draw
     if as_time:
         return lambda rng: timedelta(seconds=round(draw(rng)))
     if integer:
-        return lambda rng: int(round(draw(rng)))
+        return lambda rng: round(draw(rng))
     return lambda rng: round(draw(rng), digits)
 
 
@@ -365,7 +367,7 @@ def _first_param(value: Any) -> Any:
     return value
 
 
-def _draw(value: Any, span: Range) -> Callable[[Generator], Any] | None:  # noqa: PLR0911
+def _draw(value: Any, span: Range) -> Callable[[Generator], Any] | None:
     lo = -math.inf if span.low is None else span.low
     hi = math.inf if span.high is None else span.high
     if isinstance(value, Uniform):
