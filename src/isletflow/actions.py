@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from .models import Anesthesia, Imaging, Preparation, Recipient
 from .record import CaseRecord, Complication, Induction, Note, PressureReading, Trough
@@ -51,6 +51,12 @@ class Abort(ActionData):
 class AccessPortalVein(ActionData):
     anesthesia: Anesthesia | None = None
     imaging: frozenset[Imaging] = frozenset()
+
+    @field_serializer("imaging", when_used="json")
+    def _imaging_sorted(self, imaging: frozenset[Imaging]) -> list[str]:
+        # A set's order follows string hashing, which changes per process: sort it so the same
+        # case writes the same timeline everywhere.
+        return sorted(i.value for i in imaging)
 
 
 class GiveInduction(ActionData):
