@@ -215,14 +215,17 @@ def _access(case: Case, world: World) -> Move:
 def _infusing(case: Case, world: World) -> Move:
     plan, patient = world.plan, world.patient
     left = plan.timings.infusion - patient.infused
-    if left <= plan.check_every:
-        return Move("complete_infusion", after=left)
-    every = plan.check_every
+    if left <= _ZERO:
+        return Move("complete_infusion")
+    # Read every check_every, and once more as the last of the product goes in.
+    every = min(plan.check_every, left)
     return Move("record_portal_pressure", every, {"mmhg": patient.reading(every, True)})
 
 
 def _paused(case: Case, world: World) -> Move:
     plan, patient, record = world.plan, world.patient, case.record
+    if patient.infused >= plan.timings.infusion:
+        return Move("complete_infusion", data={"fraction_delivered": 1.0})  # all of it is in
     last = record.last_pressure()
     if last is not None and last.mmhg < plan.protocol.portal_pressure_stop_mmhg:
         return Move("resume_infusion")
@@ -239,8 +242,6 @@ def _paused(case: Case, world: World) -> Move:
 
 def _hemostasis(case: Case, world: World) -> Move:
     plan, record = world.plan, case.record
-    if not any(r.state == "infuse.hemostasis" for r in record.portal_pressures):
-        return Move("record_portal_pressure", data={"mmhg": world.patient.reading(_ZERO, False)})
     if plan.bleeding and not record.complications:
         return Move("record_complication", data={"kind": "bleeding"})
     percutaneous = plan.approach is Approach.PERCUTANEOUS
