@@ -15,7 +15,11 @@ import click
 from ..errors import IsletflowError
 
 # name -> "module:attribute", relative to this package. Add a command by adding a line.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "cohort": ".cohort:cohort",
+    "simulate": ".simulate:simulate",
+    "validate": ".validate:validate",
+}
 
 
 class LazyGroup(click.Group):
