@@ -26,7 +26,7 @@ from datetime import timedelta
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Tag, WrapValidator
+from pydantic import BaseModel, ConfigDict, Discriminator, GetJsonSchemaHandler, Tag, WrapValidator
 
 from .duration import Duration, format_duration
 
@@ -278,8 +278,40 @@ def _which(*names: str) -> Discriminator:
     )
 
 
+class _Shorthands:
+    """Adds the short forms (``{uniform: [a, b]}`` …) to a field's JSON Schema."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+
+    def __get_pydantic_json_schema__(self, core: Any, handler: GetJsonSchemaHandler) -> Any:
+        full = handler(core)
+        short = []
+        for name in self.names:
+            size = len(_POSITIONAL.get(name, ()))
+            args: dict[str, Any] = (
+                {"type": "array", "minItems": size, "maxItems": size}
+                if size
+                else {"type": "number", "minimum": 0, "maximum": 1}
+                if name == "bernoulli"
+                else {"type": ["array", "object"]}
+            )
+            if size:
+                args = {"anyOf": [args, {"type": "object"}]}
+            short.append(
+                {
+                    "type": "object",
+                    "title": f"{name} (short form)",
+                    "properties": {name: args},
+                    "required": [name],
+                    "additionalProperties": False,
+                }
+            )
+        return {"anyOf": [full, *short]}
+
+
 def _field(kind: Any, span: Range, *names: str) -> Any:
-    return Annotated[kind, _which(*names), _checked(span), span]
+    return Annotated[kind, _which(*names), _checked(span), span, _Shorthands(*names)]
 
 
 def Number(low: float | None = None, high: float | None = None, *, decimals: int = 3,
@@ -333,7 +365,7 @@ def Text(options: Sequence[str] | None) -> Any:
         return value
 
     kind = Annotated[str, Tag("fixed")] | Annotated[Choice[str], Tag("choice")]
-    return Annotated[kind, _which("choice"), WrapValidator(known)]
+    return Annotated[kind, _which("choice"), WrapValidator(known), _Shorthands("choice")]
 
 
 # -- Sampling -------------------------------------------------------------------------------

@@ -284,10 +284,10 @@ class Scenario(BaseModel):
         return schema
 
     def to_yaml(self) -> str:
-        """The scenario as YAML (only values that differ from the defaults)."""
+        """The scenario as YAML (the values it was given; defaults left out)."""
         import yaml
 
-        data = self.model_dump(mode="json", exclude_defaults=True)
+        data = self.model_dump(mode="json", exclude_unset=True)
         data = {"schema_version": SCENARIO_SCHEMA_VERSION, **data}
         text: str = yaml.safe_dump(data, sort_keys=False)
         return text
