@@ -53,9 +53,9 @@ class AccessPortalVein(ActionData):
     imaging: frozenset[Imaging] = frozenset()
 
     @field_serializer("imaging", when_used="json")
-    def _imaging_sorted(self, imaging: frozenset[Imaging]) -> list[str]:
-        # A set's order follows string hashing, which changes per process: sort it so the same
-        # case writes the same timeline everywhere.
+    def _sorted(self, imaging: frozenset[Imaging]) -> list[str]:
+        # A set's order follows string hashes, which differ between processes: sort it so the
+        # same case writes a byte-identical timeline on any machine (and replays to itself).
         return sorted(i.value for i in imaging)
 
 
