@@ -56,6 +56,8 @@ def test_counts_and_rates_add_up():
     for outcome in summary.outcomes.values():
         assert sum(c.count for c in outcome.codes.values()) == outcome.count
     assert "completed" in summary.outcomes
+    assert summary.infused.count >= summary.outcomes["completed"].count
+    assert summary.complications["bleeding"].count <= summary.infused.count
     times = summary.times["cold_ischemia"]
     assert times is not None
     assert times.p5 <= times.p50 <= times.p95

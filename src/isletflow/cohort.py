@@ -58,6 +58,7 @@ class Tally:
     codes: Counter[tuple[str, str]] = field(default_factory=Counter)
     release_failures: Counter[str] = field(default_factory=Counter)
     complications: Counter[str] = field(default_factory=Counter)
+    infused: int = 0
     paused: int = 0
     partial_dose: int = 0
     minutes: dict[str, Counter[int]] = field(default_factory=lambda: {t: Counter() for t in TIMES})
@@ -77,6 +78,8 @@ class Tally:
                 self.release_failures[sub] += 1
         for complication in record.complications:
             self.complications[complication.kind] += 1
+        if record.infusion_started_at is not None:
+            self.infused += 1
         if any(r.state == "infuse.paused" for r in record.portal_pressures):
             self.paused += 1
         if record.fraction_delivered is not None and record.fraction_delivered < 1:
@@ -95,6 +98,7 @@ class Tally:
         self.codes.update(other.codes)
         self.release_failures.update(other.release_failures)
         self.complications.update(other.complications)
+        self.infused += other.infused
         self.paused += other.paused
         self.partial_dose += other.partial_dose
         for name, counts in other.minutes.items():
@@ -154,7 +158,11 @@ class TimePercentiles(_Model):
 
 
 class CohortSummary(_Model):
-    """What a cohort came to: outcomes, codes, complications, key times, doses."""
+    """What a cohort came to: outcomes, codes, complications, key times, doses.
+
+    Every rate is over all cases; ``infused`` counts the cases whose infusion started, the
+    denominator for per-procedure rates (complications, pauses, partial doses).
+    """
 
     scenario: str
     seed: int
@@ -162,6 +170,7 @@ class CohortSummary(_Model):
     outcomes: dict[str, OutcomeCount]
     release_failures: dict[str, Count]
     complications: dict[str, Count]
+    infused: Count
     infusion_paused: Count
     partial_dose: Count
     times: dict[str, TimePercentiles | None]
@@ -196,6 +205,7 @@ class CohortSummary(_Model):
             outcomes=outcomes,
             release_failures={k: count(v) for k, v in sorted(tally.release_failures.items())},
             complications={k: count(v) for k, v in sorted(tally.complications.items())},
+            infused=count(tally.infused),
             infusion_paused=count(tally.paused),
             partial_dose=count(tally.partial_dose),
             times=times,

@@ -105,7 +105,11 @@ def summary_table(summary: CohortSummary) -> str:
             lines.append(f"  {code:<{w - 2}}{count.count:>9,}{count.rate:>9.2%}")
     extras = [(f"release failure: {k}", v) for k, v in summary.release_failures.items()]
     extras += [(f"complication: {k}", v) for k, v in summary.complications.items()]
-    extras += [("infusion paused", summary.infusion_paused), ("partial dose", summary.partial_dose)]
+    extras += [
+        ("infused", summary.infused),
+        ("infusion paused", summary.infusion_paused),
+        ("partial dose", summary.partial_dose),
+    ]
     lines.append("")
     lines.extend(f"{label:<{w}}{c.count:>9,}{c.rate:>9.2%}" for label, c in extras)
     lines += ["", f"{'time':<24}{'cases':>9}" + "".join(f"{h:>13}" for h in _COLUMNS)]
