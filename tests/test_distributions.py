@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from isletflow.distributions import Range, sampler
+from isletflow.distributions import Range
+from isletflow.sampling import sampler
 from isletflow.scenario import PreparationSpec, Scenario, span_of
 from strategies_sim import standard
 

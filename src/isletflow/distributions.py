@@ -11,27 +11,21 @@ distribution, in a long form or a short one::
     {dist: choice, options: {UW: 3, HTK: 1}}     {choice: {UW: 3, HTK: 1}}  or {choice: [UW, HTK]}
 
 Each field declares its kind (``Number``, ``Time``, ``Flag``, ``Text``) and valid range; loading
-checks every parameter against it, and ``sampler`` turns a value into a plain function of a
-numpy ``Generator``. Every sampler draws exactly one uniform double per sample (inverse CDF), so
-the draws a case consumes never depend on the values drawn.
+checks every parameter against it. ``isletflow.sampling.sampler`` turns a value into a function
+that draws it.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from statistics import NormalDist
-from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Discriminator, GetJsonSchemaHandler, Tag, WrapValidator
 
 from .duration import Duration, format_duration
-
-if TYPE_CHECKING:  # numpy is imported only where a value is sampled
-    from numpy.random import Generator
 
 __all__ = [
     "DIST_NAMES",
@@ -46,12 +40,10 @@ __all__ = [
     "Time",
     "Triangular",
     "Uniform",
-    "sampler",
+    "magnitude",
 ]
 
 T = TypeVar("T")
-_STANDARD = NormalDist()
-_Z95 = _STANDARD.inv_cdf(0.95)
 
 
 class _Dist(BaseModel):
@@ -191,7 +183,8 @@ class Range:
         return f"[{low}, {high}]"
 
 
-def _num(value: Any) -> float:
+def magnitude(value: Any) -> float:
+    """A number, or a duration in seconds."""
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -203,11 +196,11 @@ def _problems(value: Any, span: Range) -> list[str]:
         return _order(span, ("low", value.low), ("mode", value.mode), ("high", value.high))
     if isinstance(value, Normal):
         out = _each(span, ("mean", value.mean))
-        if not _num(value.sd) > 0:
+        if not magnitude(value.sd) > 0:
             out.append("sd must be above 0")
         return out
     if isinstance(value, LogNormal):
-        median, p95 = _num(value.median), _num(value.p95)
+        median, p95 = magnitude(value.median), magnitude(value.p95)
         out = _each(span, ("median", value.median))
         if not median > 0:
             out.append("median must be above 0 (a log-normal value is positive)")
@@ -222,23 +215,23 @@ def _problems(value: Any, span: Range) -> list[str]:
         return [] if 0 <= value.p <= 1 else ["p must be between 0 and 1"]
     if isinstance(value, bool | str):
         return []
-    why = span.outside(_num(value))
+    why = span.outside(magnitude(value))
     return [why] if why else []
 
 
 def _each(span: Range, *named: tuple[str, Any]) -> list[str]:
     out = []
     for name, raw in named:
-        why = span.outside(_num(raw))
+        why = span.outside(magnitude(raw))
         if why:
-            out.append(f"{name} {span.show(_num(raw))} {why}")
+            out.append(f"{name} {span.show(magnitude(raw))} {why}")
     return out
 
 
 def _order(span: Range, *named: tuple[str, Any]) -> list[str]:
     out = _each(span, *named)
     for (a, x), (b, y) in itertools.pairwise(named):
-        if _num(x) > _num(y):
+        if magnitude(x) > magnitude(y):
             out.append(f"{a} must not be above {b}")
     return out
 
@@ -366,105 +359,3 @@ def Text(options: Sequence[str] | None) -> Any:
 
     kind = Annotated[str, Tag("fixed")] | Annotated[Choice[str], Tag("choice")]
     return Annotated[kind, _which("choice"), WrapValidator(known), _Shorthands("choice")]
-
-
-# -- Sampling -------------------------------------------------------------------------------
-
-Sampler = Callable[[Any], Any]
-"""Draws one value; fixed values ignore the stream (and may be given None)."""
-
-
-def sampler(value: Any, span: Range | None = None, *, integer: bool = False) -> Sampler:
-    """A function that draws one value from ``value`` (fixed values draw nothing)."""
-    span = span or Range()
-    as_time = isinstance(_first_param(value), timedelta)
-    digits = 0 if as_time or integer else span.decimals
-    draw = _draw(value, span)
-    if draw is None:
-        fixed = round(value) if integer else value
-        return lambda rng: fixed
-    if isinstance(value, Bernoulli | Choice):
-        return draw
-    if as_time:
-        return lambda rng: timedelta(seconds=round(draw(rng)))
-    if integer:
-        return lambda rng: round(draw(rng))
-    return lambda rng: round(draw(rng), digits)
-
-
-def _first_param(value: Any) -> Any:
-    for name in ("low", "mean", "median"):
-        if hasattr(value, name):
-            return getattr(value, name)
-    return value
-
-
-def _draw(value: Any, span: Range) -> Callable[[Generator], Any] | None:
-    lo = -math.inf if span.low is None else span.low
-    hi = math.inf if span.high is None else span.high
-    if isinstance(value, Uniform):
-        a, b = _num(value.low), _num(value.high)
-        return lambda rng: a + (b - a) * rng.random()
-    if isinstance(value, Triangular):
-        a, c, b = _num(value.low), _num(value.mode), _num(value.high)
-        return lambda rng: _triangular(rng.random(), a, c, b)
-    if isinstance(value, Normal):
-        dist = NormalDist(_num(value.mean), _num(value.sd))
-        return _truncated(dist, lo, hi, exp=False)
-    if isinstance(value, LogNormal):
-        mu = math.log(_num(value.median))
-        sigma = (math.log(_num(value.p95)) - mu) / _Z95
-        lo_log = math.log(lo) if lo > 0 else -math.inf
-        hi_log = math.log(hi) if hi < math.inf else math.inf
-        return _truncated(NormalDist(mu, sigma), lo_log, hi_log, exp=True)
-    if isinstance(value, Bernoulli):
-        p = value.p
-        return lambda rng: rng.random() < p
-    if isinstance(value, Choice):
-        return _choice(value)
-    return None
-
-
-def _triangular(u: float, a: float, c: float, b: float) -> float:
-    if b == a:
-        return a
-    split = (c - a) / (b - a)
-    if u < split:
-        return a + math.sqrt(u * (b - a) * (c - a))
-    return b - math.sqrt((1 - u) * (b - a) * (b - c))
-
-
-def _truncated(dist: NormalDist, lo: float, hi: float, *, exp: bool) -> Callable[[Generator], Any]:
-    c_lo = dist.cdf(lo) if lo > -math.inf else 0.0
-    c_hi = dist.cdf(hi) if hi < math.inf else 1.0
-    width = c_hi - c_lo
-    low_clip, high_clip = (math.exp(lo) if exp else lo), (math.exp(hi) if exp else hi)
-
-    def draw(rng: Generator) -> float:
-        u = c_lo + width * rng.random()
-        u = min(max(u, 1e-12), 1 - 1e-12)
-        x = dist.inv_cdf(u)
-        x = math.exp(x) if exp else x
-        return min(max(x, low_clip), high_clip)
-
-    return draw
-
-
-def _choice(value: Choice[Any]) -> Callable[[Generator], Any]:
-    names = list(value.options)
-    weights = value.weights if value.weights is not None else [1.0] * len(names)
-    total = sum(weights)
-    cumulative, running = [], 0.0
-    for w in weights:
-        running += w / total
-        cumulative.append(running)
-    last = len(names) - 1
-
-    def draw(rng: Generator) -> Any:
-        u = rng.random()
-        for i, edge in enumerate(cumulative):
-            if u < edge:
-                return names[i]
-        return names[last]
-
-    return draw
