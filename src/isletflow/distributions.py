@@ -8,7 +8,9 @@ distribution, in a long form or a short one::
     {dist: normal, mean: 13, sd: 1.5}            {normal: [13, 1.5]}     truncated to the range
     {dist: lognormal, median: 6h, p95: 10h}      {lognormal: [6h, 10h]}  truncated to the range
     {dist: bernoulli, p: 0.1}                    {bernoulli: 0.1}        yes/no values
-    {dist: choice, options: {UW: 3, HTK: 1}}     {choice: {UW: 3, HTK: 1}}  or {choice: [UW, HTK]}
+    {dist: choice, options: [UW, HTK], weights: [3, 1]}
+                                                 {choice: {UW: 3, HTK: 1}}  or {choice: [UW, HTK]}
+    {dist: fixed, value: 6h}                     6h
 
 Each field declares its kind (``Number``, ``Time``, ``Flag``, ``Text``) and valid range; loading
 checks every parameter against it. ``isletflow.sampling.sampler`` turns a value into a function
