@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from isletflow.cli import main
@@ -119,3 +120,18 @@ def test_real_subprocess_matches_in_process_output():
     table = subprocess.run([str(command), "simulate", "examples/scenarios/standard.yaml"],
                            capture_output=True, text=True, cwd=ROOT, check=True)  # fmt: skip
     assert "Outcome: completed (optimal)" in table.stdout
+
+
+def test_cohort_runs_on_a_dask_cluster_address():
+    """cohort --dask ADDRESS runs on that cluster and prints the in-process summary."""
+    distributed = pytest.importorskip("distributed")
+    population = str(EXAMPLES / "population.yaml")
+    local = _run("cohort", population, "--n", "20", "--workers", "1", "--format", "json")
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    )
+    with cluster:
+        remote = _run("cohort", population, "--n", "20", "--dask", cluster.scheduler_address,
+                      "--format", "json")  # fmt: skip
+    assert remote.exit_code == 0, remote.output
+    assert remote.stdout == local.stdout
