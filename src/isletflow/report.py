@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from .case import Case
 from .duration import spoken
@@ -19,7 +19,10 @@ from .timeline import (
     Warned,
 )
 
-__all__ = ["describe", "timeline_table"]
+if TYPE_CHECKING:
+    from .cohort import CohortSummary
+
+__all__ = ["describe", "summary_table", "timeline_table"]
 
 
 def _data(data: dict[str, Any]) -> str:
@@ -87,3 +90,42 @@ def timeline_table(case: Case | Sequence[Event]) -> str:
             code = f" ({outcome.code})" if outcome.code else ""
             lines.append(f"Outcome: {outcome.status}{code} at {outcome.at:%Y-%m-%d %H:%M} UTC.")
     return "\n".join(line.rstrip() for line in lines)
+
+
+def summary_table(summary: CohortSummary) -> str:
+    """A cohort summary as text: outcomes with their codes, then times and doses."""
+    n = summary.cases
+    codes = [code for out in summary.outcomes.values() for code in out.codes]
+    w = max([56, *(len(code) + 4 for code in codes)])
+    lines = [f"{summary.scenario or 'scenario'}: {n:,} cases, seed {summary.seed}", ""]
+    lines.append(f"{'outcome':<{w}}{'cases':>9}{'rate':>9}")
+    for status, out in summary.outcomes.items():
+        lines.append(f"{status:<{w}}{out.count:>9,}{out.rate:>9.2%}")
+        for code, count in out.codes.items():
+            lines.append(f"  {code:<{w - 2}}{count.count:>9,}{count.rate:>9.2%}")
+    extras = [(f"release failure: {k}", v) for k, v in summary.release_failures.items()]
+    extras += [(f"complication: {k}", v) for k, v in summary.complications.items()]
+    extras += [
+        ("infused", summary.infused),
+        ("infusion paused", summary.infusion_paused),
+        ("partial dose", summary.partial_dose),
+    ]
+    lines.append("")
+    lines.extend(f"{label:<{w}}{c.count:>9,}{c.rate:>9.2%}" for label, c in extras)
+    lines += ["", f"{'time':<24}{'cases':>9}" + "".join(f"{h:>13}" for h in _COLUMNS)]
+    for name, stats in summary.times.items():
+        if stats is not None:
+            cells = "".join(f"{_short(getattr(stats, h)):>13}" for h in _COLUMNS)
+            lines.append(f"{name:<24}{stats.count:>9,}{cells}")
+    dose = summary.dose_ieq_per_kg
+    if dose is not None:
+        cells = "".join(f"{getattr(dose, h):>13,.0f}" for h in _COLUMNS)
+        lines.append(f"{'dose (IEQ/kg)':<24}{dose.count:>9,}{cells}")
+    return "\n".join(lines)
+
+
+_COLUMNS = ("p5", "p25", "p50", "p75", "p95")
+
+
+def _short(value: timedelta) -> str:
+    return spoken(value).replace(" ", "")

@@ -16,11 +16,14 @@ from ..errors import IsletflowError
 
 # name -> "module:attribute", relative to this package. Add a command by adding a line.
 COMMANDS: dict[str, str] = {
+    "cohort": ".cohort:cohort",
     "diagram": ".diagram:diagram",
     "export": ".export:export",
     "schema": ".schema:schema",
     "serve": ".serve:serve",
+    "simulate": ".simulate:simulate",
     "train": ".train:train",
+    "validate": ".validate:validate",
 }
 
 

@@ -1,0 +1,51 @@
+"""``isletflow simulate SCENARIO``: one case of a scenario, as a table, JSON or JSON Lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ._reported import reported
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--seed", type=click.IntRange(min=0), help="Seed (default: the file's, else 0).")
+@click.option("--index", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Which case of the scenario's population.")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table",
+              show_default=True, help="table; json (one document); jsonl (events).")  # fmt: skip
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
+              help="Draw the timeline to a .png or .svg (isletflow[plots]).")  # fmt: skip
+def simulate(scenario: Path, seed: int | None, index: int, fmt: str, plot: Path | None) -> None:
+    """Simulate one case of SCENARIO (a .yaml or .json file) and print its timeline."""
+    with reported():
+        from ..report import timeline_table
+        from ..scenario import Scenario
+        from ..simulation import simulate as run
+
+        loaded = Scenario.load(scenario)
+        case = run(loaded, seed=seed, index=index)
+        if fmt == "table":
+            click.echo(timeline_table(case))
+        elif fmt == "jsonl":
+            for event in case.timeline.to_python():
+                click.echo(json.dumps(event, separators=(",", ":")))
+        else:
+            outcome = case.outcome
+            document = {
+                "scenario": loaded.name,
+                "seed": seed if seed is not None else loaded.seed or 0,
+                "index": index,
+                "outcome": None
+                if outcome is None
+                else {"status": outcome.status, "code": outcome.code, "at": outcome.at.isoformat()},
+                "timeline": case.timeline.to_python(),
+            }
+            click.echo(json.dumps(document, indent=2))
+        if plot is not None:
+            from ..plots import plot_case
+
+            plot_case(case, plot)

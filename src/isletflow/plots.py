@@ -1,0 +1,139 @@
+"""Pictures of a case's timeline and of a cohort's summary, to PNG or SVG.
+
+Needs the ``plots`` extra (matplotlib). matplotlib is imported only inside these functions and
+drawn without pyplot (a ``Figure`` on the Agg canvas), so nothing global changes and no window
+ever opens.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import InvalidInput
+from .timeline import Accepted, AutomaticStep, DeadlineFired
+
+if TYPE_CHECKING:
+    from .case import Case
+    from .cohort import CohortSummary
+
+__all__ = ["plot_case", "plot_cohort"]
+
+_FORMATS = {".png": "png", ".svg": "svg"}
+_PHASE_COLOURS = {
+    "harvest": "#8c6d31",
+    "purify": "#3182bd",
+    "infuse": "#e6550d",
+    "immunosuppress": "#31a354",
+}
+_HOUR = timedelta(hours=1)
+
+
+def _figure(path: Path, width: float, height: float) -> tuple[Any, str]:
+    form = _FORMATS.get(path.suffix.lower())
+    if form is None:
+        raise InvalidInput.single("plot", "path", str(path), "must end in .png or .svg")
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise InvalidInput.single(
+            "plot", "path", str(path), "needs matplotlib: pip install 'isletflow[plots]'"
+        ) from None
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure, form
+
+
+def _spans(case: Case) -> list[tuple[str, datetime, datetime]]:
+    """(state, entered, left) for every active state the case passed through."""
+    spans, state, since = [], "harvest.procured", case.timeline[0].at
+    for event in case.timeline:
+        target = None
+        if isinstance(event, Accepted | AutomaticStep) and event.target != state:
+            target = event.target
+        elif isinstance(event, DeadlineFired):
+            target = "aborted"
+        if target is not None:
+            spans.append((state, since, event.at))
+            state, since = target, event.at
+    return spans
+
+
+def plot_case(case: Case, path: str | Path) -> Path:
+    """Draw ``case``: each state as a bar against hours since cross-clamp, deadlines as lines."""
+    path = Path(path)
+    figure, form = _figure(path, 10, 4.5)
+    axes = figure.add_subplot()
+    clamp = case.donor.cross_clamp_at
+    spans = _spans(case)
+    order = list(dict.fromkeys(state for state, _, _ in spans))
+    for state, start, end in spans:
+        row = order.index(state)
+        colour = _PHASE_COLOURS.get(state.partition(".")[0], "grey")
+        width = max((end - start) / _HOUR, 0.05)
+        axes.barh(row, width, left=(start - clamp) / _HOUR, color=colour, height=0.6)
+    for name, at in _deadlines(case).items():
+        x = (at - clamp) / _HOUR
+        axes.axvline(x, color="#b2182b", linestyle="--", linewidth=1)
+        axes.annotate(name, (x, -0.45), rotation=90, fontsize=7, color="#b2182b",
+                      ha="right", va="top")  # fmt: skip
+    outcome = case.outcome
+    title = "in progress" if outcome is None else f"{outcome.status} ({outcome.code or '-'})"
+    if outcome is not None:
+        axes.axvline((outcome.at - clamp) / _HOUR, color="black", linewidth=1.5)
+    axes.set_yticks(range(len(order)), order, fontsize=8)
+    axes.invert_yaxis()
+    axes.set_xscale("symlog", linthresh=24)  # the first day in hours, then weeks on one axis
+    axes.set_xlabel("hours since cross-clamp (linear to 24 h, logarithmic after)")
+    axes.set_title(f"{case.recipient.id}, {case.approach.value}: {title}", fontsize=10)
+    figure.savefig(path, format=form)
+    return path
+
+
+def _deadlines(case: Case) -> dict[str, datetime]:
+    """Where each viability window closed (or would have), for the case as it went."""
+    protocol, record = case.protocol, case.record
+    out = {"cold ischaemia limit": case.donor.cross_clamp_at + protocol.max_cold_ischemia}
+    if record.isolation_ended_at is not None:
+        out["culture window"] = record.isolation_ended_at + protocol.max_culture
+    if record.released_at is not None:
+        out["release window"] = record.released_at + protocol.max_release_to_infusion
+    return out
+
+
+def plot_cohort(summary: CohortSummary, path: str | Path) -> Path:
+    """Draw a cohort: outcomes by code, and the spread (p5-p95, p25-p75, median) of key times."""
+    path = Path(path)
+    figure, form = _figure(path, 11, 5)
+    left, right = figure.subplots(1, 2, width_ratios=[1.2, 1])
+    labels, counts, colours = [], [], []
+    palette = {"completed": "#31a354", "discarded": "#3182bd", "aborted": "#b2182b"}
+    for status, outcome in summary.outcomes.items():
+        for code, count in outcome.codes.items():
+            labels.append(f"{status}: {code}"[:48])
+            counts.append(count.count)
+            colours.append(palette.get(status, "grey"))
+    ranked = sorted(zip(counts, labels, colours, strict=True), reverse=True)[:15]
+    left.barh([r[1] for r in ranked], [r[0] for r in ranked], color=[r[2] for r in ranked])
+    left.invert_yaxis()
+    left.tick_params(axis="y", labelsize=7)
+    left.set_xlabel("cases")
+    left.set_title(f"Outcomes of {summary.cases:,} cases", fontsize=10)
+    names = [name for name, stats in summary.times.items() if stats is not None]
+    for row, name in enumerate(names):
+        stats = summary.times[name]
+        assert stats is not None
+        p5, p25, p50, p75, p95 = (getattr(stats, p) / _HOUR for p in
+                                  ("p5", "p25", "p50", "p75", "p95"))  # fmt: skip
+        right.plot([p5, p95], [row, row], color="black", linewidth=1)
+        right.barh(row, p75 - p25, left=p25, height=0.5, color="#9ecae1", edgecolor="black")
+        right.plot([p50, p50], [row - 0.25, row + 0.25], color="#b2182b", linewidth=2)
+    right.set_yticks(range(len(names)), [n.replace("_", " ") for n in names], fontsize=8)
+    right.invert_yaxis()
+    right.set_xscale("log")
+    right.set_xlabel("hours (p5-p95, p25-p75, median)")
+    right.set_title("Key times", fontsize=10)
+    figure.savefig(path, format=form)
+    return path

@@ -1,0 +1,335 @@
+"""The simulator: a policy drives a ``Case`` through its steps, as a person would.
+
+``simulate(scenario, seed, index)`` samples one case from the scenario (``sampling``), makes a
+``Case`` on a simulated clock and asks a ``Policy`` for one ``Move`` at a time until the case
+ends. The engine decides, exactly as for a trainee: the policy only proposes steps, and a
+refusal is an answer it must handle. ``World`` is what the policy may look at besides the case:
+the sampled plan, the patient's portal pressure, and the answer to its last move.
+
+The default ``StandardPolicy`` follows the protocol: it takes the next step when its guards hold,
+waits for what it can wait for (induction given too recently), and otherwise stops with the
+guard's code (a failed release is rejected with the failing tests as the reason).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from statistics import NormalDist
+from typing import Any, Protocol
+
+from .case import ActionResult, Case
+from .clock import SimulatedClock
+from .errors import IsletflowError
+from .guards import GuardResult
+from .models import Approach
+from .sampling import CasePlan, PlanSampler, stream
+from .scenario import Scenario
+
+__all__ = ["Move", "Policy", "SimulationStuck", "StandardPolicy", "World", "run", "simulate"]
+
+_ZERO = timedelta(0)
+_STANDARD = NormalDist()
+_DOPPLER = timedelta(days=1)  # portal Doppler on day 1 finds a thrombosis [S15]
+
+
+class SimulationStuck(IsletflowError):
+    """A policy that did not bring its case to an end within the allowed number of moves."""
+
+    def __init__(self, moves: int, state: str) -> None:
+        self.moves = moves
+        self.state = state
+        super().__init__(f"the policy made {moves} moves without ending the case (in {state})")
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One thing a policy does: ``action`` after ``after`` has passed, or only wait (None)."""
+
+    action: str | None
+    after: timedelta = _ZERO
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Patient:
+    """The recipient's portal pressure: a baseline plus a transient rise (see the scenario).
+
+    Infusing adds ``rise_mmhg_per_ml`` per mL of tissue, in step with the share infused; while
+    not infusing, the rise falls with the plan's half-life [S45]. Each reading adds noise drawn
+    from the case's own ``portal_pressure.readings`` stream.
+    """
+
+    __slots__ = ("_at", "_plan", "_rise_per_second", "_rng", "excess_mmhg", "infused")
+
+    def __init__(self, plan: CasePlan) -> None:
+        self._plan = plan
+        self._at: datetime | None = None
+        self._rng: Any = None
+        infusion = plan.timings.infusion.total_seconds()
+        self._rise_per_second = plan.rise_mmhg_per_ml * plan.tissue_volume_ml / infusion
+        self.excess_mmhg = 0.0
+        self.infused = _ZERO
+
+    @property
+    def fraction_infused(self) -> float:
+        return min(1.0, self.infused / self._plan.timings.infusion)
+
+    def sync(self, now: datetime, infusing: bool) -> None:
+        """Bring the patient to ``now``, having been infused (or not) since the last sync."""
+        if self._at is not None and now > self._at:
+            self.excess_mmhg, self.infused = self._after(now - self._at, infusing)
+        self._at = now
+
+    def _after(self, span: timedelta, infusing: bool) -> tuple[float, timedelta]:
+        if infusing:
+            step = min(span, self._plan.timings.infusion - self.infused)
+            added = self._rise_per_second * step.total_seconds()
+            return self.excess_mmhg + added, self.infused + step
+        half_life = self._plan.fall_half_life.total_seconds()
+        return self.excess_mmhg * 0.5 ** (span.total_seconds() / half_life), self.infused
+
+    def reading(self, after: timedelta, infusing: bool) -> float:
+        """The pressure a reading ``after`` from the last sync would show, in mmHg."""
+        excess, _ = self._after(after, infusing)
+        value = self._plan.baseline_mmhg + excess
+        sd = self._plan.noise_sd_mmhg
+        if sd > 0:
+            if self._rng is None:
+                plan = self._plan
+                self._rng = stream(plan.seed, plan.index, "portal_pressure.readings")
+            u = min(max(self._rng.random(), 1e-12), 1 - 1e-12)
+            value += sd * _STANDARD.inv_cdf(u)
+        return round(min(max(value, 0.0), 100.0), 1)
+
+
+class World:
+    """What a policy sees besides the case: the plan, the patient, its last answer."""
+
+    __slots__ = ("entered", "last", "patient", "plan")
+
+    def __init__(self, plan: CasePlan) -> None:
+        self.plan = plan
+        self.patient = Patient(plan)
+        self.last: ActionResult | None = None
+        self.entered: dict[str, datetime] = {}
+
+
+class Policy(Protocol):
+    """Chooses the next move of a case. It may read the case and the world, never change them."""
+
+    def next_move(self, case: Case, world: World) -> Move:
+        """The next move; the simulator calls it until the case has ended."""
+        ...
+
+
+class StandardPolicy:
+    """Follows the protocol step by step, at the times the plan gives."""
+
+    __slots__ = ()
+
+    def next_move(self, case: Case, world: World) -> Move:
+        last = world.last
+        if last is not None and not last.accepted:
+            return _after_refusal(case, world, last)
+        return _NEXT[case.state](case, world)
+
+
+def _after_refusal(case: Case, world: World, last: ActionResult) -> Move:
+    failures = last.failures
+    if last.action == "release":
+        reason = "+".join(f.subcode or f.code for f in failures if f.code == "release_failed")
+        return Move("reject", data={"reason": reason or failures[0].code})
+    waits = [f for f in failures if f.code == "induction_timing" and _too_early(f, world)]
+    if waits and len(waits) == len(failures) and last.action == "start_infusion":
+        left = max(w.time_left or _ZERO for w in waits)
+        return Move("start_infusion", after=left)  # the induction window opens in ``left``
+    return Move("abort", data={"reason": failures[0].code})
+
+
+def _too_early(failure: GuardResult, world: World) -> bool:
+    """Induction given too recently: waiting opens its window."""
+    age, left = failure.observed, failure.time_left
+    low = world.plan.protocol.induction_min_before_infusion
+    return isinstance(age, timedelta) and age < low and left is not None and left > _ZERO
+
+
+def _wait_until(case: Case, moment: datetime) -> timedelta:
+    return max(_ZERO, moment - case.now)
+
+
+def _planned_infusion(case: Case, world: World) -> datetime:
+    released = case.record.released_at
+    assert released is not None  # the case is past release
+    return released + world.plan.timings.release_to_infusion
+
+
+def _procured(case: Case, world: World) -> Move:
+    return Move("start_isolation", after=world.plan.timings.cold_ischemia)
+
+
+def _digesting(case: Case, world: World) -> Move:
+    plan = world.plan
+    return Move("finish_digestion", plan.timings.digestion, {"digest_ieq": plan.digest_ieq})
+
+
+def _gradient(case: Case, world: World) -> Move:
+    plan = world.plan
+    step = "start_culture" if plan.timings.culture > _ZERO else "submit_for_release"
+    return Move(step, plan.timings.purification, {"purified_ieq": plan.purified_ieq})
+
+
+def _culture(case: Case, world: World) -> Move:
+    return Move("submit_for_release", after=world.plan.timings.culture)
+
+
+def _release_testing(case: Case, world: World) -> Move:
+    if case.record.preparation is None:
+        plan = world.plan
+        return Move("record_release_tests", plan.timings.release_testing, plan.release_tests)
+    return Move("release")
+
+
+def _released(case: Case, world: World) -> Move:
+    plan, record = world.plan, case.record
+    infusion = _planned_infusion(case, world)
+    if not record.inductions:
+        at = infusion - plan.timings.induction_before_infusion
+        return Move("give_induction", _wait_until(case, at), {"agent": plan.induction_agent})
+    if record.heparin_units_per_kg is None:
+        return Move("add_heparin", data={"units_per_kg": plan.protocol.heparin_units_per_kg})
+    spec = plan.approach.spec
+    access = {"anesthesia": spec.anesthesia.value, "imaging": sorted(i.value for i in spec.imaging)}
+    at = infusion - plan.timings.access_to_infusion
+    return Move("access_portal_vein", _wait_until(case, at), access)
+
+
+def _access(case: Case, world: World) -> Move:
+    infusion = _planned_infusion(case, world)
+    if not any(r.state == "infuse.access" for r in case.record.portal_pressures):
+        wait = _wait_until(case, infusion - world.plan.timings.access_to_infusion / 2)
+        return Move("record_portal_pressure", wait, {"mmhg": world.patient.reading(wait, False)})
+    return Move("start_infusion", after=_wait_until(case, infusion))
+
+
+def _infusing(case: Case, world: World) -> Move:
+    plan, patient = world.plan, world.patient
+    left = plan.timings.infusion - patient.infused
+    if left <= _ZERO:
+        return Move("complete_infusion")
+    # Read every check_every, and once more as the last of the product goes in.
+    every = min(plan.check_every, left)
+    return Move("record_portal_pressure", every, {"mmhg": patient.reading(every, True)})
+
+
+def _paused(case: Case, world: World) -> Move:
+    plan, patient, record = world.plan, world.patient, case.record
+    if patient.infused >= plan.timings.infusion:
+        return Move("complete_infusion", data={"fraction_delivered": 1.0})  # all of it is in
+    last = record.last_pressure()
+    if last is not None and last.mmhg < plan.protocol.portal_pressure_stop_mmhg:
+        return Move("resume_infusion")
+    started = record.infusion_started_at
+    assert started is not None  # paused implies started
+    paused = case.now - started - patient.infused
+    every = plan.check_every
+    if paused + every > plan.max_pause:
+        # The pressure has not fallen in time: stop here with the part already infused.
+        fraction = max(0.001, math.floor(patient.fraction_infused * 1000) / 1000)
+        return Move("complete_infusion", data={"fraction_delivered": fraction})
+    return Move("record_portal_pressure", every, {"mmhg": patient.reading(every, False)})
+
+
+def _hemostasis(case: Case, world: World) -> Move:
+    plan, record = world.plan, case.record
+    if plan.bleeding and not record.complications:
+        return Move("record_complication", data={"kind": "bleeding"})
+    percutaneous = plan.approach is Approach.PERCUTANEOUS
+    sealant = {"track_sealant": plan.track_sealant} if percutaneous else {}
+    return Move("seal_access", plan.timings.hemostasis, sealant)
+
+
+def _maintenance(case: Case, world: World) -> Move:
+    plan, record = world.plan, case.record
+    sealed = world.entered["immunosuppress.maintenance"]
+    found = any(c.kind == "portal_vein_thrombosis" for c in record.complications)
+    if plan.portal_vein_thrombosis and not found:
+        found_on = {"kind": "portal_vein_thrombosis", "detail": "partial, on portal Doppler day 1"}
+        return Move("record_complication", _wait_until(case, sealed + _DOPPLER), found_on)
+    if not record.troughs:
+        data: dict[str, Any] = {"drug": plan.trough_drug, "ng_per_ml": plan.trough_ng_per_ml}
+        return Move("record_trough", _wait_until(case, sealed + plan.timings.trough), data)
+    at = record.troughs[-1].at + plan.timings.follow_up
+    return Move("start_follow_up", after=_wait_until(case, at))
+
+
+def _follow_up(case: Case, world: World) -> Move:
+    at = world.entered["immunosuppress.follow_up"] + world.plan.timings.assessment
+    return Move("assess_graft", _wait_until(case, at), {"igls_grade": world.plan.igls_grade})
+
+
+_NEXT = {
+    "harvest.procured": _procured,
+    "harvest.digesting": _digesting,
+    "purify.gradient": _gradient,
+    "purify.culture": _culture,
+    "purify.release_testing": _release_testing,
+    "purify.released": _released,
+    "infuse.access": _access,
+    "infuse.infusing": _infusing,
+    "infuse.paused": _paused,
+    "infuse.hemostasis": _hemostasis,
+    "immunosuppress.maintenance": _maintenance,
+    "immunosuppress.follow_up": _follow_up,
+}
+
+
+def run(case: Case, world: World, policy: Policy, *, max_moves: int = 1000) -> Case:
+    """Drive ``case`` with ``policy`` until it ends; ``SimulationStuck`` if it never does."""
+    state = during = case.state
+    world.entered[state] = case.now
+    for _ in range(max_moves):
+        if state in _TERMINAL:
+            return case
+        # The time since the last move passed in the state that move started from.
+        world.patient.sync(case.now, during == "infuse.infusing")
+        during = state
+        move = policy.next_move(case, world)
+        deadlines = case.deadlines
+        if move.action is None or (
+            deadlines and move.after > _ZERO and case.now + move.after > min(deadlines.values())
+        ):
+            # A deadline falls within the wait: time runs out before the step can happen.
+            case.advance(move.after)
+            world.last = None
+        else:
+            world.last = case.act(move.action, after=move.after, **move.data)
+        if case.state != state:
+            state = case.state
+            world.entered[state] = case.now
+    raise SimulationStuck(max_moves, case.state)
+
+
+_TERMINAL = frozenset({"completed", "aborted", "discarded"})
+
+
+def start(plan: CasePlan) -> tuple[Case, World]:
+    """A new case for ``plan``, on a simulated clock at the donor's cross-clamp."""
+    clock = SimulatedClock(plan.donor.cross_clamp_at)
+    case = Case.new(plan.donor, plan.recipient, plan.approach, plan.protocol, clock)
+    return case, World(plan)
+
+
+def simulate(
+    scenario: Scenario,
+    seed: int | None = None,
+    index: int = 0,
+    *,
+    policy: Policy | None = None,
+    sampler: PlanSampler | None = None,
+) -> Case:
+    """Simulate case ``index`` of ``scenario`` (seed: the argument, else the file's, else 0)."""
+    chosen = seed if seed is not None else scenario.seed if scenario.seed is not None else 0
+    plan = (sampler or PlanSampler(scenario)).sample(chosen, index)
+    case, world = start(plan)
+    return run(case, world, policy or StandardPolicy())

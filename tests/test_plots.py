@@ -1,0 +1,58 @@
+"""Plots of a case and of a cohort are real PNG and SVG files."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from isletflow.cli import main
+from isletflow.errors import InvalidInput
+from strategies_sim import EXAMPLES
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_simulate_plot_writes_a_png(tmp_path: Path):
+    """simulate --plot case.png writes a PNG of the case's timeline."""
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "case.png"
+    result = CliRunner().invoke(main, ["simulate", str(EXAMPLES / "portal_pressure_pause.yaml"),
+                                       "--plot", str(target)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes()[:8] == PNG_MAGIC
+
+
+def test_cohort_plot_writes_an_svg(tmp_path: Path):
+    """cohort --plot summary.svg writes an SVG document."""
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "summary.svg"
+    result = CliRunner().invoke(main, ["cohort", str(EXAMPLES / "population.yaml"), "--n", "30",
+                                       "--workers", "1", "--plot", str(target)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert ET.parse(target).getroot().tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def test_case_plot_draws_an_aborted_case(tmp_path: Path):
+    """A case that ended early on a deadline plots too, as SVG."""
+    pytest.importorskip("matplotlib")
+    from isletflow.plots import plot_case
+    from isletflow.scenario import Scenario
+    from isletflow.simulation import simulate
+
+    case = simulate(Scenario.load(EXAMPLES / "cold_ischemia_exceeded.yaml"))
+    path = plot_case(case, tmp_path / "aborted.svg")
+    assert ET.parse(path).getroot().tag.endswith("svg")
+
+
+def test_unknown_plot_format_is_invalid_input(tmp_path: Path):
+    """A plot path that is neither .png nor .svg is refused with a clear message."""
+    from isletflow.plots import plot_case
+    from isletflow.scenario import Scenario
+    from isletflow.simulation import simulate
+
+    case = simulate(Scenario.load(EXAMPLES / "standard.yaml"))
+    with pytest.raises(InvalidInput, match=r"must end in \.png or \.svg"):
+        plot_case(case, tmp_path / "case.gif")
