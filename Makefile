@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python examples/standard_case.py
+	$(BIN)/isletflow simulate examples/scenarios/standard.yaml
 
 # Programs from Debian that some tests use: chromium (the trainer page's browser test) and
 # graphviz (diagrams as SVG/PNG). Installed here when missing and apt can install them (CI runs as

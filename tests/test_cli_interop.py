@@ -55,9 +55,9 @@ def test_schema_write_regenerates_the_published_files(tmp_path: Path) -> None:
 
 
 def test_unknown_schema_is_a_one_line_error() -> None:
-    """A wrong schema name exits 2 with an error message, not a traceback."""
+    """A wrong schema name exits 1 with an error message, not a traceback."""
     code, _, err = invoke("schema", "scenery")
-    assert code == 2
+    assert code == 1
     assert err.startswith("error: schema has 1 problem")
     assert "Traceback" not in err
 
@@ -78,10 +78,10 @@ def test_diagram_defaults_to_mermaid_and_highlights_a_case(
 
 
 def test_diagram_svg_without_graphviz_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``--format svg`` with no ``dot`` program says what to install, exit 2."""
+    """``--format svg`` with no ``dot`` program says what to install, exit 1."""
     monkeypatch.setattr(diagram_module.shutil, "which", lambda name: None)
     code, _, err = invoke("diagram", "--format", "svg")
-    assert code == 2
+    assert code == 1
     assert "install Graphviz" in err
     assert "Traceback" not in err
 
@@ -109,12 +109,12 @@ def test_export_fhir_ndjson_and_out(saved: tuple[fl.Case, Path, Path], tmp_path:
 
 
 def test_export_fhir_refuses_bad_input(tmp_path: Path, saved: tuple[fl.Case, Path, Path]) -> None:
-    """A file that is no case, or two files without --ndjson, is an error message, exit 2."""
+    """A file that is no case is an error (exit 1); two files without --ndjson misuse (exit 2)."""
     _, timeline, _ = saved
     bad = tmp_path / "bad.json"
     bad.write_text('{"hello": 1}')
     code, _, err = invoke("export", "fhir", str(bad))
-    assert code == 2
+    assert code == 1
     assert err.startswith("error: case file")
     assert "Traceback" not in err
     code, _, err = invoke("export", "fhir", str(timeline), str(timeline))

@@ -33,3 +33,12 @@ def test_every_protocol_field_names_a_source() -> None:
     """Each protocol default carries a source tag (S…) or says UNCONFIRMED."""
     for name, tag in Protocol.sources().items():
         assert tag == "UNCONFIRMED" or tag.startswith("S"), name
+
+
+def test_readme_diagram_is_the_workflow_table() -> None:
+    """The Mermaid diagram in the README is what `isletflow diagram` draws from the table now."""
+    from isletflow.export.diagram import mermaid
+
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert block == mermaid(), "regenerate the README's diagram with: isletflow diagram"

@@ -110,5 +110,31 @@ def test_adding_a_schema_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 def test_unknown_schema_is_invalid_input_listing_the_names() -> None:
     """Asking for a schema that does not exist names the ones that do."""
-    with pytest.raises(InvalidInput, match="case-snapshot, protocol, timeline"):
+    with pytest.raises(InvalidInput, match="case-snapshot, protocol, scenario, timeline"):
         schema("scenery")
+
+
+SCENARIOS = sorted((ROOT / "examples" / "scenarios").glob("*.yaml"))
+
+
+def yaml_as_json(path: Path) -> Any:
+    """A YAML file as the JSON data it stands for (YAML reads timestamps as datetimes)."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return json.loads(json.dumps(data, default=lambda value: value.isoformat()))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_example_scenarios_validate_against_the_published_schema(path: Path) -> None:
+    """Every bundled scenario file is valid under schemas/scenario.schema.json."""
+    published = json.loads((PUBLISHED / "scenario.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(published).validate(yaml_as_json(path))
+
+
+def test_broken_scenario_is_rejected_by_the_schema() -> None:
+    """A scenario with an unknown section and a misspelt distribution fails the schema."""
+    data = yaml_as_json(ROOT / "examples" / "scenarios" / "standard.yaml")
+    data["logistics"] = {"cold_ischemia": "6h"}
+    errors = list(validator("scenario").iter_errors(data))
+    assert errors, "an unknown top-level key must fail the schema"

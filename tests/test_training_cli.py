@@ -99,7 +99,7 @@ def test_bad_rubric_file_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "rubric.yaml"
     path.write_text("weights:\n  refused: -2\n")
     result = CliRunner().invoke(main, ["train", "--rubric", str(path)], input="")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "weights.refused" in result.output
 
 

@@ -49,9 +49,10 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except IsletflowError as error:
-            # A user's mistake: say what is wrong, no traceback (exit 2, click's usage code).
+            # A bad file or value: say what is wrong, no traceback. Exit 1, as for any failure;
+            # 2 stays click's code for a command used wrongly (an unknown option, say).
             click.echo(f"error: {error}", err=True)
-            sys.exit(2)
+            sys.exit(1)
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,15 +1,45 @@
-"""Reading a saved case for a command: a timeline (``Timeline.to_json``) or a snapshot."""
+"""Reading cases for a command: a saved timeline or snapshot, or a scenario to simulate."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..case import Case
 from ..errors import InvalidInput
 from ..timeline import Timeline
 
-__all__ = ["read_case"]
+__all__ = ["is_scenario", "read_case", "read_cases"]
+
+
+def is_scenario(path: Path) -> bool:
+    """A YAML file, or a JSON object with ``timings``, is a scenario; anything else a saved case."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return True
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False  # read_case says what is wrong with it
+    return isinstance(data, dict) and "timings" in data
+
+
+def read_cases(path: Path, *, seed: int | None = None, n: int = 1) -> Iterator[Case]:
+    """The cases ``path`` stands for: ``n`` simulated cases of a scenario, or one saved case.
+
+    Simulated cases are made one at a time, so a large cohort never sits in memory.
+    """
+    if not is_scenario(path):
+        yield read_case(path)
+        return
+    from ..sampling import PlanSampler
+    from ..scenario import Scenario
+    from ..simulation import simulate
+
+    scenario = Scenario.load(path)
+    sampler = PlanSampler(scenario)
+    for index in range(n):
+        yield simulate(scenario, seed, index, sampler=sampler)
 
 
 def read_case(path: Path) -> Case:

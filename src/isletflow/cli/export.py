@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .casefile import read_case
+from .casefile import is_scenario, read_cases
 
 _CASE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -23,30 +23,47 @@ def export() -> None:
               help="Write the bundle here, not to stdout.")  # fmt: skip
 @click.option("--ndjson", "ndjson_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write bulk-data NDJSON (a file per resource type) here.")  # fmt: skip
-@click.option("--seed", type=int, help="The seed that produced the case(s), for provenance.")
+@click.option("--seed", type=int,
+              help="The seed that produced the case(s): for a scenario, the seed to simulate "
+              "with (default: the file's, else 0); for saved cases, provenance only.")  # fmt: skip
+@click.option("--n", "count", type=click.IntRange(min=1), default=1, show_default=True,
+              help="For a scenario: how many cases to simulate (cases 0..n-1; needs --ndjson "
+              "when above 1).")  # fmt: skip
 @click.option("--validate/--no-validate", default=True, show_default=True,
               help="Check the output with the FHIR models (needs isletflow[fhir]).")  # fmt: skip
 def fhir(
     case_files: tuple[Path, ...], out: Path | None, ndjson_dir: Path | None, seed: int | None,
-    validate: bool,
+    count: int, validate: bool,
 ) -> None:  # fmt: skip
-    """Export saved cases (timeline or snapshot JSON) as FHIR R4B.
+    """Export cases as FHIR R4B: saved cases (timeline or snapshot JSON) or scenarios.
 
-    One file gives one transaction Bundle; with --ndjson, any number of files give bulk-data
-    NDJSON files (Patient.ndjson, Observation.ndjson, ...).
+    A scenario (YAML, or JSON with timings) is simulated first, with --seed; --n simulates a
+    cohort of it. One case gives one transaction Bundle; with --ndjson, any number of cases give
+    bulk-data NDJSON files (Patient.ndjson, Observation.ndjson, ...).
     """
     from ..export.fhir import case_bundle, write_ndjson
+    from ..scenario import Scenario
+
+    # Provenance names the seed that produced a case: for a scenario, the one simulate used.
+    def seed_of(path: Path) -> int | None:
+        if seed is not None or not is_scenario(path):
+            return seed
+        return Scenario.load(path).seed or 0
 
     if ndjson_dir is not None:
         if out is not None:
             raise click.UsageError("give --out or --ndjson, not both")
-        cases = (read_case(path) for path in case_files)
-        for kind, path in write_ndjson(cases, ndjson_dir, seed=seed, validate=validate).items():
+        seeds = {seed_of(path) for path in case_files}
+        cases = (case for path in case_files for case in read_cases(path, seed=seed, n=count))
+        written = write_ndjson(cases, ndjson_dir, seed=seeds.pop() if len(seeds) == 1 else None,
+                               validate=validate)  # fmt: skip
+        for kind, path in written.items():
             click.echo(f"{kind}\t{path}")
         return
-    if len(case_files) != 1:
-        raise click.UsageError("one case file makes one bundle; for several, use --ndjson DIR")
-    bundle = case_bundle(read_case(case_files[0]), seed, validate=validate)
+    if len(case_files) != 1 or count != 1:
+        raise click.UsageError("one case makes one bundle; for several, use --ndjson DIR")
+    (case,) = read_cases(case_files[0], seed=seed)
+    bundle = case_bundle(case, seed_of(case_files[0]), validate=validate)
     text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
     if out is not None:
         out.write_text(text, encoding="utf-8")

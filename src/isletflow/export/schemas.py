@@ -31,6 +31,7 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # Add a schema by adding a line; it is imported only when asked for.
 SCHEMAS: dict[str, str] = {
     "protocol": "protocol:Protocol",
+    "scenario": "scenario:Scenario",
     "case-snapshot": "timeline:CaseSnapshot",
     "timeline-event": "export.schemas:EVENT",
     "timeline": "export.schemas:TIMELINE",
