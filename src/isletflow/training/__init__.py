@@ -8,7 +8,9 @@ The public API::
     Rubric            what each kind of deviation costs (data; load from a file)
     score, deviations the score as a pure function of (trainee, expert, rubric)
     debrief, Debrief  the report after a session, as data and as text
-    Exercise          a case, its lab and its expert path; standard_exercise() is built in
+    Exercise          a case, its lab and its expert path; standard_exercise() is built in,
+                      Exercise.from_scenario(name or Scenario, seed, index) trains on a scenario
+    ScenarioLab       measures what a scenario sampled for one case (the simulator's values)
     xapi_statements   the session as xAPI statements for a learning record store
 """
 
@@ -16,6 +18,7 @@ from .debrief import Debrief, debrief
 from .exercise import Exercise, PlanStep, standard_exercise, standard_plan, walk
 from .lab import LAB_KINDS, MEASURED, FixedLab, Lab, LabRequest, lab_from_data
 from .rubric import DEVIATION_KINDS, Rubric, Weights
+from .scenario_lab import ScenarioLab
 from .scoring import Deviation, Score, deviations, score
 from .session import SessionSnapshot, TrainingSession, View
 from .xapi import Actor, xapi_statements
@@ -33,6 +36,7 @@ __all__ = [
     "LabRequest",
     "PlanStep",
     "Rubric",
+    "ScenarioLab",
     "Score",
     "SessionSnapshot",
     "TrainingSession",
