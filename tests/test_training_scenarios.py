@@ -12,12 +12,8 @@ from isletflow.cli import main
 from isletflow.errors import InvalidInput
 from isletflow.simulation import simulate
 from isletflow.timeline import DeadlineFired, Refused
-from isletflow.training import (
-    Exercise,
-    ScenarioLab,
-    TrainingSession,
-    lab_from_data,
-)
+from isletflow.training import Exercise, TrainingSession, lab_from_data
+from isletflow.training.scenario_lab import ScenarioLab
 from strategies_training import expert_script
 
 EXPERT_MEETS_A_GUARD = {
@@ -82,6 +78,19 @@ def test_a_trainee_sees_why_a_high_baseline_pressure_refuses_the_infusion() -> N
     result = session.act("start_infusion")
     assert not result.accepted
     assert [f.code for f in result.failures] == ["portal_pressure_high"]
+
+
+def test_a_trainee_who_reads_the_refusal_and_aborts_scores_full_marks() -> None:
+    """Aborting on the high reading, without trying the infusion, costs nothing."""
+    exercise = Exercise.from_scenario("portal_pressure_high")
+    session = exercise.session()
+    for step in expert_script(exercise.expert):
+        if step.action == "start_infusion":
+            break
+        step.run(session)
+    assert session.act("abort", reason="portal_pressure_high").accepted
+    result = session.score()
+    assert (result.points, result.deviations) == (result.full_marks, ())
 
 
 def test_measured_values_are_the_plans() -> None:

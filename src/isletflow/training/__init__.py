@@ -10,7 +10,7 @@ The public API::
     debrief, Debrief  the report after a session, as data and as text
     Exercise          a case, its lab and its expert path; standard_exercise() is built in,
                       Exercise.from_scenario(name or Scenario, seed, index) trains on a scenario
-    ScenarioLab       measures what a scenario sampled for one case (the simulator's values)
+    (ScenarioLab, in training.scenario_lab, measures what a scenario sampled for one case)
     xapi_statements   the session as xAPI statements for a learning record store
 """
 
@@ -18,7 +18,6 @@ from .debrief import Debrief, debrief
 from .exercise import Exercise, PlanStep, standard_exercise, standard_plan, walk
 from .lab import LAB_KINDS, MEASURED, FixedLab, Lab, LabRequest, lab_from_data
 from .rubric import DEVIATION_KINDS, Rubric, Weights
-from .scenario_lab import ScenarioLab
 from .scoring import Deviation, Score, deviations, score
 from .session import SessionSnapshot, TrainingSession, View
 from .xapi import Actor, xapi_statements
@@ -36,7 +35,6 @@ __all__ = [
     "LabRequest",
     "PlanStep",
     "Rubric",
-    "ScenarioLab",
     "Score",
     "SessionSnapshot",
     "TrainingSession",

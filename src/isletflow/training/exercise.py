@@ -22,7 +22,6 @@ from ..scenario import Scenario
 from ..timeline import Event, Timeline
 from .lab import FixedLab, Lab, act_with_lab
 from .rubric import Rubric
-from .scenario_lab import ScenarioLab
 from .session import TrainingSession
 
 __all__ = ["Exercise", "PlanStep", "standard_exercise", "standard_plan", "walk"]
@@ -62,7 +61,8 @@ class Exercise:
         The seed is the argument, else the scenario's own, else 0 (as ``simulate`` chooses).
         """
         from .. import library
-        from ..simulation import simulate
+        from ..simulation import simulate  # numpy: loaded only for a scenario
+        from .scenario_lab import ScenarioLab
 
         if isinstance(scenario, str):
             name, scenario = scenario, library.load(scenario)

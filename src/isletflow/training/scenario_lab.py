@@ -14,7 +14,6 @@ simulator's values, and the expert path is ``simulate(scenario, seed, index).tim
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -26,7 +25,7 @@ from ..sampling import CasePlan, PlanSampler
 from ..scenario import Scenario
 from ..simulation import Patient
 from ..timeline import Accepted, Advanced, AutomaticStep, DeadlineFired, Refused
-from .lab import LAB_KINDS, LabRequest
+from .lab import LabRequest
 
 __all__ = ["ScenarioLab"]
 
@@ -134,10 +133,3 @@ def _patient(plan: CasePlan, case: Case, *, draws: int) -> tuple[Patient, str]:
             state = "aborted"
     patient.sync(case.now, state == _INFUSING)
     return patient, state
-
-
-def _from_data(data: Mapping[str, Any]) -> ScenarioLab:
-    return ScenarioLab.model_validate(dict(data))
-
-
-LAB_KINDS["scenario"] = _from_data
