@@ -47,7 +47,7 @@ def main() -> None:
         with httpx2.Client(base_url=args.url, timeout=30) as client:
             sessions = []
             for _ in range(args.sessions_per_thread):
-                view = client.post("/api/sessions", json={"preset": "standard-open"}).json()
+                view = client.post("/api/sessions", json={"scenario": "approach_open"}).json()
                 sessions.append([view["id"], view["version"]])
             started.wait()
             end = time.monotonic() + args.seconds

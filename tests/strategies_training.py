@@ -7,13 +7,16 @@ reach every phase while still making every kind of mistake. Shrinking leads back
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import strategies as st
 
 from isletflow import workflow as wf
-from isletflow.training import TrainingSession, standard_plan
+from isletflow.duration import format_duration
+from isletflow.timeline import Accepted, Advanced, Event, Refused
+from isletflow.training import MEASURED, TrainingSession, standard_plan
 
 WAITS = ("10min", "30min", "2h", "9h", "1d")
 
@@ -81,4 +84,24 @@ def trainee_scripts(draw: st.DrawFn) -> list[Step]:
             continue  # dropped
         after = planned.after if draw(st.integers(0, 9)) < 7 else draw(st.sampled_from(WAITS))
         script.append(Step(planned.action, after, dict(planned.choices)))
+    return script
+
+
+def expert_script(expert: Sequence[Event]) -> list[Step]:
+    """The expert timeline's own moves as a trainee would type them: choices only, no values.
+
+    Each action keeps its wait and the trainee's choices (the lab fills in what it measures);
+    each ``advanced`` event is a plain wait.
+    """
+    script = []
+    now = expert[0].at
+    for event in expert[1:]:
+        if isinstance(event, Accepted | Refused):
+            measured = MEASURED.get(event.action, frozenset())
+            choices = {k: v for k, v in event.data.items() if k not in measured}
+            script.append(Step(event.action, format_duration(event.at - now), choices))
+            now = event.at
+        elif isinstance(event, Advanced):
+            script.append(Step(None, format_duration(event.by)))
+            now = event.at
     return script

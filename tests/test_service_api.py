@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import runpy
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,11 +11,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from isletflow import Case
+from isletflow import Case, library
 from isletflow.service import create_app
 from isletflow.service.store import EVENTS, SessionStore
+from isletflow.simulation import simulate
 from isletflow.timeline import events_from_python, events_to_python
 from service_support import STANDARD_WALK, act_body
+from strategies_training import expert_script
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -32,8 +33,8 @@ def client(db: str) -> Iterator[TestClient]:
         yield test_client
 
 
-def start(client: TestClient, preset: str = "standard-percutaneous") -> dict[str, Any]:
-    response = client.post("/api/sessions", json={"preset": preset})
+def start(client: TestClient, scenario: str = "standard") -> dict[str, Any]:
+    response = client.post("/api/sessions", json={"scenario": scenario})
     assert response.status_code == 201, response.text
     view: dict[str, Any] = response.json()
     return view
@@ -51,46 +52,61 @@ def act(
 
 
 def spec(**donor: Any) -> dict[str, Any]:
-    return {
-        "donor": {"age_years": 42, "cross_clamp_at": "2026-03-02T22:00:00Z", **donor},
-        "recipient": {"id": "R-9", "weight_kg": 70},
-        "approach": "laparoscopic",
-    }
+    """A posted scenario: the bundled laparoscopic case with some donor values changed."""
+    import yaml
+
+    text = (EXAMPLES / "scenarios" / "approach_laparoscopic.yaml").read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    data["donor"] = {**data["donor"], "cross_clamp_at": "2026-03-02T22:00:00Z", **donor}
+    return data
 
 
 def test_standard_case_over_http_gives_the_engines_timeline(client: TestClient) -> None:
-    """The standard case walked over HTTP completes and its timeline equals the engine's own."""
+    """The expert's moves on the standard scenario over HTTP give its timeline and full marks."""
+    expected = simulate(library.load("standard"))
     view = start(client)
-    for action, after, data in STANDARD_WALK:
-        result = act(client, view, action, after, **data)
-        assert result["accepted"], (action, result["failures"])
+    for step in expert_script(expected.timeline):
+        assert step.action is not None  # the standard expert never only waits
+        result = act(client, view, step.action, step.after, **step.choices)
+        assert result["accepted"], (step.action, result["failures"])
         view = result["session"]
     assert view["outcome"]["status"] == "completed"
     assert view["outcome"]["code"] == "optimal"
     assert view["terminal"]
     assert view["allowed"] == []
+    assert view["score"] == {"points": 100.0, "full_marks": 100.0, "deviations": []}
     timeline = client.get(f"/api/sessions/{view['id']}/timeline").json()
-    expected = runpy.run_path(str(EXAMPLES / "standard_case.py"))["standard_case"]()
     assert timeline["events"] == events_to_python(expected.timeline)
     assert timeline["version"] == view["version"] == len(expected.timeline)
 
 
+def test_the_standard_walk_completes_over_http(client: TestClient) -> None:
+    """The walk of examples/standard_case.py, choices only, completes the standard scenario."""
+    view = start(client)
+    for action, after, data in STANDARD_WALK:
+        result = act(client, view, action, after, **data)
+        assert result["accepted"], (action, result["failures"])
+        view = result["session"]
+    assert view["outcome"] == {"status": "completed", "code": "optimal",
+                               "at": view["outcome"]["at"]}  # fmt: skip
+    assert view["score"]["points"] > 0
+
+
 def test_refusal_is_a_normal_answer_with_every_failure(client: TestClient) -> None:
     """A clinical "no" is 200 with accepted false, the failed guards, and a recorded refusal."""
-    view = start(client)
-    view = act(client, view, "start_isolation", "6h")["session"]
-    result = act(client, view, "finish_digestion")
+    view = start(client, "donor_ineligible")
+    result = act(client, view, "start_isolation", "6h")
     assert result["accepted"] is False
-    assert [f["code"] for f in result["failures"]] == ["missing_data"]
-    assert "digest_ieq" in result["failures"][0]["message"]
+    assert [f["code"] for f in result["failures"]] == ["donor_ineligible"]
+    assert "70" in result["failures"][0]["message"]
     assert [e["kind"] for e in result["events"]] == ["refused"]
-    assert result["session"]["state"] == "harvest.digesting"
+    assert result["session"]["state"] == "harvest.procured"
     assert result["session"]["version"] == view["version"] + 1
 
 
 def test_allowed_actions_carry_the_reasons_they_would_be_refused(client: TestClient) -> None:
     """A session's allowed list says, for each action, which guards would fail and why."""
-    response = client.post("/api/sessions", json={"case": spec(age_years=70)})
+    response = client.post("/api/sessions", json={"scenario_spec": spec(age_years=70)})
     assert response.status_code == 201, response.text
     allowed = {a["action"]: a for a in response.json()["allowed"]}
     assert set(allowed) == {"start_isolation", "abort", "note"}
@@ -101,22 +117,39 @@ def test_allowed_actions_carry_the_reasons_they_would_be_refused(client: TestCli
 
 
 def test_malformed_data_is_422_naming_field_value_and_rule(client: TestClient) -> None:
-    """Data of the wrong range is refused with the field, the value and the rule; nothing moves."""
+    """A choice out of range is refused with the field, the value and the rule; nothing moves."""
+    view = start(client)
+    for action, after, data in STANDARD_WALK[:6]:
+        view = act(client, view, action, after, **data)["session"]
+    response = client.post(
+        f"/api/sessions/{view['id']}/act",
+        json=act_body(view["version"], "add_heparin", "1h", {"units_per_kg": -5}),
+    )
+    assert response.status_code == 422
+    [problem] = response.json()["problems"]
+    assert problem["location"] == "body.data.units_per_kg"
+    assert problem["value"] == -5
+    after = client.get(f"/api/sessions/{view['id']}").json()
+    assert (after["version"], after["now"]) == (view["version"], view["now"])
+
+
+def test_a_measured_value_is_never_posted(client: TestClient) -> None:
+    """A trainee who sends a value the lab measures gets a 422 naming it; nothing moves."""
     view = start(client)
     view = act(client, view, "start_isolation", "6h")["session"]
     response = client.post(
         f"/api/sessions/{view['id']}/act",
-        json=act_body(view["version"], "finish_digestion", "1h", {"digest_ieq": -5}),
+        json=act_body(view["version"], "finish_digestion", "4h", {"digest_ieq": 900_000}),
     )
     assert response.status_code == 422
     [problem] = response.json()["problems"]
-    assert problem == {
-        "location": "body.data.digest_ieq",
-        "value": -5,
-        "rule": "must be greater than or equal to 0",
-    }
+    assert problem["location"] == "body.data.digest_ieq"
+    assert "measured by the lab" in problem["rule"]
     after = client.get(f"/api/sessions/{view['id']}").json()
     assert (after["version"], after["now"]) == (view["version"], view["now"])
+    done = act(client, view, "finish_digestion", "4h")
+    assert done["accepted"]
+    assert [m["value"] for m in done["session"]["revealed"]] == [620_000]
 
 
 def test_unknown_action_and_bad_fields_list_every_problem(client: TestClient) -> None:
@@ -183,11 +216,11 @@ def test_deadlines_show_time_left_on_the_session_clock(client: TestClient) -> No
     assert view["since_cross_clamp"] == "2h30min"
 
 
-def test_case_spec_with_protocol_overrides_is_used(client: TestClient) -> None:
-    """A posted case spec's protocol overrides set the deadlines the case runs to."""
-    body = {"case": {**spec(), "protocol": {"max_cold_ischemia": "10h"}}}
+def test_posted_scenario_with_protocol_overrides_is_used(client: TestClient) -> None:
+    """A posted scenario's protocol overrides set the deadlines the case runs to."""
+    body = {"scenario_spec": {**spec(), "protocol": {"max_cold_ischemia": "10h"}}, "seed": 4}
     view = client.post("/api/sessions", json=body).json()
-    assert view["preset"] is None
+    assert (view["scenario"], view["seed"], view["index"]) == (None, 4, 0)
     assert view["deadlines"][0]["time_left"] == "10h"
     assert view["case"]["approach"] == "laparoscopic"
 
@@ -195,26 +228,29 @@ def test_case_spec_with_protocol_overrides_is_used(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("body", "location"),
     [
-        ({"preset": "no-such-case"}, "body.preset"),
-        ({"preset": "standard-open", "case": spec()}, "body"),
+        ({"scenario": "no-such-case"}, "body.scenario"),
+        ({"scenario": "standard", "scenario_spec": spec()}, "body"),
         ({}, "body"),
-        ({"case": spec(age_years=-1)}, "body.case.donor.age_years"),
-        ({"case": spec(cross_clamp_at="2026-03-02T22:00:00")}, "body.case.donor.cross_clamp_at"),
-        ({"case": spec(cross_clamp_at="9999-12-31T23:00:00Z")}, "body.case.donor.cross_clamp_at"),
+        ({"scenario": "standard", "seed": -1}, "body.seed"),
+        ({"scenario_spec": spec(age_years=-1)}, "body.scenario_spec.donor.age_years"),
         (
-            {"case": {**spec(), "protocol": {"max_culture": "9999999999999d"}}},
-            "body.case.protocol.max_culture",
+            {"scenario_spec": spec(cross_clamp_at="2026-03-02T22:00:00")},
+            "body.scenario_spec.donor.cross_clamp_at",
         ),
         (
-            {"case": {**spec(), "protocol": {"min_purity_percent": 120}}},
-            "body.case.protocol.min_purity_percent",
+            {"scenario_spec": {**spec(), "protocol": {"max_culture": "9999999999999d"}}},
+            "body.scenario_spec.protocol.max_culture",
+        ),
+        (
+            {"scenario_spec": {**spec(), "protocol": {"min_purity_percent": 120}}},
+            "body.scenario_spec.protocol.min_purity_percent",
         ),
     ],
 )
 def test_bad_session_requests_are_422_at_the_field(
     client: TestClient, body: dict[str, Any], location: str
 ) -> None:
-    """A bad preset or case spec is refused with the field that is wrong."""
+    """A bad scenario name or posted scenario is refused with the field that is wrong."""
     response = client.post("/api/sessions", json=body)
     assert response.status_code == 422, response.text
     assert location in [p["location"] for p in response.json()["problems"]]
@@ -318,17 +354,20 @@ def test_a_session_stops_growing_at_its_event_limit(db: str) -> None:
 def test_bearer_token_guards_every_route_but_the_page(db: str) -> None:
     """With a token set, the API and its documents need it; only the page's files are open."""
     with TestClient(create_app(db, token="s3cret")) as client:
-        for path in ("/api/presets", "/api/health", "/openapi.json", "/docs", "/api/sessions/x"):
+        for path in ("/api/scenarios", "/api/health", "/openapi.json", "/docs", "/api/sessions/x"):
             refused = client.get(path)
             assert refused.status_code == 401, path
             assert refused.headers["www-authenticate"] == "Bearer"
         assert (
-            client.get("/api/presets", headers={"Authorization": "Bearer wrong"}).status_code == 401
+            client.get("/api/scenarios", headers={"Authorization": "Bearer wrong"}).status_code
+            == 401
         )
         good = {"Authorization": "Bearer s3cret"}
-        assert client.get("/api/presets", headers=good).status_code == 200
+        assert client.get("/api/scenarios", headers=good).status_code == 200
         assert (
-            client.post("/api/sessions", json={"preset": "standard-open"}, headers=good).status_code
+            client.post(
+                "/api/sessions", json={"scenario": "approach_open"}, headers=good
+            ).status_code
             == 201
         )
         schema = client.get("/openapi.json", headers=good).json()
@@ -360,12 +399,16 @@ def test_request_bodies_are_size_limited(db: str) -> None:
         assert client.get(f"/api/sessions/{view['id']}").json()["version"] == 1
 
 
-def test_catalogue_lists_presets_and_action_schemas(client: TestClient) -> None:
-    """Presets cover every approach; each action comes with the JSON Schema of its data."""
-    presets = {p["name"]: p for p in client.get("/api/presets").json()}
-    assert set(presets) == {"standard-percutaneous", "standard-laparoscopic", "standard-open"}
-    actions = {a["name"]: a["data_schema"] for a in client.get("/api/actions").json()}
-    assert actions["record_portal_pressure"]["required"] == ["mmhg"]
+def test_catalogue_lists_scenarios_and_the_trainees_choices(client: TestClient) -> None:
+    """Every bundled scenario with its description; each action with what a trainee chooses."""
+    scenarios = {p["name"]: p for p in client.get("/api/scenarios").json()}
+    assert set(scenarios) == set(library.names())
+    assert "21 mmHg" in scenarios["portal_pressure_high"]["description"]
+    actions = {a["name"]: a for a in client.get("/api/actions").json()}
+    pressure = actions["record_portal_pressure"]
+    assert pressure["measured"] == ["mmhg"]
+    assert "mmhg" not in pressure["data_schema"].get("properties", {})
+    assert actions["give_induction"]["data_schema"]["required"] == ["agent"]
     assert "start_isolation" in actions
 
 
@@ -374,7 +417,7 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     paths = schema["paths"]
     assert set(paths) == {
-        "/api/presets",
+        "/api/scenarios",
         "/api/actions",
         "/api/sessions",
         "/api/sessions/{session_id}",
@@ -382,6 +425,13 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
         "/api/sessions/{session_id}/advance",
         "/api/sessions/{session_id}/timeline",
         "/api/sessions/{session_id}/timeline.txt",
+        "/api/sessions/{session_id}/score",
+        "/api/sessions/{session_id}/debrief",
+        "/api/sessions/{session_id}/debrief.txt",
+        "/api/sessions/{session_id}/xapi",
+        "/api/sessions/{session_id}/fhir",
+        "/api/sessions/{session_id}/diagram",
+        "/api/sessions/{session_id}/diagram.mmd",
         "/api/health",
     }
     act_doc = paths["/api/sessions/{session_id}/act"]["post"]

@@ -9,7 +9,10 @@ from typing import Any
 import httpx2
 import pytest
 
-from service_support import STANDARD_WALK, Server, act_body
+from isletflow import library
+from isletflow.simulation import simulate
+from service_support import Server, act_body
+from strategies_training import expert_script
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -81,39 +84,54 @@ def _do(page: Page, action: str, after: str | None, data: dict[str, Any]) -> Non
 
 
 def test_a_trainee_walks_a_whole_case_in_the_browser(server: Server, page: Page) -> None:
-    """Preset, deadlines, a refusal with its reason, a clock move, every step, the outcome."""
+    """Scenario, deadlines, diagram, a refusal and its reason, a clock move, each step, debrief."""
     page.goto(server.url + "/")
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    page.select_option("#preset", "standard-percutaneous")
+    page.select_option("#scenario", "standard")
+    expect(page.locator("#scenario-description")).to_contain_text("42-year-old")
     page.click("#start-session")
     expect(page.locator("#state")).to_have_text("harvest.procured")
+    expect(page.locator("#exercise")).to_have_text("standard (seed 1, case 0)")
     expect(page.locator("#deadlines")).to_contain_text("cold ischemia: 12h left")
+    expect(page.locator("#diagram .node.current")).to_have_attribute(
+        "data-state", "harvest.procured"
+    )
 
     page.fill("#advance-by", "2h")
     page.click("#advance")
     expect(page.locator("#deadlines")).to_contain_text("cold ischemia: 10h left")
-    _do(page, "start_isolation", "4h", {})
+    script = expert_script(simulate(library.load("standard")).timeline)
+    first, *rest = script
+    _do(page, first.action or "", "4h", first.choices)
     expect(page.locator("#state")).to_have_text("harvest.digesting")
-
-    # A refusal: the button is marked, its reason is listed, the verdict says why.
-    blocked = page.locator("#actions button[data-action=finish_digestion]")
-    expect(blocked).to_have_class("blocked")
-    expect(page.locator("#actions")).to_contain_text("Record the digest (digest_ieq)")
-    _do(page, "finish_digestion", None, {})
-    expect(page.locator("#verdict")).to_contain_text("Refused: finish digestion")
-    expect(page.locator("#state")).to_have_text("harvest.digesting")
-
-    for action, after, data in STANDARD_WALK[1:]:
-        _do(page, action, after, data)
-        expect(page.locator("#verdict")).to_contain_text("Done: " + action.replace("_", " "))
-
-    expect(page.locator("#outcome")).to_have_text(
-        "Outcome: completed (optimal) at 2026-06-02 19:10 UTC"
+    expect(page.locator("#diagram .node.current")).to_have_attribute(
+        "data-state", "harvest.digesting"
     )
+    expect(page.locator("#diagram [data-state='harvest.procured']")).to_have_class("node visited")
+
+    for step in rest:
+        assert step.action is not None  # the standard expert never only waits
+        _do(page, step.action, step.after, step.choices)
+        expect(page.locator("#verdict")).to_contain_text("Done: " + step.action.replace("_", " "))
+        if step.action == "finish_digestion":
+            expect(page.locator("#revealed")).to_contain_text("digest ieq = ")
+        if step.action == "submit_for_release":
+            # A refusal: the button is marked, its reason listed, the verdict says why.
+            blocked = page.locator("#actions button[data-action=release]")
+            expect(blocked).to_have_class("blocked")
+            expect(page.locator("#actions")).to_contain_text("release test")
+            _do(page, "release", None, {})
+            expect(page.locator("#verdict")).to_contain_text("Refused: release")
+            expect(page.locator("#deviations")).to_contain_text("refused")
+
+    expect(page.locator("#outcome")).to_contain_text("Outcome: completed (optimal)")
     expect(page.locator("#actions")).to_contain_text("The case has ended")
     expect(page.locator("#timeline")).to_contain_text("assess_graft")
-    expect(page.locator("#timeline")).to_contain_text("REFUSED finish_digestion")
-    expect(page.locator("#record")).to_contain_text("dose delivered ieq per kg")
+    expect(page.locator("#timeline")).to_contain_text("REFUSED release")
+    expect(page.locator("#debrief-panel")).to_be_visible()
+    expect(page.locator("#debrief")).to_contain_text("Debrief: standard (seed 1, case 0)")
+    expect(page.locator("#score")).not_to_have_text("100.0 / 100.0")
+    expect(page.locator("#diagram .node.current")).to_have_attribute("data-state", "completed")
 
 
 def test_the_page_shows_another_tabs_change_instead_of_overwriting(

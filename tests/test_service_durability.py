@@ -12,8 +12,8 @@ import httpx2
 from service_support import STANDARD_WALK, Server, act_body
 
 
-def _start(client: httpx2.Client, preset: str = "standard-percutaneous") -> dict[str, Any]:
-    response = client.post("/api/sessions", json={"preset": preset})
+def _start(client: httpx2.Client, scenario: str = "standard") -> dict[str, Any]:
+    response = client.post("/api/sessions", json={"scenario": scenario})
     assert response.status_code == 201, response.text
     view: dict[str, Any] = response.json()
     return view

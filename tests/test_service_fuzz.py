@@ -29,10 +29,10 @@ def test_no_generated_request_makes_the_server_fail(tmp_path: Path) -> None:
     """Requests generated from the OpenAPI document never get a 5xx and answer as documented."""
     app = create_app(str(tmp_path / "fuzz.sqlite3"))
     client = TestClient(app)
-    session_id = client.post("/api/sessions", json={"preset": "standard-open"}).json()["id"]
+    session_id = client.post("/api/sessions", json={"scenario": "approach_open"}).json()["id"]
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 9
+    assert len(operations) == 16
 
     for operation in operations:
 

@@ -160,7 +160,7 @@ def test_racing_appends_commit_one_per_version(url: str) -> None:
 def test_the_service_runs_a_whole_case_on_either_database(url: str) -> None:
     """The standard case over HTTP completes and reads back the same from a second app."""
     with TestClient(create_app(url)) as client:
-        view = client.post("/api/sessions", json={"preset": "standard-laparoscopic"}).json()
+        view = client.post("/api/sessions", json={"scenario": "approach_laparoscopic"}).json()
         for action, after, data in STANDARD_WALK:
             if action == "access_portal_vein":
                 data = {"anesthesia": "general"}

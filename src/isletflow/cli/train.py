@@ -9,6 +9,7 @@ terminal it uses prompt_toolkit (if installed) for history and completion of act
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shlex
 import sys
@@ -18,16 +19,18 @@ from typing import Any
 
 import click
 
+from .. import library
 from .. import workflow as wf
 from ..clock import AcceleratedClock
 from ..duration import spoken
 from ..errors import InvalidInput
 from ..timeline import AutomaticStep, DeadlineFired, Event, Warned
-from ..training.exercise import standard_exercise
+from ..training.exercise import Exercise
 from ..training.lab import CHOICES
 from ..training.rubric import Rubric
 from ..training.session import ActionView, Choice, TrainingSession, View, choices_for
 from ..training.xapi import Actor
+from ._reported import reported
 
 COMMANDS = ("help", "look", "wait", "score", "debrief", "quit")
 HELP = """\
@@ -45,16 +48,22 @@ Values the lab or the monitor measures are filled in for you."""
 
 
 def build_session(
-    scenario: str | None = None, *, factor: float | None = None, rubric: Rubric | None = None
+    scenario: str | None = None,
+    *,
+    seed: int | None = None,
+    index: int = 0,
+    factor: float | None = None,
+    rubric: Rubric | None = None,
 ) -> TrainingSession:
-    """The session the command trains on: for now always the built-in standard case.
+    """The session the command trains on: case ``index`` of ``scenario`` under ``seed``.
 
-    ``factor`` runs the case clock live (1 = real time); without it, time moves only when the
-    trainee acts after a wait or waits. ``scenario`` is for scenario files, once they exist.
+    ``scenario`` is a bundled name (``isletflow.library``) or a scenario file; without it, the
+    bundled ``standard`` scenario. ``factor`` runs the case clock live (1 = real time); without
+    it, time moves only when the trainee acts after a wait or waits.
     """
-    if scenario is not None:
-        raise InvalidInput.single("train", "SCENARIO", scenario, "is not supported yet")
-    exercise = standard_exercise()
+    name, loaded = library.resolve(scenario or "standard")
+    exercise = Exercise.from_scenario(loaded, seed, index)
+    exercise = dataclasses.replace(exercise, name=f"{name}: {exercise.name}")
     clock = AcceleratedClock(exercise.expert[0].at, factor) if factor is not None else None
     return exercise.session(clock=clock, rubric=rubric)
 
@@ -247,6 +256,15 @@ def _reader(session: TrainingSession) -> Callable[[], str | None]:
 
 
 @click.command("train")
+@click.argument("scenario", required=False)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Seed of the scenario's random values (default: the scenario's own).",
+)
+@click.option("--index", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Which case of the scenario to train on.")  # fmt: skip
 @click.option("--factor", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Run the case clock live, FACTOR times real time (1 = real time). "
               "Without it, time moves only with after= and wait.")  # fmt: skip
@@ -260,6 +278,9 @@ def _reader(session: TrainingSession) -> Callable[[], str | None]:
               help="The learning platform of the trainee's account (xAPI).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the debrief as JSON.")
 def train(
+    scenario: str | None,
+    seed: int | None,
+    index: int,
     factor: float | None,
     rubric_path: str | None,
     xapi_path: str | None,
@@ -267,10 +288,16 @@ def train(
     home_page: str,
     as_json: bool,
 ) -> None:
-    """Train on the standard case: take the steps, see why they are refused, get a debrief."""
+    """Train on a case of SCENARIO: take the steps, see why they are refused, get a debrief.
+
+    SCENARIO is a bundled scenario's name (standard, population, portal_pressure_high, …) or a
+    scenario file (.yaml, .json); the default is standard. The expert path it is scored against
+    is the simulator's on the same sampled case.
+    """
     rubric = Rubric.load(rubric_path) if rubric_path else None
     actor = Actor(name=trainee, account_name=trainee, home_page=home_page)
-    session = build_session(factor=factor, rubric=rubric)
+    with reported():
+        session = build_session(scenario, seed=seed, index=index, factor=factor, rubric=rubric)
     click.echo(f"Training: {session.exercise}. Type help for the commands.")
     click.echo(show(session.view()))
     read = _reader(session)

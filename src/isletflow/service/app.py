@@ -12,21 +12,27 @@ import functools
 import os
 from collections.abc import AsyncIterator
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import OperationalError
 
-from .. import __version__
-from ..actions import DATA
+from .. import __version__, library
+from .. import workflow as wf
 from ..errors import InvalidInput, Problem
+from ..export import MissingTool
+from ..scenario import Scenario
+from ..training.debrief import Debrief
+from ..training.lab import CHOICES, MEASURED
+from ..training.rubric import Rubric
+from ..training.scoring import Score
+from ..training.xapi import Actor
 from .middleware import BearerToken, BodyLimit
-from .presets import PRESETS
 from .registry import Registry, SessionNotFound, StaleVersion, UnreadableSession
 from .schemas import (
     ActionInfo,
@@ -34,11 +40,11 @@ from .schemas import (
     ActResponse,
     AdvanceRequest,
     AdvanceResponse,
-    CaseSpec,
     ConflictResponse,
     CreateSession,
-    PresetView,
+    DiagramView,
     ProblemsResponse,
+    ScenarioView,
     SessionView,
     TimelineResponse,
 )
@@ -77,9 +83,11 @@ def create_app(
         title="isletflow",
         version=__version__,
         description=(
-            "Allogeneic islet transplantation as a procedure workflow, over HTTP. Start a "
-            "session, read what is allowed and why not, act, advance the clock, read the "
-            "timeline. Every change names the version it was based on (`expected_version`)."
+            "Allogeneic islet transplantation as a procedure workflow, over HTTP: training "
+            "sessions on scenarios. Start a session, read what is allowed and why not, act "
+            "(the lab measures; the trainee only chooses), advance the clock, read the score, "
+            "the debrief, xAPI statements, a FHIR bundle and the workflow diagram. Every change "
+            "names the version it was based on (`expected_version`)."
         ),
     )
     app.state.registry = registry
@@ -108,28 +116,43 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
     deps = [] if not secured else [_bearer_doc()]
     api = APIRouter(prefix="/api", responses=_ERRORS, dependencies=deps)
 
-    @api.get("/presets", tags=["catalogue"])
-    def presets() -> list[PresetView]:
-        """The bundled cases a session can start from."""
-        return [PresetView(name=p.name, title=p.title, case=p.spec) for p in PRESETS.values()]
+    @api.get("/scenarios", tags=["catalogue"])
+    def scenarios() -> list[ScenarioView]:
+        """The bundled scenarios a session can start from, with what each one shows."""
+        return [ScenarioView(name=e.name, title=e.title, description=e.description)
+                for e in library.entries()]  # fmt: skip
 
     @api.get("/actions", tags=["catalogue"])
     def actions() -> list[ActionInfo]:
-        """Every action and the JSON Schema of its data (to build a form)."""
-        return [ActionInfo(name=name, data_schema=_data_schema(name)) for name in sorted(DATA)]
+        """Every action a trainee takes and the JSON Schema of what they choose for it."""
+        return [ActionInfo(name=name, data_schema=_data_schema(name),
+                           measured=sorted(MEASURED.get(name, frozenset())))
+                for name in sorted(CHOICES)]  # fmt: skip
 
     @api.post("/sessions", status_code=201, tags=["sessions"])
     def create_session(body: CreateSession) -> SessionView:
-        """Start a session from a preset or a case spec; its id is unguessable."""
-        if body.preset is not None:
-            preset = PRESETS.get(body.preset)
-            if preset is None:
-                raise InvalidInput.single("session", "body.preset", body.preset,
-                                          "must be one of: " + ", ".join(PRESETS))  # fmt: skip
-            header = SessionHeader(preset=preset.name, case=CaseSpec.model_validate(preset.spec))
+        """Start a training session on a scenario; its id is unguessable.
+
+        A posted scenario is validated first: a 422 lists each of its problems.
+        """
+        if body.scenario is not None:
+            if body.scenario not in library.names():
+                raise InvalidInput.single(
+                    "session",
+                    "body.scenario",
+                    body.scenario,
+                    "must be one of: " + ", ".join(library.names()),
+                )
+            name: str | None = body.scenario
+            scenario = library.load(body.scenario)
         else:
-            assert body.case is not None  # the model asks for exactly one
-            header = SessionHeader(case=body.case)
+            assert body.scenario_spec is not None  # the model asks for exactly one
+            name = None
+            scenario = _posted(body.scenario_spec)
+        seed = body.seed if body.seed is not None else scenario.seed or 0
+        data = scenario.model_dump(mode="json", exclude_unset=True)
+        header = SessionHeader(scenario_name=name, scenario=data, seed=seed, index=body.index,
+                               rubric=body.rubric or Rubric())  # fmt: skip
         return registry.create(header)
 
     @api.get("/sessions/{session_id}", tags=["sessions"], response_model=SessionView)
@@ -170,6 +193,61 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
         """The timeline as an aligned text table, ending with the outcome."""
         return registry.read(session_id, Session.timeline_text)
 
+    @api.get("/sessions/{session_id}/score", tags=["training"])
+    def session_score(session_id: str) -> Score:
+        """The score so far against the expert path, with every deviation and its cost."""
+        return registry.read(session_id, lambda s: s.training.score())
+
+    @api.get("/sessions/{session_id}/debrief", tags=["training"])
+    def session_debrief(session_id: str) -> Debrief:
+        """The debrief: outcome, score, each deviation explained, the expert's path beside."""
+        return registry.read(session_id, lambda s: s.training.debrief())
+
+    @api.get("/sessions/{session_id}/debrief.txt", tags=["training"],
+             response_class=PlainTextResponse)  # fmt: skip
+    def session_debrief_text(session_id: str) -> str:
+        """The debrief as text."""
+        return registry.read(session_id, lambda s: s.training.debrief().text())
+
+    @api.get("/sessions/{session_id}/xapi", tags=["training"])
+    def session_xapi(
+        session_id: str,
+        trainee: Annotated[str, Query(min_length=1, max_length=200)] = "trainee",
+        home_page: Annotated[str, Query(min_length=1, max_length=500)] = "https://lms.example.org",
+    ) -> list[dict[str, Any]]:
+        """The session so far as xAPI statements for a learning record store."""
+        actor = _actor(trainee, home_page)
+        return registry.read(session_id, lambda s: s.training.statements(actor))
+
+    @api.get(
+        "/sessions/{session_id}/fhir",
+        tags=["interop"],
+        responses={501: {"description": "Validation asked for, fhir.resources missing"}},
+    )
+    def session_fhir(session_id: str, validate: bool = False) -> dict[str, Any]:
+        """The case as a FHIR R4B transaction Bundle; ``validate`` parses it with fhir.resources.
+
+        Building the bundle needs nothing extra; validating it needs ``isletflow[fhir]``.
+        """
+        from ..export.fhir import case_bundle, validate_bundle
+
+        bundle = registry.read(session_id, lambda s: case_bundle(
+            s.case, s.header.seed, case_index=s.header.index, validate=False))  # fmt: skip
+        if validate:
+            validate_bundle(bundle)
+        return bundle
+
+    @api.get("/sessions/{session_id}/diagram", tags=["training"])
+    def session_diagram(session_id: str) -> DiagramView:
+        """The workflow as data and as Mermaid text, with this session's path highlighted."""
+        return registry.read(session_id, _diagram)
+
+    @api.get("/sessions/{session_id}/diagram.mmd", tags=["training"],
+             response_class=PlainTextResponse)  # fmt: skip
+    def session_diagram_text(session_id: str) -> str:
+        """The workflow as a Mermaid state diagram, this session's path highlighted."""
+        return registry.read(session_id, lambda s: _diagram(s).mermaid)
+
     @api.get("/health", tags=["service"])
     def health() -> dict[str, Any]:
         """The service answers and its database is reachable."""
@@ -193,8 +271,40 @@ def _json(model: BaseModel) -> Response:
 
 @functools.cache
 def _data_schema(action: str) -> dict[str, Any]:
-    schema: dict[str, Any] = DATA[action].model_json_schema()
+    schema: dict[str, Any] = CHOICES[action].model_json_schema()
     return schema
+
+
+def _posted(data: dict[str, Any]) -> Scenario:
+    """A posted scenario, every problem located in the body."""
+    try:
+        return Scenario.from_mapping(data)
+    except InvalidInput as error:
+        moved = [Problem(f"body.scenario_spec.{p.location}" if p.location else
+                         "body.scenario_spec", p.value, p.rule)
+                 for p in error.problems]  # fmt: skip
+        raise InvalidInput("scenario", moved) from None
+
+
+def _actor(trainee: str, home_page: str) -> Actor:
+    try:
+        return Actor(name=trainee, account_name=trainee, home_page=home_page)
+    except ValidationError as error:
+        raise InvalidInput.from_pydantic("xAPI actor", error, prefix="query") from None
+
+
+def _diagram(session: Session) -> DiagramView:
+    from ..export import diagram
+
+    path = diagram.case_path(session.case.timeline)
+    return DiagramView(
+        state=session.case.state,
+        states=[{"name": name, "phase": name.partition(".")[0], "visited": name in path.states}
+                for name in wf.STATES],
+        edges=[{"source": e.source, "target": e.target, "name": e.name, "kind": e.kind,
+                "taken": e.key in path.transitions} for e in diagram.edges()],
+        mermaid=diagram.mermaid(path),
+    )  # fmt: skip
 
 
 def _in_body(error: InvalidInput, action: str) -> InvalidInput:
@@ -248,6 +358,10 @@ def _handlers(app: FastAPI) -> None:
     def stale(_request: Request, error: StaleVersion) -> JSONResponse:
         body = ConflictResponse(detail=str(error), session=error.current)
         return JSONResponse(jsonable_encoder(body), status_code=409)
+
+    @app.exception_handler(MissingTool)
+    def missing_tool(_request: Request, error: MissingTool) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=501)
 
     @app.exception_handler(SessionNotFound)
     def missing(_request: Request, _error: SessionNotFound) -> JSONResponse:

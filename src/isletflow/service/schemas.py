@@ -17,16 +17,12 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationInfo,
-    WrapValidator,
-    field_validator,
     model_validator,
 )
 
 from ..actions import DATA
 from ..duration import format_duration, parse_duration
-from ..models import Approach, Donor, Recipient
-from ..protocol import Protocol
-from .presets import PRESETS
+from ..training.rubric import Rubric
 
 __all__ = [
     "ActRequest",
@@ -35,17 +31,17 @@ __all__ = [
     "AdvanceRequest",
     "AdvanceResponse",
     "AllowedAction",
-    "CaseSpec",
     "ConflictResponse",
     "CreateSession",
     "DeadlineView",
+    "DiagramView",
     "GuardView",
     "OutcomeView",
-    "PresetView",
     "ProblemView",
     "ProblemsResponse",
+    "ScenarioView",
+    "ScoreView",
     "SessionView",
-    "SpecDonor",
     "TimelineResponse",
 ]
 
@@ -85,47 +81,30 @@ Step = Annotated[
 ]  # fmt: skip
 
 
-class SpecDonor(Donor):
-    """A donor whose cross-clamp falls in years the clock's arithmetic can hold."""
-
-    @field_validator("cross_clamp_at")
-    @classmethod
-    def _plausible(cls, value: datetime) -> datetime:
-        if not _EARLIEST <= value.year < _LATEST:
-            raise ValueError(f"must fall between {_EARLIEST} and {_LATEST - 1}")
-        return value
-
-
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class CaseSpec(_Request):
-    """A case to start: donor, recipient, approach, and optional overrides of the protocol."""
-
-    donor: SpecDonor
-    recipient: Recipient
-    approach: Approach
-    protocol: Annotated[
-        Protocol | None,
-        WrapValidator(_no_overflow),
-        Field(description="Values that differ from the default protocol; omitted ones keep it"),
-    ] = None
-
-
 class CreateSession(_Request):
-    """Start a session from a bundled preset or from a case spec: give exactly one."""
+    """Start a training session on a bundled scenario or a posted one: give exactly one."""
 
-    preset: str | None = Field(
-        None, max_length=64, examples=["standard-percutaneous"],
-        json_schema_extra={"enum": [*PRESETS]},
+    scenario: str | None = Field(
+        None, max_length=64, examples=["standard"],
+        description="A bundled scenario's name (GET /api/scenarios)",
     )  # fmt: skip
-    case: CaseSpec | None = None
+    scenario_spec: dict[str, Any] | None = Field(
+        None, description="A scenario in the scenario file format, as JSON (validated)"
+    )
+    seed: int | None = Field(
+        None, ge=0, le=2**63 - 1, description="Default: the scenario's own seed, else 0"
+    )
+    index: int = Field(0, ge=0, le=1_000_000, description="Which case of the scenario")
+    rubric: Rubric | None = Field(None, description="Overrides of the rubric's weights")
 
     @model_validator(mode="after")
     def _one_source(self) -> CreateSession:
-        if (self.preset is None) == (self.case is None):
-            raise ValueError("give exactly one of 'preset' or 'case'")
+        if (self.scenario is None) == (self.scenario_spec is None):
+            raise ValueError("give exactly one of 'scenario' or 'scenario_spec'")
         return self
 
 
@@ -172,9 +151,16 @@ class AllowedAction(BaseModel):
     """An action possible in this state, and the guards that would fail if taken now."""
 
     action: str
-    accepted: bool = Field(description="Whether it would be accepted now without data")
+    kind: Literal["step", "recording"] = Field(description="A step changes the state")
+    accepted: bool = Field(
+        description="Whether it would be accepted now, with what the lab would measure"
+    )
     failures: list[GuardView]
     warnings: list[GuardView]
+    choices: list[dict[str, Any]] = Field(
+        description="The fields the trainee chooses (name, required, options, json_schema)"
+    )
+    measured: list[str] = Field(description="Fields the lab fills in: never sent by a client")
 
 
 class DeadlineView(BaseModel):
@@ -187,6 +173,14 @@ class DeadlineView(BaseModel):
     seconds_left: float
 
 
+class ScoreView(BaseModel):
+    """The score so far against the expert path, with every deviation and its cost."""
+
+    points: float
+    full_marks: float
+    deviations: list[dict[str, Any]]
+
+
 class OutcomeView(BaseModel):
     status: Literal["completed", "aborted", "discarded"]
     code: str | None
@@ -197,8 +191,11 @@ class SessionView(BaseModel):
     """A session's state: what a trainer needs to show and what a client needs to act."""
 
     id: str
-    kind: str = Field(description="What the session runs: 'case' (later also 'training')")
-    preset: str | None
+    kind: str = Field(description="What the session runs: 'training'")
+    exercise: str = Field(description="A title: the scenario, seed and case index")
+    scenario: str | None = Field(description="The bundled scenario's name; None if posted")
+    seed: int
+    index: int
     version: int = Field(description="Number of events; send it back as expected_version")
     now: datetime
     since_cross_clamp: str
@@ -209,6 +206,8 @@ class SessionView(BaseModel):
     allowed: list[AllowedAction]
     deadlines: list[DeadlineView]
     record: dict[str, Any] = Field(description="Everything the case has recorded so far")
+    revealed: list[dict[str, Any]] = Field(description="Values the lab measured, by step")
+    score: ScoreView
     case: dict[str, Any] = Field(description="Donor, recipient and approach")
 
 
@@ -233,17 +232,29 @@ class TimelineResponse(BaseModel):
     events: list[dict[str, Any]]
 
 
-class PresetView(BaseModel):
+class ScenarioView(BaseModel):
+    """A bundled scenario a session can start from."""
+
     name: str
     title: str
-    case: dict[str, Any]
+    description: str
+
+
+class DiagramView(BaseModel):
+    """The workflow as data (to draw) and as Mermaid text, with the session's path marked."""
+
+    state: str = Field(description="Where the session stands now")
+    states: list[dict[str, Any]] = Field(description="name, phase, visited")
+    edges: list[dict[str, Any]] = Field(description="source, target, name, kind, taken")
+    mermaid: str
 
 
 class ActionInfo(BaseModel):
     """An action and the JSON Schema of the data it takes."""
 
     name: str
-    data_schema: dict[str, Any]
+    data_schema: dict[str, Any] = Field(description="What the trainee chooses (measured left out)")
+    measured: list[str] = Field(description="Fields the lab measures; a client never sends them")
 
 
 class ProblemView(BaseModel):

@@ -1,11 +1,12 @@
-"""What a session *is*: the one place in the service that knows it runs a ``Case``.
+"""What a session *is*: the one place in the service that knows it runs a training session.
 
-A session is stored as a header (what it was made from) and its event log (the case timeline as
-JSON). Restoring it is ``Case.replay`` of that log, then the clock moved to where it stood. The
-store and the registry see only ``header_json()``, ``events_json()``, ``version`` and ``now``;
-the routes see ``act``, ``advance`` and ``view``. When ``TrainingSession`` arrives, it replaces
-``Case`` here (its header adds scenario, seed and rubric; its view adds score and debrief) and
-nothing below this class changes.
+A session is stored as a header (what it was made from: the scenario as data, its bundled name
+if it has one, the seed, the case index and the rubric) and its event log (the trainee's case
+timeline as JSON). Restoring it rebuilds the exercise from the header (the scenario's lab and the
+simulator's expert path), replays the log with ``Case.replay`` and moves the clock to where it
+stood. The store and the registry see only ``header_json()``, ``events_json()``, ``version`` and
+``now``; the routes see ``act``, ``advance``, ``view`` and the read-outs (score, debrief, xAPI,
+FHIR, diagram). Nothing below this class knows what a ``Case`` is.
 """
 
 from __future__ import annotations
@@ -14,41 +15,72 @@ import functools
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from .. import workflow as wf
 from ..case import Case, Check
 from ..duration import format_duration, parse_duration
-from ..errors import InvalidInput
+from ..errors import InvalidInput, Problem
 from ..guards import GuardResult
-from ..models import Donor
-from ..protocol import Protocol
 from ..record import CaseRecord
 from ..report import timeline_table
+from ..scenario import Scenario
+from ..simulation import SimulationStuck
 from ..timeline import events_from_python, events_to_python
+from ..training.exercise import Exercise
+from ..training.lab import MEASURED
+from ..training.rubric import Rubric
+from ..training.session import TrainingSession, choices_for, revealed
 from .schemas import (
     AllowedAction,
-    CaseSpec,
     DeadlineView,
     GuardView,
     OutcomeView,
+    ScoreView,
     SessionView,
 )
 
 __all__ = ["Session", "SessionHeader", "Step"]
 
-HEADER_VERSION = 1
+HEADER_VERSION = 2
 
 
 class SessionHeader(BaseModel):
-    """What a session was made from; stored once, never changed."""
+    """What a session was made from; stored once, never changed.
+
+    The scenario is kept as data even when it came from the library, so a stored session replays
+    against the case it was made on whatever the library holds later.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     header_version: int = HEADER_VERSION
-    kind: Literal["case"] = "case"
-    preset: str | None = None
-    case: CaseSpec
+    kind: Literal["training"] = "training"
+    scenario_name: str | None = Field(None, description="The bundled scenario's name, if any")
+    scenario: dict[str, Any] = Field(description="The scenario as JSON data")
+    seed: int = Field(ge=0)
+    index: int = Field(0, ge=0)
+    rubric: Rubric = Rubric()
+
+
+@functools.lru_cache(maxsize=64)
+def _exercise_cached(header_json: str) -> Exercise:
+    header = SessionHeader.model_validate_json(header_json)
+    scenario = Scenario.from_mapping(header.scenario, what="body.scenario_spec")
+    try:
+        exercise = Exercise.from_scenario(scenario, header.seed, header.index)
+    except (OverflowError, SimulationStuck) as error:
+        problem = f"cannot be simulated ({error})" if isinstance(error, SimulationStuck) else (
+            "moves the clock beyond the calendar")  # fmt: skip
+        raise InvalidInput("scenario", [Problem("body.scenario_spec", None, problem)]) from None
+    title = header.scenario_name or scenario.name or "posted scenario"
+    return Exercise(f"{title} (seed {header.seed}, case {header.index})", exercise.new_case,
+                    exercise.lab, exercise.expert)  # fmt: skip
+
+
+def exercise_of(header: SessionHeader) -> Exercise:
+    """The exercise a header describes (built once per process for each header: it simulates)."""
+    return _exercise_cached(header.model_dump_json())
 
 
 class Step:
@@ -81,54 +113,51 @@ def _guard(result: GuardResult) -> GuardView:
     return GuardView.model_validate(data)
 
 
-def _allowed(check: Check) -> AllowedAction:
-    return AllowedAction(
-        action=check.action, accepted=check.accepted,
-        failures=[_guard(r) for r in check.failures],
-        warnings=[_guard(r) for r in check.warnings],
-    )  # fmt: skip
-
-
 def _calendar_safe(what: str) -> InvalidInput:
     return InvalidInput.single(what, what, None, "would move the clock beyond the calendar")
 
 
 class Session:
-    """One stored session: a header and the case its events rebuild."""
+    """One stored session: a header and the training session its events rebuild."""
 
-    __slots__ = ("case", "header", "id")
+    __slots__ = ("header", "id", "training")
 
-    def __init__(self, session_id: str, header: SessionHeader, case: Case) -> None:
+    def __init__(self, session_id: str, header: SessionHeader, training: TrainingSession) -> None:
         self.id = session_id
         self.header = header
-        self.case = case
+        self.training = training
+
+    @property
+    def case(self) -> Case:
+        return self.training.case
 
     # -- Making and restoring ---------------------------------------------------------------
 
     @classmethod
     def start(cls, session_id: str, header: SessionHeader) -> Session:
-        spec = header.case
+        exercise = exercise_of(header)
         try:
-            # A plain Donor, as the timeline's JSON will read it back.
-            donor = Donor.model_validate(spec.donor.model_dump())
-            case = Case.new(donor, spec.recipient, spec.approach,
-                            spec.protocol if spec.protocol is not None else Protocol())  # fmt: skip
+            training = exercise.session(rubric=header.rubric)
         except OverflowError:
             raise _calendar_safe("case") from None
-        return cls(session_id, header, case)
+        return cls(session_id, header, training)
 
     @classmethod
     def resume(
         cls, session_id: str, header: dict[str, Any], events: list[Any], clock: datetime
     ) -> Session:
         """The session as stored: replay its events, then put the clock where it stood."""
+        read = SessionHeader.model_validate(header)
+        exercise = exercise_of(read)
         case = Case.replay(events_from_python(events, what=f"session {session_id}"))
         # An active case's clock stands at its last event; a finished one records no advance,
         # so its clock is kept by the store alone.
         behind = clock - case.now
         if case.terminal and behind > timedelta(0):
             case.clock.advance(behind)
-        return cls(session_id, SessionHeader.model_validate(header), case)
+        training = TrainingSession(case, exercise.lab, exercise.expert, read.rubric,
+                                   exercise=exercise.name)  # fmt: skip
+        return cls(session_id, read, training)
 
     def header_json(self) -> dict[str, Any]:
         data: dict[str, Any] = self.header.model_dump(mode="json", exclude_none=True)
@@ -148,10 +177,14 @@ class Session:
     # -- Changing ---------------------------------------------------------------------------
 
     def act(self, action: str, after: str | None, data: dict[str, Any]) -> Step:
-        """Take an action; a refusal is a normal ``Step`` with ``accepted`` False."""
+        """Take an action with the trainee's choices; the lab fills in what it measures.
+
+        A refusal is a normal ``Step`` with ``accepted`` False; a measured field in ``data`` is
+        an ``InvalidInput`` naming it, and nothing changes.
+        """
         start = self.version
         try:
-            result = self.case.act(action, after=after, **data)
+            result = self.training.act(action, after, **data)
         except OverflowError:
             raise _calendar_safe("after") from None
         return Step(action, result.accepted, [_guard(r) for r in result.failures],
@@ -164,15 +197,31 @@ class Session:
             self.case.clock.now() + parse_duration(by)
         except OverflowError:
             raise _calendar_safe("by") from None
-        self.case.advance(by)
+        self.training.wait(by)
         return Step("advance", True, [], [], self.events_json(start))
 
     # -- Reading ----------------------------------------------------------------------------
+
+    def _allowed(self, check: Check) -> AllowedAction:
+        judged = self.training.preview(check)
+        action = check.action
+        kind: Literal["step", "recording"] = (
+            "step" if action in wf.STEP_FOR[self.case.state] else "recording"
+        )
+        return AllowedAction(
+            action=action, accepted=judged.accepted, kind=kind,
+            failures=[_guard(r) for r in judged.failures],
+            warnings=[_guard(r) for r in judged.warnings],
+            choices=[c.model_dump(mode="json") for c in choices_for(action)],
+            measured=sorted(MEASURED.get(action, frozenset())),
+        )  # fmt: skip
 
     def view(self) -> SessionView:
         case = self.case
         now = case.now
         outcome = case.outcome
+        header = self.header
+        result = self.training.score()
         deadlines = [
             DeadlineView(name=name, code=wf.DEADLINES[name].code, due=now + left,
                          time_left=format_duration(left), seconds_left=left.total_seconds())
@@ -180,8 +229,11 @@ class Session:
         ]  # fmt: skip
         return SessionView(
             id=self.id,
-            kind=self.header.kind,
-            preset=self.header.preset,
+            kind=header.kind,
+            exercise=self.training.exercise,
+            scenario=header.scenario_name,
+            seed=header.seed,
+            index=header.index,
             version=self.version,
             now=now,
             since_cross_clamp=format_duration(now - case.donor.cross_clamp_at),
@@ -190,9 +242,12 @@ class Session:
             terminal=case.terminal,
             outcome=None if outcome is None else OutcomeView(
                 status=outcome.status, code=outcome.code, at=outcome.at),
-            allowed=[_allowed(check) for check in case.allowed()],
+            allowed=[self._allowed(check) for check in case.allowed()],
             deadlines=deadlines,
             record=_record_adapter().dump_python(case.record, mode="json"),
+            revealed=[m.model_dump(mode="json") for m in revealed(case.timeline)],
+            score=ScoreView(points=result.points, full_marks=result.full_marks,
+                            deviations=[d.model_dump(mode="json") for d in result.deviations]),
             case={
                 "donor": case.donor.model_dump(mode="json"),
                 "recipient": case.recipient.model_dump(mode="json"),

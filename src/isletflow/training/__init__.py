@@ -8,7 +8,9 @@ The public API::
     Rubric            what each kind of deviation costs (data; load from a file)
     score, deviations the score as a pure function of (trainee, expert, rubric)
     debrief, Debrief  the report after a session, as data and as text
-    Exercise          a case, its lab and its expert path; standard_exercise() is built in
+    Exercise          a case, its lab and its expert path; standard_exercise() is built in,
+                      Exercise.from_scenario(name or Scenario, seed, index) trains on a scenario
+    (ScenarioLab, in training.scenario_lab, measures what a scenario sampled for one case)
     xapi_statements   the session as xAPI statements for a learning record store
 """
 

@@ -3,8 +3,9 @@
 ``Exercise`` is the one thing a front end (the ``isletflow train`` command, a web app) needs to
 start a session. ``standard_exercise`` is the built-in one: the standard case of
 ``examples/standard_case.py``, its values in a ``FixedLab``, and the expert path walked with
-``walk``, through the same ``Case.act`` as a trainee. A scenario-backed exercise (a scenario, a
-seed, the simulator's policy as the expert) will build an ``Exercise`` the same way.
+``walk``, through the same ``Case.act`` as a trainee. ``Exercise.from_scenario`` trains on case
+``index`` of a scenario under a seed: a ``ScenarioLab`` measures the sampled values, and the expert
+path is the simulator's (``simulate(scenario, seed, index)``) on that same sampled case.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..case import Case
-from ..clock import Clock
+from ..clock import Clock, SimulatedClock
 from ..models import Approach, Donor, Recipient
+from ..scenario import Scenario
 from ..timeline import Event, Timeline
 from .lab import FixedLab, Lab, act_with_lab
 from .rubric import Rubric
@@ -49,6 +51,34 @@ class Exercise:
     new_case: Callable[[Clock | None], Case]
     lab: Lab
     expert: Sequence[Event]
+
+    @classmethod
+    def from_scenario(
+        cls, scenario: Scenario | str, seed: int | None = None, index: int = 0
+    ) -> Exercise:
+        """Case ``index`` of ``scenario`` (a ``Scenario`` or a bundled name) under ``seed``.
+
+        The seed is the argument, else the scenario's own, else 0 (as ``simulate`` chooses).
+        """
+        from .. import library
+        from ..simulation import simulate  # numpy: loaded only for a scenario
+        from .scenario_lab import ScenarioLab
+
+        if isinstance(scenario, str):
+            name, scenario = scenario, library.load(scenario)
+        else:
+            name = scenario.name or "scenario"
+        chosen = seed if seed is not None else scenario.seed if scenario.seed is not None else 0
+        lab = ScenarioLab.of(scenario, chosen, index)
+        plan = lab.plan
+
+        def new_case(clock: Clock | None = None) -> Case:
+            clock = clock if clock is not None else SimulatedClock(plan.donor.cross_clamp_at)
+            return Case.new(plan.donor, plan.recipient, plan.approach, plan.protocol, clock)
+
+        expert = simulate(scenario, chosen, index).timeline
+        title = f"{name} (seed {chosen}, case {index})"
+        return cls(title, new_case, lab, Timeline(list(expert)))
 
     def session(self, clock: Clock | None = None, rubric: Rubric | None = None) -> TrainingSession:
         """A new session on this exercise."""

@@ -192,8 +192,17 @@ class FixedLab(BaseModel):
         return data
 
 
+def _scenario_lab(data: Mapping[str, Any]) -> Lab:
+    # Imported when first needed: a scenario lab samples with numpy, which `isletflow --help`
+    # and a fixed-lab session never load.
+    from .scenario_lab import ScenarioLab
+
+    return ScenarioLab.model_validate(dict(data))
+
+
 LAB_KINDS: dict[str, Callable[[Mapping[str, Any]], Lab]] = {
     "fixed": FixedLab.model_validate,
+    "scenario": _scenario_lab,
 }
 """How to rebuild a lab from ``to_data``, by kind. A new kind of lab registers itself here."""
 

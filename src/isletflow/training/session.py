@@ -274,16 +274,22 @@ class TrainingSession:
             deviations=result.deviations,
         )
 
+    def preview(self, check: Check) -> Check:
+        """``check`` judged again with what the lab would measure now (the trainee cannot give
+        it); as it was when the lab needs a choice first (which drug)."""
+        action = check.action
+        if not MEASURED.get(action):
+            return check
+        try:
+            data = self.lab.measure(LabRequest(action, {}, self.case, self.case.now))
+            return self.case.check(action, **data)
+        except InvalidInput:
+            return check
+
     def _action_view(self, check: Check) -> ActionView:
         action = check.action
         measured = MEASURED.get(action, frozenset())
-        if measured:
-            # Judge it with what the lab will measure, as the trainee cannot give it.
-            try:
-                data = self.lab.measure(LabRequest(action, {}, self.case, self.case.now))
-                check = self.case.check(action, **data)
-            except InvalidInput:
-                pass  # a choice the trainee must make first (e.g. which drug)
+        check = self.preview(check)
         kind: Literal["step", "recording"] = (
             "step" if action in wf.STEP_FOR[self.case.state] else "recording"
         )

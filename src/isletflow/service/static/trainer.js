@@ -4,7 +4,7 @@
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = "isletflow-token";
 let current = null;          // the last SessionView the server sent
-let actionSchemas = {};      // action name -> JSON Schema of its data
+let scenarios = {};          // bundled scenario name -> {title, description}
 let selected = null;         // the action whose form is open
 
 function requestHeaders() {
@@ -59,11 +59,80 @@ function render(view) {
   $("clock").textContent = when(view.now);
   $("since").textContent = view.since_cross_clamp;
   $("version").textContent = String(view.version);
+  $("exercise").textContent = view.exercise;
+  $("score").textContent = `${view.score.points} / ${view.score.full_marks}`;
   renderOutcome(view.outcome);
   renderDeadlines(view.deadlines);
   renderActions(view.allowed, view.terminal);
-  renderRecord(view.record);
+  renderRevealed(view.revealed);
+  renderDeviations(view.score.deviations);
   refreshTimeline();
+  refreshDiagram();
+  refreshDebrief(view.terminal);
+}
+
+function renderRevealed(revealed) {
+  const list = $("revealed");
+  list.replaceChildren();
+  if (!revealed.length) list.append(el("li", "Nothing measured yet."));
+  for (const m of revealed) {
+    const value = typeof m.value === "object" ? JSON.stringify(m.value) : String(m.value);
+    list.append(el("li", `${when(m.at)} ${m.action.replaceAll("_", " ")}: ${m.field.replaceAll("_", " ")} = ${value}`));
+  }
+}
+
+function renderDeviations(deviations) {
+  const list = $("deviations");
+  list.replaceChildren();
+  if (!deviations.length) list.append(el("li", "None: on the expert's path so far."));
+  for (const d of deviations) {
+    const item = el("li", `${d.kind.replaceAll("_", " ")} (${d.code}): ${d.reasons.join(" ")} `);
+    item.append(el("span", `−${d.cost}`, { class: "cost" }));
+    list.append(item);
+  }
+}
+
+// The workflow drawn from GET /diagram: one column per phase, each state with its steps.
+async function refreshDiagram() {
+  if (!current) return;
+  const { status, data } = await api("GET", `/api/sessions/${current.id}/diagram`);
+  if (status !== 200) return;
+  const box = $("diagram");
+  box.replaceChildren();
+  const phases = new Map();
+  for (const state of data.states) {
+    const group = state.name.includes(".") ? state.phase : "end";
+    if (!phases.has(group)) phases.set(group, []);
+    phases.get(group).push(state);
+  }
+  for (const [phase, states] of phases) {
+    const column = el("div", null, { class: phase === "end" ? "phase terminals" : "phase" });
+    column.append(el("h3", phase));
+    for (const state of states) {
+      const node = el("div", null, { "data-state": state.name });
+      node.className = "node" + (state.visited ? " visited" : "") + (state.name === data.state ? " current" : "");
+      node.append(el("div", state.name.split(".").pop().replaceAll("_", " ")));
+      const out = data.edges.filter((e) => e.source === state.name && e.name !== "abort");
+      if (out.length) {
+        const ul = el("ul");
+        for (const e of out) {
+          const text = e.kind === "deadline" ? `deadline: ${e.name.replaceAll("_", " ")} → aborted`
+            : `${e.name.replaceAll("_", " ")} → ${e.target.split(".").pop().replaceAll("_", " ")}`;
+          ul.append(el("li", text, { class: e.kind === "deadline" ? "deadline" : (e.taken ? "taken" : "") }));
+        }
+        node.append(ul);
+      }
+      column.append(node);
+    }
+    box.append(column);
+  }
+}
+
+async function refreshDebrief(terminal) {
+  $("debrief-panel").hidden = !terminal;
+  if (!terminal) return;
+  const { status, data } = await api("GET", `/api/sessions/${current.id}/debrief.txt`);
+  if (status === 200) $("debrief").textContent = data;
 }
 
 function renderOutcome(outcome) {
@@ -81,7 +150,7 @@ function renderDeadlines(deadlines) {
   list.replaceChildren();
   if (!deadlines.length) list.append(el("li", "No deadline is running."));
   for (const d of deadlines) {
-    const item = el("li", `${d.name.replaceAll("_", " ")}: ${d.time_left} left (due ${when(d.due)}; aborts as ${d.code})`,
+    const item = el("li", `${d.name.replaceAll("_", " ")}: ${d.time_left} left (due ${when(d.due)} on the session clock; aborts as ${d.code})`,
       { "data-deadline": d.name });
     if (d.seconds_left < 3600) item.className = "soon";
     list.append(item);
@@ -110,43 +179,23 @@ function renderActions(allowed, terminal) {
   if (selected && !allowed.some((a) => a.action === selected)) closeForm();
 }
 
-function renderRecord(record) {
-  const list = $("record");
-  list.replaceChildren();
-  for (const [key, value] of Object.entries(record)) {
-    if (value === null || (Array.isArray(value) && !value.length)) continue;
-    list.append(el("dt", key.replaceAll("_", " ")));
-    list.append(el("dd", typeof value === "object" ? JSON.stringify(value) : String(value)));
-  }
-}
-
 async function refreshTimeline() {
   if (!current) return;
   const { status, data } = await api("GET", `/api/sessions/${current.id}/timeline.txt`);
   if (status === 200) $("timeline").textContent = data;
 }
 
-// -- The form for an action's data, built from its JSON Schema ------------------------------
+// -- The form for an action: only what the trainee chooses (the view's "choices") ---------
 
-function resolve(prop, defs) {
-  let optional = false;
-  if (prop.anyOf) {
-    const real = prop.anyOf.filter((p) => p.type !== "null");
-    optional = real.length < prop.anyOf.length;
-    prop = real[0] || {};
-  }
-  if (prop.$ref) prop = defs[prop.$ref.split("/").pop()];
-  return { prop, optional };
-}
-
-function fieldFor(name, raw, required, defs) {
-  const { prop, optional } = resolve(raw, defs);
+function fieldFor(choice) {
+  let schema = choice.json_schema || {};
+  if (schema.anyOf) schema = schema.anyOf.find((p) => p.type !== "null") || {};
+  const name = choice.name;
   const wrap = el("div", null, { class: "field" });
-  const label = el("label", name.replaceAll("_", " ") + (required && !optional ? " *" : ""));
+  const label = el("label", name.replaceAll("_", " ") + (choice.required ? " *" : ""));
   wrap.append(label);
-  if (prop.type === "array") {
-    const { prop: item } = resolve(prop.items || {}, defs);
-    for (const option of item.enum || []) {
+  if (choice.many) {
+    for (const option of choice.options || []) {
       const box = el("input", null, { type: "checkbox", name, value: option, "data-kind": "array" });
       const text = el("label", option);
       text.prepend(box);
@@ -155,18 +204,18 @@ function fieldFor(name, raw, required, defs) {
     return wrap;
   }
   let input;
-  if (prop.enum) {
+  if (choice.options) {
     input = el("select", null, { name, "data-kind": "string" });
     input.append(el("option", "", { value: "" }));
-    for (const option of prop.enum) input.append(el("option", option, { value: option }));
-  } else if (prop.type === "boolean") {
+    for (const option of choice.options) input.append(el("option", option, { value: option }));
+  } else if (schema.type === "boolean") {
     input = el("input", null, { type: "checkbox", name, "data-kind": "boolean" });
-  } else if (prop.type === "number" || prop.type === "integer") {
+  } else if (schema.type === "number" || schema.type === "integer") {
     input = el("input", null, { type: "number", step: "any", name, "data-kind": "number" });
   } else {
     input = el("input", null, { type: "text", name, "data-kind": "string" });
   }
-  if (raw.description || prop.description) input.title = raw.description || prop.description;
+  if (choice.description) input.title = choice.description;
   label.setAttribute("for", "field-" + name);
   input.id = "field-" + name;
   wrap.append(input);
@@ -175,13 +224,12 @@ function fieldFor(name, raw, required, defs) {
 
 function openForm(action) {
   selected = action;
-  const schema = actionSchemas[action] || { properties: {} };
+  const entry = current.allowed.find((a) => a.action === action) || { choices: [], measured: [] };
   const fields = $("action-fields");
   fields.replaceChildren();
-  const required = new Set(schema.required || []);
-  for (const [name, prop] of Object.entries(schema.properties || {})) {
-    fields.append(fieldFor(name, prop, required.has(name), schema.$defs || {}));
-  }
+  for (const choice of entry.choices) fields.append(fieldFor(choice));
+  $("action-measured").textContent = entry.measured.length
+    ? "Measured by the lab or the monitor: " + entry.measured.map((m) => m.replaceAll("_", " ")).join(", ") : "";
   $("action-title").textContent = action.replaceAll("_", " ");
   $("action-form").hidden = false;
   $("action-form").dataset.action = action;
@@ -270,7 +318,10 @@ async function advance(event) {
 // -- Starting -------------------------------------------------------------------------------
 
 async function startSession() {
-  const { status, data } = await api("POST", "/api/sessions", { preset: $("preset").value });
+  const body = { scenario: $("scenario").value };
+  const seed = $("seed").value.trim();
+  if (seed !== "") body.seed = Number(seed);
+  const { status, data } = await api("POST", "/api/sessions", body);
   if (status === 201) {
     showVerdict("");
     render(data);
@@ -280,10 +331,13 @@ async function startSession() {
 }
 
 async function boot() {
-  const presets = await api("GET", "/api/presets");
-  for (const p of presets.data) $("preset").append(el("option", p.title, { value: p.name }));
-  const actions = await api("GET", "/api/actions");
-  for (const a of actions.data) actionSchemas[a.name] = a.data_schema;
+  const listed = await api("GET", "/api/scenarios");
+  for (const s of listed.data) {
+    scenarios[s.name] = s;
+    $("scenario").append(el("option", `${s.name}: ${s.title}`, { value: s.name }));
+  }
+  if (scenarios.standard) $("scenario").value = "standard";
+  describe();
   const match = location.hash.match(/session=([A-Za-z0-9_-]+)/);
   if (match) {
     const { status, data } = await api("GET", `/api/sessions/${match[1]}`);
@@ -292,7 +346,13 @@ async function boot() {
   document.body.dataset.ready = "true";
 }
 
+function describe() {
+  const chosen = scenarios[$("scenario").value];
+  $("scenario-description").textContent = chosen ? chosen.description : "";
+}
+
 function init() {
+  $("scenario").addEventListener("change", describe);
   $("start-session").addEventListener("click", () => startSession().catch((e) => notice(e.message)));
   $("action-form").addEventListener("submit", (e) => doAction(e).catch((err) => notice(err.message)));
   $("advance-form").addEventListener("submit", (e) => advance(e).catch((err) => notice(err.message)));
