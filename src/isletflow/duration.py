@@ -89,7 +89,7 @@ def _coerce(value: Any) -> Any:
 
 def _not_negative(value: timedelta) -> timedelta:
     if value < timedelta(0):
-        raise ValueError(f"{format_duration(value)!r} is negative; a duration here must be >= 0")
+        raise ValueError("is negative; a duration here must be 0 or more")
     return value
 
 
