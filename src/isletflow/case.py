@@ -43,6 +43,9 @@ __all__ = ["ActionResult", "Case", "Check", "Outcome"]
 
 _M = TypeVar("_M", bound=BaseModel)
 _DURATION: TypeAdapter[timedelta] = TypeAdapter(NonNegativeDuration)
+_ZERO = timedelta(0)
+# Actions whose data model has no fields: their data always dumps to {}, without asking pydantic.
+_NO_FIELDS = frozenset(model for model in DATA.values() if not model.model_fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,6 +411,10 @@ class Case:
 
     @staticmethod
     def _duration(field: str, value: timedelta | str) -> timedelta:
+        # A timedelta that is not negative is what validation would return anyway; the
+        # simulator brings one with every move, so skip the validator for it.
+        if type(value) is timedelta and value >= _ZERO:
+            return value
         try:
             return _DURATION.validate_python(value)
         except ValidationError as error:
@@ -421,17 +428,20 @@ class Case:
                 field, field, format_duration(step), "would take the clock past the year 9999"
             ) from None
 
-    def _facts(self, state: str, data: Any, now: datetime) -> Facts:
+    def _facts(self, state: str, data: Any, now: datetime, only_failures: bool = False) -> Facts:
         return Facts(self.donor, self.recipient, self.approach, self.protocol, self.record,
-                     state, now, data)  # fmt: skip
+                     state, now, data, only_failures)  # fmt: skip
 
-    def _check(self, state: str, action: str, data: Any, now: datetime) -> Check:
+    def _check(
+        self, state: str, action: str, data: Any, now: datetime, only_failures: bool = False
+    ) -> Check:
+        """Every guard's verdict; with ``only_failures``, the failing ones (see ``Facts``)."""
         step = wf.STEP_FOR[state].get(action)
         if step is None:
             if action in wf.RECORDINGS_IN[state]:
                 return Check(action, True, ())
             return Check(action, False, (_not_allowed(state, action),))
-        facts = self._facts(state, data, now)
+        facts = self._facts(state, data, now, only_failures)
         results = tuple(r for name in step.guards for r in GUARDS[name](facts))
         warnings = tuple(r for name in step.warnings for r in GUARDS[name](facts))
         accepted = all(r.passed for r in results)
@@ -440,8 +450,12 @@ class Case:
     def _perform(self, action: str, data: BaseModel, now: datetime) -> ActionResult:
         state = self._state
         start = len(self._events)
-        dumped = data.model_dump(mode="json", exclude_defaults=True)
-        verdict = self._check(state, action, data, now)
+        dumped = (
+            {} if type(data) in _NO_FIELDS else data.model_dump(mode="json", exclude_defaults=True)
+        )
+        # Only the failures are kept (in the refusal, the warnings, the result): passing
+        # verdicts, and the sentences that explain them, would be built for nobody.
+        verdict = self._check(state, action, data, now, only_failures=True)
         if not verdict.accepted:
             failures = verdict.failures
             self._events.append(Refused(at=now, action=action, data=dumped, state=state,
@@ -475,7 +489,7 @@ class Case:
             step = wf.STEP_FOR[self._state].get(auto.trigger)
             if auto.after != action or step is None:
                 continue
-            facts = self._facts(self._state, None, now)
+            facts = self._facts(self._state, None, now, only_failures=True)
             reason = next((r for r in GUARDS[auto.unless](facts) if not r.passed), None)
             if reason is None:
                 continue
@@ -498,9 +512,11 @@ class Case:
     def _fire_due(self, now: datetime, *, inclusive: bool = False) -> None:
         """Fire every armed deadline the clock has passed (or reached, if ``inclusive``)."""
         while self._deadlines:
-            name, due = min(self._deadlines.items(), key=lambda item: item[1])
+            due = min(self._deadlines.values())
             if due > now or (due == now and not inclusive):
                 return
+            # The first armed of those due at that moment, as ``min`` over the items would give.
+            name = next(n for n, at in self._deadlines.items() if at == due)
             spec = wf.DEADLINES[name]
             source = self._state
             # Stamped at the deadline itself; only a case created after its deadline had
