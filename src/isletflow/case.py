@@ -46,6 +46,7 @@ _DURATION: TypeAdapter[timedelta] = TypeAdapter(NonNegativeDuration)
 _ZERO = timedelta(0)
 # Actions whose data model has no fields: their data always dumps to {}, without asking pydantic.
 _NO_FIELDS = frozenset(model for model in DATA.values() if not model.model_fields)
+_AUTOMATIC_AFTER = frozenset(auto.after for auto in wf.AUTOMATIC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,7 +408,10 @@ class Case:
         model = DATA.get(action)
         if model is None or action in wf.AUTOMATIC_TRIGGERS:
             raise UnknownAction(action, wf.ACTIONS)
-        return _validate(model, data, action, what=f"data for {action}")
+        try:
+            return model.model_validate(data)
+        except ValidationError as error:
+            raise InvalidInput.from_pydantic(f"data for {action}", error, prefix=action) from None
 
     @staticmethod
     def _duration(field: str, value: timedelta | str) -> timedelta:
@@ -432,16 +436,13 @@ class Case:
         return Facts(self.donor, self.recipient, self.approach, self.protocol, self.record,
                      state, now, data, only_failures)  # fmt: skip
 
-    def _check(
-        self, state: str, action: str, data: Any, now: datetime, only_failures: bool = False
-    ) -> Check:
-        """Every guard's verdict; with ``only_failures``, the failing ones (see ``Facts``)."""
+    def _check(self, state: str, action: str, data: Any, now: datetime) -> Check:
         step = wf.STEP_FOR[state].get(action)
         if step is None:
             if action in wf.RECORDINGS_IN[state]:
                 return Check(action, True, ())
             return Check(action, False, (_not_allowed(state, action),))
-        facts = self._facts(state, data, now, only_failures)
+        facts = self._facts(state, data, now)
         results = tuple(r for name in step.guards for r in GUARDS[name](facts))
         warnings = tuple(r for name in step.warnings for r in GUARDS[name](facts))
         accepted = all(r.passed for r in results)
@@ -453,27 +454,46 @@ class Case:
         dumped = (
             {} if type(data) in _NO_FIELDS else data.model_dump(mode="json", exclude_defaults=True)
         )
-        # Only the failures are kept (in the refusal, the warnings, the result): passing
-        # verdicts, and the sentences that explain them, would be built for nobody.
-        verdict = self._check(state, action, data, now, only_failures=True)
-        if not verdict.accepted:
-            failures = verdict.failures
+        step = wf.STEP_FOR[state].get(action)
+        failures, warnings = self._failures(state, action, step, data, now)
+        if failures:
             self._events.append(Refused(at=now, action=action, data=dumped, state=state,
                                         failures=failures))  # fmt: skip
             return ActionResult(action, False, state, now, failures, (), (self._events[-1],))
         apply(self.record, action, data, now, state, self.recipient)
-        step = wf.STEP_FOR[state].get(action)
         if step is not None:
             self._move(step, now)
         self._events.append(Accepted(at=now, action=action, data=dumped, source=state,
                                      target=self._state))  # fmt: skip
-        warnings = verdict.warnings
         self._events.extend(Warned(at=now, action=action, warning=w) for w in warnings)
-        self._automatic(action, now)
+        if action in _AUTOMATIC_AFTER:
+            self._automatic(action, now)
         if self._state in wf.TERMINAL and self._outcome is None:
             self._outcome = _outcome_from(self._events)
         return ActionResult(action, True, self._state, now, (), warnings,
                             tuple(self._events[start:]))  # fmt: skip
+
+    def _failures(
+        self, state: str, action: str, step: wf.Step | None, data: Any, now: datetime
+    ) -> tuple[tuple[GuardResult, ...], tuple[GuardResult, ...]]:
+        """What ``_check`` would give as ``failures`` and ``warnings``, for ``act``.
+
+        Only failures are kept (in the refusal, the warning events, the result), so the guards
+        are asked for failures only: passing verdicts, and the sentences that explain them,
+        would be built for nobody (see ``Facts``). A test holds this equal to ``_check``.
+        """
+        if step is None:
+            if action in wf.RECORDINGS_IN[state]:
+                return (), ()
+            return (_not_allowed(state, action),), ()
+        if not step.guards and not step.warnings:
+            return (), ()
+        facts = self._facts(state, data, now, only_failures=True)
+        failed = [r for name in step.guards for r in GUARDS[name](facts)]
+        if not failed and not step.warnings:
+            return (), ()
+        failed += [r for name in step.warnings for r in GUARDS[name](facts)]
+        return (tuple(r for r in failed if not r.warning), tuple(r for r in failed if r.warning))
 
     def _move(self, step: wf.Step, now: datetime) -> None:
         wf.fire(self, step.trigger, self._engine)
