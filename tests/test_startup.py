@@ -33,6 +33,7 @@ def test_import_isletflow_loads_no_extra() -> None:
     loaded = _imported("-c", "import isletflow")
     assert "isletflow" in loaded
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+    assert "transitions" not in loaded  # built on first use of the shared machine
 
 
 def test_help_loads_no_extra_and_no_numpy() -> None:
