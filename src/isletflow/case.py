@@ -46,6 +46,9 @@ _DURATION: TypeAdapter[timedelta] = TypeAdapter(NonNegativeDuration)
 _ZERO = timedelta(0)
 # Actions whose data model has no fields: their data always dumps to {}, without asking pydantic.
 _NO_FIELDS = frozenset(model for model in DATA.values() if not model.model_fields)
+# ... and one frozen instance each, for the many steps that bring no data (start_isolation,
+# release, start_infusion …): validating {} would give an equal value every time.
+_NO_DATA = {model: model() for model in _NO_FIELDS}
 _AUTOMATIC_AFTER = frozenset(auto.after for auto in wf.AUTOMATIC)
 
 
@@ -408,6 +411,8 @@ class Case:
         model = DATA.get(action)
         if model is None or action in wf.AUTOMATIC_TRIGGERS:
             raise UnknownAction(action, wf.ACTIONS)
+        if not data and model in _NO_DATA:
+            return _NO_DATA[model]
         try:
             return model.model_validate(data)
         except ValidationError as error:
