@@ -200,6 +200,20 @@ def memory(all_: list[Contender], scenario: Scenario, cases: int) -> dict[str, f
     return {c.name: bytes_per_live_case(c, scenario, cases) for c in all_}
 
 
+def cohort_peak(scenario: Scenario, cases: int) -> tuple[float, int]:
+    """Peak bytes ``tracemalloc`` sees while one worker's loop simulates ``cases`` cases, and
+    the number of distinct values its tally holds (what the memory grows with)."""
+    text = scenario.model_dump_json()
+    run_chunk(text, SEED, 0, 10)  # samplers built outside the count
+    gc.collect()
+    tracemalloc.start()
+    tally, _ = run_chunk(text, SEED, 0, cases)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    keys = sum(map(len, tally.minutes.values())) + len(tally.dose) + len(tally.codes)
+    return peak, keys
+
+
 def workers(scenario: Scenario, cases: int, rounds: int) -> tuple[float, float, bool]:
     """Wall seconds of one cohort on 1 worker and on 2 (medians, interleaved); same summary?"""
     one: list[float] = []
@@ -283,6 +297,12 @@ def main() -> None:
         print(f"  {contender.name:38s} {engine:6.2f} × isletflow's")
     if args.quick:
         return
+
+    print("\nOne worker's memory (tallies, not timelines): peak while simulating")
+    for cases in (args.memory_cases, args.memory_cases * 8):
+        peak, keys = cohort_peak(scenario, cases)
+        print(f"  {cases:6d} cases: {peak / 1024:7,.0f} KiB, {peak / cases:5.0f} B/case; "
+              f"tally of {keys:,} distinct minutes, doses and codes")  # fmt: skip
 
     one, two, same = workers(scenario, args.cohort_cases, 3)
     print(f"\nsimulate_cohort, {args.cohort_cases} cases: 1 worker {one:.2f} s, 2 workers "
