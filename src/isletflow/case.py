@@ -470,7 +470,8 @@ class Case:
             self._move(step, now)
         self._events.append(Accepted(at=now, action=action, data=dumped, source=state,
                                      target=self._state))  # fmt: skip
-        self._events.extend(Warned(at=now, action=action, warning=w) for w in warnings)
+        if warnings:
+            self._events.extend(Warned(at=now, action=action, warning=w) for w in warnings)
         if action in _AUTOMATIC_AFTER:
             self._automatic(action, now)
         if self._state in wf.TERMINAL and self._outcome is None:
