@@ -181,6 +181,24 @@ def interleaved(tasks: dict[str, Callable[[], object]], rounds: int) -> dict[str
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def making_a_case(scenario: Scenario, rounds: int) -> dict[str, float]:
+    """Median CPU µs to make one case at its start, per contender (no step taken)."""
+    plan = PlanSampler(scenario).sample(SEED, 0)
+
+    def isletflow(engine: str) -> Callable[[], object]:
+        return lambda: start(plan, engine=engine)  # type: ignore[arg-type]
+
+    makers: dict[str, Callable[[], object]] = {
+        "isletflow Case (+ its World)": isletflow("compiled"),
+        "limit: PlainCase": lambda: PlainCase(plan),
+        "transitions: case + its Machine": lambda: TransitionsCase(plan),
+        "python-statemachine: case + machine": lambda: StatechartCase(plan),
+    }
+    times = interleaved({k: (lambda f=f: [f() for _ in range(200)]) for k, f in makers.items()},
+                        rounds)  # fmt: skip
+    return {name: t / 200 * 1e6 for name, t in times.items()}
+
+
 def bytes_per_live_case(contender: Contender, scenario: Scenario, cases: int) -> float:
     """Bytes held by ``cases`` live cases stopped at ``MID`` (with their plans), per case."""
     sampler = PlanSampler(scenario)
@@ -291,6 +309,9 @@ def main() -> None:
                 f"{t / mine:11.2f}")  # fmt: skip
         print(line + (f" {mem[contender.name]:16,.0f}" if mem else ""))
     print(f"{'  of which sampling (PlanSampler)':40s} {sampling / n * 1e6:9.0f}")
+    print("\nMaking one case, before any step (median CPU µs):")
+    for name, us in making_a_case(scenario, args.rounds).items():
+        print(f"  {name:38s} {us:7.1f}")
     print("\nThe engines alone (sampling taken out of every contender):")
     for contender in all_[1:]:
         engine = (medians[contender.name] - sampling) / (mine - sampling)
