@@ -172,13 +172,27 @@ def cpu_seconds(task: Callable[[], object]) -> float:
     return time.process_time() - began
 
 
-def interleaved(tasks: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
-    """Median CPU seconds of each task, the tasks taking turns round by round."""
+def rounds_of(tasks: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+    """CPU seconds of each task in each round, the tasks taking turns round by round."""
     times: dict[str, list[float]] = {name: [] for name in tasks}
     for _ in range(rounds):
         for name, task in tasks.items():
             times[name].append(cpu_seconds(task))
-    return {name: statistics.median(values) for name, values in times.items()}
+    return times
+
+
+def interleaved(tasks: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+    """Median CPU seconds of each task, the tasks taking turns round by round."""
+    return {name: statistics.median(t) for name, t in rounds_of(tasks, rounds).items()}
+
+
+def ratio(times: dict[str, list[float]], top: str, bottom: str) -> float:
+    """The median over rounds of ``top``'s time over ``bottom``'s in the same round.
+
+    Neighbours in one round share the machine's load of the moment, so their ratio is steadier
+    than the ratio of two medians taken from different rounds.
+    """
+    return statistics.median(a / b for a, b in zip(times[top], times[bottom], strict=True))
 
 
 def making_a_case(scenario: Scenario, rounds: int) -> dict[str, float]:
@@ -294,19 +308,21 @@ def main() -> None:
     sampler = PlanSampler(scenario)
     tasks: dict[str, Callable[[], object]] = {c.name: (lambda c=c: c.cohort(0, n)) for c in all_}
     tasks["sampling"] = lambda: [sampler.sample(SEED, i) for i in range(n)]
-    medians = interleaved(tasks, args.rounds)
+    per_round = rounds_of(tasks, args.rounds)
+    medians = {name: statistics.median(t) for name, t in per_round.items()}
     sampling = medians["sampling"]
-    mine = medians[all_[0].name]
-    limit = medians[all_[2].name]
+    mine, limit = all_[0].name, all_[2].name
     mem = {} if args.quick else memory(all_, scenario, args.memory_cases)
 
-    print(f"Per core: {n} cases per round, {args.rounds} interleaved rounds, median CPU time")
+    print(f"Per core: {n} cases per round, {args.rounds} interleaved rounds; median CPU time, "
+          "and the median of each round's ratios")  # fmt: skip
     header = f"{'':40s} {'µs/case':>9s} {'cases/s':>9s} {'÷ limit':>8s} {'÷ isletflow':>11s}"
     print(header + (f" {'bytes/live case':>16s}" if mem else ""))
     for contender in all_:
         t = medians[contender.name]
-        line = (f"{contender.name:40s} {t / n * 1e6:9.0f} {n / t:9.0f} {t / limit:8.2f} "
-                f"{t / mine:11.2f}")  # fmt: skip
+        line = (f"{contender.name:40s} {t / n * 1e6:9.0f} {n / t:9.0f} "
+                f"{ratio(per_round, contender.name, limit):8.2f} "
+                f"{ratio(per_round, contender.name, mine):11.2f}")  # fmt: skip
         print(line + (f" {mem[contender.name]:16,.0f}" if mem else ""))
     print(f"{'  of which sampling (PlanSampler)':40s} {sampling / n * 1e6:9.0f}")
     print("\nMaking one case, before any step (median CPU µs):")
@@ -314,7 +330,11 @@ def main() -> None:
         print(f"  {name:38s} {us:7.1f}")
     print("\nThe engines alone (sampling taken out of every contender):")
     for contender in all_[1:]:
-        engine = (medians[contender.name] - sampling) / (mine - sampling)
+        engine = statistics.median(
+            (t - s) / (m - s)
+            for t, s, m in zip(per_round[contender.name], per_round["sampling"],
+                               per_round[mine], strict=True)
+        )  # fmt: skip
         print(f"  {contender.name:38s} {engine:6.2f} × isletflow's")
     if args.quick:
         return
