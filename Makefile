@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint thorough clean system-deps
+.PHONY: run test lint thorough bench clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ test: lint system-deps
 
 thorough: $(STAMP) system-deps
 	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest -q
+
+# isletflow's cohort simulation against the plain-Python limit and its peers, in one run: ratios
+# of interleaved medians (see benchmarks/cohort.py). Not a test: nothing here fails on a time.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/cohort.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -61,7 +61,13 @@ class GuardResult:
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """What a guard may look at: the case, the time, and the data the step brings."""
+    """What a guard may look at: the case, the time, and the data the step brings.
+
+    ``only_failures`` says the caller keeps failing verdicts only (``Case.act`` does: a refusal
+    lists failures, an accepted step its failed warnings). A guard then yields nothing for a
+    check that passes, and so builds no sentence nobody reads. Every result it does yield is
+    complete, message included; ``check`` and ``allowed`` ask for every verdict.
+    """
 
     donor: Donor
     recipient: Recipient
@@ -71,6 +77,7 @@ class Facts:
     state: str
     now: datetime
     data: Any
+    only_failures: bool = False
 
 
 Guard = Callable[[Facts], Iterator[GuardResult]]
@@ -97,6 +104,8 @@ def donor_age(f: Facts) -> Iterator[GuardResult]:
         f.donor.age_years,
     )
     ok = low <= age <= high
+    if ok and f.only_failures:
+        return
     where = "within" if ok else "outside"
     yield _result(
         "donor_age", "donor_ineligible", ok,
@@ -109,6 +118,8 @@ def donor_age(f: Facts) -> Iterator[GuardResult]:
 def donor_donation_type(f: Facts) -> Iterator[GuardResult]:
     dcd = f.donor.donation == "cardiac_death"
     ok = not dcd or f.protocol.accept_donation_after_cardiac_death
+    if ok and f.only_failures:
+        return
     text = (
         "Donation after cardiac death is not accepted by this protocol."
         if not ok
@@ -132,6 +143,8 @@ _EXCLUSIONS = {
 def donor_exclusions(f: Facts) -> Iterator[GuardResult]:
     for name, words in _EXCLUSIONS.items():
         present = bool(getattr(f.donor, name))
+        if not present and f.only_failures:
+            continue
         text = f"The donor has {words}, which excludes the pancreas." if present else ""
         yield _result(
             "donor_exclusions", "donor_ineligible", not present, text or f"No {name}.",
@@ -144,6 +157,8 @@ def preservation_accepted(f: Facts) -> Iterator[GuardResult]:
     accepted = f.protocol.accepted_preservation_solutions
     solution = f.donor.preservation_solution
     ok = solution in accepted
+    if ok and f.only_failures:
+        return
     verb = "is" if ok else "is not"
     yield _result(
         "preservation_accepted", "preservation_unaccepted", ok,
@@ -168,6 +183,8 @@ def _window(name: str, code: str, what: str, elapsed: timedelta, limit: timedelt
 @guard
 def cold_ischemia_within_limit(f: Facts) -> Iterator[GuardResult]:
     elapsed = f.now - f.donor.cross_clamp_at
+    if f.only_failures and elapsed <= f.protocol.max_cold_ischemia:
+        return
     yield _window(
         "cold_ischemia_within_limit", "cold_ischemia_exceeded", "Cold ischaemia",
         elapsed, f.protocol.max_cold_ischemia,
@@ -179,6 +196,8 @@ def cold_ischemia_within_target(f: Facts) -> Iterator[GuardResult]:
     elapsed = f.now - f.donor.cross_clamp_at
     target = f.protocol.cold_ischemia_warning
     ok = elapsed <= target
+    if ok and f.only_failures:
+        return
     text = (
         f"Cold ischaemia is {spoken(elapsed)}, above the {spoken(target)} quality target: "
         "expect a lower yield and quality."
@@ -204,6 +223,8 @@ def _given(f: Facts, field: str) -> Any:
 def digest_recorded(f: Facts) -> Iterator[GuardResult]:
     ieq = _given(f, "digest_ieq")
     ok = ieq is not None
+    if ok and f.only_failures:
+        return
     text = (
         "Digest recorded." if ok else "Record the digest (digest_ieq) before finishing digestion."
     )
@@ -214,6 +235,8 @@ def digest_recorded(f: Facts) -> Iterator[GuardResult]:
 def yield_recorded(f: Facts) -> Iterator[GuardResult]:
     ieq = _given(f, "purified_ieq")
     ok = ieq is not None and ieq > 0
+    if ok and f.only_failures:
+        return
     if ieq is None:
         text = "Record the purified yield (purified_ieq) before culture."
     elif not ok:
@@ -227,6 +250,8 @@ def yield_recorded(f: Facts) -> Iterator[GuardResult]:
 def culture_within_window(f: Facts) -> Iterator[GuardResult]:
     ended = f.record.isolation_ended_at
     elapsed = f.now - ended if ended is not None else timedelta(0)
+    if f.only_failures and elapsed <= f.protocol.max_culture:
+        return
     yield _window(
         "culture_within_window", "culture_window_exceeded", "Time since isolation",
         elapsed, f.protocol.max_culture,
@@ -243,6 +268,17 @@ def release_criteria(f: Facts) -> Iterator[GuardResult]:
         )  # fmt: skip
         return
     dose = prep.dose_ieq_per_kg(f.recipient)
+    if f.only_failures and (
+        dose >= p.min_dose_ieq_per_kg
+        and prep.tissue_volume_ml <= p.max_tissue_volume_ml
+        and prep.purity_percent >= p.min_purity_percent
+        and prep.viability_percent >= p.min_viability_percent
+        and prep.endotoxin_eu_per_kg <= p.max_endotoxin_eu_per_kg
+        and not prep.gram_stain_positive
+        and prep.stimulation_index > p.min_stimulation_index
+        and prep.labelled_recipient_id == f.recipient.id
+    ):
+        return  # every test passes: the same comparisons as below, without their sentences
     checks: tuple[tuple[str, bool, str, Observed, Observed, str | None], ...] = (
         ("dose_below_minimum", dose >= p.min_dose_ieq_per_kg,
          f"Dose {dose:,.0f} IEQ/kg against a minimum of {p.min_dose_ieq_per_kg:,.0f} IEQ/kg.",
@@ -275,6 +311,8 @@ def release_criteria(f: Facts) -> Iterator[GuardResult]:
          prep.labelled_recipient_id, f.recipient.id, None),
     )  # fmt: skip
     for subcode, ok, text, observed, limit, unit in checks:
+        if ok and f.only_failures:
+            continue
         yield GuardResult(
             "release_criteria", "release_failed", ok, text,
             observed=observed, limit=limit, unit=unit, subcode=subcode,
@@ -289,6 +327,8 @@ def anesthesia_fits(f: Facts) -> Iterator[GuardResult]:
     needed = f.approach.spec.anesthesia
     given = getattr(f.data, "anesthesia", None)
     ok = given == needed
+    if ok and f.only_failures:
+        return
     got = "given" if ok else f"got {given.value if given else 'none'}"
     text = (
         f"{f.approach.value.capitalize()} access needs {needed.value.replace('_', ' + ')} "
@@ -306,6 +346,8 @@ def imaging_present(f: Facts) -> Iterator[GuardResult]:
     given = frozenset(getattr(f.data, "imaging", ()) or ())
     missing = sorted(needed - given)
     ok = not missing
+    if ok and f.only_failures:
+        return
     text = (
         "Imaging guidance in place."
         if ok
@@ -331,6 +373,8 @@ def baseline_pressure_low(f: Facts) -> Iterator[GuardResult]:
         )  # fmt: skip
         return
     ok = reading.mmhg < limit
+    if ok and f.only_failures:
+        return
     text = f"Baseline portal pressure {reading.mmhg:g} mmHg must be below {limit:g} mmHg."
     yield _result(
         "baseline_pressure_low", "portal_pressure_high", ok, text,
@@ -341,6 +385,8 @@ def baseline_pressure_low(f: Facts) -> Iterator[GuardResult]:
 @guard
 def induction_timed(f: Facts) -> Iterator[GuardResult]:
     low, high = f.protocol.induction_min_before_infusion, f.protocol.induction_max_before_infusion
+    if f.only_failures and any(low <= f.now - dose.at <= high for dose in f.record.inductions):
+        return
     window = f"{spoken(low)} to {spoken(high)}"
     if not f.record.inductions:
         yield _result(
@@ -371,6 +417,8 @@ def induction_timed(f: Facts) -> Iterator[GuardResult]:
 def heparin_added(f: Facts) -> Iterator[GuardResult]:
     units = f.record.heparin_units_per_kg
     ok = units is not None
+    if ok and f.only_failures:
+        return
     text = (
         f"Heparin {units:g} U/kg in the product."
         if units is not None
@@ -388,6 +436,8 @@ def pressure_below_stop(f: Facts) -> Iterator[GuardResult]:
     limit = f.protocol.portal_pressure_stop_mmhg
     observed = reading.mmhg if reading else None
     ok = observed is not None and observed < limit
+    if ok and f.only_failures:
+        return
     text = (
         f"Last portal pressure {observed:g} mmHg must be below the {limit:g} mmHg stop limit."
         if observed is not None
@@ -403,6 +453,8 @@ def pressure_below_stop(f: Facts) -> Iterator[GuardResult]:
 def fraction_known(f: Facts) -> Iterator[GuardResult]:
     given = getattr(f.data, "fraction_delivered", None)
     ok = given is not None or f.state == "infuse.infusing"
+    if ok and f.only_failures:
+        return
     text = (
         "Dose delivered is known."
         if ok
@@ -414,10 +466,14 @@ def fraction_known(f: Facts) -> Iterator[GuardResult]:
 @guard
 def track_sealed(f: Facts) -> Iterator[GuardResult]:
     if f.approach is not Approach.PERCUTANEOUS:
+        if f.only_failures:
+            return
         yield _result("track_sealed", "track_not_sealed", True, "No transhepatic track to seal.")
         return
     sealant = getattr(f.data, "track_sealant", None)
     ok = sealant is not None
+    if ok and f.only_failures:
+        return
     text = (
         f"Transhepatic track sealed with {sealant}."
         if ok
@@ -434,6 +490,8 @@ def track_sealed(f: Facts) -> Iterator[GuardResult]:
 def trough_recorded(f: Facts) -> Iterator[GuardResult]:
     count = len(f.record.troughs)
     ok = count > 0
+    if ok and f.only_failures:
+        return
     text = (
         f"{count} trough level(s) recorded."
         if ok
@@ -446,6 +504,8 @@ def trough_recorded(f: Facts) -> Iterator[GuardResult]:
 def igls_grade_given(f: Facts) -> Iterator[GuardResult]:
     grade = getattr(f.data, "igls_grade", None)
     ok = grade is not None
+    if ok and f.only_failures:
+        return
     text = (
         f"Graft function: {grade} (Igls)."
         if ok

@@ -26,6 +26,7 @@ from .guards import GuardResult
 from .models import Approach
 from .sampling import CasePlan, PlanSampler, stream
 from .scenario import Scenario
+from .workflow import Engine
 
 __all__ = ["Move", "Policy", "SimulationStuck", "StandardPolicy", "World", "run", "simulate"]
 
@@ -313,10 +314,14 @@ def run(case: Case, world: World, policy: Policy, *, max_moves: int = 1000) -> C
 _TERMINAL = frozenset({"completed", "aborted", "discarded"})
 
 
-def start(plan: CasePlan) -> tuple[Case, World]:
-    """A new case for ``plan``, on a simulated clock at the donor's cross-clamp."""
+def start(plan: CasePlan, *, engine: Engine = "transitions") -> tuple[Case, World]:
+    """A new case for ``plan``, on a simulated clock at the donor's cross-clamp.
+
+    ``engine`` is the case's mover (see ``Case.new``); cohorts use ``"compiled"``, which a
+    differential test keeps step for step equal to ``"transitions"``.
+    """
     clock = SimulatedClock(plan.donor.cross_clamp_at)
-    case = Case.new(plan.donor, plan.recipient, plan.approach, plan.protocol, clock)
+    case = Case.new(plan.donor, plan.recipient, plan.approach, plan.protocol, clock, engine=engine)
     return case, World(plan)
 
 
@@ -327,9 +332,10 @@ def simulate(
     *,
     policy: Policy | None = None,
     sampler: PlanSampler | None = None,
+    engine: Engine = "transitions",
 ) -> Case:
     """Simulate case ``index`` of ``scenario`` (seed: the argument, else the file's, else 0)."""
     chosen = seed if seed is not None else scenario.seed if scenario.seed is not None else 0
     plan = (sampler or PlanSampler(scenario)).sample(chosen, index)
-    case, world = start(plan)
+    case, world = start(plan, engine=engine)
     return run(case, world, policy or StandardPolicy())

@@ -17,14 +17,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
-
-from transitions import Machine
+from typing import TYPE_CHECKING, Literal
 
 from .actions import DATA
 from .errors import InvalidDefinition
 from .guards import GUARDS
 from .protocol import Protocol
+
+if TYPE_CHECKING:
+    from transitions import Machine
 
 __all__ = [
     "ACTIONS",
@@ -284,7 +285,13 @@ check_definition()
 
 @functools.cache
 def machine() -> Machine:
-    """The one ``transitions.Machine`` for every case, built on first use."""
+    """The one ``transitions.Machine`` for every case, built on first use.
+
+    ``transitions`` itself is imported here, not with the module: a process that only runs
+    cohorts (the compiled table) or prints ``--help`` never loads it.
+    """
+    from transitions import Machine
+
     return Machine(
         model=None,
         states=list(STATES),
