@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer
 
 from .duration import format_duration, parse_duration, spoken
-from .models import Approach, Donor, Recipient
+from .models import Anesthesia, Approach, Donor, Recipient
 from .protocol import Protocol
 from .record import CaseRecord
 
@@ -87,6 +87,12 @@ GUARDS: dict[str, Guard] = {}
 def guard(function: Guard) -> Guard:
     GUARDS[function.__name__] = function
     return function
+
+
+def _amount(value: float, limit: float) -> str:
+    """A dose to the unit, unless rounding would make it read as the limit it misses."""
+    whole = f"{value:,.0f}"
+    return whole if whole != f"{limit:,.0f}" or value == limit else f"{value:,.2f}"
 
 
 def _result(name: str, code: str, passed: bool, message: str, **values: Any) -> GuardResult:
@@ -281,7 +287,8 @@ def release_criteria(f: Facts) -> Iterator[GuardResult]:
         return  # every test passes: the same comparisons as below, without their sentences
     checks: tuple[tuple[str, bool, str, Observed, Observed, str | None], ...] = (
         ("dose_below_minimum", dose >= p.min_dose_ieq_per_kg,
-         f"Dose {dose:,.0f} IEQ/kg against a minimum of {p.min_dose_ieq_per_kg:,.0f} IEQ/kg.",
+         f"Dose {_amount(dose, p.min_dose_ieq_per_kg)} IEQ/kg against a minimum of "
+         f"{p.min_dose_ieq_per_kg:,.0f} IEQ/kg.",
          dose, p.min_dose_ieq_per_kg, "IEQ/kg"),
         ("tissue_volume_above_limit", prep.tissue_volume_ml <= p.max_tissue_volume_ml,
          f"Tissue volume {prep.tissue_volume_ml:g} mL against a limit of "
@@ -322,6 +329,12 @@ def release_criteria(f: Facts) -> Iterator[GuardResult]:
 # -- Infusion ------------------------------------------------------------------------------
 
 
+_ANAESTHESIA = {
+    Anesthesia.LOCAL_SEDATION: "local anaesthesia with sedation",
+    Anesthesia.GENERAL: "general anaesthesia",
+}
+
+
 @guard
 def anesthesia_fits(f: Facts) -> Iterator[GuardResult]:
     needed = f.approach.spec.anesthesia
@@ -329,11 +342,8 @@ def anesthesia_fits(f: Facts) -> Iterator[GuardResult]:
     ok = given == needed
     if ok and f.only_failures:
         return
-    got = "given" if ok else f"got {given.value if given else 'none'}"
-    text = (
-        f"{f.approach.value.capitalize()} access needs {needed.value.replace('_', ' + ')} "
-        f"anaesthesia; {got}."
-    )
+    got = "given" if ok else f"got {_ANAESTHESIA[given]}" if given else "none given"
+    text = f"{f.approach.value.capitalize()} access needs {_ANAESTHESIA[needed]}; {got}."
     yield _result(
         "anesthesia_fits", "anesthesia_mismatch", ok, text,
         observed=given.value if given else None, limit=needed.value,
@@ -392,7 +402,7 @@ def induction_timed(f: Facts) -> Iterator[GuardResult]:
         yield _result(
             "induction_timed", "induction_timing", False,
             f"Give induction immunosuppression {window} before the infusion.",
-            limit=f"{low}-{high}",
+            limit=f"{spoken(low)}-{spoken(high)}",
         )  # fmt: skip
         return
     # The most recent dose that is old enough counts; a later one does not undo it.
@@ -409,7 +419,7 @@ def induction_timed(f: Facts) -> Iterator[GuardResult]:
     left = high - age if ok else (low - age if age < low else high - age)
     yield _result(
         "induction_timed", "induction_timing", ok, text,
-        observed=age, limit=f"{low}-{high}", time_left=left,
+        observed=age, limit=f"{spoken(low)}-{spoken(high)}", time_left=left,
     )  # fmt: skip
 
 
