@@ -6,7 +6,7 @@ so ``import isletflow`` stays light.
 
 ::
 
-    app.py         routes: sessions, actions, clock, timeline, presets, the trainer page
+    app.py         routes: scenarios, sessions, actions, clock, read-outs, the trainer page
     sessions.py    what a session is (a Case, for now): header + event log <-> live case
     registry.py    load on demand, bounded cache, version checks
     store.py       SQL storage (SQLite by default, PostgreSQL by URL), atomic appends
