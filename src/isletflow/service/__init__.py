@@ -7,7 +7,7 @@ so ``import isletflow`` stays light.
 ::
 
     app.py         routes: scenarios, sessions, actions, clock, read-outs, the trainer page
-    sessions.py    what a session is (a Case, for now): header + event log <-> live case
+    sessions.py    what a session is (a training session): header + event log <-> live session
     registry.py    load on demand, bounded cache, version checks
     store.py       SQL storage (SQLite by default, PostgreSQL by URL), atomic appends
     schemas.py     request and answer models published in the OpenAPI document
