@@ -92,3 +92,17 @@ def test_accelerated_clock_follows_its_wall_clock() -> None:
     clock.advance(timedelta(hours=2))
     assert clock.now() == start + timedelta(hours=3)
     assert isinstance(clock, fl.Clock)
+
+
+def test_every_public_name_has_a_home_and_loads() -> None:
+    """Each name of __all__ is served lazily from its module, and an unknown one is refused."""
+    import importlib
+
+    import isletflow
+
+    assert set(isletflow._HOME) == set(isletflow.__all__)
+    for name in isletflow.__all__:
+        home = importlib.import_module(f"isletflow.{isletflow._HOME[name]}")
+        assert getattr(isletflow, name) is getattr(home, name)
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        _ = isletflow.no_such_thing  # type: ignore[attr-defined]

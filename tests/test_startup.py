@@ -44,3 +44,20 @@ def test_help_loads_no_extra_and_no_numpy() -> None:
     loaded = _imported(str(command), "--help")
     assert "click" in loaded
     assert loaded.isdisjoint((*HEAVY, "numpy")), sorted(loaded & {*HEAVY, "numpy"})
+    # Nor any command, nor the engine's models: the help lines come from cli.COMMANDS.
+    assert loaded.isdisjoint(("pydantic", "transitions", "yaml")), sorted(
+        loaded & {"pydantic", "transitions", "yaml"}
+    )
+
+
+def test_help_lines_are_the_commands_own() -> None:
+    """Each help line in cli.COMMANDS equals its command's own short help."""
+    import click
+
+    from isletflow.cli import COMMANDS, main
+
+    ctx = click.Context(main)
+    for name, (_, line) in COMMANDS.items():
+        command = main.get_command(ctx, name)
+        assert command is not None
+        assert command.get_short_help_str(limit=300) == line, name

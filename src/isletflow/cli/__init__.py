@@ -14,23 +14,38 @@ import click
 
 from ..errors import IsletflowError
 
-# name -> "module:attribute", relative to this package. Add a command by adding a line.
-COMMANDS: dict[str, str] = {
-    "cohort": ".cohort:cohort",
-    "diagram": ".diagram:diagram",
-    "export": ".export:export",
-    "schema": ".schema:schema",
-    "serve": ".serve:serve",
-    "simulate": ".simulate:simulate",
-    "train": ".train:train",
-    "validate": ".validate:validate",
-}
+# name -> ("module:attribute" relative to this package, the line `--help` shows). Add a command
+# by adding a line; the help line is here so that `isletflow --help` imports no command (a test
+# keeps each line equal to its command's own short help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "cohort": (".cohort:cohort",
+               "Simulate N cases of SCENARIO and summarise outcomes, times and doses."),
+    "diagram": (".diagram:diagram", "Draw the workflow from its state table."),
+    "export": (".export:export", "Export saved cases to other systems' formats."),
+    "schema": (".schema:schema", "Print the JSON Schema NAME; without NAME, list the names."),
+    "serve": (".serve:serve", "Serve the HTTP API (docs at /docs) and the trainer page (at /)."),
+    "simulate": (".simulate:simulate",
+                 "Simulate one case of SCENARIO (a .yaml or .json file) and print its timeline."),
+    "train": (".train:train",
+              "Train on a case of SCENARIO: take the steps, see why they are refused, get a "
+              "debrief."),
+    "validate": (".validate:validate",
+                 "Check scenario FILE; list every problem with its path (exit 1 if there are "
+                 "any)."),
+}  # fmt: skip
+
+
+def _shortened(text: str, limit: int) -> str:
+    """``text`` cut at a word to fit ``limit`` characters, as click shortens help lines."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 3, 1)].rsplit(" ", 1)[0].rstrip(",;:") + "..."
 
 
 class LazyGroup(click.Group):
     """A group whose commands are imported on first use."""
 
-    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._lazy = lazy
 
@@ -39,11 +54,18 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self._lazy:
-            module_name, attribute = self._lazy[cmd_name].split(":")
+            module_name, attribute = self._lazy[cmd_name][0].split(":")
             module = importlib.import_module(module_name, __name__)
             command: click.Command = getattr(module, attribute)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from ``COMMANDS``' help lines, importing none of the commands."""
+        limit = formatter.width - 6 - max(len(name) for name in self._lazy)
+        rows = [(name, _shortened(self._lazy[name][1], limit)) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
