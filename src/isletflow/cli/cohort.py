@@ -8,8 +8,6 @@ from pathlib import Path
 
 import click
 
-from ._reported import reported
-
 
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
@@ -33,7 +31,7 @@ def cohort(
     """Simulate N cases of SCENARIO and summarise outcomes, times and doses."""
     if dask_address and workers:
         raise click.UsageError("give --workers or --dask, not both")
-    with reported(), ExitStack() as stack:
+    with ExitStack() as stack:
         from ..cohort import dask_executor, simulate_cohort
         from ..report import summary_table
         from ..scenario import Scenario

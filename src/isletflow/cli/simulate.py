@@ -7,8 +7,6 @@ from pathlib import Path
 
 import click
 
-from ._reported import reported
-
 
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
@@ -21,31 +19,30 @@ from ._reported import reported
               help="Draw the timeline to a .png or .svg (isletflow[plots]).")  # fmt: skip
 def simulate(scenario: Path, seed: int | None, index: int, fmt: str, plot: Path | None) -> None:
     """Simulate one case of SCENARIO (a .yaml or .json file) and print its timeline."""
-    with reported():
-        from ..report import timeline_table
-        from ..scenario import Scenario
-        from ..simulation import simulate as run
+    from ..report import timeline_table
+    from ..scenario import Scenario
+    from ..simulation import simulate as run
 
-        loaded = Scenario.load(scenario)
-        case = run(loaded, seed=seed, index=index)
-        if fmt == "table":
-            click.echo(timeline_table(case))
-        elif fmt == "jsonl":
-            for event in case.timeline.to_python():
-                click.echo(json.dumps(event, separators=(",", ":")))
-        else:
-            outcome = case.outcome
-            document = {
-                "scenario": loaded.name,
-                "seed": seed if seed is not None else loaded.seed or 0,
-                "index": index,
-                "outcome": None
-                if outcome is None
-                else {"status": outcome.status, "code": outcome.code, "at": outcome.at.isoformat()},
-                "timeline": case.timeline.to_python(),
-            }
-            click.echo(json.dumps(document, indent=2))
-        if plot is not None:
-            from ..plots import plot_case
+    loaded = Scenario.load(scenario)
+    case = run(loaded, seed=seed, index=index)
+    if fmt == "table":
+        click.echo(timeline_table(case))
+    elif fmt == "jsonl":
+        for event in case.timeline.to_python():
+            click.echo(json.dumps(event, separators=(",", ":")))
+    else:
+        outcome = case.outcome
+        document = {
+            "scenario": loaded.name,
+            "seed": seed if seed is not None else loaded.seed or 0,
+            "index": index,
+            "outcome": None
+            if outcome is None
+            else {"status": outcome.status, "code": outcome.code, "at": outcome.at.isoformat()},
+            "timeline": case.timeline.to_python(),
+        }
+        click.echo(json.dumps(document, indent=2))
+    if plot is not None:
+        from ..plots import plot_case
 
-            plot_case(case, plot)
+        plot_case(case, plot)

@@ -30,7 +30,6 @@ from ..training.lab import CHOICES
 from ..training.rubric import Rubric
 from ..training.session import ActionView, Choice, TrainingSession, View, choices_for
 from ..training.xapi import Actor
-from ._reported import reported
 
 COMMANDS = ("help", "look", "wait", "score", "debrief", "quit")
 HELP = """\
@@ -296,8 +295,7 @@ def train(
     """
     rubric = Rubric.load(rubric_path) if rubric_path else None
     actor = Actor(name=trainee, account_name=trainee, home_page=home_page)
-    with reported():
-        session = build_session(scenario, seed=seed, index=index, factor=factor, rubric=rubric)
+    session = build_session(scenario, seed=seed, index=index, factor=factor, rubric=rubric)
     click.echo(f"Training: {session.exercise}. Type help for the commands.")
     click.echo(show(session.view()))
     read = _reader(session)

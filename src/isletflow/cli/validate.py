@@ -6,16 +6,13 @@ from pathlib import Path
 
 import click
 
-from ._reported import reported
-
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def validate(file: Path) -> None:
     """Check scenario FILE; list every problem with its path (exit 1 if there are any)."""
-    with reported():
-        from ..scenario import Scenario
+    from ..scenario import Scenario
 
-        scenario = Scenario.load(file)
-        title = f" ({scenario.name})" if scenario.name else ""
-        click.echo(f"{file}: a valid scenario{title}.")
+    scenario = Scenario.load(file)
+    title = f" ({scenario.name})" if scenario.name else ""
+    click.echo(f"{file}: a valid scenario{title}.")
