@@ -8,7 +8,7 @@ as the clock passes them, and writes every step, refusal and consequence to its 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
@@ -39,7 +39,7 @@ from .timeline import (
     Warned,
 )
 
-__all__ = ["ActionResult", "Case", "Check", "Outcome"]
+__all__ = ["ActionResult", "Case", "Check", "Outcome", "outcome_of"]
 
 _M = TypeVar("_M", bound=BaseModel)
 _DURATION: TypeAdapter[timedelta] = TypeAdapter(NonNegativeDuration)
@@ -387,7 +387,9 @@ class Case:
         case.record = dataclasses.replace(snap.record)
         case._deadlines = dict(snap.deadlines)
         case._events = list(snap.timeline)
-        case._outcome = _outcome_from(case._events) if snap.state in wf.TERMINAL else None
+        case._outcome = outcome_of(case._events) if snap.state in wf.TERMINAL else None
+        if snap.state in wf.TERMINAL and case._outcome is None:
+            raise ReplayMismatch(len(case._events), "a terminal event", None)
         return case
 
     def __eq__(self, other: object) -> bool:
@@ -475,7 +477,7 @@ class Case:
         if action in _AUTOMATIC_AFTER:
             self._automatic(action, now)
         if self._state in wf.TERMINAL and self._outcome is None:
-            self._outcome = _outcome_from(self._events)
+            self._outcome = outcome_of(self._events)
         return ActionResult(action, True, self._state, now, (), warnings,
                             tuple(self._events[start:]))  # fmt: skip
 
@@ -555,7 +557,8 @@ class Case:
             self._outcome = Outcome("aborted", spec.code, at)
 
 
-def _outcome_from(events: list[Event]) -> Outcome:
+def outcome_of(events: Sequence[Event]) -> Outcome | None:
+    """How the case of ``events`` ended, or ``None`` while it goes on (read from the timeline)."""
     for event in reversed(events):
         if isinstance(event, DeadlineFired):
             return Outcome("aborted", event.code, event.at)
@@ -567,7 +570,7 @@ def _outcome_from(events: list[Event]) -> Outcome:
             if status == "discarded" and code is None:
                 code = "release_rejected"
             return Outcome(status, code, event.at)
-    raise ReplayMismatch(len(events), "a terminal event", None)
+    return None
 
 
 def _read_snapshot(value: CaseSnapshot | Mapping[str, Any] | str | bytes) -> CaseSnapshot:

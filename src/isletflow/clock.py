@@ -83,6 +83,11 @@ class AcceleratedClock:
         self._wall = wall
         self._wall_start = wall()
 
+    @property
+    def factor(self) -> float:
+        """How many times faster than the wall clock this clock runs."""
+        return self._factor
+
     def now(self) -> datetime:
         elapsed = (self._wall() - self._wall_start) * self._factor
         return self._start + timedelta(seconds=elapsed)

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict
 
 from .. import workflow as wf
-from ..case import Outcome, _outcome_from
+from ..case import Outcome, outcome_of
 from ..duration import spoken
 from ..models import UtcDatetime
 from ..timeline import Accepted, Created, DeadlineFired, Event, Refused, Warned
@@ -67,15 +67,6 @@ class Score(BaseModel):
     @property
     def lost(self) -> float:
         return sum(d.cost for d in self.deviations)
-
-
-def outcome_of(events: Sequence[Event]) -> Outcome | None:
-    """How the timeline's case ended, or ``None`` while it goes on."""
-    ended = any(
-        isinstance(e, DeadlineFired) or (isinstance(e, Accepted) and e.target in wf.TERMINAL)
-        for e in events
-    )
-    return _outcome_from(list(events)) if ended else None
 
 
 def cross_clamp(events: Sequence[Event]) -> datetime:

@@ -307,7 +307,7 @@ class TrainingSession:
         clock = self.case.clock
         factor: float | None = None
         if isinstance(clock, AcceleratedClock):
-            factor = float(clock._factor)
+            factor = clock.factor
         return SessionSnapshot(
             exercise=self.exercise,
             case=self.case.snapshot().model_dump(mode="json"),
