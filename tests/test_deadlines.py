@@ -190,3 +190,15 @@ def test_shorter_protocol_windows_move_the_deadlines() -> None:
         assert case.act(action, after=after, **data).accepted
     case.advance(timedelta(hours=5))
     assert case.outcome == fl.Outcome("aborted", "islets_expired", T0 + timedelta(hours=14))
+
+
+def test_a_deadline_beyond_the_calendar_is_armed_but_never_fires() -> None:
+    """A window that would end after year 9999 arms without crashing the step and never fires."""
+    from datetime import UTC, datetime
+
+    donor = {"age_years": 40, "cross_clamp_at": datetime(9999, 12, 31, 20, tzinfo=UTC)}
+    case = fl.Case.new(donor, {"id": "R1", "weight_kg": 70}, "open")
+    assert case.deadlines["cold_ischemia"] == datetime.max.replace(tzinfo=UTC)
+    case.advance("3h")
+    assert case.outcome is None
+    assert case.state == "harvest.procured"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -531,7 +531,12 @@ class Case:
             return  # armed once; a later step that arms it again does not restart it
         spec = wf.DEADLINES[name]
         start = self.donor.cross_clamp_at if spec.from_cross_clamp else now
-        self._deadlines[name] = start + getattr(self.protocol, spec.window)
+        try:
+            self._deadlines[name] = start + getattr(self.protocol, spec.window)
+        except OverflowError:
+            # Due after the calendar ends: it can never pass. Arming runs after a step has
+            # changed the record, so it must not fail half-way through that step.
+            self._deadlines[name] = datetime.max.replace(tzinfo=UTC)
 
     def _sync(self) -> None:
         if self._deadlines:
