@@ -278,10 +278,10 @@ class Scenario(BaseModel):
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
-        """The JSON Schema of scenario files."""
-        schema = cls.model_json_schema(mode="validation")
-        schema["$id"] = f"https://isletflow.invalid/scenario-{SCENARIO_SCHEMA_VERSION}.json"
-        return schema
+        """The JSON Schema of scenario files, as published in ``schemas/scenario.schema.json``."""
+        from .export.schemas import schema
+
+        return schema("scenario")
 
     def to_yaml(self) -> str:
         """The scenario as YAML (the values it was given; defaults left out)."""
