@@ -324,6 +324,12 @@ class CaseMachine(RuleBasedStateMachine):
         assert started <= record.isolation_ended_at + protocol.max_culture
 
     @invariant()
+    def next_deadline_is_the_soonest_armed(self) -> None:
+        """``next_deadline`` (kept as the deadlines change) is the soonest of ``deadlines``."""
+        for case in (self.case, fl.Case.restore(self.case.snapshot())):
+            assert case.next_deadline == min(case.deadlines.values(), default=None)
+
+    @invariant()
     def outcome_exactly_when_terminal(self) -> None:
         """A case has an outcome once (and only once) it is in a terminal state."""
         case = self.case

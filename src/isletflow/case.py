@@ -118,6 +118,7 @@ class Case:
 
     __slots__ = (
         "_deadlines",
+        "_due",
         "_engine",
         "_events",
         "_outcome",
@@ -139,6 +140,7 @@ class Case:
     _state: str
     _events: list[Event]
     _deadlines: dict[str, datetime]
+    _due: datetime | None  # the soonest of ``_deadlines``, kept by ``_armed`` for cheap reads
     _outcome: Outcome | None
     _engine: wf.Engine
 
@@ -200,6 +202,7 @@ class Case:
         case._state = wf.INITIAL
         case._events = []
         case._deadlines = {}
+        case._due = None
         case._outcome = None
         return case
 
@@ -239,6 +242,12 @@ class Case:
         self._sync()
         return dict(self._deadlines)
 
+    @property
+    def next_deadline(self) -> datetime | None:
+        """When the soonest armed deadline falls due; ``None`` if none is armed."""
+        self._sync()
+        return self._due
+
     def time_left(self) -> dict[str, timedelta]:
         """Time left before each armed deadline (the soonest first)."""
         now = self.clock.now()
@@ -272,10 +281,10 @@ class Case:
         """
         parsed = self._parse(action, data)
         if after is not None:
-            wait = self._duration("after", after)
-            self._wind("after", wait)
+            self._wind("after", self._duration("after", after))
         now = self.clock.now()
-        self._fire_due(now)
+        if self._due is not None:
+            self._fire_due(now)
         return self._perform(action, parsed, now)
 
     def advance(self, delta: timedelta | str) -> tuple[Event, ...]:
@@ -386,6 +395,7 @@ class Case:
         case._state = snap.state
         case.record = dataclasses.replace(snap.record)
         case._deadlines = dict(snap.deadlines)
+        case._armed()
         case._events = list(snap.timeline)
         case._outcome = outcome_of(case._events) if snap.state in wf.TERMINAL else None
         if snap.state in wf.TERMINAL and case._outcome is None:
@@ -413,10 +423,13 @@ class Case:
         model = DATA.get(action)
         if model is None or action in wf.AUTOMATIC_TRIGGERS:
             raise UnknownAction(action, wf.ACTIONS)
-        if not data and model in _NO_DATA:
-            return _NO_DATA[model]
+        if not data:
+            known = _NO_DATA.get(model)
+            if known is not None:
+                return known
         try:
-            return model.model_validate(data)
+            # ``model_validate`` without its wrapper: this runs once per step of every case.
+            return model.__pydantic_validator__.validate_python(data)  # type: ignore[no-any-return]
         except ValidationError as error:
             raise InvalidInput.from_pydantic(f"data for {action}", error, prefix=action) from None
 
@@ -456,30 +469,31 @@ class Case:
         return Check(action, accepted, results + warnings)
 
     def _perform(self, action: str, data: BaseModel, now: datetime) -> ActionResult:
-        state = self._state
-        start = len(self._events)
-        dumped = (
-            {} if type(data) in _NO_FIELDS else data.model_dump(mode="json", exclude_defaults=True)
-        )
+        state, events = self._state, self._events
+        start = len(events)
+        kind = type(data)
+        # ``model_dump(mode="json", exclude_defaults=True)`` without its wrapper (hot path).
+        dumped = {} if kind in _NO_FIELDS else kind.__pydantic_serializer__.to_python(
+            data, mode="json", exclude_defaults=True
+        )  # fmt: skip
         step = wf.STEP_FOR[state].get(action)
         failures, warnings = self._failures(state, action, step, data, now)
         if failures:
-            self._events.append(Refused(at=now, action=action, data=dumped, state=state,
-                                        failures=failures))  # fmt: skip
-            return ActionResult(action, False, state, now, failures, (), (self._events[-1],))
+            refused = Refused(at=now, action=action, data=dumped, state=state, failures=failures)
+            events.append(refused)
+            return ActionResult(action, False, state, now, failures, (), (refused,))
         apply(self.record, action, data, now, state, self.recipient)
         if step is not None:
             self._move(step, now)
-        self._events.append(Accepted(at=now, action=action, data=dumped, source=state,
-                                     target=self._state))  # fmt: skip
+        events.append(Accepted(at=now, action=action, data=dumped, source=state,
+                               target=self._state))  # fmt: skip
         if warnings:
-            self._events.extend(Warned(at=now, action=action, warning=w) for w in warnings)
+            events.extend(Warned(at=now, action=action, warning=w) for w in warnings)
         if action in _AUTOMATIC_AFTER:
             self._automatic(action, now)
         if self._state in wf.TERMINAL and self._outcome is None:
-            self._outcome = outcome_of(self._events)
-        return ActionResult(action, True, self._state, now, (), warnings,
-                            tuple(self._events[start:]))  # fmt: skip
+            self._outcome = outcome_of(events)
+        return ActionResult(action, True, self._state, now, (), warnings, tuple(events[start:]))
 
     def _failures(
         self, state: str, action: str, step: wf.Step | None, data: Any, now: datetime
@@ -511,6 +525,7 @@ class Case:
             self._arm(name, now)
         if self._state in wf.TERMINAL:
             self._deadlines.clear()
+        self._armed()
 
     def _automatic(self, action: str, now: datetime) -> None:
         for auto in wf.AUTOMATIC:
@@ -537,15 +552,21 @@ class Case:
             # Due after the calendar ends: it can never pass. Arming runs after a step has
             # changed the record, so it must not fail half-way through that step.
             self._deadlines[name] = datetime.max.replace(tzinfo=UTC)
+        self._armed()
+
+    def _armed(self) -> None:
+        """Keep ``_due`` the soonest deadline: every change to ``_deadlines`` ends here."""
+        self._due = min(self._deadlines.values()) if self._deadlines else None
 
     def _sync(self) -> None:
-        if self._deadlines:
+        due = self._due
+        if due is not None and self.clock.now() > due:
             self._fire_due(self.clock.now())
 
     def _fire_due(self, now: datetime, *, inclusive: bool = False) -> None:
         """Fire every armed deadline the clock has passed (or reached, if ``inclusive``)."""
-        while self._deadlines:
-            due = min(self._deadlines.values())
+        while self._due is not None:
+            due = self._due
             if due > now or (due == now and not inclusive):
                 return
             # The first armed of those due at that moment, as ``min`` over the items would give.
@@ -557,6 +578,7 @@ class Case:
             at = max(due, self._events[-1].at)
             wf.fire(self, "abort", self._engine)
             self._deadlines.clear()
+            self._due = None
             self._events.append(DeadlineFired(at=at, deadline=name, code=spec.code, due=due,
                                               source=source))  # fmt: skip
             self._outcome = Outcome("aborted", spec.code, at)

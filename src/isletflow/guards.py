@@ -59,9 +59,12 @@ class GuardResult:
     warning: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Facts:
     """What a guard may look at: the case, the time, and the data the step brings.
+
+    Guards only read it. It is not frozen because one is made for every guarded step of every
+    case, and a frozen dataclass costs an ``object.__setattr__`` per field to make.
 
     ``only_failures`` says the caller keeps failing verdicts only (``Case.act`` does: a refusal
     lists failures, an accepted step its failed warnings). A guard then yields nothing for a

@@ -296,9 +296,9 @@ def run(case: Case, world: World, policy: Policy, *, max_moves: int = 1000) -> C
         world.patient.sync(case.now, during == "infuse.infusing")
         during = state
         move = policy.next_move(case, world)
-        deadlines = case.deadlines
+        due = case.next_deadline
         if move.action is None or (
-            deadlines and move.after > _ZERO and case.now + move.after > min(deadlines.values())
+            due is not None and move.after > _ZERO and case.now + move.after > due
         ):
             # A deadline falls within the wait: time runs out before the step can happen.
             case.advance(move.after)
