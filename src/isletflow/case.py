@@ -38,6 +38,7 @@ from .timeline import (
     Timeline,
     Warned,
 )
+from .values import value
 
 __all__ = ["ActionResult", "Case", "Check", "Outcome", "outcome_of"]
 
@@ -52,6 +53,7 @@ _NO_DATA = {model: model() for model in _NO_FIELDS}
 _AUTOMATIC_AFTER = frozenset(auto.after for auto in wf.AUTOMATIC)
 
 
+@value
 @dataclass(frozen=True, slots=True)
 class Check:
     """What would happen to one action now: accepted or not, and every guard's verdict."""
@@ -69,6 +71,7 @@ class Check:
         return tuple(r for r in self.results if not r.passed and r.warning)
 
 
+@value
 @dataclass(frozen=True, slots=True)
 class ActionResult:
     """What ``Case.act`` did: accepted or refused (with every failed guard), and the events."""
@@ -85,6 +88,7 @@ class ActionResult:
         return self.accepted
 
 
+@value
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """How a case ended: ``completed``, ``aborted`` or ``discarded``, with a code and time."""

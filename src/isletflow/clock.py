@@ -39,8 +39,11 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+_ZERO = timedelta(0)
+
+
 def _forward(delta: timedelta) -> timedelta:
-    if delta < timedelta(0):
+    if delta < _ZERO:
         raise InvalidInput.single(
             "clock", "delta", str(delta), "is negative; a clock only moves forward"
         )

@@ -18,6 +18,7 @@ from .duration import format_duration, parse_duration, spoken
 from .models import Anesthesia, Approach, Donor, Recipient
 from .protocol import Protocol
 from .record import CaseRecord
+from .values import value
 
 __all__ = ["GUARDS", "Facts", "GuardResult", "Observed"]
 
@@ -43,6 +44,7 @@ Compared = Annotated[
 ]
 
 
+@value
 @dataclass(frozen=True, slots=True)
 class GuardResult:
     """The verdict of one check. ``passed`` False with ``warning`` True records without refusing."""

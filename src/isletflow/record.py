@@ -12,16 +12,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .models import Anesthesia, Imaging, Preparation
+from .values import value
 
 __all__ = ["CaseRecord", "Complication", "Induction", "Note", "PressureReading", "Trough"]
 
 
+@value
 @dataclass(frozen=True, slots=True)
 class Induction:
     at: datetime
     agent: str
 
 
+@value
 @dataclass(frozen=True, slots=True)
 class PressureReading:
     at: datetime
@@ -29,6 +32,7 @@ class PressureReading:
     state: str
 
 
+@value
 @dataclass(frozen=True, slots=True)
 class Trough:
     at: datetime
@@ -36,6 +40,7 @@ class Trough:
     ng_per_ml: float
 
 
+@value
 @dataclass(frozen=True, slots=True)
 class Complication:
     at: datetime
@@ -43,6 +48,7 @@ class Complication:
     detail: str | None = None
 
 
+@value
 @dataclass(frozen=True, slots=True)
 class Note:
     at: datetime

@@ -26,6 +26,7 @@ from .guards import GuardResult
 from .models import Approach
 from .sampling import CasePlan, PlanSampler, stream
 from .scenario import Scenario
+from .values import value
 from .workflow import Engine
 
 __all__ = ["Move", "Policy", "SimulationStuck", "StandardPolicy", "World", "run", "simulate"]
@@ -44,6 +45,7 @@ class SimulationStuck(IsletflowError):
         super().__init__(f"the policy made {moves} moves without ending the case (in {state})")
 
 
+@value
 @dataclass(frozen=True, slots=True)
 class Move:
     """One thing a policy does: ``action`` after ``after`` has passed, or only wait (None)."""
@@ -288,26 +290,26 @@ _NEXT = {
 def run(case: Case, world: World, policy: Policy, *, max_moves: int = 1000) -> Case:
     """Drive ``case`` with ``policy`` until it ends; ``SimulationStuck`` if it never does."""
     state = during = case.state
-    world.entered[state] = case.now
+    entered, patient = world.entered, world.patient
+    entered[state] = case.now
     for _ in range(max_moves):
         if state in _TERMINAL:
             return case
         # The time since the last move passed in the state that move started from.
-        world.patient.sync(case.now, during == "infuse.infusing")
+        patient.sync(case.now, during == "infuse.infusing")
         during = state
         move = policy.next_move(case, world)
-        due = case.next_deadline
-        if move.action is None or (
-            due is not None and move.after > _ZERO and case.now + move.after > due
-        ):
+        after, due = move.after, case.next_deadline
+        if move.action is None or (due is not None and after > _ZERO and case.now + after > due):
             # A deadline falls within the wait: time runs out before the step can happen.
-            case.advance(move.after)
+            case.advance(after)
             world.last = None
         else:
-            world.last = case.act(move.action, after=move.after, **move.data)
-        if case.state != state:
-            state = case.state
-            world.entered[state] = case.now
+            world.last = case.act(move.action, after=after, **move.data)
+        now_in = case.state
+        if now_in != state:
+            state = now_in
+            entered[state] = case.now
     raise SimulationStuck(max_moves, case.state)
 
 

@@ -24,6 +24,7 @@ from .guards import GuardResult
 from .models import Approach, Donor, Recipient, UtcDatetime
 from .protocol import Protocol
 from .record import CaseRecord
+from .values import value
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -43,6 +44,7 @@ SCHEMA_VERSION = 1
 """Version of the snapshot and timeline format; bumped when either changes incompatibly."""
 
 
+@value
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Created:
     at: datetime
@@ -53,6 +55,7 @@ class Created:
     kind: Literal["created"] = "created"
 
 
+@value
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Accepted:
     """A step or recording that happened. ``source == target`` for recordings."""
@@ -65,6 +68,7 @@ class Accepted:
     kind: Literal["accepted"] = "accepted"
 
 
+@value
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Refused:
     """An action that was asked for and refused; nothing else changed."""
@@ -77,6 +81,7 @@ class Refused:
     kind: Literal["refused"] = "refused"
 
 
+@value
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Warned:
     """A warning guard that failed on an accepted action (recorded, not refused)."""
@@ -87,6 +92,7 @@ class Warned:
     kind: Literal["warned"] = "warned"
 
 
+@value
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeadlineFired:
     """A deadline the clock passed; the case was aborted with ``code``, stamped at ``at``."""
@@ -99,6 +105,7 @@ class DeadlineFired:
     kind: Literal["deadline"] = "deadline"
 
 
+@value
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AutomaticStep:
     """A step the engine took by itself (the infusion paused on a high portal pressure)."""
@@ -111,6 +118,7 @@ class AutomaticStep:
     kind: Literal["automatic"] = "automatic"
 
 
+@value
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Advanced:
     """The clock was moved on by ``by`` without a step, to ``at``."""
