@@ -39,13 +39,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from limit import PlainCase
+from limit import TABLE, PlainCase
 from peers import StatechartCase, TransitionsCase
 
 from isletflow.cohort import run_chunk, simulate_cohort
 from isletflow.sampling import CasePlan, PlanSampler
 from isletflow.scenario import Scenario
 from isletflow.simulation import StandardPolicy, World, run, start
+from isletflow.workflow import Engine, fire
 
 ROOT = Path(__file__).resolve().parents[1]
 POPULATION = ROOT / "examples" / "scenarios" / "population.yaml"
@@ -213,6 +214,58 @@ def making_a_case(scenario: Scenario, rounds: int) -> dict[str, float]:
     return {name: t / 200 * 1e6 for name, t in times.items()}
 
 
+class _Moving:
+    """All the shared-machine engines need of a case to move it: its ``_state``."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self) -> None:
+        self._state = "infuse.infusing"
+
+
+def one_step(scenario: Scenario, rounds: int) -> dict[str, float]:
+    """Median CPU µs of moving a case one step (pause, then resume, the infusion), guards aside
+    where the engine keeps them apart: what each engine adds to a step, nothing else."""
+    pair = ("pause_infusion", "resume_infusion")
+    steps = 500
+
+    def isletflow(engine: Engine) -> Callable[[], object]:
+        case = _Moving()
+        fire(case, pair[0], engine)
+        assert case._state == "infuse.paused", "the timed steps must move the case"
+        fire(case, pair[1], engine)
+        return lambda: [fire(case, t, engine) for _ in range(steps) for t in pair]
+
+    def limit() -> Callable[[], object]:
+        case = {"state": "infuse.infusing"}
+
+        def run() -> None:
+            for _ in range(steps):
+                for trigger in pair:
+                    case["state"] = TABLE[case["state"], trigger]
+
+        return run
+
+    def per_case() -> Callable[[], object]:
+        case = TransitionsCase(PlanSampler(scenario).sample(SEED, 0))
+        case.state = "infuse.infusing"  # the model's state, set as transitions lets a user
+        case.pressures = [(case.now, 5.0, "infuse.paused")]  # so resume's condition holds
+        trigger = case.trigger  # type: ignore[attr-defined]
+        assert trigger(pair[0]), "the timed steps must move the case"
+        assert case.state == "infuse.paused"
+        assert trigger(pair[1]), "the timed steps must move the case (resume's condition)"
+        return lambda: [trigger(t) for _ in range(steps) for t in pair]
+
+    movers = {
+        "isletflow, compiled table": isletflow("compiled"),
+        "isletflow, shared transitions machine": isletflow("transitions"),
+        "limit: dict lookup": limit(),
+        "transitions, Machine per case": per_case(),
+    }
+    times = interleaved(movers, rounds)
+    return {name: t / (steps * len(pair)) * 1e6 for name, t in times.items()}
+
+
 def bytes_per_live_case(contender: Contender, scenario: Scenario, cases: int) -> float:
     """Bytes held by ``cases`` live cases stopped at ``MID`` (with their plans), per case."""
     sampler = PlanSampler(scenario)
@@ -325,17 +378,43 @@ def main() -> None:
                 f"{ratio(per_round, contender.name, mine):11.2f}")  # fmt: skip
         print(line + (f" {mem[contender.name]:16,.0f}" if mem else ""))
     print(f"{'  of which sampling (PlanSampler)':40s} {sampling / n * 1e6:9.0f}")
+    made = making_a_case(scenario, args.rounds)
     print("\nMaking one case, before any step (median CPU µs):")
-    for name, us in making_a_case(scenario, args.rounds).items():
+    for name, us in made.items():
         print(f"  {name:38s} {us:7.1f}")
+    steps = one_step(scenario, args.rounds)
+    print("\nMoving a case one step (median CPU µs; the policy, data and events aside):")
+    for name, us in steps.items():
+        print(f"  {name:38s} {us:7.2f}")
+    engines: dict[str, float] = {}
     print("\nThe engines alone (sampling taken out of every contender):")
     for contender in all_[1:]:
-        engine = statistics.median(
+        engines[contender.name] = statistics.median(
             (t - s) / (m - s)
             for t, s, m in zip(per_round[contender.name], per_round["sampling"],
                                per_round[mine], strict=True)
         )  # fmt: skip
-        print(f"  {contender.name:38s} {engine:6.2f} × isletflow's")
+        print(f"  {contender.name:38s} {engines[contender.name]:6.2f} × isletflow's")
+
+    peer = all_[3].name
+    print(f"\nAgainst the peer '{peer}' (how many times isletflow is faster or lighter):")
+    against = {
+        "a whole case (sampling, policy, guards)": ratio(per_round, peer, mine),
+        "the engines alone (sampling taken out)": engines[peer],
+        "making a case": made["transitions: case + its Machine"]
+        / made["isletflow Case (+ its World)"],
+        "moving it one step": steps["transitions, Machine per case"]
+        / steps["isletflow, compiled table"],
+    }
+    if mem:
+        against["bytes per live case above the limit's"] = (mem[peer] - mem[limit]) / (
+            mem[mine] - mem[limit]
+        )
+    for what, times in against.items():
+        print(f"  {what:44s} {times:6.1f}×")
+    whole = ratio(per_round, limit, peer)
+    print(f"  (even the limit is only {1 / whole:.1f}× faster than this peer on a whole case: "
+          "the work they share bounds any ratio there)")  # fmt: skip
     if args.quick:
         return
 

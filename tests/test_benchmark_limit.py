@@ -55,3 +55,18 @@ def test_the_limit_ends_each_example_as_isletflow_does(limit: ModuleType, path: 
         assert case.outcome is not None
         plain = limit.PlainCase(sampler.sample(5, index)).run()
         assert plain.outcome == (case.outcome.status, case.outcome.code, case.outcome.at)
+
+
+def test_one_step_times_real_moves(limit: ModuleType) -> None:
+    """Every mover the benchmark times moves its case (checked before timing), in µs > 0."""
+    import cohort
+
+    scenario = Scenario.load(BENCHMARKS.parent / "examples" / "scenarios" / "population.yaml")
+    steps = cohort.one_step(scenario, rounds=1)
+    assert set(steps) == {
+        "isletflow, compiled table",
+        "isletflow, shared transitions machine",
+        "limit: dict lookup",
+        "transitions, Machine per case",
+    }
+    assert all(us > 0 for us in steps.values())
