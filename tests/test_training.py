@@ -24,6 +24,7 @@ from isletflow.training import (
     walk,
     xapi_statements,
 )
+from isletflow.training.debrief import DebriefRow
 
 EXERCISE = standard_exercise()
 CLAMP = datetime(2026, 3, 2, 22, 0, tzinfo=UTC)
@@ -119,6 +120,26 @@ def test_paused_infusion_completes_with_the_lab_fraction() -> None:
     assert not session.act("resume_infusion").accepted
     assert session.act("complete_infusion").accepted
     assert session.case.record.fraction_delivered == 0.6
+
+
+def _label(row: DebriefRow) -> str:
+    step = row.trainee or row.expert
+    return step.label if step is not None else ""
+
+
+def test_debrief_pairs_the_same_automatic_pause_on_both_paths() -> None:
+    """A pause on high pressure that trainee and expert both met is one row, not two."""
+    lab = FixedLab(portal_pressure_mmhg={"infuse.access": (13,), "infuse.infusing": (23,),
+                                         "infuse.paused": (23,), "infuse.hemostasis": (16,)},
+                   fraction_delivered_if_stopped=0.6)  # fmt: skip
+    expert = walk(EXERCISE.new_case(None), lab, standard_plan()).timeline
+    assert any(isinstance(e, fl.timeline.AutomaticStep) for e in expert)
+    session = TrainingSession(EXERCISE.new_case(None), lab, expert)
+    walk(session.case, session.lab, standard_plan())
+    pauses = [r for r in session.debrief().rows if "pause_infusion" in _label(r)]
+    assert len(pauses) == 1
+    assert pauses[0].trainee is not None
+    assert pauses[0].expert is not None
 
 
 def test_lab_round_trips_through_its_data() -> None:

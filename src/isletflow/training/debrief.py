@@ -149,8 +149,16 @@ def _row_time(row: DebriefRow) -> tuple[timedelta, int]:
 
 
 def _key(event: Event, index: int) -> str:
-    # Only accepted actions can match; anything else is the trainee's own line.
-    return f"a:{event.action}" if isinstance(event, Accepted) else f"#{index}"
+    # Accepted actions match by action, and what the engine did by itself (an automatic pause,
+    # a deadline) by what it did: both paths met it, so it is one row. A refusal or a warning
+    # is the trainee's own line.
+    if isinstance(event, Accepted):
+        return f"a:{event.action}"
+    if isinstance(event, AutomaticStep):
+        return f"auto:{event.trigger}"
+    if isinstance(event, DeadlineFired):
+        return f"deadline:{event.deadline}"
+    return f"#{index}"
 
 
 def outcome_view(events: Sequence[Event]) -> DebriefOutcome | None:
