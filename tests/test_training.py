@@ -473,3 +473,15 @@ def test_xapi_statements_are_deterministic_and_typed() -> None:
     assert first[2]["timestamp"] == "2026-03-03T04:00:00Z"
     final = first[-1]["result"]
     assert final["score"] == {"raw": 99.0, "min": 0, "max": 100.0, "scaled": 0.99}  # type: ignore[index]
+
+
+@pytest.mark.parametrize("after", ["99999999d", timedelta(days=999_999_999)])
+def test_a_wait_past_the_calendar_is_invalid_input_before_the_lab_is_asked(after: object) -> None:
+    """A training step waiting past year 9999 names 'after' (not OverflowError); nothing moves."""
+    session = _session()
+    before = (session.case.now, len(session.case.timeline))
+    with pytest.raises(fl.InvalidInput) as caught:
+        session.act("start_isolation", after)  # type: ignore[arg-type]
+    assert caught.value.problems[0].location == "after"
+    assert "past the year 9999" in caught.value.problems[0].rule
+    assert (session.case.now, len(session.case.timeline)) == before

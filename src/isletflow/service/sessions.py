@@ -183,10 +183,7 @@ class Session:
         an ``InvalidInput`` naming it, and nothing changes.
         """
         start = self.version
-        try:
-            result = self.training.act(action, after, **data)
-        except OverflowError:
-            raise _calendar_safe("after") from None
+        result = self.training.act(action, after, **data)
         return Step(action, result.accepted, [_guard(r) for r in result.failures],
                     [_guard(r) for r in result.warnings], self.events_json(start))  # fmt: skip
 
