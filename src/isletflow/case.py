@@ -18,7 +18,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from . import workflow as wf
 from .actions import DATA, apply
 from .clock import Clock, SimulatedClock
-from .duration import NonNegativeDuration, format_duration
+from .duration import NonNegativeDuration
 from .errors import InvalidInput, Problem, ReplayMismatch, SnapshotIncompatible, UnknownAction
 from .guards import GUARDS, Facts, GuardResult
 from .models import Approach, Donor, Recipient
@@ -452,9 +452,7 @@ class Case:
         try:
             self.clock.advance(step)
         except OverflowError:  # past datetime.max; the clock has not moved
-            raise InvalidInput.single(
-                field, field, format_duration(step), "would take the clock past the year 9999"
-            ) from None
+            raise InvalidInput.past_the_calendar(field, step) from None
 
     def _facts(self, state: str, data: Any, now: datetime, only_failures: bool = False) -> Facts:
         return Facts(self.donor, self.recipient, self.approach, self.protocol, self.record,

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import timedelta
 
 __all__ = [
     "InvalidDefinition",
@@ -65,6 +68,14 @@ class InvalidInput(IsletflowError, ValueError):
     @classmethod
     def single(cls, what: str, location: str, value: Any, rule: str) -> InvalidInput:
         return cls(what, [Problem(location, value, rule)])
+
+    @classmethod
+    def past_the_calendar(cls, field: str, wait: timedelta) -> InvalidInput:
+        """A wait (named ``field``) that would take a clock past the year 9999."""
+        from .duration import format_duration  # only when it happens: this module stays light
+
+        return cls.single(field, field, format_duration(wait),
+                          "would take the clock past the year 9999")  # fmt: skip
 
     @classmethod
     def from_pydantic(cls, what: str, error: Any, prefix: str = "") -> InvalidInput:

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from .. import workflow as wf
 from ..actions import DATA
 from ..case import ActionResult, Case
-from ..duration import NonNegativeDuration, format_duration
+from ..duration import NonNegativeDuration
 from ..errors import InvalidInput, Problem, UnknownAction
 from ..models import Preparation
 
@@ -263,9 +263,8 @@ def act_with_lab(
     wait = _wait(after)
     try:
         at = case.now + (wait or timedelta(0))
-    except OverflowError:  # as Case.act words it, before the lab is asked anything
-        raise InvalidInput.single("after", "after", format_duration(wait or timedelta(0)),
-                                  "would take the clock past the year 9999") from None  # fmt: skip
+    except OverflowError:  # as Case.act says it, before the lab is asked anything
+        raise InvalidInput.past_the_calendar("after", wait or timedelta(0)) from None
     fields = MEASURED.get(action, frozenset())
     answer = lab.measure(LabRequest(action, dict(choices), case, at)) if fields else {}
     measured = {name: value for name, value in answer.items() if name in fields}
