@@ -5,14 +5,16 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from isletflow import Case, library
+from isletflow import Case, InvalidInput, library
 from isletflow.service import create_app
+from isletflow.service.sessions import Session, SessionHeader
 from isletflow.service.store import EVENTS, SessionStore
 from isletflow.simulation import simulate
 from isletflow.timeline import events_from_python, events_to_python
@@ -202,6 +204,24 @@ def test_advancing_past_a_deadline_aborts_at_the_deadline(client: TestClient) ->
     }
     assert after["deadlines"] == []
     assert [e["kind"] for e in response.json()["events"]] == ["deadline", "advanced"]
+
+
+def test_an_advance_past_the_calendar_names_by() -> None:
+    """A session whose clock would pass the year 9999 refuses the advance on "by"; nothing moves.
+
+    The API caps one advance at 366 d, so this is reached only after many: the session is driven
+    directly, its clock first brought near the end of the calendar.
+    """
+    scenario = library.load("standard").model_dump(mode="json", exclude_unset=True)
+    session = Session.start("s", SessionHeader(scenario=scenario, seed=1))
+    session.case.clock.advance(datetime(9999, 6, 1, tzinfo=UTC) - session.now)
+    before = (session.now, session.version)
+    with pytest.raises(InvalidInput) as caught:
+        session.advance("366d")
+    [problem] = caught.value.problems
+    assert problem.location == "by"
+    assert "past the year 9999" in problem.rule
+    assert (session.now, session.version) == before
 
 
 def test_deadlines_show_time_left_on_the_session_clock(client: TestClient) -> None:

@@ -190,11 +190,12 @@ class Session:
     def advance(self, by: str) -> Step:
         """Move the clock on; returns the events (deadlines fired, the advance itself)."""
         start = self.version
+        wait = parse_duration(by)
         try:
-            self.case.clock.now() + parse_duration(by)
-        except OverflowError:
-            raise _calendar_safe("by") from None
-        self.training.wait(by)
+            self.case.clock.now() + wait
+        except OverflowError:  # checked here so the error names the API's field, "by"
+            raise InvalidInput.past_the_calendar("by", wait) from None
+        self.training.wait(wait)
         return Step("advance", True, [], [], self.events_json(start))
 
     # -- Reading ----------------------------------------------------------------------------
