@@ -561,8 +561,7 @@ class Case:
         self._due = min(self._deadlines.values()) if self._deadlines else None
 
     def _sync(self) -> None:
-        due = self._due
-        if due is not None and self.clock.now() > due:
+        if self._due is not None:
             self._fire_due(self.clock.now())
 
     def _fire_due(self, now: datetime, *, inclusive: bool = False) -> None:
