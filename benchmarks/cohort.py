@@ -9,9 +9,8 @@ same steps and guards, writing an event per step. Before anything is timed the b
 that every contender ends every case with the same outcome (status, code and time).
 
 - ``isletflow cohort``: ``isletflow.cohort.run_chunk``, what ``simulate_cohort`` runs in each
-  worker (the compiled engine, and the cohort's tally of each case);
-- ``isletflow, transitions engine``: ``simulate`` case by case on the shared ``transitions``
-  machine, the engine of record;
+  worker (cases moving on the table read back from the shared ``transitions`` machine, and the
+  cohort's tally of each case);
 - ``limit``: ``limit.PlainCase``, a dict table with inline guards and tuple events;
 - ``transitions, Machine per case`` and ``python-statemachine, machine per case``: the limit's
   workflow with each library's machine built per case and the guards as its conditions.
@@ -46,7 +45,7 @@ from isletflow.cohort import run_chunk, simulate_cohort
 from isletflow.sampling import CasePlan, PlanSampler
 from isletflow.scenario import Scenario
 from isletflow.simulation import StandardPolicy, World, run, start
-from isletflow.workflow import Engine, fire
+from isletflow.workflow import next_state
 
 ROOT = Path(__file__).resolve().parents[1]
 POPULATION = ROOT / "examples" / "scenarios" / "population.yaml"
@@ -78,14 +77,12 @@ class Contender:
 
 
 class Isletflow(Contender):
-    engine = "compiled"
-
     def cohort(self, begin: int, end: int) -> None:
         run_chunk(self.text, SEED, begin, end)
 
     def drive(self, plan: CasePlan, until: str | None = None) -> Any:
         """The case and its world (its patient), run to the end or stopped at ``until``."""
-        case, world = start(plan, engine=self.engine)  # type: ignore[arg-type]
+        case, world = start(plan)
         with contextlib.suppress(_Stop):
             run(case, world, _Until(until) if until else _POLICY)
         return case, world
@@ -93,13 +90,6 @@ class Isletflow(Contender):
     def outcome(self, plan: CasePlan) -> Outcome:
         case, _ = self.drive(plan)
         return (case.outcome.status, case.outcome.code, case.outcome.at)
-
-
-class IsletflowTransitions(Isletflow):
-    engine = "transitions"
-
-    def cohort(self, begin: int, end: int) -> None:
-        Contender.cohort(self, begin, end)
 
 
 class _Stop(Exception):
@@ -144,8 +134,7 @@ class PerCaseStatechart(Plain):
 def contenders(scenario: Scenario) -> list[Contender]:
     sampler, text = PlanSampler(scenario), scenario.model_dump_json()
     return [
-        Isletflow("isletflow cohort (compiled engine)", sampler, text),
-        IsletflowTransitions("isletflow, transitions engine", sampler, text),
+        Isletflow("isletflow cohort", sampler, text),
         Plain("limit: plain-Python table", sampler, text),
         PerCaseTransitions("transitions, Machine per case", sampler, text),
         PerCaseStatechart("python-statemachine, machine per case", sampler, text),
@@ -200,11 +189,8 @@ def making_a_case(scenario: Scenario, rounds: int) -> dict[str, float]:
     """Median CPU µs to make one case at its start, per contender (no step taken)."""
     plan = PlanSampler(scenario).sample(SEED, 0)
 
-    def isletflow(engine: str) -> Callable[[], object]:
-        return lambda: start(plan, engine=engine)  # type: ignore[arg-type]
-
     makers: dict[str, Callable[[], object]] = {
-        "isletflow Case (+ its World)": isletflow("compiled"),
+        "isletflow Case (+ its World)": lambda: start(plan),
         "limit: PlainCase": lambda: PlainCase(plan),
         "transitions: case + its Machine": lambda: TransitionsCase(plan),
         "python-statemachine: case + machine": lambda: StatechartCase(plan),
@@ -214,27 +200,24 @@ def making_a_case(scenario: Scenario, rounds: int) -> dict[str, float]:
     return {name: t / 200 * 1e6 for name, t in times.items()}
 
 
-class _Moving:
-    """All the shared-machine engines need of a case to move it: its ``_state``."""
-
-    __slots__ = ("_state",)
-
-    def __init__(self) -> None:
-        self._state = "infuse.infusing"
-
-
 def one_step(scenario: Scenario, rounds: int) -> dict[str, float]:
     """Median CPU µs of moving a case one step (pause, then resume, the infusion), guards aside
     where the engine keeps them apart: what each engine adds to a step, nothing else."""
     pair = ("pause_infusion", "resume_infusion")
     steps = 500
 
-    def isletflow(engine: Engine) -> Callable[[], object]:
-        case = _Moving()
-        fire(case, pair[0], engine)
-        assert case._state == "infuse.paused", "the timed steps must move the case"
-        fire(case, pair[1], engine)
-        return lambda: [fire(case, t, engine) for _ in range(steps) for t in pair]
+    def isletflow() -> Callable[[], object]:
+        state = next_state("infuse.infusing", pair[0])
+        assert state == "infuse.paused", "the timed steps must move the case"
+        assert next_state(state, pair[1]) == "infuse.infusing"
+
+        def run() -> None:
+            state = "infuse.infusing"
+            for _ in range(steps):
+                for trigger in pair:
+                    state = next_state(state, trigger)
+
+        return run
 
     def limit() -> Callable[[], object]:
         case = {"state": "infuse.infusing"}
@@ -257,8 +240,7 @@ def one_step(scenario: Scenario, rounds: int) -> dict[str, float]:
         return lambda: [trigger(t) for _ in range(steps) for t in pair]
 
     movers = {
-        "isletflow, compiled table": isletflow("compiled"),
-        "isletflow, shared transitions machine": isletflow("transitions"),
+        "isletflow, the machine's table": isletflow(),
         "limit: dict lookup": limit(),
         "transitions, Machine per case": per_case(),
     }
@@ -364,7 +346,7 @@ def main() -> None:
     per_round = rounds_of(tasks, args.rounds)
     medians = {name: statistics.median(t) for name, t in per_round.items()}
     sampling = medians["sampling"]
-    mine, limit = all_[0].name, all_[2].name
+    mine, limit = all_[0].name, all_[1].name
     mem = {} if args.quick else memory(all_, scenario, args.memory_cases)
 
     print(f"Per core: {n} cases per round, {args.rounds} interleaved rounds; median CPU time, "
@@ -396,7 +378,7 @@ def main() -> None:
         )  # fmt: skip
         print(f"  {contender.name:38s} {engines[contender.name]:6.2f} × isletflow's")
 
-    peer = all_[3].name
+    peer = all_[2].name
     print(f"\nAgainst the peer '{peer}' (how many times isletflow is faster or lighter):")
     against = {
         "a whole case (sampling, policy, guards)": ratio(per_round, peer, mine),
@@ -404,7 +386,7 @@ def main() -> None:
         "making a case": made["transitions: case + its Machine"]
         / made["isletflow Case (+ its World)"],
         "moving it one step": steps["transitions, Machine per case"]
-        / steps["isletflow, compiled table"],
+        / steps["isletflow, the machine's table"],
     }
     if mem:
         against["bytes per live case above the limit's"] = (mem[peer] - mem[limit]) / (

@@ -108,11 +108,16 @@ class Seen:
     outcome: fl.Outcome | None
 
 
+def armed(case: fl.Case) -> dict[str, datetime]:
+    """The case's armed deadlines as ``{name: due}``."""
+    return {deadline.name: deadline.due for deadline in case.deadlines}
+
+
 def seen(case: fl.Case) -> Seen:
     return Seen(
         case.state,
         dataclasses.replace(case.record),
-        case.deadlines,
+        armed(case),
         len(case.timeline),
         case.now,
         case.outcome,

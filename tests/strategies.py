@@ -209,7 +209,7 @@ def action_data(action: str, approach: fl.Approach | str) -> st.SearchStrategy[d
             return st.just({})
 
 
-known_actions = st.sampled_from(wf.ACTIONS)
+known_actions = st.sampled_from(tuple(wf.ACTIONS))
 """Any action a person can take, whatever the state."""
 
 
@@ -224,7 +224,7 @@ def actions_with_data(
     approach: fl.Approach | str, names: st.SearchStrategy[str] | None = None
 ) -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
     """An action name (any known one by default) with data fit for it."""
-    chosen = names if names is not None else st.sampled_from(wf.ACTIONS)
+    chosen = names if names is not None else st.sampled_from(tuple(wf.ACTIONS))
     return chosen.flatmap(lambda name: action_data(name, approach).map(lambda d: (name, d)))
 
 

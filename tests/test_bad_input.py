@@ -34,7 +34,7 @@ def test_unknown_action_lists_the_valid_ones_and_is_a_value_error() -> None:
     assert isinstance(error, ValueError)
     assert isinstance(error, fl.InvalidInput)
     assert error.action == "start_culturing"
-    assert error.valid == wf.ACTIONS
+    assert error.valid == tuple(wf.ACTIONS)
     assert "'start_culturing'" in str(error)
     assert ", ".join(wf.ACTIONS) in str(error)
     assert seen(case) == before

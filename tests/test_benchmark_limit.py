@@ -31,7 +31,7 @@ def limit() -> Iterator[ModuleType]:
 
 def test_the_limit_table_is_the_workflow_table(limit: ModuleType) -> None:
     """The limit's dict table has exactly isletflow's steps."""
-    assert limit.TABLE == wf.COMPILED
+    assert dict(wf.moves()) == limit.TABLE
 
 
 def test_the_limit_ends_population_cases_as_isletflow_does(limit: ModuleType) -> None:
@@ -39,7 +39,7 @@ def test_the_limit_ends_population_cases_as_isletflow_does(limit: ModuleType) ->
     scenario = Scenario.load(BENCHMARKS.parent / "examples" / "scenarios" / "population.yaml")
     sampler = PlanSampler(scenario)
     for index in range(120):
-        case = simulate(scenario, 2026, index, sampler=sampler, engine="compiled")
+        case = simulate(scenario, 2026, index, sampler=sampler)
         assert case.outcome is not None
         plain = limit.PlainCase(sampler.sample(2026, index)).run()
         assert plain.outcome == (case.outcome.status, case.outcome.code, case.outcome.at), index
@@ -64,8 +64,7 @@ def test_one_step_times_real_moves(limit: ModuleType) -> None:
     scenario = Scenario.load(BENCHMARKS.parent / "examples" / "scenarios" / "population.yaml")
     steps = cohort.one_step(scenario, rounds=1)
     assert set(steps) == {
-        "isletflow, compiled table",
-        "isletflow, shared transitions machine",
+        "isletflow, the machine's table",
         "limit: dict lookup",
         "transitions, Machine per case",
     }

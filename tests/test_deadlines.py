@@ -7,7 +7,16 @@ from datetime import timedelta
 import pytest
 
 import isletflow as fl
-from builders import ACCESS, APPROACHES, GOOD_PREPARATION, T0, case_at, infusion_ready, new_case
+from builders import (
+    ACCESS,
+    APPROACHES,
+    GOOD_PREPARATION,
+    T0,
+    armed,
+    case_at,
+    infusion_ready,
+    new_case,
+)
 
 SECOND = timedelta(seconds=1)
 approach_param = pytest.mark.parametrize("approach", APPROACHES)
@@ -54,7 +63,7 @@ def test_infusion_may_start_at_exactly_release_plus_6_h(approach: str) -> None:
     case.act("record_portal_pressure", mmhg=12)
     out = case.act("start_infusion", after=timedelta(hours=6))
     assert out.accepted, out.failures
-    assert case.deadlines == {}
+    assert armed(case) == {}
     case.advance(timedelta(days=10))
     assert case.state == "infuse.infusing"
 
@@ -63,7 +72,7 @@ def test_infusion_may_start_at_exactly_release_plus_6_h(approach: str) -> None:
 def test_cold_ischemia_deadline_aborts_at_cross_clamp_plus_12_h(approach: str) -> None:
     """A case left in harvest.procured aborts cold_ischemia_exceeded at cross-clamp + 12 h."""
     case = new_case(approach)
-    assert case.deadlines == {"cold_ischemia": T0 + timedelta(hours=12)}
+    assert armed(case) == {"cold_ischemia": T0 + timedelta(hours=12)}
     case.advance(timedelta(hours=12))
     assert case.outcome is None
     case.advance(SECOND)
@@ -74,7 +83,7 @@ def test_cold_ischemia_deadline_stops_once_isolation_starts() -> None:
     """After start_isolation the cold ischaemia deadline is disarmed: 20 h more change nothing."""
     case = new_case()
     case.act("start_isolation", after="2h")
-    assert "cold_ischemia" not in case.deadlines
+    assert "cold_ischemia" not in armed(case)
     case.advance(timedelta(hours=20))
     assert case.state == "harvest.digesting"
 
@@ -94,7 +103,7 @@ def test_culture_window_is_72_h_from_the_end_of_isolation(approach: str) -> None
     case = case_at("purify.culture", approach)
     ended = case.record.isolation_ended_at
     assert ended is not None
-    assert case.deadlines == {"culture_window": ended + timedelta(hours=72)}
+    assert armed(case) == {"culture_window": ended + timedelta(hours=72)}
     case.advance(timedelta(hours=72))
     assert case.state == "purify.culture"
     case.advance(timedelta(minutes=1))
@@ -107,7 +116,7 @@ def test_culture_window_is_not_restarted_by_submitting_for_release() -> None:
     ended = case.record.isolation_ended_at
     assert ended is not None
     case.act("submit_for_release", after="24h")
-    assert case.deadlines == {"culture_window": ended + timedelta(hours=72)}
+    assert armed(case) == {"culture_window": ended + timedelta(hours=72)}
     case.advance(timedelta(hours=48) + SECOND)
     assert case.outcome == fl.Outcome("aborted", "islets_expired", ended + timedelta(hours=72))
 
@@ -118,7 +127,7 @@ def test_culture_window_counts_when_culture_is_skipped() -> None:
     case.act("submit_for_release", after="1h", purified_ieq=400_000)
     ended = case.record.isolation_ended_at
     assert ended == case.now
-    assert case.deadlines == {"culture_window": ended + timedelta(hours=72)}
+    assert armed(case) == {"culture_window": ended + timedelta(hours=72)}
 
 
 def test_release_is_refused_not_allowed_after_the_culture_window() -> None:
@@ -156,7 +165,7 @@ def test_advance_past_two_deadlines_fires_only_the_earliest() -> None:
     case.act("submit_for_release", after="69h")
     case.act("record_release_tests", after="1h", **GOOD_PREPARATION)
     case.act("release")
-    assert case.deadlines == {
+    assert armed(case) == {
         "culture_window": ended + timedelta(hours=72),
         "release_window": ended + timedelta(hours=76),
     }
@@ -164,7 +173,7 @@ def test_advance_past_two_deadlines_fires_only_the_earliest() -> None:
     assert [e.kind for e in events] == ["deadline", "advanced"]
     assert events[0].deadline == "culture_window"  # type: ignore[union-attr]
     assert len(fired(case)) == 1
-    assert case.deadlines == {}
+    assert armed(case) == {}
     assert case.outcome == fl.Outcome("aborted", "islets_expired", ended + timedelta(hours=72))
 
 
@@ -198,7 +207,7 @@ def test_a_deadline_beyond_the_calendar_is_armed_but_never_fires() -> None:
 
     donor = {"age_years": 40, "cross_clamp_at": datetime(9999, 12, 31, 20, tzinfo=UTC)}
     case = fl.Case.new(donor, {"id": "R1", "weight_kg": 70}, "open")
-    assert case.deadlines["cold_ischemia"] == datetime.max.replace(tzinfo=UTC)
+    assert armed(case)["cold_ischemia"] == datetime.max.replace(tzinfo=UTC)
     case.advance("3h")
     assert case.outcome is None
     assert case.state == "harvest.procured"

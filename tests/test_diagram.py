@@ -106,7 +106,7 @@ def test_deadline_edges_follow_the_table() -> None:
 def test_armed_deadlines_are_where_the_diagram_draws_them(case: fl.Case) -> None:
     """Every deadline a real case has armed is drawn from the state the case is in."""
     if not case.terminal:
-        assert set(case.deadlines) <= armed_in()[case.state]
+        assert {d.name for d in case.deadlines} <= armed_in()[case.state]
     path = case_path(case.timeline)
     drawn = STEP_EDGES | {(s, "aborted", d) for s, names in armed_in().items() for d in names}
     assert path.transitions <= drawn

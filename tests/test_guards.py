@@ -175,7 +175,9 @@ def test_cold_ischemia_guard_itself_fails_one_second_past_the_limit() -> None:
         case.donor, case.recipient, case.approach, case.protocol, CaseRecord(),
         "harvest.procured", T0 + timedelta(hours=12) + SECOND, None,
     )  # fmt: skip
-    (verdict,) = GUARDS["cold_ischemia_within_limit"](facts)
+    guard = GUARDS["cold_ischemia_within_limit"]
+    assert not guard.holds(facts)
+    (verdict,) = guard.explain(facts)
     assert not verdict.passed
     assert verdict.code == "cold_ischemia_exceeded"
     assert verdict.time_left == -SECOND
@@ -249,7 +251,9 @@ def test_culture_window_guard_fails_one_second_past_72_h() -> None:
     case = case_at("purify.culture")
     facts = Facts(case.donor, case.recipient, case.approach, case.protocol, case.record,
                   case.state, case.now + timedelta(hours=72) + SECOND, None)  # fmt: skip
-    (verdict,) = GUARDS["culture_within_window"](facts)
+    guard = GUARDS["culture_within_window"]
+    assert not guard.holds(facts)
+    (verdict,) = guard.explain(facts)
     assert (verdict.passed, verdict.code) == (False, "culture_window_exceeded")
     assert verdict.observed == timedelta(hours=72) + SECOND
     assert_sentence(verdict.message, "3 d", "over")

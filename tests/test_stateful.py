@@ -22,7 +22,7 @@ from hypothesis.stateful import (
 )
 
 import isletflow as fl
-from builders import ACCESS, GOOD_PREPARATION, Seen, sealant, seen
+from builders import ACCESS, GOOD_PREPARATION, Seen, armed, sealant, seen
 from isletflow import workflow as wf
 from isletflow.timeline import DeadlineFired, Timeline
 from strategies import (
@@ -149,7 +149,7 @@ class CaseMachine(RuleBasedStateMachine):
                 # The refusal is the only change.
                 assert case.state == before.state
                 assert case.record == before.record
-                assert case.deadlines == before.deadlines
+                assert armed(case) == before.deadlines
                 assert case.outcome == before.outcome
             else:
                 # A deadline passed while waiting: it fired first, then the action was refused.
@@ -213,7 +213,7 @@ class CaseMachine(RuleBasedStateMachine):
     @rule(data=st.data(), offset=deadline_offsets)
     def advance_to_a_deadline(self, data: st.DataObject, offset: timedelta) -> None:
         """Land just before, exactly on, or just after an armed deadline."""
-        deadlines = self.case.deadlines
+        deadlines = armed(self.case)
         name = data.draw(st.sampled_from(sorted(deadlines)))
         delta = deadlines[name] - self.case.now + offset
         if delta >= timedelta(0):
@@ -221,7 +221,7 @@ class CaseMachine(RuleBasedStateMachine):
 
     def advance_by(self, delta: timedelta) -> None:
         case = self.case
-        deadlines, was_active = case.deadlines, not case.terminal
+        deadlines, was_active = armed(case), not case.terminal
         events = case.advance(delta)
         fired = [e for e in events if isinstance(e, DeadlineFired)]
         if was_active:
@@ -274,7 +274,7 @@ class CaseMachine(RuleBasedStateMachine):
         assert out is not None
         assert not out.accepted
         assert [f.code for f in out.failures] == ["not_allowed"]
-        assert (case.state, case.outcome, case.deadlines) == (state, outcome, {})
+        assert (case.state, case.outcome, case.deadlines) == (state, outcome, ())
         assert case.allowed() == []
 
     def teardown(self) -> None:
@@ -327,7 +327,8 @@ class CaseMachine(RuleBasedStateMachine):
     def next_deadline_is_the_soonest_armed(self) -> None:
         """``next_deadline`` (kept as the deadlines change) is the soonest of ``deadlines``."""
         for case in (self.case, fl.Case.restore(self.case.snapshot())):
-            assert case.next_deadline == min(case.deadlines.values(), default=None)
+            assert case.next_deadline == min(armed(case).values(), default=None)
+            assert [d.due for d in case.deadlines] == sorted(armed(case).values())
 
     @invariant()
     def outcome_exactly_when_terminal(self) -> None:
@@ -335,7 +336,7 @@ class CaseMachine(RuleBasedStateMachine):
         case = self.case
         assert (case.outcome is not None) == case.terminal
         if case.terminal:
-            assert case.deadlines == {}
+            assert case.deadlines == ()
             assert case.phase == case.state
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -18,21 +19,32 @@ from isletflow.workflow import Step, check_definition
 SOURCE = Path(isletflow.__file__).parent
 
 
+SHIPPED: dict[str, Any] = {
+    "states": wf.STATES,
+    "steps": wf.STEPS,
+    "recordings": wf.RECORDINGS,
+    "automatic": wf.AUTOMATIC,
+    "deadlines": wf.DEADLINES,
+    "initial": wf.INITIAL,
+    "terminal": wf.TERMINAL,
+}
+
+
 def problems_of(**tables: Any) -> tuple[str, ...]:
     with pytest.raises(InvalidDefinition) as caught:
-        check_definition(**tables)
+        check_definition(**{**SHIPPED, **tables})
     return caught.value.problems
 
 
 def test_the_shipped_table_is_valid() -> None:
     """check_definition accepts the workflow as shipped."""
-    check_definition()
+    check_definition(**SHIPPED)
 
 
 def test_an_unreachable_state_is_reported() -> None:
     """A state that no step leads to is reported as unreachable."""
     states = (*wf.STATES, "purify.cryostore")
-    steps = (*wf.STEPS, Step("reject", ("purify.cryostore",), "discarded"))
+    steps = (*wf.STEPS, Step("dispose", ("purify.cryostore",), "discarded"))
     (problem,) = problems_of(states=states, steps=steps)
     assert problem == "state 'purify.cryostore' cannot be reached from 'harvest.procured'"
 
@@ -42,8 +54,8 @@ def test_a_dead_end_is_reported() -> None:
     states = (*wf.STATES, "purify.quarantine")
     steps = (
         *wf.STEPS,
-        Step("reject", ("purify.culture",), "purify.quarantine"),
-        Step("abort", ("purify.quarantine",), "aborted"),
+        Step("quarantine", ("purify.culture",), "purify.quarantine"),
+        Step("give_up", ("purify.quarantine",), "aborted"),
     )
     (problem,) = problems_of(states=states, steps=steps)
     assert problem == "state 'purify.quarantine' is a dead end: nothing leads on but abort"
@@ -52,7 +64,7 @@ def test_a_dead_end_is_reported() -> None:
 def test_an_unknown_guard_is_reported() -> None:
     """A step that names a guard that does not exist is reported, naming step and guard."""
     steps = tuple(
-        Step(s.trigger, s.sources, s.dest, guards=(*s.guards, "donor_is_nice"))
+        dataclasses.replace(s, guards=(*s.guards, "donor_is_nice"))
         if s.trigger == "start_isolation"
         else s
         for s in wf.STEPS
@@ -66,8 +78,8 @@ def test_every_problem_is_reported_at_once() -> None:
     states = (*wf.STATES, "purify.cryostore", "purify.quarantine")
     steps = (
         *wf.STEPS,
-        Step("reject", ("purify.cryostore",), "discarded", guards=("no_such_guard",)),
-        Step("reject", ("purify.culture",), "purify.quarantine"),
+        Step("dispose", ("purify.cryostore",), "discarded", guards=("no_such_guard",)),
+        Step("quarantine", ("purify.culture",), "purify.quarantine"),
     )
     problems = problems_of(states=states, steps=steps)
     assert len(problems) == 3
@@ -80,13 +92,33 @@ def test_unknown_states_deadlines_and_terminal_exits_are_reported() -> None:
     """Steps naming unknown states or deadlines, or leaving a terminal state, are reported."""
     steps = (
         *wf.STEPS,
-        Step("abort", ("completed",), "aborted"),
-        Step("release", ("purify.release_testing",), "purify.relased", arms=("shelf_life",)),
+        Step("reopen", ("completed",), "aborted"),
+        Step("ship", ("purify.release_testing",), "purify.relased", arms=("shelf_life",)),
     )
     problems = problems_of(steps=steps)
-    assert "step 'abort' leaves terminal state 'completed'" in problems
-    assert "step 'release' names unknown state 'purify.relased'" in problems
-    assert "step 'release' names unknown deadline 'shelf_life'" in problems
+    assert "step 'reopen' leaves terminal state 'completed'" in problems
+    assert "step 'ship' names unknown state 'purify.relased'" in problems
+    assert "step 'ship' names unknown deadline 'shelf_life'" in problems
+
+
+def test_an_action_with_two_rows_is_reported() -> None:
+    """One action is one row: a second row for the same action is reported as ambiguous."""
+    steps = (*wf.STEPS, Step("release", ("purify.release_testing",), "discarded"))
+    assert "action 'release' has more than one row" in problems_of(steps=steps)
+
+
+def test_a_measured_field_the_data_lacks_is_reported() -> None:
+    """A row that says the lab measures a field its data model lacks is reported."""
+    steps = tuple(
+        dataclasses.replace(s, measured=frozenset({"digest_volume_ml"}))
+        if s.trigger == "finish_digestion"
+        else s
+        for s in wf.STEPS
+    )
+    (problem,) = problems_of(steps=steps)
+    assert problem == (
+        "action 'finish_digestion' measures 'digest_volume_ml', which its data model does not have"
+    )
 
 
 def _imports(path: Path) -> set[str]:
@@ -118,6 +150,7 @@ def test_one_machine_is_built_and_shared_by_every_case(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(transitions.Machine, "__init__", counting)
     wf.machine.cache_clear()
+    wf.moves.cache_clear()
     try:
         for index in range(30):
             approach = APPROACHES[index % 3]
@@ -127,14 +160,25 @@ def test_one_machine_is_built_and_shared_by_every_case(monkeypatch: pytest.Monke
             isletflow.Case.replay(case.timeline)
     finally:
         wf.machine.cache_clear()
+        wf.moves.cache_clear()
     assert len(calls) == 1
+
+
+def test_cases_move_on_the_graph_the_machine_holds() -> None:
+    """The table cases move on is exactly the machine's transitions, and every step's row."""
+    expected = {(src, s.trigger): s.dest for s in wf.STEPS for src in s.sources}
+    assert dict(wf.moves()) == expected
+    machine = wf.machine()
+    for (source, trigger), dest in wf.moves().items():
+        assert [t.dest for t in machine.events[trigger].transitions[source]] == [dest]
 
 
 def test_actions_are_the_table_s_triggers_and_recordings() -> None:
     """ACTIONS holds every step trigger a person takes and every recording, sorted, no more."""
     triggers = {s.trigger for s in wf.STEPS} - {"pause_infusion"}
     recordings = {r.action for r in wf.RECORDINGS}
-    assert tuple(sorted(triggers | recordings)) == wf.ACTIONS
+    assert tuple(sorted(triggers | recordings)) == tuple(wf.ACTIONS)
+    assert all(row.name == name for name, row in wf.ACTIONS.items())
 
 
 def test_phase_is_the_part_before_the_dot() -> None:

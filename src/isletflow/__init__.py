@@ -25,7 +25,7 @@ _HOME = {
     "ActionResult": "case",
     "Case": "case",
     "Check": "case",
-    "Outcome": "case",
+    "Outcome": "timeline",
     "AcceleratedClock": "clock",
     "Clock": "clock",
     "SimulatedClock": "clock",
@@ -44,13 +44,13 @@ _HOME = {
 }
 
 if TYPE_CHECKING:
-    from .case import ActionResult, Case, Check, Outcome
+    from .case import ActionResult, Case, Check
     from .clock import AcceleratedClock, Clock, SimulatedClock
     from .errors import InvalidInput, IsletflowError, UnknownAction
     from .guards import GuardResult
     from .models import Approach, Donor, Preparation, Recipient
     from .protocol import Protocol
-    from .timeline import CaseSnapshot, Event, Timeline
+    from .timeline import CaseSnapshot, Event, Outcome, Timeline
 
 
 def __getattr__(name: str) -> Any:

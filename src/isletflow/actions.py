@@ -1,51 +1,95 @@
 """The data each action takes, and what an accepted action writes into the case record.
 
-Every action's data is a small frozen pydantic model (``DATA``): ``Case.act`` validates the
-keyword arguments against it, so a wrong type or an out-of-range value is an error that names the
-field, and never reaches a guard. Optional fields the workflow *needs* (``digest_ieq`` …) are left
-to guards, which refuse with ``missing_data`` and say what to record: a refusal a trainee can learn
+Every action's data is a small frozen pydantic model: ``Case.act`` validates the keyword
+arguments against it, so a wrong type or an out-of-range value is an error that names the field,
+and never reaches a guard. Optional fields the workflow *needs* (``digest_ieq`` …) are left to
+guards, which refuse with ``missing_data`` and say what to record: a refusal a trainee can learn
 from, not an exception.
+
+What an accepted action writes into the record is its data's ``apply``. The workflow table
+(``workflow.STEPS`` and ``workflow.RECORDINGS``) names each action's data model in its row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from .models import Anesthesia, Imaging, Preparation, Recipient
 from .record import CaseRecord, Complication, Induction, Note, PressureReading, Trough
 
-__all__ = ["DATA", "EFFECTS", "ActionData", "apply"]
+__all__ = ["ActionData", "NoData"]
 
 
 class ActionData(BaseModel):
+    """The data of one action; ``apply`` writes an accepted action into the record."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)  # as in models
+
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        """Write what this action recorded (nothing by default: the event says it happened)."""
 
 
 class NoData(ActionData):
     pass
 
 
+class StartIsolation(NoData):
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        record.isolation_started_at = at
+
+
 class FinishDigestion(ActionData):
     digest_ieq: float | None = Field(None, ge=0, description="Islet equivalents in the digest")
 
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        if self.digest_ieq is not None:
+            record.digest_ieq = self.digest_ieq
+        record.digestion_finished_at = at
 
-class RecordYield(ActionData):
+
+class SubmitForRelease(ActionData):
+    """The end of isolation: the purified yield, if not recorded before."""
+
     purified_ieq: float | None = Field(None, ge=0, description="Islet equivalents after gradient")
 
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        if self.purified_ieq is not None:
+            record.purified_ieq = self.purified_ieq
+        if record.isolation_ended_at is None:
+            record.isolation_ended_at = at
 
-class Reason(ActionData):
+
+class StartCulture(SubmitForRelease):
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        super().apply(record, at, state, recipient)
+        record.culture_started_at = at
+
+
+class RecordReleaseTests(ActionData, Preparation):
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        # The record holds the preparation itself, as a snapshot reads it back.
+        record.preparation = Preparation.model_construct(self.model_fields_set, **dict(self))
+
+
+class Release(NoData):
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        record.released_at = at
+
+
+class Reject(ActionData):
     reason: str | None = Field(None, max_length=200)
 
 
 class Abort(ActionData):
     reason: str = Field(
-        min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z][a-z0-9_]*$",
         description="A code for why the case stops, e.g. recipient_unstable",
-    )  # fmt: skip
+    )
 
 
 class AccessPortalVein(ActionData):
@@ -58,17 +102,36 @@ class AccessPortalVein(ActionData):
         # same case writes a byte-identical timeline on any machine (and replays to itself).
         return sorted(i.value for i in imaging)
 
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        record.anesthesia = self.anesthesia
+        record.imaging = tuple(sorted(self.imaging))
+
 
 class GiveInduction(ActionData):
     agent: str = Field(min_length=1, max_length=80, description="e.g. rabbit ATG, basiliximab")
+
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        record.inductions = (*record.inductions, Induction(at, self.agent))
 
 
 class AddHeparin(ActionData):
     units_per_kg: float = Field(gt=0, le=1000)
 
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        record.heparin_units_per_kg = self.units_per_kg
+
 
 class RecordPortalPressure(ActionData):
     mmhg: float = Field(ge=0, le=100)
+
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        reading = PressureReading(at, self.mmhg, state)
+        record.portal_pressures = (*record.portal_pressures, reading)
+
+
+class StartInfusion(NoData):
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        record.infusion_started_at = at
 
 
 class CompleteInfusion(ActionData):
@@ -76,16 +139,31 @@ class CompleteInfusion(ActionData):
         None, gt=0, le=1, description="Share of the product infused; 1 unless stopped early"
     )
 
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        fraction = self.fraction_delivered if self.fraction_delivered is not None else 1.0
+        record.infusion_completed_at = at
+        record.fraction_delivered = fraction
+        if record.preparation is not None:
+            record.dose_delivered_ieq_per_kg = (
+                record.preparation.dose_ieq_per_kg(recipient) * fraction
+            )
+
 
 class SealAccess(ActionData):
     track_sealant: Literal["gelfoam", "coils", "glue", "collagen_paste"] | None = Field(
         None, description="How the transhepatic track was sealed [S17, S18, S39b]"
     )
 
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        record.track_sealant = self.track_sealant
+
 
 class RecordTrough(ActionData):
     drug: str = Field(min_length=1, max_length=40, description="e.g. tacrolimus, sirolimus")
     ng_per_ml: float = Field(ge=0, le=200)
+
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        record.troughs = (*record.troughs, Trough(at, self.drug, self.ng_per_ml))
 
 
 class AssessGraft(ActionData):
@@ -93,150 +171,21 @@ class AssessGraft(ActionData):
         None, description="Igls graft function [S21]"
     )
 
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        record.igls_grade = self.igls_grade
+
 
 class RecordComplication(ActionData):
     kind: Literal["bleeding", "portal_vein_thrombosis", "other"]
     detail: str | None = Field(None, max_length=500)
 
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        complication = Complication(at, self.kind, self.detail)
+        record.complications = (*record.complications, complication)
+
 
 class NoteText(ActionData):
     text: str = Field(min_length=1, max_length=2000)
 
-
-DATA: dict[str, type[BaseModel]] = {
-    "start_isolation": NoData,
-    "finish_digestion": FinishDigestion,
-    "start_culture": RecordYield,
-    "submit_for_release": RecordYield,
-    "record_release_tests": Preparation,
-    "release": NoData,
-    "reject": Reason,
-    "access_portal_vein": AccessPortalVein,
-    "start_infusion": NoData,
-    "pause_infusion": NoData,
-    "resume_infusion": NoData,
-    "complete_infusion": CompleteInfusion,
-    "seal_access": SealAccess,
-    "start_follow_up": NoData,
-    "assess_graft": AssessGraft,
-    "abort": Abort,
-    "give_induction": GiveInduction,
-    "add_heparin": AddHeparin,
-    "record_portal_pressure": RecordPortalPressure,
-    "record_trough": RecordTrough,
-    "record_complication": RecordComplication,
-    "note": NoteText,
-}
-"""Each action's data model, by action name."""
-
-
-Effect = Callable[[CaseRecord, Any, datetime, str, Recipient], None]
-
-
-def _start_isolation(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    r.isolation_started_at = at
-
-
-def _finish_digestion(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    if d.digest_ieq is not None:
-        r.digest_ieq = d.digest_ieq
-    r.digestion_finished_at = at
-
-
-def _end_isolation(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    if d.purified_ieq is not None:
-        r.purified_ieq = d.purified_ieq
-    if r.isolation_ended_at is None:
-        r.isolation_ended_at = at
-
-
-def _start_culture(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    _end_isolation(r, d, at, state, who)
-    r.culture_started_at = at
-
-
-def _record_release_tests(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    r.preparation = d
-
-
-def _release(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    r.released_at = at
-
-
-def _access(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    r.anesthesia = d.anesthesia
-    r.imaging = tuple(sorted(d.imaging))
-
-
-def _induction(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    r.inductions = (*r.inductions, Induction(at, d.agent))
-
-
-def _heparin(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    r.heparin_units_per_kg = d.units_per_kg
-
-
-def _pressure(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    r.portal_pressures = (*r.portal_pressures, PressureReading(at, d.mmhg, state))
-
-
-def _start_infusion(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    r.infusion_started_at = at
-
-
-def _complete_infusion(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    fraction = d.fraction_delivered if d.fraction_delivered is not None else 1.0
-    r.infusion_completed_at = at
-    r.fraction_delivered = fraction
-    if r.preparation is not None:
-        r.dose_delivered_ieq_per_kg = r.preparation.dose_ieq_per_kg(who) * fraction
-
-
-def _seal(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    r.track_sealant = d.track_sealant
-
-
-def _trough(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    r.troughs = (*r.troughs, Trough(at, d.drug, d.ng_per_ml))
-
-
-def _assess(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    r.igls_grade = d.igls_grade
-
-
-def _complication(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    r.complications = (*r.complications, Complication(at, d.kind, d.detail))
-
-
-def _note(r: CaseRecord, d: Any, at: datetime, state: str, who: Recipient) -> None:
-    r.notes = (*r.notes, Note(at, d.text))
-
-
-EFFECTS: dict[str, Effect] = {
-    "start_isolation": _start_isolation,
-    "finish_digestion": _finish_digestion,
-    "start_culture": _start_culture,
-    "submit_for_release": _end_isolation,
-    "record_release_tests": _record_release_tests,
-    "release": _release,
-    "access_portal_vein": _access,
-    "give_induction": _induction,
-    "add_heparin": _heparin,
-    "record_portal_pressure": _pressure,
-    "start_infusion": _start_infusion,
-    "complete_infusion": _complete_infusion,
-    "seal_access": _seal,
-    "record_trough": _trough,
-    "assess_graft": _assess,
-    "record_complication": _complication,
-    "note": _note,
-}
-"""What each action writes into the record; actions not listed write nothing but their event."""
-
-
-def apply(
-    record: CaseRecord, action: str, data: Any, at: datetime, state: str, recipient: Recipient
-) -> None:
-    effect = EFFECTS.get(action)
-    if effect is not None:
-        effect(record, data, at, state, recipient)
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        record.notes = (*record.notes, Note(at, self.text))

@@ -254,7 +254,7 @@ def run_chunk(scenario_json: str, seed: int, begin: int, end: int,
     for index in range(begin, end):
         # The compiled table, not the shared transitions machine: the same steps (a
         # differential test holds the two engines' timelines equal), at a fraction of the cost.
-        case, world = start(sampler.sample(seed, index), engine="compiled")
+        case, world = start(sampler.sample(seed, index))
         run(case, world, policy)
         tally.add(case)
         if lines is not None:

@@ -12,19 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .models import Anesthesia, Imaging, Preparation
-from .values import value
 
 __all__ = ["CaseRecord", "Complication", "Induction", "Note", "PressureReading", "Trough"]
 
 
-@value
 @dataclass(frozen=True, slots=True)
 class Induction:
     at: datetime
     agent: str
 
 
-@value
 @dataclass(frozen=True, slots=True)
 class PressureReading:
     at: datetime
@@ -32,7 +29,6 @@ class PressureReading:
     state: str
 
 
-@value
 @dataclass(frozen=True, slots=True)
 class Trough:
     at: datetime
@@ -40,7 +36,6 @@ class Trough:
     ng_per_ml: float
 
 
-@value
 @dataclass(frozen=True, slots=True)
 class Complication:
     at: datetime
@@ -48,7 +43,6 @@ class Complication:
     detail: str | None = None
 
 
-@value
 @dataclass(frozen=True, slots=True)
 class Note:
     at: datetime

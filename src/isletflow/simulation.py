@@ -26,8 +26,6 @@ from .guards import GuardResult
 from .models import Approach
 from .sampling import CasePlan, PlanSampler, stream
 from .scenario import Scenario
-from .values import value
-from .workflow import Engine
 
 __all__ = ["Move", "Policy", "SimulationStuck", "StandardPolicy", "World", "run", "simulate"]
 
@@ -45,7 +43,6 @@ class SimulationStuck(IsletflowError):
         super().__init__(f"the policy made {moves} moves without ending the case (in {state})")
 
 
-@value
 @dataclass(frozen=True, slots=True)
 class Move:
     """One thing a policy does: ``action`` after ``after`` has passed, or only wait (None)."""
@@ -316,14 +313,10 @@ def run(case: Case, world: World, policy: Policy, *, max_moves: int = 1000) -> C
 _TERMINAL = frozenset({"completed", "aborted", "discarded"})
 
 
-def start(plan: CasePlan, *, engine: Engine = "transitions") -> tuple[Case, World]:
-    """A new case for ``plan``, on a simulated clock at the donor's cross-clamp.
-
-    ``engine`` is the case's mover (see ``Case.new``); cohorts use ``"compiled"``, which a
-    differential test keeps step for step equal to ``"transitions"``.
-    """
+def start(plan: CasePlan) -> tuple[Case, World]:
+    """A new case for ``plan``, on a simulated clock at the donor's cross-clamp."""
     clock = SimulatedClock(plan.donor.cross_clamp_at)
-    case = Case.new(plan.donor, plan.recipient, plan.approach, plan.protocol, clock, engine=engine)
+    case = Case.new(plan.donor, plan.recipient, plan.approach, plan.protocol, clock)
     return case, World(plan)
 
 
@@ -334,10 +327,9 @@ def simulate(
     *,
     policy: Policy | None = None,
     sampler: PlanSampler | None = None,
-    engine: Engine = "transitions",
 ) -> Case:
     """Simulate case ``index`` of ``scenario`` (seed: the argument, else the file's, else 0)."""
     chosen = seed if seed is not None else scenario.seed if scenario.seed is not None else 0
     plan = (sampler or PlanSampler(scenario)).sample(chosen, index)
-    case, world = start(plan, engine=engine)
+    case, world = start(plan)
     return run(case, world, policy or StandardPolicy())

@@ -12,19 +12,20 @@ replay produces again and checks.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal, overload
+from typing import Annotated, Any, Literal, cast, overload
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from .errors import InvalidInput
+from . import workflow as wf
+from .deadlines import ArmedDeadline, Deadlines, due
+from .errors import InvalidInput, SnapshotIncompatible
 from .guards import GuardResult
 from .models import Approach, Donor, Recipient, UtcDatetime
 from .protocol import Protocol
 from .record import CaseRecord
-from .values import value
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -35,16 +36,17 @@ __all__ = [
     "Created",
     "DeadlineFired",
     "Event",
+    "Outcome",
     "Refused",
     "Timeline",
     "Warned",
+    "outcome_of",
 ]
 
 SCHEMA_VERSION = 1
 """Version of the snapshot and timeline format; bumped when either changes incompatibly."""
 
 
-@value
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Created:
     at: datetime
@@ -55,7 +57,6 @@ class Created:
     kind: Literal["created"] = "created"
 
 
-@value
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Accepted:
     """A step or recording that happened. ``source == target`` for recordings."""
@@ -68,7 +69,6 @@ class Accepted:
     kind: Literal["accepted"] = "accepted"
 
 
-@value
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Refused:
     """An action that was asked for and refused; nothing else changed."""
@@ -81,7 +81,6 @@ class Refused:
     kind: Literal["refused"] = "refused"
 
 
-@value
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Warned:
     """A warning guard that failed on an accepted action (recorded, not refused)."""
@@ -92,7 +91,6 @@ class Warned:
     kind: Literal["warned"] = "warned"
 
 
-@value
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeadlineFired:
     """A deadline the clock passed; the case was aborted with ``code``, stamped at ``at``."""
@@ -105,7 +103,6 @@ class DeadlineFired:
     kind: Literal["deadline"] = "deadline"
 
 
-@value
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AutomaticStep:
     """A step the engine took by itself (the infusion paused on a high portal pressure)."""
@@ -118,7 +115,6 @@ class AutomaticStep:
     kind: Literal["automatic"] = "automatic"
 
 
-@value
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Advanced:
     """The clock was moved on by ``by`` without a step, to ``at``."""
@@ -130,6 +126,41 @@ class Advanced:
 
 Event = Created | Accepted | Refused | Warned | DeadlineFired | AutomaticStep | Advanced
 INPUT_KINDS = frozenset({"created", "accepted", "refused", "advanced"})
+
+Status = Literal["completed", "aborted", "discarded"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a case ended: ``completed``, ``aborted`` or ``discarded``, with a code and time."""
+
+    status: Status
+    code: str | None
+    at: datetime
+
+
+def outcome_of(events: Sequence[Event]) -> Outcome | None:
+    """How the case of ``events`` ended, or ``None`` while it goes on."""
+    for event in reversed(events):
+        if isinstance(event, DeadlineFired):
+            return Outcome("aborted", event.code, event.at)
+        if isinstance(event, Accepted) and event.target in wf.TERMINAL:
+            status = cast(Status, event.target)
+            field = "igls_grade" if status == "completed" else "reason"
+            code = event.data.get(field)
+            if status == "discarded" and code is None:
+                code = "release_rejected"
+            return Outcome(status, code, event.at)
+    return None
+
+
+def state_after(event: Event, state: str) -> str:
+    """The case's state after ``event``, given its state before."""
+    if isinstance(event, Accepted | AutomaticStep):
+        return event.target
+    if isinstance(event, DeadlineFired):
+        return "aborted"
+    return state
 
 
 _JsonEvent = Annotated[Event, Field(discriminator="kind")]
@@ -190,6 +221,52 @@ class Timeline(Sequence[Event]):
     def to_python(self) -> list[Any]:
         return events_to_python(self._events)
 
+    # -- What the events say -----------------------------------------------------------------
+
+    @property
+    def created(self) -> Created:
+        """The first event: the case as it was made."""
+        first = self._events[0]
+        if not isinstance(first, Created):
+            raise InvalidInput.single("timeline", "0", first, "must be a 'created' event")
+        return first
+
+    @property
+    def cross_clamp(self) -> datetime:
+        """The donor's aortic cross-clamp: the start of cold ischaemia and of the case's clock."""
+        return self.created.donor.cross_clamp_at
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """How the case ended, or ``None`` while it goes on."""
+        return outcome_of(self._events)
+
+    def states(self) -> Iterator[tuple[Event, str]]:
+        """Each event with the case's state after it."""
+        state = wf.INITIAL
+        for event in self._events:
+            state = state_after(event, state)
+            yield event, state
+
+    def deadlines(self) -> tuple[ArmedDeadline, ...]:
+        """Every deadline the case armed, as it was armed, in the order it was armed."""
+        created = self.created
+        armed, found = Deadlines(), []
+        steps: Mapping[str, wf.Step | wf.Recording] = wf.ACTIONS
+        arming = [(name, created.at) for name in wf.ARMED_AT_START]
+        for event in self._events:
+            row = steps.get(event.action) if isinstance(event, Accepted) else None
+            if isinstance(row, wf.Step):
+                for name in row.disarms:
+                    armed.disarm(name)
+                arming += [(name, event.at) for name in row.arms]
+            for name, at in arming:
+                when = due(name, created.protocol, created.donor.cross_clamp_at, at)
+                if armed.arm(name, when):
+                    found.append(ArmedDeadline(name, wf.DEADLINES[name].code, when))
+            arming = []
+        return tuple(found)
+
     def to_json(self, *, indent: int | None = None) -> str:
         return _events_adapter().dump_json(list(self._events), indent=indent).decode()
 
@@ -212,3 +289,22 @@ class CaseSnapshot(BaseModel):
     deadlines: dict[str, UtcDatetime]
     record: CaseRecord
     timeline: list[_JsonEvent]
+
+    @classmethod
+    def read(cls, value: CaseSnapshot | Mapping[str, Any] | str | bytes) -> CaseSnapshot:
+        """A snapshot from itself, its JSON data, or its JSON text; of this schema version."""
+        if isinstance(value, CaseSnapshot):
+            if value.schema_version != SCHEMA_VERSION:
+                raise SnapshotIncompatible(value.schema_version, SCHEMA_VERSION)
+            return value
+        try:
+            if isinstance(value, str | bytes):
+                raw = TypeAdapter(dict[str, Any]).validate_json(value)
+            else:
+                raw = dict(value)
+            version = raw.get("schema_version")
+            if version != SCHEMA_VERSION:
+                raise SnapshotIncompatible(version, SCHEMA_VERSION)
+            return cls.model_validate(raw)
+        except ValidationError as error:
+            raise InvalidInput.from_pydantic("snapshot", error) from None

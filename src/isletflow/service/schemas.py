@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..actions import DATA
+from .. import workflow as wf
 from ..duration import format_duration, parse_duration
 from ..training.rubric import Rubric
 
@@ -113,7 +113,7 @@ class ActRequest(_Request):
 
     action: str = Field(
         min_length=1, max_length=64, examples=["start_isolation"],
-        json_schema_extra={"enum": [*sorted(DATA)]},  # the engine names the valid ones if not
+        json_schema_extra={"enum": [*wf.ACTIONS]},  # the engine names the valid ones if not
     )  # fmt: skip
     expected_version: int = Field(ge=0, description="The session's version the client saw")
     after: Step | None = Field(None, description="Time that passes before the action")

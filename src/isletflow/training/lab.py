@@ -23,7 +23,6 @@ from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
 from .. import workflow as wf
-from ..actions import DATA
 from ..case import ActionResult, Case
 from ..duration import NonNegativeDuration
 from ..errors import InvalidInput, Problem, UnknownAction
@@ -41,16 +40,9 @@ __all__ = [
 ]
 
 MEASURED: Mapping[str, frozenset[str]] = {
-    "finish_digestion": frozenset({"digest_ieq"}),
-    "start_culture": frozenset({"purified_ieq"}),
-    "submit_for_release": frozenset({"purified_ieq"}),
-    "record_release_tests": frozenset(Preparation.model_fields),
-    "record_portal_pressure": frozenset({"mmhg"}),
-    "record_trough": frozenset({"ng_per_ml"}),
-    "assess_graft": frozenset({"igls_grade"}),
-    "complete_infusion": frozenset({"fraction_delivered"}),
+    name: row.measured for name, row in wf.ACTIONS.items() if row.measured
 }
-"""For each action, the fields of its data that the lab or a monitor measures."""
+"""For each action, the fields of its data that the lab or a monitor measures (from its row)."""
 
 
 def _standard_pressures() -> dict[str, tuple[float, ...]]:
@@ -63,23 +55,20 @@ def _standard_pressures() -> dict[str, tuple[float, ...]]:
     }
 
 
-def _choices_model(action: str, model: type[BaseModel]) -> type[BaseModel]:
-    measured = MEASURED.get(action, frozenset())
+def _choices_model(action: str, row: wf.Step | wf.Recording) -> type[BaseModel]:
     fields: dict[str, Any] = {
         name: (info.annotation, info)
-        for name, info in model.model_fields.items()
-        if name not in measured
+        for name, info in row.data.model_fields.items()
+        if name not in row.measured
     }
     title = "".join(part.capitalize() for part in action.split("_")) + "Choices"
     return create_model(title, __config__=ConfigDict(frozen=True, extra="forbid"), **fields)
 
 
 CHOICES: Mapping[str, type[BaseModel]] = {
-    action: _choices_model(action, model)
-    for action, model in DATA.items()
-    if action not in wf.AUTOMATIC_TRIGGERS
+    action: _choices_model(action, row) for action, row in wf.ACTIONS.items()
 }
-"""For each action, the data a trainee chooses: ``actions.DATA`` less what is measured."""
+"""For each action, the data a trainee chooses: its row's data model less what is measured."""
 
 
 @dataclass(frozen=True, slots=True)

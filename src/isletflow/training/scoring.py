@@ -24,10 +24,9 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict
 
 from .. import workflow as wf
-from ..case import Outcome, outcome_of
 from ..duration import spoken
 from ..models import UtcDatetime
-from ..timeline import Accepted, Created, DeadlineFired, Event, Refused, Warned
+from ..timeline import Accepted, Created, DeadlineFired, Event, Outcome, Refused, Warned, outcome_of
 from .rubric import DEVIATION_KINDS, DeviationKind, Rubric
 
 __all__ = [
