@@ -16,6 +16,7 @@ from .timeline import (
     DeadlineFired,
     Event,
     Refused,
+    Timeline,
     Warned,
 )
 
@@ -64,22 +65,19 @@ def describe(event: Event) -> tuple[str, str]:
 
 def timeline_table(case: Case | Sequence[Event]) -> str:
     """The timeline as an aligned table: clock time, time since cross-clamp, state, event."""
-    events = list(case.timeline if isinstance(case, Case) else case)
-    first = events[0]
-    clamp: datetime = first.donor.cross_clamp_at if isinstance(first, Created) else first.at
+    timeline = case.timeline if isinstance(case, Case) else Timeline(list(case))
+    first = timeline[0]
+    clamp: datetime = timeline.cross_clamp if isinstance(first, Created) else first.at
     rows = [("time (UTC)", "since clamp", "state", "event", "details")]
-    state = "harvest.procured"
-    for event in events:
-        if isinstance(event, Accepted | AutomaticStep):
-            state = event.target
-        elif isinstance(event, DeadlineFired):
-            state = "aborted"
+    for event, state in timeline.states():
         label, detail = describe(event)
-        rows.append((event.at.strftime("%Y-%m-%d %H:%M"), spoken(event.at - clamp), state,
-                     label, detail))  # fmt: skip
+        when = event.at.strftime("%Y-%m-%d %H:%M")
+        rows.append((when, spoken(event.at - clamp), state, label, detail))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)) + "  "
-             + row[4] for row in rows]  # fmt: skip
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)) + "  " + row[4]
+        for row in rows
+    ]
     lines.insert(1, "-" * (sum(widths) + 2 * len(widths) + len("details")))
     if isinstance(case, Case):
         outcome = case.outcome

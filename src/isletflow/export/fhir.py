@@ -55,19 +55,19 @@ from .. import __version__
 from ..case import Case
 from ..timeline import Accepted
 from . import MissingTool
-from ._fhir_resources import (
+from ._fhir_base import (
     CODES,
     CPT,
     LOINC,
     NAMESPACE,
     SYSTEM,
     UCUM,
-    Builder,
     Made,
     case_key,
     ref,
     stamp,
 )
+from ._fhir_resources import Builder
 
 __all__ = [
     "CODES",
@@ -95,24 +95,50 @@ def _device() -> dict[str, Any]:
 def _provenance(b: Builder, made: Made, device: dict[str, Any]) -> dict[str, Any]:
     resource = made.resource
     times = [b.events[i].at for i in made.events]
-    entity = [{"role": "source", "what": {
-        "identifier": {"system": f"{SYSTEM}:case", "value": str(b.key)},
-        "display": "isletflow case"}}]  # fmt: skip
+    entity = [
+        {
+            "role": "source",
+            "what": {
+                "identifier": {"system": f"{SYSTEM}:case", "value": str(b.key)},
+                "display": "isletflow case",
+            },
+        }
+    ]
     for index in made.events:
         event = b.events[index]
         label = event.action if isinstance(event, Accepted) else event.kind
-        entity.append({"role": "source", "what": {
-            "identifier": {"system": f"{SYSTEM}:timeline-event",
-                           "value": f"{b.key}/{index}"},
-            "display": f"timeline event {index}: {label}"}})  # fmt: skip
+        entity.append(
+            {
+                "role": "source",
+                "what": {
+                    "identifier": {
+                        "system": f"{SYSTEM}:timeline-event",
+                        "value": f"{b.key}/{index}",
+                    },
+                    "display": f"timeline event {index}: {label}",
+                },
+            }
+        )
     if b.seed is not None:
-        entity.append({"role": "source", "what": {
-            "identifier": {"system": f"{SYSTEM}:seed", "value": str(b.seed)},
-            "display": "simulation seed"}})  # fmt: skip
+        entity.append(
+            {
+                "role": "source",
+                "what": {
+                    "identifier": {"system": f"{SYSTEM}:seed", "value": str(b.seed)},
+                    "display": "simulation seed",
+                },
+            }
+        )
     if b.case_index is not None:
-        entity.append({"role": "source", "what": {
-            "identifier": {"system": f"{SYSTEM}:case-index", "value": str(b.case_index)},
-            "display": "case index in its cohort"}})  # fmt: skip
+        entity.append(
+            {
+                "role": "source",
+                "what": {
+                    "identifier": {"system": f"{SYSTEM}:case-index", "value": str(b.case_index)},
+                    "display": "case index in its cohort",
+                },
+            }
+        )
     entity += [{"role": "source", "what": source} for source in made.sources]
     return {
         "resourceType": "Provenance",
@@ -174,9 +200,12 @@ def validate_bundle(bundle: dict[str, Any]) -> None:
 
 
 def write_ndjson(
-    cases: Iterable[Case], directory: str | Path, *, seed: int | None = None,
+    cases: Iterable[Case],
+    directory: str | Path,
+    *,
+    seed: int | None = None,
     validate: bool = False,
-) -> dict[str, Path]:  # fmt: skip
+) -> dict[str, Path]:
     """Write bulk-data NDJSON: one file per resource type (``Patient.ndjson`` …), one resource
     a line, in case order; return the files by type.
 
@@ -192,8 +221,9 @@ def write_ndjson(
     seen_devices: set[str] = set()
     try:
         for index, case in enumerate(cases):
-            bundle = case_bundle(case, seed, case_index=index if seed is not None else None,
-                                 validate=validate)  # fmt: skip
+            bundle = case_bundle(
+                case, seed, case_index=index if seed is not None else None, validate=validate
+            )
             for resource in _resources(bundle):
                 kind = resource["resourceType"]
                 if kind == "Device":

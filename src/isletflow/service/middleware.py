@@ -25,11 +25,17 @@ OPEN_PATHS = frozenset({"/", "/static/trainer.js", "/static/trainer.css"})
 
 async def _reply(send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]]) -> None:
     body = json.dumps({"detail": detail}).encode()
-    await send({
-        "type": "http.response.start", "status": status,
-        "headers": [(b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()), *headers],
-    })  # fmt: skip
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -52,8 +58,12 @@ class BearerToken:
             given = _header(scope, b"authorization") or b""
             # Constant time, so the token cannot be found a byte at a time.
             if not secrets.compare_digest(given, self.expected):
-                await _reply(send, 401, "a valid bearer token is required",
-                             [(b"www-authenticate", b"Bearer")])  # fmt: skip
+                await _reply(
+                    send,
+                    401,
+                    "a valid bearer token is required",
+                    [(b"www-authenticate", b"Bearer")],
+                )
                 return
         await self.app(scope, receive, send)
 
