@@ -33,9 +33,11 @@ class Clock(Protocol):
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidInput.single(
-            "clock", "start", moment.isoformat(),
+            "clock",
+            "start",
+            moment.isoformat(),
             "has no timezone; give an aware datetime, e.g. datetime(2026, 1, 5, 8, 0, tzinfo=UTC)",
-        )  # fmt: skip
+        )
     return moment.astimezone(UTC)
 
 

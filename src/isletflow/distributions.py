@@ -309,8 +309,9 @@ def _field(kind: Any, span: Range, *names: str) -> Any:
     return Annotated[kind, _which(*names), _checked(span), span, _Shorthands(*names)]
 
 
-def Number(low: float | None = None, high: float | None = None, *, decimals: int = 3,
-           unit: str = "") -> Any:  # fmt: skip
+def Number(
+    low: float | None = None, high: float | None = None, *, decimals: int = 3, unit: str = ""
+) -> Any:
     """A number field kind: fixed, uniform, triangular, normal, lognormal or choice."""
     span = Range(low, high, decimals, unit)
     kind = (

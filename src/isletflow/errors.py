@@ -74,8 +74,9 @@ class InvalidInput(IsletflowError, ValueError):
         """A wait (named ``field``) that would take a clock past the year 9999."""
         from .duration import format_duration  # only when it happens: this module stays light
 
-        return cls.single(field, field, format_duration(wait),
-                          "would take the clock past the year 9999")  # fmt: skip
+        return cls.single(
+            field, field, format_duration(wait), "would take the clock past the year 9999"
+        )
 
     @classmethod
     def from_pydantic(cls, what: str, error: Any, prefix: str = "") -> InvalidInput:

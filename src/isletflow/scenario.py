@@ -76,8 +76,9 @@ class DonorSpec(_Section):
 class RecipientSpec(_Section):
     """The person who receives the islets."""
 
-    id: str = _d("Recipient identifier", "R-001", min_length=1, max_length=64,
-                 pattern=r"^[A-Za-z0-9._:-]+$")  # fmt: skip
+    id: str = _d(
+        "Recipient identifier", "R-001", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$"
+    )
     weight_kg: Number(1, 300, decimals=1, unit="kg") = _d(  # type: ignore[valid-type]
         "Body weight; the dose is IEQ per kg [S1, S5b]"
     )

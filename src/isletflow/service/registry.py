@@ -74,8 +74,7 @@ class Registry:
         session_id = secrets.token_urlsafe(24)  # 192 random bits: not guessable, URL-safe
         session = Session.start(session_id, header)
         with self._lock(session_id):
-            self.store.create(session_id, session.header_json(), session.events_json(),
-                              session.now)  # fmt: skip
+            self.store.create(session_id, session.header_json(), session.events_json(), session.now)
             self._remember(session)
             return session.view()
 

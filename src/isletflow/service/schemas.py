@@ -74,11 +74,15 @@ def _bounded_step(text: str) -> str:
 
 Step = Annotated[
     str,
-    Field(min_length=1, max_length=40, pattern=r"^(\d{1,6}(\.\d{1,6})?(d|h|min|s))+$",
-          examples=["90min", "6h", "1h30min"],
-          description="A duration with units: d, h, min, s (at most 366d)"),
+    Field(
+        min_length=1,
+        max_length=40,
+        pattern=r"^(\d{1,6}(\.\d{1,6})?(d|h|min|s))+$",
+        examples=["90min", "6h", "1h30min"],
+        description="A duration with units: d, h, min, s (at most 366d)",
+    ),
     AfterValidator(_bounded_step),
-]  # fmt: skip
+]
 
 
 class _Request(BaseModel):
@@ -89,9 +93,11 @@ class CreateSession(_Request):
     """Start a training session on a bundled scenario or a posted one: give exactly one."""
 
     scenario: str | None = Field(
-        None, max_length=64, examples=["standard"],
+        None,
+        max_length=64,
+        examples=["standard"],
         description="A bundled scenario's name (GET /api/scenarios)",
-    )  # fmt: skip
+    )
     scenario_spec: dict[str, Any] | None = Field(
         None, description="A scenario in the scenario file format, as JSON (validated)"
     )
@@ -112,9 +118,11 @@ class ActRequest(_Request):
     """Take one action, based on the session version the client last saw."""
 
     action: str = Field(
-        min_length=1, max_length=64, examples=["start_isolation"],
+        min_length=1,
+        max_length=64,
+        examples=["start_isolation"],
         json_schema_extra={"enum": [*sorted(DATA)]},  # the engine names the valid ones if not
-    )  # fmt: skip
+    )
     expected_version: int = Field(ge=0, description="The session's version the client saw")
     after: Step | None = Field(None, description="Time that passes before the action")
     data: dict[str, Any] = Field(
