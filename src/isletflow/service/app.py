@@ -24,8 +24,7 @@ from sqlalchemy.exc import OperationalError
 
 from .. import __version__, library
 from .. import workflow as wf
-from ..errors import InvalidInput, Problem
-from ..export import MissingTool
+from ..errors import InvalidInput, MissingTool, Problem
 from ..scenario import Scenario
 from ..training.debrief import Debrief
 from ..training.lab import CHOICES, MEASURED

@@ -31,6 +31,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from ..errors import IsletflowError
+
 __all__ = ["Conflict", "SessionStore", "StoredSession", "database_url"]
 
 _METADATA = sa.MetaData()
@@ -59,7 +61,7 @@ EVENTS = sa.Table(
 )
 
 
-class Conflict(Exception):
+class Conflict(IsletflowError):
     """An append based on a version that is no longer the session's current one."""
 
     def __init__(self, session_id: str, expected: int) -> None:
