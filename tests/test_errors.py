@@ -6,10 +6,20 @@ import importlib
 import inspect
 import pkgutil
 import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
 
 import isletflow
 from isletflow import errors
-from isletflow.errors import IsletflowError, MissingTool
+from isletflow.cli import main
+from isletflow.errors import InvalidInput, IsletflowError, MissingTool
+from strategies_sim import EXAMPLES
+
+STANDARD = str(EXAMPLES / "standard.yaml")
 
 
 def _exception_classes() -> dict[str, type[BaseException]]:
@@ -67,3 +77,50 @@ def test_moved_errors_keep_their_old_import_paths() -> None:
 
     assert from_export is MissingTool
     assert from_simulation is errors.SimulationStuck
+
+
+def test_a_plot_without_matplotlib_is_missing_tool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without matplotlib a plot is MissingTool naming the plots extra; the CLI says one line."""
+    from isletflow.plots import plot_case
+    from isletflow.scenario import Scenario
+    from isletflow.simulation import simulate
+
+    case = simulate(Scenario.load(STANDARD))
+    monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
+    with pytest.raises(MissingTool, match=r"pip install 'isletflow\[plots\]'") as caught:
+        plot_case(case, tmp_path / "case.png")
+    assert caught.value.needed == "matplotlib"
+    result = CliRunner().invoke(main, ["simulate", STANDARD, "--plot", str(tmp_path / "c.png")])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: a plot needs matplotlib, which is not installed; "
+        "install it with: pip install 'isletflow[plots]'"
+    ]
+
+
+def test_a_dask_cohort_without_dask_is_missing_tool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without Dask, a cohort on a cluster raises MissingTool naming the dask extra, one line."""
+    from isletflow.cohort import dask_executor
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with (
+        pytest.raises(MissingTool, match=r"pip install 'isletflow\[dask\]'"),
+        dask_executor("tcp://127.0.0.1:1"),
+    ):
+        pass  # pragma: no cover - the executor is never made
+    result = CliRunner().invoke(main, ["cohort", STANDARD, "--n", "2", "--dask", "x:1"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: a cohort on a Dask cluster needs dask.distributed, which is not installed; "
+        "install it with: pip install 'isletflow[dask]'"
+    ]
+
+
+def test_a_clock_factor_of_zero_is_invalid_input() -> None:
+    """An AcceleratedClock at factor 0 is refused as InvalidInput naming the field and rule."""
+    with pytest.raises(InvalidInput) as caught:
+        isletflow.AcceleratedClock(datetime(2026, 1, 5, tzinfo=UTC), factor=0)
+    (problem,) = caught.value.problems
+    assert (problem.location, problem.value, problem.rule) == ("factor", 0, "must be above 0")

@@ -82,7 +82,7 @@ class AcceleratedClock:
         self, start: datetime, factor: float = 1.0, wall: Callable[[], float] = time.monotonic
     ) -> None:
         if not factor > 0:
-            raise ValueError(f"factor {factor!r} must be above 0")
+            raise InvalidInput.single("clock", "factor", factor, "must be above 0")
         self._start = _utc(start)
         self._factor = factor
         self._wall = wall

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidInput
+from .errors import InvalidInput, MissingTool
 from .timeline import Accepted, AutomaticStep, DeadlineFired
 
 if TYPE_CHECKING:
@@ -38,8 +38,8 @@ def _figure(path: Path, width: float, height: float) -> tuple[Any, str]:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        raise InvalidInput.single(
-            "plot", "path", str(path), "needs matplotlib: pip install 'isletflow[plots]'"
+        raise MissingTool(
+            "a plot", "matplotlib", "install it with: pip install 'isletflow[plots]'"
         ) from None
     figure = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)
