@@ -7,18 +7,10 @@ the rule before anything reaches a case.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from ..actions import DATA
 from ..duration import format_duration, parse_duration
@@ -47,17 +39,6 @@ __all__ = [
 
 MAX_STEP = timedelta(days=366)
 """The longest time one request may move a session's clock on."""
-
-_EARLIEST, _LATEST = 1900, 2200  # cross-clamp years a case may have: arithmetic stays in range
-
-
-def _no_overflow(value: Any, handler: Callable[[Any], Any], _info: ValidationInfo) -> Any:
-    # A duration or date too large for Python's datetime raises OverflowError, which pydantic
-    # does not turn into a validation error; say it is out of range instead of failing.
-    try:
-        return handler(value)
-    except OverflowError:
-        raise ValueError("holds a time or duration too large for the calendar") from None
 
 
 def _bounded_step(text: str) -> str:
