@@ -16,6 +16,7 @@ FORMATTED_WHOLE = [
     "errors.py",
     "export/__init__.py",
     "export/schemas.py",
+    "files.py",
     "library.py",
     "plots.py",
     "protocol.py",

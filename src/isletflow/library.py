@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from .errors import InvalidInput
-from .protocol import read_mapping
+from .files import read_mapping
 from .scenario import Scenario
 
 __all__ = ["ScenarioEntry", "entries", "entry", "load", "names", "resolve", "source"]

@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .distributions import Flag, Number, Range, Text, Time
 from .errors import InvalidInput, Problem
+from .files import read_mapping
 from .models import Approach, UtcDatetime
-from .protocol import Protocol, read_mapping
+from .protocol import Protocol
 
 __all__ = [
     "SCENARIO_SCHEMA_VERSION",
