@@ -198,3 +198,44 @@ def test_every_example_validates_against_the_json_schema():
 
 def _iso(value: Any) -> str:
     return str(value.isoformat())
+
+
+@pytest.mark.parametrize(
+    ("file_seed", "given", "chosen"), [(None, None, 0), (5, None, 5), (5, 9, 9), (None, 0, 0)]
+)
+def test_seed_for_takes_the_argument_then_the_file_then_zero(
+    file_seed: int | None, given: int | None, chosen: int
+) -> None:
+    """Scenario.seed_for is the one seed rule: the argument, else the file's seed, else 0."""
+    scenario = Scenario.from_mapping({**standard(), "seed": file_seed})
+    assert scenario.seed_for(given) == chosen
+
+
+def test_every_adapter_takes_its_seed_from_seed_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """simulate_cohort, the simulate and export commands and the service ask Scenario.seed_for."""
+    from click.testing import CliRunner
+    from fastapi.testclient import TestClient
+
+    from isletflow.cli import main
+    from isletflow.cohort import simulate_cohort
+    from isletflow.service import create_app
+
+    asked: list[int | None] = []
+    rule = Scenario.seed_for
+
+    def spy(self: Scenario, seed: int | None) -> int:
+        asked.append(seed)
+        return rule(self, seed)
+
+    monkeypatch.setattr(Scenario, "seed_for", spy)
+    path = str(EXAMPLES / "standard.yaml")
+    simulate_cohort(Scenario.load(path), 1, seed=1, workers=1)
+    cli = CliRunner()
+    assert cli.invoke(main, ["simulate", path, "--seed", "2", "--format", "json"]).exit_code == 0
+    assert cli.invoke(main, ["export", "fhir", path, "--seed", "3", "--no-validate"]).exit_code == 0
+    with TestClient(create_app(str(tmp_path / "sessions.sqlite3"))) as client:
+        response = client.post("/api/sessions", json={"scenario": "standard", "seed": 4})
+    assert response.status_code == 201, response.text
+    assert sorted(set(asked)) == [1, 2, 3, 4]

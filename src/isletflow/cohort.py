@@ -284,7 +284,7 @@ def simulate_cohort(
     """
     if n < 0:
         raise InvalidInput.single("cohort", "n", n, "must be 0 or more")
-    chosen = seed if seed is not None else scenario.seed if scenario.seed is not None else 0
+    chosen = scenario.seed_for(seed)
     count = workers or os.cpu_count() or 1
     size = chunk_size or max(1, min(2000, math.ceil(n / (count * 8)))) if n else 1
     chunks = [(b, min(n, b + size)) for b in range(0, n, size)]

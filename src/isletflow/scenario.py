@@ -278,6 +278,12 @@ class Scenario(BaseModel):
         path = Path(path)
         return cls.from_mapping(read_mapping(path), what=f"scenario {path}")
 
+    def seed_for(self, seed: int | None) -> int:
+        """The seed a run uses: ``seed`` if given, else the scenario's own, else 0."""
+        if seed is not None:
+            return seed
+        return self.seed if self.seed is not None else 0
+
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
         """The JSON Schema of scenario files, as published in ``schemas/scenario.schema.json``."""

@@ -148,7 +148,7 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
             assert body.scenario_spec is not None  # the model asks for exactly one
             name = None
             scenario = _posted(body.scenario_spec)
-        seed = body.seed if body.seed is not None else scenario.seed or 0
+        seed = scenario.seed_for(body.seed)
         data = scenario.model_dump(mode="json", exclude_unset=True)
         header = SessionHeader(scenario_name=name, scenario=data, seed=seed, index=body.index,
                                rubric=body.rubric or Rubric())  # fmt: skip
