@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -174,6 +176,19 @@ def test_json_schema_describes_the_file_format():
     text = json.dumps(schema)
     assert "lognormal" in text
     assert "(d|h|min|s)" in text
+
+
+def test_json_schema_is_made_without_the_export_layer():
+    """Scenario.json_schema() loads no isletflow.export module; export publishes it unchanged."""
+    code = (
+        "import sys; from isletflow.scenario import Scenario; Scenario.json_schema(); "
+        "print(sorted(m for m in sys.modules if m.startswith('isletflow.export')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    from isletflow.export.schemas import schema
+
+    assert schema("scenario") == Scenario.json_schema()
 
 
 def test_every_example_is_valid():

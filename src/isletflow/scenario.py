@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.json_schema import GenerateJsonSchema
 
 from .distributions import Flag, Number, Range, Text, Time
 from .errors import InvalidInput, Problem
@@ -286,10 +287,13 @@ class Scenario(BaseModel):
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
-        """The JSON Schema of scenario files, as published in ``schemas/scenario.schema.json``."""
-        from .export.schemas import schema
+        """The JSON Schema of scenario files, as published in ``schemas/scenario.schema.json``.
 
-        return schema("scenario")
+        Made here, not by ``isletflow.export.schemas`` (which publishes this one as it is), so
+        that loading and checking scenarios needs nothing from the export layer.
+        """
+        generated = cls.model_json_schema(mode="validation")
+        return {"$schema": GenerateJsonSchema.schema_dialect, **generated}
 
     def to_yaml(self) -> str:
         """The scenario as YAML (the values it was given; defaults left out)."""
