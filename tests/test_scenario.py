@@ -254,3 +254,26 @@ def test_every_adapter_takes_its_seed_from_seed_for(
         response = client.post("/api/sessions", json={"scenario": "standard", "seed": 4})
     assert response.status_code == 201, response.text
     assert sorted(set(asked)) == [1, 2, 3, 4]
+
+
+def test_every_value_field_has_exactly_one_rule():
+    """Each scenario field that may hold a distribution carries one Range or OneOf, not two."""
+    from pydantic import BaseModel, Discriminator
+
+    from isletflow.distributions import OneOf, Range
+
+    sections: list[type[BaseModel]] = [Scenario]
+    sections += [
+        info.annotation
+        for info in Scenario.model_fields.values()
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
+    ]
+    checked = 0
+    for section in sections:
+        for name, info in section.model_fields.items():
+            rules = [m for m in info.metadata if isinstance(m, Range | OneOf)]
+            kinds = [m for m in info.metadata if isinstance(m, Discriminator)]
+            assert len(rules) == len(kinds), f"{section.__name__}.{name}: {rules}"
+            assert len(rules) <= 1, f"{section.__name__}.{name} has two rules: {rules}"
+            checked += len(rules)
+    assert checked == 45

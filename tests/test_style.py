@@ -70,3 +70,19 @@ def test_every_private_module_name_is_used() -> None:
         if name not in read
     ]
     assert not dead, f"defined but never used: {dead}"
+
+
+# The `type: ignore`s left in src, at most this many per module; every other module has none.
+# The scenario fields held 45 until they became typed aliases with a rule (distributions.py).
+IGNORES_LEFT = {"case.py": 3, "values.py": 3, "workflow.py": 1}
+
+
+def test_type_ignores_stay_where_they_are_listed() -> None:
+    """mypy checks every module for real: `type: ignore` only where IGNORES_LEFT allows it."""
+    over = {}
+    for path in sorted(SRC.rglob("*.py")):
+        module = path.relative_to(SRC).as_posix()
+        count = path.read_text(encoding="utf-8").count("# type: ignore")
+        if count > IGNORES_LEFT.get(module, 0):
+            over[module] = count
+    assert not over, f"type: ignore beyond IGNORES_LEFT: {over}"
