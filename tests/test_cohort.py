@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from isletflow.cohort import Tally, _percentiles, simulate_cohort
+from isletflow.errors import InvalidInput
 from isletflow.scenario import Scenario
 from isletflow.simulation import simulate
 from strategies_sim import EXAMPLES
@@ -100,9 +101,11 @@ def test_tallies_merge_in_any_order():
 
 
 def test_negative_n_is_refused():
-    """A negative number of cases is an error, not an empty cohort."""
-    with pytest.raises(ValueError, match="n must be"):
+    """A negative number of cases is InvalidInput naming n, not an empty cohort."""
+    with pytest.raises(InvalidInput) as caught:
         simulate_cohort(POPULATION, -1, workers=1)
+    (problem,) = caught.value.problems
+    assert (problem.location, problem.value, problem.rule) == ("n", -1, "must be 0 or more")
 
 
 def test_dask_cluster_gives_the_same_summary():

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 
 import isletflow as fl
 from isletflow import workflow as wf
-from isletflow.export import MissingTool, diagram
+from isletflow.errors import MissingTool
+from isletflow.export import diagram
 from isletflow.export.diagram import armed_in, case_path, dot, mermaid, render
 from strategies_interop import cases, new_case, run, walk
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import statistics
 from datetime import timedelta
+from typing import Annotated
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
 
-from isletflow.distributions import Range
+from isletflow.distributions import Flag, NumberValue, OneOf, Range, TextValue, TimeValue, Uniform
 from isletflow.sampling import sampler
 from isletflow.scenario import PreparationSpec, Scenario, span_of
 from strategies_sim import standard
@@ -88,3 +90,28 @@ def _normal(mean: float, sd: float) -> object:
     from isletflow.distributions import Normal
 
     return Normal[float](mean=min(max(mean, 0), 100), sd=sd)
+
+
+class _Toy(BaseModel):
+    """A model built only from the public field kinds and rules (toy values, not clinical)."""
+
+    size: Annotated[NumberValue, Range(0, 10, unit="cm")]
+    wait: Annotated[TimeValue, Range.at_least(timedelta(minutes=1))] = timedelta(minutes=5)
+    colour: Annotated[TextValue, OneOf("red", "blue")] = "red"
+    lit: Flag = False
+
+
+def test_a_kind_and_its_rule_read_short_forms_and_check_every_parameter():
+    """Annotated[kind, rule] reads short forms, validates the long one and lists each problem."""
+    toy = _Toy.model_validate({"size": {"uniform": [2, 3]}, "lit": {"bernoulli": 0.1}})
+    assert toy.size == Uniform[float](low=2, high=3)
+    bad = {"size": {"uniform": [-1, 30]}, "wait": "30s", "colour": {"choice": ["green"]}}
+    with pytest.raises(ValidationError) as caught:
+        _Toy.model_validate(bad)
+    rules = {".".join(map(str, e["loc"])): e["msg"] for e in caught.value.errors()}
+    assert rules == {
+        "size": "Value error, low -1 cm is below the smallest allowed value, 0 cm; "
+        "high 30 cm is above the largest allowed value, 10 cm",
+        "wait": "Value error, is below the smallest allowed value, '1min'",
+        "colour": "Value error, 'green': must be one of red, blue",
+    }

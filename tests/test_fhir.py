@@ -15,7 +15,7 @@ from fhir.resources.R4B.bundle import Bundle
 from hypothesis import given, settings
 
 import isletflow as fl
-from isletflow.export import MissingTool
+from isletflow.errors import MissingTool
 from isletflow.export.fhir import CPT, UCUM, case_bundle, write_ndjson
 from isletflow.timeline import Accepted, AutomaticStep, Created, DeadlineFired, Warned
 from strategies_interop import cases, new_case, run, walk

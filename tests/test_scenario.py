@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -176,6 +178,19 @@ def test_json_schema_describes_the_file_format():
     assert "(d|h|min|s)" in text
 
 
+def test_json_schema_is_made_without_the_export_layer():
+    """Scenario.json_schema() loads no isletflow.export module; export publishes it unchanged."""
+    code = (
+        "import sys; from isletflow.scenario import Scenario; Scenario.json_schema(); "
+        "print(sorted(m for m in sys.modules if m.startswith('isletflow.export')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    from isletflow.export.schemas import schema
+
+    assert schema("scenario") == Scenario.json_schema()
+
+
 def test_every_example_is_valid():
     """Every file in the example library loads."""
     files = sorted(EXAMPLES.glob("*.yaml"))
@@ -198,3 +213,67 @@ def test_every_example_validates_against_the_json_schema():
 
 def _iso(value: Any) -> str:
     return str(value.isoformat())
+
+
+@pytest.mark.parametrize(
+    ("file_seed", "given", "chosen"), [(None, None, 0), (5, None, 5), (5, 9, 9), (None, 0, 0)]
+)
+def test_seed_for_takes_the_argument_then_the_file_then_zero(
+    file_seed: int | None, given: int | None, chosen: int
+) -> None:
+    """Scenario.seed_for is the one seed rule: the argument, else the file's seed, else 0."""
+    scenario = Scenario.from_mapping({**standard(), "seed": file_seed})
+    assert scenario.seed_for(given) == chosen
+
+
+def test_every_adapter_takes_its_seed_from_seed_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """simulate_cohort, the simulate and export commands and the service ask Scenario.seed_for."""
+    from click.testing import CliRunner
+    from fastapi.testclient import TestClient
+
+    from isletflow.cli import main
+    from isletflow.cohort import simulate_cohort
+    from isletflow.service import create_app
+
+    asked: list[int | None] = []
+    rule = Scenario.seed_for
+
+    def spy(self: Scenario, seed: int | None) -> int:
+        asked.append(seed)
+        return rule(self, seed)
+
+    monkeypatch.setattr(Scenario, "seed_for", spy)
+    path = str(EXAMPLES / "standard.yaml")
+    simulate_cohort(Scenario.load(path), 1, seed=1, workers=1)
+    cli = CliRunner()
+    assert cli.invoke(main, ["simulate", path, "--seed", "2", "--format", "json"]).exit_code == 0
+    assert cli.invoke(main, ["export", "fhir", path, "--seed", "3", "--no-validate"]).exit_code == 0
+    with TestClient(create_app(str(tmp_path / "sessions.sqlite3"))) as client:
+        response = client.post("/api/sessions", json={"scenario": "standard", "seed": 4})
+    assert response.status_code == 201, response.text
+    assert sorted(set(asked)) == [1, 2, 3, 4]
+
+
+def test_every_value_field_has_exactly_one_rule():
+    """Each scenario field that may hold a distribution carries one Range or OneOf, not two."""
+    from pydantic import BaseModel, Discriminator
+
+    from isletflow.distributions import OneOf, Range
+
+    sections: list[type[BaseModel]] = [Scenario]
+    sections += [
+        info.annotation
+        for info in Scenario.model_fields.values()
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
+    ]
+    checked = 0
+    for section in sections:
+        for name, info in section.model_fields.items():
+            rules = [m for m in info.metadata if isinstance(m, Range | OneOf)]
+            kinds = [m for m in info.metadata if isinstance(m, Discriminator)]
+            assert len(rules) == len(kinds), f"{section.__name__}.{name}: {rules}"
+            assert len(rules) <= 1, f"{section.__name__}.{name} has two rules: {rules}"
+            checked += len(rules)
+    assert checked == 45

@@ -33,9 +33,11 @@ class Clock(Protocol):
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidInput.single(
-            "clock", "start", moment.isoformat(),
+            "clock",
+            "start",
+            moment.isoformat(),
             "has no timezone; give an aware datetime, e.g. datetime(2026, 1, 5, 8, 0, tzinfo=UTC)",
-        )  # fmt: skip
+        )
     return moment.astimezone(UTC)
 
 
@@ -80,7 +82,7 @@ class AcceleratedClock:
         self, start: datetime, factor: float = 1.0, wall: Callable[[], float] = time.monotonic
     ) -> None:
         if not factor > 0:
-            raise ValueError(f"factor {factor!r} must be above 0")
+            raise InvalidInput.single("clock", "factor", factor, "must be above 0")
         self._start = _utc(start)
         self._factor = factor
         self._wall = wall

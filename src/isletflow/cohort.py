@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .case import Case
 from .duration import Duration
+from .errors import InvalidInput, MissingTool
 from .sampling import PlanSampler
 from .scenario import Scenario
 from .simulation import StandardPolicy, run, start
@@ -282,8 +283,8 @@ def simulate_cohort(
     called with the number of cases each finished chunk held.
     """
     if n < 0:
-        raise ValueError(f"n must be 0 or more; got {n}")
-    chosen = seed if seed is not None else scenario.seed if scenario.seed is not None else 0
+        raise InvalidInput.single("cohort", "n", n, "must be 0 or more")
+    chosen = scenario.seed_for(seed)
     count = workers or os.cpu_count() or 1
     size = chunk_size or max(1, min(2000, math.ceil(n / (count * 8)))) if n else 1
     chunks = [(b, min(n, b + size)) for b in range(0, n, size)]
@@ -351,12 +352,11 @@ def dask_executor(address: str) -> Iterator[Executor]:
     try:
         from distributed import Client
     except ImportError:
-        from .errors import InvalidInput
-
-        raise InvalidInput.single(
-            "cohort", "dask", address,
-            "needs Dask: pip install 'isletflow[dask]'",
-        ) from None  # fmt: skip
+        raise MissingTool(
+            "a cohort on a Dask cluster",
+            "dask.distributed",
+            "install it with: pip install 'isletflow[dask]'",
+        ) from None
     client = Client(address)
     try:
         yield client.get_executor()

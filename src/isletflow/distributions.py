@@ -12,20 +12,29 @@ distribution, in a long form or a short one::
                                                  {choice: {UW: 3, HTK: 1}}  or {choice: [UW, HTK]}
     {dist: fixed, value: 6h}                     6h
 
-Each field declares its kind (``Number``, ``Time``, ``Flag``, ``Text``) and valid range; loading
-checks every parameter against it. ``isletflow.sampling.sampler`` turns a value into a function
-that draws it.
+Each field declares its kind (``NumberValue``, ``TimeValue``, ``FlagValue``, ``TextValue``) and
+its rule (``Range``, ``OneOf``), as in ``Annotated[NumberValue, Range(0, 120, decimals=0)]``;
+loading checks every parameter against the rule. ``isletflow.sampling.sampler`` turns a value
+into a function that draws it.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeAlias, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Discriminator, GetJsonSchemaHandler, Tag, WrapValidator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    Tag,
+)
+from pydantic_core import core_schema
 
 from .duration import Duration, format_duration
 
@@ -34,12 +43,16 @@ __all__ = [
     "Bernoulli",
     "Choice",
     "Flag",
+    "FlagValue",
     "LogNormal",
     "Normal",
-    "Number",
+    "NumberValue",
+    "OneOf",
     "Range",
     "Text",
+    "TextValue",
     "Time",
+    "TimeValue",
     "Triangular",
     "Uniform",
     "magnitude",
@@ -116,11 +129,7 @@ def _long_form(value: Any) -> Any:
         if (
             isinstance(value, dict)
             and value.get("dist") == "fixed"
-            and set(value)
-            == {
-                "dist",
-                "value",
-            }
+            and set(value) == {"dist", "value"}
         ):
             return value["value"]
         return value
@@ -183,6 +192,54 @@ class Range:
         low = self.show(self.low) if self.low is not None else "-inf"
         high = self.show(self.high) if self.high is not None else "inf"
         return f"[{low}, {high}]"
+
+    @classmethod
+    def at_least(cls, shortest: timedelta) -> Range:
+        """The range of a duration field: ``shortest`` or longer, kept to the second."""
+        return cls(shortest.total_seconds(), None, 0, duration=True)
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        # Read the short forms, let pydantic validate the long one, then check every
+        # parameter against this range, listing each problem.
+        return core_schema.no_info_wrap_validator_function(self._validate, handler(source))
+
+    def _validate(self, raw: Any, handler: Callable[[Any], Any]) -> Any:
+        value = handler(_long_form(raw))
+        problems = _problems(value, self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+
+class OneOf:
+    """The rule of a text field: one of ``options`` (any text when there are none)."""
+
+    __slots__ = ("options",)
+
+    def __init__(self, *options: str) -> None:
+        self.options = options
+
+    def __repr__(self) -> str:
+        return f"OneOf{self.options!r}"
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_wrap_validator_function(self._validate, handler(source))
+
+    def _validate(self, raw: Any, handler: Callable[[Any], Any]) -> Any:
+        value = handler(_long_form(raw))
+        problems = _problems(value, Range())
+        given = value.options if isinstance(value, Choice) else [value]
+        unknown = [str(v) for v in given if self.options and v not in self.options]
+        if unknown:
+            allowed = ", ".join(self.options)
+            problems.append(f"{', '.join(map(repr, unknown))}: must be one of {allowed}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
 
 
 def magnitude(value: Any) -> float:
@@ -253,17 +310,6 @@ def _choice_problems(value: Choice[Any], span: Range) -> list[str]:
     return out
 
 
-def _checked(span: Range) -> WrapValidator:
-    def check(raw: Any, handler: Callable[[Any], Any]) -> Any:
-        value = handler(_long_form(raw))
-        problems = _problems(value, span)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return value
-
-    return WrapValidator(check)
-
-
 def _which(*names: str) -> Discriminator:
     return Discriminator(
         _tag,
@@ -305,59 +351,55 @@ class _Shorthands:
         return {"anyOf": [full, *short]}
 
 
-def _field(kind: Any, span: Range, *names: str) -> Any:
-    return Annotated[kind, _which(*names), _checked(span), span, _Shorthands(*names)]
+# -- Field kinds ----------------------------------------------------------------------------
+# Each kind is a static type (a plain value or a distribution of one: what mypy sees) annotated
+# with how pydantic tells the forms apart and how the JSON Schema shows the short forms. A field
+# adds its rule, which reads the short forms and checks the values: a ``Range`` for numbers and
+# durations, ``OneOf`` for text. ``Time``, ``Flag`` and ``Text`` carry the usual rule already.
 
+NumberValue: TypeAlias = Annotated[
+    Annotated[float, Tag("fixed")]
+    | Annotated[Uniform[float], Tag("uniform")]
+    | Annotated[Triangular[float], Tag("triangular")]
+    | Annotated[Normal[float], Tag("normal")]
+    | Annotated[LogNormal[float], Tag("lognormal")]
+    | Annotated[Choice[float], Tag("choice")],
+    _which(*_NUMERIC),
+    _Shorthands(*_NUMERIC),
+]
+"""A number, fixed or a distribution; a field gives its ``Range``."""
 
-def Number(low: float | None = None, high: float | None = None, *, decimals: int = 3,
-           unit: str = "") -> Any:  # fmt: skip
-    """A number field kind: fixed, uniform, triangular, normal, lognormal or choice."""
-    span = Range(low, high, decimals, unit)
-    kind = (
-        Annotated[float, Tag("fixed")]
-        | Annotated[Uniform[float], Tag("uniform")]
-        | Annotated[Triangular[float], Tag("triangular")]
-        | Annotated[Normal[float], Tag("normal")]
-        | Annotated[LogNormal[float], Tag("lognormal")]
-        | Annotated[Choice[float], Tag("choice")]
-    )
-    return _field(kind, span, *_NUMERIC)
+TimeValue: TypeAlias = Annotated[
+    Annotated[Duration, Tag("fixed")]
+    | Annotated[Uniform[Duration], Tag("uniform")]
+    | Annotated[Triangular[Duration], Tag("triangular")]
+    | Annotated[Normal[Duration], Tag("normal")]
+    | Annotated[LogNormal[Duration], Tag("lognormal")]
+    | Annotated[Choice[Duration], Tag("choice")],
+    _which(*_NUMERIC),
+    _Shorthands(*_NUMERIC),
+]
+"""A duration (``90min``, ``6h``, ``2d``), fixed or a distribution; a field gives its ``Range``."""
 
+FlagValue: TypeAlias = Annotated[
+    Annotated[bool, Tag("fixed")] | Annotated[Bernoulli, Tag("bernoulli")],
+    _which("bernoulli"),
+    _Shorthands("bernoulli"),
+]
+"""Yes or no: ``true``/``false`` or ``{bernoulli: p}``."""
 
-def Time(low: timedelta = timedelta(0)) -> Any:
-    """A duration field kind (``90min``, ``6h``, ``2d``), fixed or a distribution."""
-    span = Range(low.total_seconds(), None, 0, duration=True)
-    kind = (
-        Annotated[Duration, Tag("fixed")]
-        | Annotated[Uniform[Duration], Tag("uniform")]
-        | Annotated[Triangular[Duration], Tag("triangular")]
-        | Annotated[Normal[Duration], Tag("normal")]
-        | Annotated[LogNormal[Duration], Tag("lognormal")]
-        | Annotated[Choice[Duration], Tag("choice")]
-    )
-    return _field(kind, span, *_NUMERIC)
+TextValue: TypeAlias = Annotated[
+    Annotated[str, Tag("fixed")] | Annotated[Choice[str], Tag("choice")],
+    _which("choice"),
+    _Shorthands("choice"),
+]
+"""A text value, fixed or ``{choice: {...}}``; a field gives its ``OneOf``."""
 
+Time: TypeAlias = Annotated[TimeValue, Range.at_least(timedelta(0))]
+"""A duration field that is never negative."""
 
-def Flag() -> Any:
-    """A yes/no field kind: ``true``/``false`` or ``{bernoulli: p}``."""
-    kind = Annotated[bool, Tag("fixed")] | Annotated[Bernoulli, Tag("bernoulli")]
-    return _field(kind, Range(), "bernoulli")
+Flag: TypeAlias = Annotated[FlagValue, Range()]
+"""A yes/no field."""
 
-
-def Text(options: Sequence[str] | None) -> Any:
-    """A text field kind (one of ``options`` if given), fixed or ``{choice: {...}}``."""
-    allowed = tuple(options or ())
-
-    def known(raw: Any, handler: Callable[[Any], Any]) -> Any:
-        value = handler(_long_form(raw))
-        problems = _problems(value, Range())
-        given = value.options if isinstance(value, Choice) else [value]
-        unknown = [str(v) for v in given if allowed and v not in allowed]
-        if unknown:
-            problems.append(f"{', '.join(map(repr, unknown))}: must be one of {', '.join(allowed)}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return value
-
-    kind = Annotated[str, Tag("fixed")] | Annotated[Choice[str], Tag("choice")]
-    return Annotated[kind, _which("choice"), WrapValidator(known), _Shorthands("choice")]
+Text: TypeAlias = Annotated[TextValue, OneOf()]
+"""A text field that takes any text."""

@@ -7,10 +7,17 @@
      │    ├── UnknownAction                  an action name the workflow does not know
      │    └── SnapshotIncompatible           a snapshot of another schema version
      ├── ReplayMismatch (also ValueError)    a timeline that does not replay to itself
-     └── InvalidDefinition                   a workflow table that cannot work (a bug, not input)
+     ├── InvalidDefinition                   a workflow table that cannot work (a bug, not input)
+     ├── MissingTool                         an optional extra or program is not installed
+     ├── SimulationStuck                     a policy that never brings its case to an end
+     ├── SessionNotFound                     service: no session has that id (HTTP 404)
+     ├── UnreadableSession                   service: a stored log that no longer replays (500)
+     ├── StaleVersion                        service: an action based on an old version (409)
+     └── Conflict                            service store: an append that lost a race
 
 A step that the workflow refuses is *not* an exception: ``Case.act`` returns a refusal.
-Exceptions are for input that is malformed, never for a clinical "no".
+Exceptions are for input that is malformed, never for a clinical "no". The four service errors
+live in ``isletflow.service`` (``registry`` and ``store``), beside the HTTP layer they serve.
 """
 
 from __future__ import annotations
@@ -26,8 +33,10 @@ __all__ = [
     "InvalidDefinition",
     "InvalidInput",
     "IsletflowError",
+    "MissingTool",
     "Problem",
     "ReplayMismatch",
+    "SimulationStuck",
     "SnapshotIncompatible",
     "UnknownAction",
 ]
@@ -74,8 +83,9 @@ class InvalidInput(IsletflowError, ValueError):
         """A wait (named ``field``) that would take a clock past the year 9999."""
         from .duration import format_duration  # only when it happens: this module stays light
 
-        return cls.single(field, field, format_duration(wait),
-                          "would take the clock past the year 9999")  # fmt: skip
+        return cls.single(
+            field, field, format_duration(wait), "would take the clock past the year 9999"
+        )
 
     @classmethod
     def from_pydantic(cls, what: str, error: Any, prefix: str = "") -> InvalidInput:
@@ -145,3 +155,22 @@ class InvalidDefinition(IsletflowError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)
         super().__init__("invalid workflow definition:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class MissingTool(IsletflowError):
+    """An optional package or program is not installed; the message says how to get it."""
+
+    def __init__(self, what: str, needed: str, how: str) -> None:
+        self.what = what
+        self.needed = needed
+        self.how = how
+        super().__init__(f"{what} needs {needed}, which is not installed; {how}")
+
+
+class SimulationStuck(IsletflowError):
+    """A policy that did not bring its case to an end within the allowed number of moves."""
+
+    def __init__(self, moves: int, state: str) -> None:
+        self.moves = moves
+        self.state = state
+        super().__init__(f"the policy made {moves} moves without ending the case (in {state})")

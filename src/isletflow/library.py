@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from .errors import InvalidInput
-from .protocol import read_mapping
+from .files import read_mapping
 from .scenario import Scenario
 
 __all__ = ["ScenarioEntry", "entries", "entry", "load", "names", "resolve", "source"]
@@ -95,8 +95,7 @@ def entries() -> tuple[ScenarioEntry, ...]:
 def _file(name: str) -> Traversable:
     found = _files().get(name)
     if found is None:
-        raise InvalidInput.single("scenario", "name", name,
-                                  "must be one of: " + ", ".join(names()))  # fmt: skip
+        raise InvalidInput.single("scenario", "name", name, "must be one of: " + ", ".join(names()))
     return found
 
 
@@ -116,6 +115,9 @@ def resolve(name_or_path: str | Path) -> tuple[str, Scenario]:
     path = Path(name_or_path)
     if path.suffix in _SUFFIXES or path.exists():
         return path.stem, Scenario.load(path)
-    raise InvalidInput.single("scenario", "SCENARIO", text,
-                              "is neither a bundled scenario (" + ", ".join(names())
-                              + ") nor a scenario file")  # fmt: skip
+    raise InvalidInput.single(
+        "scenario",
+        "SCENARIO",
+        text,
+        "is neither a bundled scenario (" + ", ".join(names()) + ") nor a scenario file",
+    )

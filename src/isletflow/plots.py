@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidInput
+from .errors import InvalidInput, MissingTool
 from .timeline import Accepted, AutomaticStep, DeadlineFired
 
 if TYPE_CHECKING:
@@ -38,8 +38,8 @@ def _figure(path: Path, width: float, height: float) -> tuple[Any, str]:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        raise InvalidInput.single(
-            "plot", "path", str(path), "needs matplotlib: pip install 'isletflow[plots]'"
+        raise MissingTool(
+            "a plot", "matplotlib", "install it with: pip install 'isletflow[plots]'"
         ) from None
     figure = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)
@@ -77,8 +77,9 @@ def plot_case(case: Case, path: str | Path) -> Path:
     for name, at in _deadlines(case).items():
         x = (at - clamp) / _HOUR
         axes.axvline(x, color="#b2182b", linestyle="--", linewidth=1)
-        axes.annotate(name, (x, -0.45), rotation=90, fontsize=7, color="#b2182b",
-                      ha="right", va="top")  # fmt: skip
+        axes.annotate(
+            name, (x, -0.45), rotation=90, fontsize=7, color="#b2182b", ha="right", va="top"
+        )
     outcome = case.outcome
     title = "in progress" if outcome is None else f"{outcome.status} ({outcome.code or '-'})"
     if outcome is not None:
@@ -125,8 +126,9 @@ def plot_cohort(summary: CohortSummary, path: str | Path) -> Path:
     for row, name in enumerate(names):
         stats = summary.times[name]
         assert stats is not None
-        p5, p25, p50, p75, p95 = (getattr(stats, p) / _HOUR for p in
-                                  ("p5", "p25", "p50", "p75", "p95"))  # fmt: skip
+        p5, p25, p50, p75, p95 = (
+            getattr(stats, p) / _HOUR for p in ("p5", "p25", "p50", "p75", "p95")
+        )
         right.plot([p5, p95], [row, row], color="black", linewidth=1)
         right.barh(row, p75 - p25, left=p25, height=0.5, color="#9ecae1", edgecolor="black")
         right.plot([p50, p50], [row - 0.25, row + 0.25], color="#b2182b", linewidth=2)

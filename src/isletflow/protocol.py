@@ -7,18 +7,16 @@ A site changes any of them with a TOML, JSON or YAML file, or in code with ``ove
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .duration import NonNegativeDuration
-from .errors import InvalidInput, Problem
+from .errors import InvalidInput
+from .files import read_mapping
 
 __all__ = ["PRESERVATION_SOLUTIONS", "Protocol"]
 
@@ -160,31 +158,3 @@ class Protocol(BaseModel):
             extra = info.json_schema_extra
             result[name] = str(extra["source"]) if isinstance(extra, dict) else ""
         return result
-
-
-def read_mapping(path: Path) -> dict[str, Any]:
-    """Read a TOML, JSON or YAML file whose top level is a mapping."""
-    what = f"file {path}"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise InvalidInput.single(
-            what, "path", str(path), f"cannot be read ({error.strerror})"
-        ) from None
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".toml":
-            data: Any = tomllib.loads(text)
-        elif suffix == ".json":
-            data = json.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
-        else:
-            raise InvalidInput.single(
-                what, "path", str(path), "must end in .toml, .json, .yaml or .yml"
-            )
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, yaml.YAMLError) as error:
-        raise InvalidInput(what, [Problem("(file)", path.name, f"is not valid: {error}")]) from None
-    if not isinstance(data, dict):
-        raise InvalidInput.single(what, "(root)", type(data).__name__, "must be a mapping of keys")
-    return data

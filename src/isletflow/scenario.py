@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.json_schema import GenerateJsonSchema
 
-from .distributions import Flag, Number, Range, Text, Time
+from .distributions import Flag, NumberValue, OneOf, Range, Text, TextValue, Time, TimeValue
 from .errors import InvalidInput, Problem
+from .files import read_mapping
 from .models import Approach, UtcDatetime
-from .protocol import Protocol, read_mapping
+from .protocol import Protocol
 
 __all__ = [
     "SCENARIO_SCHEMA_VERSION",
@@ -52,23 +54,23 @@ class _Section(BaseModel):
 class DonorSpec(_Section):
     """The deceased pancreas donor [S5a]."""
 
-    age_years: Number(0, 120, decimals=0) = _d(  # type: ignore[valid-type]
+    age_years: Annotated[NumberValue, Range(0, 120, decimals=0)] = _d(
         "Donor age in years; the protocol accepts 15-65 [S5a]"
     )
-    donation: Text(["brain_death", "cardiac_death"]) = _d(  # type: ignore[valid-type]
+    donation: Annotated[TextValue, OneOf("brain_death", "cardiac_death")] = _d(
         "brain_death or cardiac_death (not accepted by default) [S5a]", "brain_death"
     )
-    preservation_solution: Text(None) = _d(  # type: ignore[valid-type]
+    preservation_solution: Text = _d(
         "UW, HTK, or either with perfluorocarbon are accepted [S5a]", "UW"
     )
     cross_clamp_at: UtcDatetime = _d(
         "When cold ischaemia starts; the simulated clock starts here (arbitrary default)",
         datetime(2026, 1, 5, 8, 0, tzinfo=UTC),
     )
-    diabetes_history: Flag() = _d("Excludes the donor [S5a]", False)  # type: ignore[valid-type]
-    sepsis: Flag() = _d("Excludes the donor [S5a]", False)  # type: ignore[valid-type]
-    malignancy: Flag() = _d("Excludes the donor [S5a]", False)  # type: ignore[valid-type]
-    transmissible_infection: Flag() = _d(  # type: ignore[valid-type]
+    diabetes_history: Flag = _d("Excludes the donor [S5a]", False)
+    sepsis: Flag = _d("Excludes the donor [S5a]", False)
+    malignancy: Flag = _d("Excludes the donor [S5a]", False)
+    transmissible_infection: Flag = _d(
         "HIV, hepatitis, syphilis, TB or prion: excludes the donor [S5a]", False
     )
 
@@ -76,9 +78,10 @@ class DonorSpec(_Section):
 class RecipientSpec(_Section):
     """The person who receives the islets."""
 
-    id: str = _d("Recipient identifier", "R-001", min_length=1, max_length=64,
-                 pattern=r"^[A-Za-z0-9._:-]+$")  # fmt: skip
-    weight_kg: Number(1, 300, decimals=1, unit="kg") = _d(  # type: ignore[valid-type]
+    id: str = _d(
+        "Recipient identifier", "R-001", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$"
+    )
+    weight_kg: Annotated[NumberValue, Range(1, 300, decimals=1, unit="kg")] = _d(
         "Body weight; the dose is IEQ per kg [S1, S5b]"
     )
 
@@ -86,34 +89,32 @@ class RecipientSpec(_Section):
 class PreparationSpec(_Section):
     """The islet preparation: yield, losses and the release-test results [S5b, S24]."""
 
-    digest_ieq: Number(0, 10_000_000, decimals=0, unit="IEQ") = _d(  # type: ignore[valid-type]
+    digest_ieq: Annotated[NumberValue, Range(0, 10_000_000, decimals=0, unit="IEQ")] = _d(
         "Islet equivalents in the digest"
     )
-    purification_loss_percent: Number(0, 100, decimals=1, unit="%") = _d(  # type: ignore[valid-type]
+    purification_loss_percent: Annotated[NumberValue, Range(0, 100, decimals=1, unit="%")] = _d(
         "Share of islets lost in purification, about 13.5 % in one lab [S32]", 13.5
     )
-    culture_loss_percent: Number(0, 100, decimals=1, unit="%") = _d(  # type: ignore[valid-type]
+    culture_loss_percent: Annotated[NumberValue, Range(0, 100, decimals=1, unit="%")] = _d(
         "Share lost in culture, about 11.7 % in one lab [S32]; applied when culture > 0", 11.7
     )
-    tissue_volume_ml: Number(0, 1000, decimals=1, unit="mL") = _d(  # type: ignore[valid-type]
+    tissue_volume_ml: Annotated[NumberValue, Range(0, 1000, decimals=1, unit="mL")] = _d(
         "Settled tissue volume; at most 10 mL per infusion by default [S1, S5b]"
     )
-    purity_percent: Number(0, 100, decimals=1, unit="%") = _d(  # type: ignore[valid-type]
+    purity_percent: Annotated[NumberValue, Range(0, 100, decimals=1, unit="%")] = _d(
         "Purity; at least 30 % by default [S24, S44]"
     )
-    viability_percent: Number(0, 100, decimals=1, unit="%") = _d(  # type: ignore[valid-type]
+    viability_percent: Annotated[NumberValue, Range(0, 100, decimals=1, unit="%")] = _d(
         "Viability; at least 70 % [S5b, S24]"
     )
-    endotoxin_eu_per_kg: Number(0, 1000, decimals=2, unit="EU/kg") = _d(  # type: ignore[valid-type]
+    endotoxin_eu_per_kg: Annotated[NumberValue, Range(0, 1000, decimals=2, unit="EU/kg")] = _d(
         "Endotoxin per kg recipient; at most 5 EU/kg [S5b, S24]"
     )
-    gram_stain_positive: Flag() = _d(  # type: ignore[valid-type]
-        "Organisms on Gram stain block release [S24]", False
-    )
-    stimulation_index: Number(0, 100, decimals=2) = _d(  # type: ignore[valid-type]
+    gram_stain_positive: Flag = _d("Organisms on Gram stain block release [S24]", False)
+    stimulation_index: Annotated[NumberValue, Range(0, 100, decimals=2)] = _d(
         "Glucose-stimulated insulin release ratio; must be above 1 [S5b, S24]"
     )
-    label_matches_recipient: Flag() = _d(  # type: ignore[valid-type]
+    label_matches_recipient: Flag = _d(
         "Whether the bag is labelled with this recipient's ID [S1, S5b]", True
     )
 
@@ -121,56 +122,54 @@ class PreparationSpec(_Section):
 class TimingsSpec(_Section):
     """Logistics: how long each step takes, each counted from the one before."""
 
-    cold_ischemia: Time() = _d(  # type: ignore[valid-type]
+    cold_ischemia: Time = _d(
         "Cross-clamp to start of isolation; hard limit 12 h [S5a], target 8 h [S32]"
     )
-    digestion: Time() = _d(  # type: ignore[valid-type]
+    digestion: Time = _d(
         "Start of isolation to the end of digestion. Isolation + purification take about "
         f"9 h [S25, S27, S28]; the split is {_UNCONFIRMED}",
         timedelta(hours=4),
     )
-    purification: Time() = _d(  # type: ignore[valid-type]
+    purification: Time = _d(
         f"End of digestion to purified islets; see digestion [S25, S27, S28]. {_UNCONFIRMED}",
         timedelta(hours=5),
     )
-    culture: Time() = _d(  # type: ignore[valid-type]
+    culture: Time = _d(
         "Culture before release testing; 0 h (original Edmonton) to 72 h usual maximum "
         f"[S29, S30, S31]. The default within that range is {_UNCONFIRMED}",
         timedelta(hours=24),
     )
-    release_testing: Time() = _d(  # type: ignore[valid-type]
+    release_testing: Time = _d(
         f"Submission for release to test results. {_UNCONFIRMED}", timedelta(hours=3)
     )
-    release_to_infusion: Time() = _d(  # type: ignore[valid-type]
+    release_to_infusion: Time = _d(
         "Release to start of infusion; the product must be infused within 6 h [S1]. "
         f"The default is {_UNCONFIRMED}",
         timedelta(hours=2, minutes=30),
     )
-    induction_before_infusion: Time() = _d(  # type: ignore[valid-type]
+    induction_before_infusion: Time = _d(
         "How long before the planned infusion induction is given; 30-360 min allowed, "
         "anti-IL-2R antibody 120 min before [S1]",
         timedelta(minutes=120),
     )
-    access_to_infusion: Time() = _d(  # type: ignore[valid-type]
+    access_to_infusion: Time = _d(
         "Portal access to start of infusion (baseline pressure measured half-way). The whole "
         f"procedure takes about 1 h [S26]; the split is {_UNCONFIRMED}",
         timedelta(minutes=20),
     )
-    infusion: Time(timedelta(minutes=1)) = _d(  # type: ignore[valid-type]
+    infusion: Annotated[TimeValue, Range.at_least(timedelta(minutes=1))] = _d(
         "Infusion itself, 20-30 min [S26]", timedelta(minutes=25)
     )
-    hemostasis: Time() = _d(  # type: ignore[valid-type]
+    hemostasis: Time = _d(
         f"End of infusion to the access sealed; see access_to_infusion [S26]. {_UNCONFIRMED}",
         timedelta(minutes=15),
     )
-    trough: Time() = _d(  # type: ignore[valid-type]
-        f"Access sealed to the first trough level. {_UNCONFIRMED}", timedelta(days=3)
-    )
-    follow_up: Time() = _d(  # type: ignore[valid-type]
+    trough: Time = _d(f"Access sealed to the first trough level. {_UNCONFIRMED}", timedelta(days=3))
+    follow_up: Time = _d(
         f"First trough level to the start of follow-up; stay 2-5 days [S26, S40]. {_UNCONFIRMED}",
         timedelta(days=4),
     )
-    assessment: Time() = _d(  # type: ignore[valid-type]
+    assessment: Time = _d(
         f"Start of follow-up to the graft assessment (Igls) [S21]. {_UNCONFIRMED}",
         timedelta(days=83),
     )
@@ -184,26 +183,26 @@ class PortalPressureSpec(_Section):
     transient [S45]). Each reading adds normal noise.
     """
 
-    baseline_mmhg: Number(0, 100, decimals=1, unit="mmHg") = _d(  # type: ignore[valid-type]
+    baseline_mmhg: Annotated[NumberValue, Range(0, 100, decimals=1, unit="mmHg")] = _d(
         "Pressure before infusion; typically 12-14 mmHg [S13, S14], must be < 20 [S19]", 13.0
     )
-    rise_mmhg_per_ml: Number(0, 50, decimals=3, unit="mmHg/mL") = _d(  # type: ignore[valid-type]
+    rise_mmhg_per_ml: Annotated[NumberValue, Range(0, 50, decimals=3, unit="mmHg/mL")] = _d(
         "Rise per mL of tissue infused; the rise tracks tissue volume [S45]. "
         f"{_UNCONFIRMED} 0.8 takes a 6 mL product from 13 to about 18 mmHg [S13, S14]",
         0.8,
     )
-    noise_sd_mmhg: Number(0, 20, decimals=2, unit="mmHg") = _d(  # type: ignore[valid-type]
+    noise_sd_mmhg: Annotated[NumberValue, Range(0, 20, decimals=2, unit="mmHg")] = _d(
         f"Standard deviation of each reading around the model. {_UNCONFIRMED}", 1.0
     )
-    fall_half_life: Time(timedelta(seconds=1)) = _d(  # type: ignore[valid-type]
+    fall_half_life: Annotated[TimeValue, Range.at_least(timedelta(seconds=1))] = _d(
         f"Half-life of the rise while the infusion is paused (transient [S45]). {_UNCONFIRMED}",
         timedelta(minutes=10),
     )
-    check_every: Time(timedelta(minutes=1)) = _d(  # type: ignore[valid-type]
+    check_every: Annotated[TimeValue, Range.at_least(timedelta(minutes=1))] = _d(
         f"How often pressure is read during infusion and while paused. {_UNCONFIRMED}",
         timedelta(minutes=5),
     )
-    max_pause: Time() = _d(  # type: ignore[valid-type]
+    max_pause: Time = _d(
         "Total time paused after which the infusion ends with the part delivered so far. "
         + _UNCONFIRMED,
         timedelta(minutes=30),
@@ -213,10 +212,10 @@ class PortalPressureSpec(_Section):
 class ComplicationsSpec(_Section):
     """Chance of each complication per procedure."""
 
-    bleeding: Number(0, 1, decimals=4) = _d(  # type: ignore[valid-type]
+    bleeding: Annotated[NumberValue, Range(0, 1, decimals=4)] = _d(
         "Bleeding, ~7-12 % per procedure (0.6-27 % by track sealing) [S7, S11, S17, S18]", 0.10
     )
-    portal_vein_thrombosis: Number(0, 1, decimals=4) = _d(  # type: ignore[valid-type]
+    portal_vein_thrombosis: Annotated[NumberValue, Range(0, 1, decimals=4)] = _d(
         "Partial portal-vein thrombosis, ~3-4 % [S11, S13, S15]; found on Doppler day 1 [S15]",
         0.035,
     )
@@ -225,18 +224,18 @@ class ComplicationsSpec(_Section):
 class TreatmentSpec(_Section):
     """The care around the infusion: immunosuppression, track sealing, the graft's result."""
 
-    induction_agent: Text(None) = _d(  # type: ignore[valid-type]
+    induction_agent: Text = _d(
         "Induction immunosuppression; rabbit ATG at a first transplant (CIT-07) [S6, S41]",
         "rabbit ATG",
     )
-    trough_drug: Text(None) = _d("Maintenance drug measured [S10, S41]", "tacrolimus")  # type: ignore[valid-type]
-    trough_ng_per_ml: Number(0, 200, decimals=1, unit="ng/mL") = _d(  # type: ignore[valid-type]
+    trough_drug: Text = _d("Maintenance drug measured [S10, S41]", "tacrolimus")
+    trough_ng_per_ml: Annotated[NumberValue, Range(0, 200, decimals=1, unit="ng/mL")] = _d(
         "Trough level; tacrolimus 3-6 ng/mL (Edmonton) [S10]: the default is the middle", 4.5
     )
-    track_sealant: Text(["gelfoam", "coils", "glue", "collagen_paste"]) = _d(  # type: ignore[valid-type]
+    track_sealant: Annotated[TextValue, OneOf("gelfoam", "coils", "glue", "collagen_paste")] = _d(
         "How a percutaneous track is sealed [S17, S18, S39b]", "gelfoam"
     )
-    igls_grade: Text(["optimal", "good", "marginal", "failure"]) = _d(  # type: ignore[valid-type]
+    igls_grade: Annotated[TextValue, OneOf("optimal", "good", "marginal", "failure")] = _d(
         f"Graft function at assessment (Igls [S21]). Rates per grade: {_UNCONFIRMED}", "optimal"
     )
 
@@ -250,7 +249,7 @@ class Scenario(BaseModel):
     name: str = _d("A short title", "", max_length=200)
     description: str = _d("What the scenario shows", "", max_length=5000)
     seed: int | None = _d("Seed of the random streams (simulate's seed wins)", None, ge=0)
-    approach: Text([a.value for a in Approach]) = _d(  # type: ignore[valid-type]
+    approach: Annotated[TextValue, OneOf(*(a.value for a in Approach))] = _d(
         "percutaneous [S25, S26, S42], laparoscopic or open [S14, S27, S38]", "percutaneous"
     )
     donor: DonorSpec
@@ -276,12 +275,21 @@ class Scenario(BaseModel):
         path = Path(path)
         return cls.from_mapping(read_mapping(path), what=f"scenario {path}")
 
+    def seed_for(self, seed: int | None) -> int:
+        """The seed a run uses: ``seed`` if given, else the scenario's own, else 0."""
+        if seed is not None:
+            return seed
+        return self.seed if self.seed is not None else 0
+
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
-        """The JSON Schema of scenario files, as published in ``schemas/scenario.schema.json``."""
-        from .export.schemas import schema
+        """The JSON Schema of scenario files, as published in ``schemas/scenario.schema.json``.
 
-        return schema("scenario")
+        Made here, not by ``isletflow.export.schemas`` (which publishes this one as it is), so
+        that loading and checking scenarios needs nothing from the export layer.
+        """
+        generated = cls.model_json_schema(mode="validation")
+        return {"$schema": GenerateJsonSchema.schema_dialect, **generated}
 
     def to_yaml(self) -> str:
         """The scenario as YAML (the values it was given; defaults left out)."""

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from .case import ActionResult, Case
 from .clock import SimulatedClock
-from .errors import IsletflowError
+from .errors import SimulationStuck  # defined with the other errors; re-exported here
 from .guards import GuardResult
 from .models import Approach
 from .sampling import CasePlan, PlanSampler, stream
@@ -32,15 +32,6 @@ __all__ = ["Move", "Policy", "SimulationStuck", "StandardPolicy", "World", "run"
 _ZERO = timedelta(0)
 _STANDARD = NormalDist()
 _DOPPLER = timedelta(days=1)  # portal Doppler on day 1 finds a thrombosis [S15]
-
-
-class SimulationStuck(IsletflowError):
-    """A policy that did not bring its case to an end within the allowed number of moves."""
-
-    def __init__(self, moves: int, state: str) -> None:
-        self.moves = moves
-        self.state = state
-        super().__init__(f"the policy made {moves} moves without ending the case (in {state})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +320,7 @@ def simulate(
     sampler: PlanSampler | None = None,
 ) -> Case:
     """Simulate case ``index`` of ``scenario`` (seed: the argument, else the file's, else 0)."""
-    chosen = seed if seed is not None else scenario.seed if scenario.seed is not None else 0
+    chosen = scenario.seed_for(seed)
     plan = (sampler or PlanSampler(scenario)).sample(chosen, index)
     case, world = start(plan)
     return run(case, world, policy or StandardPolicy())

@@ -46,9 +46,7 @@ def fhir(
 
     # Provenance names the seed that produced a case: for a scenario, the one simulate used.
     def seed_of(path: Path) -> int | None:
-        if seed is not None or not is_scenario(path):
-            return seed
-        return Scenario.load(path).seed or 0
+        return Scenario.load(path).seed_for(seed) if is_scenario(path) else seed
 
     if ndjson_dir is not None:
         if out is not None:

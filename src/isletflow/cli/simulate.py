@@ -34,7 +34,7 @@ def simulate(scenario: Path, seed: int | None, index: int, fmt: str, plot: Path 
         outcome = case.outcome
         document = {
             "scenario": loaded.name,
-            "seed": seed if seed is not None else loaded.seed or 0,
+            "seed": loaded.seed_for(seed),
             "index": index,
             "outcome": None
             if outcome is None

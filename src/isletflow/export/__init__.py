@@ -11,16 +11,8 @@ Each is imported on its own, so ``import isletflow`` never pays for FHIR models.
 
 from __future__ import annotations
 
-from ..errors import IsletflowError
+# MissingTool lives with every other error in isletflow.errors; diagram.py and fhir.py still
+# import it from here, so it stays importable as isletflow.export.MissingTool.
+from ..errors import MissingTool
 
 __all__ = ["MissingTool"]
-
-
-class MissingTool(IsletflowError):
-    """An optional package or program an export needs is not installed; says how to get it."""
-
-    def __init__(self, what: str, needed: str, how: str) -> None:
-        self.what = what
-        self.needed = needed
-        self.how = how
-        super().__init__(f"{what} needs {needed}, which is not installed; {how}")

@@ -8,12 +8,15 @@ Schemas are in *validation* mode: they describe what isletflow accepts (a durati
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema
 
 from ..errors import InvalidInput
 from ..timeline import _JsonEvent
@@ -25,13 +28,15 @@ TIMELINE = list[_JsonEvent]
 
 __all__ = ["DIALECT", "EVENT", "SCHEMAS", "TIMELINE", "schema", "schema_text", "write_schemas"]
 
-DIALECT = "https://json-schema.org/draft/2020-12/schema"
+DIALECT = GenerateJsonSchema.schema_dialect
+"""JSON Schema draft 2020-12: the dialect pydantic writes."""
 
-# name -> "module:attribute" (relative to isletflow) of a pydantic model or type.
-# Add a schema by adding a line; it is imported only when asked for.
+# name -> "module:attribute" (relative to isletflow) of a pydantic model or type, or of a method
+# that makes the schema itself: the scenario module publishes its own, so that loading a scenario
+# never needs this layer. Add a schema by adding a line; it is imported only when asked for.
 SCHEMAS: dict[str, str] = {
     "protocol": "protocol:Protocol",
-    "scenario": "scenario:Scenario",
+    "scenario": "scenario:Scenario.json_schema",
     "case-snapshot": "timeline:CaseSnapshot",
     "timeline-event": "export.schemas:EVENT",
     "timeline": "export.schemas:TIMELINE",
@@ -50,12 +55,16 @@ def _target(name: str) -> Any:
         )
     module_name, attribute = SCHEMAS[name].split(":")
     module = importlib.import_module(f"isletflow.{module_name}")
-    return getattr(module, attribute)
+    return functools.reduce(getattr, attribute.split("."), module)
 
 
 def schema(name: str) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) called ``name`` (one of ``SCHEMAS``)."""
-    generated = TypeAdapter(_target(name)).json_schema(mode="validation")
+    target = _target(name)
+    if inspect.ismethod(target):  # the model's own module makes its schema
+        published: dict[str, Any] = target()
+        return published
+    generated = TypeAdapter(target).json_schema(mode="validation")
     result: dict[str, Any] = {"$schema": DIALECT}
     if "title" not in generated and name in _TITLES:
         result["title"] = _TITLES[name]

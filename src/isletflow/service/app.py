@@ -24,8 +24,7 @@ from sqlalchemy.exc import OperationalError
 
 from .. import __version__, library
 from .. import workflow as wf
-from ..errors import InvalidInput, Problem
-from ..export import MissingTool
+from ..errors import InvalidInput, MissingTool, Problem
 from ..scenario import Scenario
 from ..training.debrief import Debrief
 from ..training.lab import CHOICES, MEASURED
@@ -149,7 +148,7 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
             assert body.scenario_spec is not None  # the model asks for exactly one
             name = None
             scenario = _posted(body.scenario_spec)
-        seed = body.seed if body.seed is not None else scenario.seed or 0
+        seed = scenario.seed_for(body.seed)
         data = scenario.model_dump(mode="json", exclude_unset=True)
         header = SessionHeader(scenario_name=name, scenario=data, seed=seed, index=body.index,
                                rubric=body.rubric or Rubric())  # fmt: skip

@@ -29,13 +29,15 @@ _STRIPES = 64
 _T = TypeVar("_T")
 
 
-class SessionNotFound(Exception):
+class SessionNotFound(IsletflowError):
+    """No session has this id (or it was never stored)."""
+
     def __init__(self, session_id: str) -> None:
         self.session_id = session_id
         super().__init__("no such session")
 
 
-class UnreadableSession(Exception):
+class UnreadableSession(IsletflowError):
     """A stored log that does not replay: the database was edited or damaged, not the request."""
 
     def __init__(self, session_id: str, error: Exception) -> None:
@@ -43,7 +45,7 @@ class UnreadableSession(Exception):
         super().__init__(f"session {session_id} cannot be restored from its stored log: {error}")
 
 
-class StaleVersion(Exception):
+class StaleVersion(IsletflowError):
     """The client's version is not the session's: nothing was done; here is the current state."""
 
     def __init__(self, expected: int, current: SessionView) -> None:
@@ -74,8 +76,7 @@ class Registry:
         session_id = secrets.token_urlsafe(24)  # 192 random bits: not guessable, URL-safe
         session = Session.start(session_id, header)
         with self._lock(session_id):
-            self.store.create(session_id, session.header_json(), session.events_json(),
-                              session.now)  # fmt: skip
+            self.store.create(session_id, session.header_json(), session.events_json(), session.now)
             self._remember(session)
             return session.view()
 

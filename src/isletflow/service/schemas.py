@@ -7,18 +7,10 @@ the rule before anything reaches a case.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from .. import workflow as wf
 from ..duration import format_duration, parse_duration
@@ -48,17 +40,6 @@ __all__ = [
 MAX_STEP = timedelta(days=366)
 """The longest time one request may move a session's clock on."""
 
-_EARLIEST, _LATEST = 1900, 2200  # cross-clamp years a case may have: arithmetic stays in range
-
-
-def _no_overflow(value: Any, handler: Callable[[Any], Any], _info: ValidationInfo) -> Any:
-    # A duration or date too large for Python's datetime raises OverflowError, which pydantic
-    # does not turn into a validation error; say it is out of range instead of failing.
-    try:
-        return handler(value)
-    except OverflowError:
-        raise ValueError("holds a time or duration too large for the calendar") from None
-
 
 def _bounded_step(text: str) -> str:
     try:
@@ -74,11 +55,15 @@ def _bounded_step(text: str) -> str:
 
 Step = Annotated[
     str,
-    Field(min_length=1, max_length=40, pattern=r"^(\d{1,6}(\.\d{1,6})?(d|h|min|s))+$",
-          examples=["90min", "6h", "1h30min"],
-          description="A duration with units: d, h, min, s (at most 366d)"),
+    Field(
+        min_length=1,
+        max_length=40,
+        pattern=r"^(\d{1,6}(\.\d{1,6})?(d|h|min|s))+$",
+        examples=["90min", "6h", "1h30min"],
+        description="A duration with units: d, h, min, s (at most 366d)",
+    ),
     AfterValidator(_bounded_step),
-]  # fmt: skip
+]
 
 
 class _Request(BaseModel):
@@ -89,9 +74,11 @@ class CreateSession(_Request):
     """Start a training session on a bundled scenario or a posted one: give exactly one."""
 
     scenario: str | None = Field(
-        None, max_length=64, examples=["standard"],
+        None,
+        max_length=64,
+        examples=["standard"],
         description="A bundled scenario's name (GET /api/scenarios)",
-    )  # fmt: skip
+    )
     scenario_spec: dict[str, Any] | None = Field(
         None, description="A scenario in the scenario file format, as JSON (validated)"
     )
@@ -112,9 +99,11 @@ class ActRequest(_Request):
     """Take one action, based on the session version the client last saw."""
 
     action: str = Field(
-        min_length=1, max_length=64, examples=["start_isolation"],
+        min_length=1,
+        max_length=64,
+        examples=["start_isolation"],
         json_schema_extra={"enum": [*wf.ACTIONS]},  # the engine names the valid ones if not
-    )  # fmt: skip
+    )
     expected_version: int = Field(ge=0, description="The session's version the client saw")
     after: Step | None = Field(None, description="Time that passes before the action")
     data: dict[str, Any] = Field(

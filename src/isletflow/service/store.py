@@ -31,6 +31,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from ..errors import IsletflowError
+
 __all__ = ["Conflict", "SessionStore", "StoredSession", "database_url"]
 
 _METADATA = sa.MetaData()
@@ -59,7 +61,7 @@ EVENTS = sa.Table(
 )
 
 
-class Conflict(Exception):
+class Conflict(IsletflowError):
     """An append based on a version that is no longer the session's current one."""
 
     def __init__(self, session_id: str, expected: int) -> None:
@@ -113,10 +115,13 @@ class SessionStore:
         with self.engine.begin() as conn:
             conn.execute(
                 SESSIONS.insert().values(
-                    id=session_id, header=_dumps(header), version=len(events),
-                    clock=clock.isoformat(), created_at=created_at,
+                    id=session_id,
+                    header=_dumps(header),
+                    version=len(events),
+                    clock=clock.isoformat(),
+                    created_at=created_at,
                 )
-            )  # fmt: skip
+            )
             self._insert_events(conn, session_id, 0, events)
 
     def append(self, session_id: str, expected: int, events: Sequence[Any], clock: datetime) -> int:
@@ -153,9 +158,12 @@ class SessionStore:
             ).scalars()
             events = [json.loads(body) for body in bodies]
         return StoredSession(
-            row.id, json.loads(row.header), int(row.version),
-            datetime.fromisoformat(row.clock), events,
-        )  # fmt: skip
+            row.id,
+            json.loads(row.header),
+            int(row.version),
+            datetime.fromisoformat(row.clock),
+            events,
+        )
 
     def count(self) -> int:
         with self.engine.connect() as conn:
@@ -167,9 +175,8 @@ class SessionStore:
         moved = conn.execute(
             SESSIONS.update()
             .where(SESSIONS.c.id == pending.session_id, SESSIONS.c.version == pending.expected)
-            .values(version=pending.expected + len(pending.events),
-                    clock=pending.clock.isoformat())
-        )  # fmt: skip
+            .values(version=pending.expected + len(pending.events), clock=pending.clock.isoformat())
+        )
         if moved.rowcount != 1:
             return False
         SessionStore._insert_events(conn, pending.session_id, pending.expected, pending.events)
@@ -182,9 +189,11 @@ class SessionStore:
         if events:
             conn.execute(
                 EVENTS.insert(),
-                [{"session_id": session_id, "seq": start + i, "body": _dumps(e)}
-                 for i, e in enumerate(events)],
-            )  # fmt: skip
+                [
+                    {"session_id": session_id, "seq": start + i, "body": _dumps(e)}
+                    for i, e in enumerate(events)
+                ],
+            )
 
 
 def _create_tables(engine: Engine) -> None:
@@ -227,9 +236,10 @@ class _Pending:
     def __init__(
         self, session_id: str, expected: int, events: Sequence[Any], clock: datetime
     ) -> None:
-        self.session_id, self.expected, self.events, self.clock = (
-            session_id, expected, events, clock,
-        )  # fmt: skip
+        self.session_id = session_id
+        self.expected = expected
+        self.events = events
+        self.clock = clock
         self.done = threading.Event()
         self.error: BaseException | None = None
 

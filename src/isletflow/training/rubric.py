@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationE
 
 from ..duration import NonNegativeDuration
 from ..errors import InvalidInput
-from ..protocol import read_mapping
+from ..files import read_mapping
 
 __all__ = ["DEVIATION_KINDS", "DeviationKind", "Rubric", "Weights"]
 
