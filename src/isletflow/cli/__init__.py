@@ -25,13 +25,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": (".schema:schema", "Print the JSON Schema NAME; without NAME, list the names."),
     "serve": (".serve:serve", "Serve the HTTP API (docs at /docs) and the trainer page (at /)."),
     "simulate": (".simulate:simulate",
-                 "Simulate one case of SCENARIO (a .yaml or .json file) and print its timeline."),
+                 "Simulate one case of SCENARIO (a bundled name or a scenario file) and print its "
+                 "timeline."),
     "train": (".train:train",
               "Train on a case of SCENARIO: take the steps, see why they are refused, get a "
               "debrief."),
     "validate": (".validate:validate",
-                 "Check scenario FILE; list every problem with its path (exit 1 if there are "
-                 "any)."),
+                 "Check SCENARIO; list every problem with its path (exit 1 if there are any)."),
 }  # fmt: skip
 
 

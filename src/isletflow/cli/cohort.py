@@ -10,7 +10,7 @@ import click
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenario")
 @click.option("--n", "n", type=click.IntRange(min=1), required=True, help="How many cases.")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed (default: the file's, else 0).")
 @click.option("--workers", type=click.IntRange(min=1),
@@ -25,18 +25,22 @@ import click
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
               help="Draw outcomes and times to a .png or .svg (isletflow[plots]).")  # fmt: skip
 def cohort(
-    scenario: Path, n: int, seed: int | None, workers: int | None, chunk_size: int | None,
+    scenario: str, n: int, seed: int | None, workers: int | None, chunk_size: int | None,
     dask_address: str | None, out: Path | None, fmt: str, plot: Path | None,
 ) -> None:  # fmt: skip
-    """Simulate N cases of SCENARIO and summarise outcomes, times and doses."""
+    """Simulate N cases of SCENARIO and summarise outcomes, times and doses.
+
+    SCENARIO is a bundled scenario's name (standard, population, portal_pressure_high, …) or a
+    scenario file (.yaml, .json).
+    """
     if dask_address and workers:
         raise click.UsageError("give --workers or --dask, not both")
     with ExitStack() as stack:
         from ..cohort import dask_executor, simulate_cohort
         from ..report import summary_table
-        from ..scenario import Scenario
+        from .casefile import load_scenario
 
-        loaded = Scenario.load(scenario)
+        loaded = load_scenario(scenario)
         executor = stack.enter_context(dask_executor(dask_address)) if dask_address else None
         bar = stack.enter_context(
             click.progressbar(length=n, label="simulating", file=sys.stderr, show_eta=True)

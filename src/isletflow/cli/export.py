@@ -7,9 +7,7 @@ from pathlib import Path
 
 import click
 
-from .casefile import is_scenario, read_cases
-
-_CASE = click.Path(exists=True, dir_okay=False, path_type=Path)
+from .casefile import is_scenario, load_scenario, read_cases
 
 
 @click.group()
@@ -18,7 +16,7 @@ def export() -> None:
 
 
 @export.command()
-@click.argument("case_files", nargs=-1, required=True, type=_CASE)
+@click.argument("case_files", nargs=-1, required=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the bundle here, not to stdout.")  # fmt: skip
 @click.option("--ndjson", "ndjson_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -32,23 +30,23 @@ def export() -> None:
 @click.option("--validate/--no-validate", default=True, show_default=True,
               help="Check the output with the FHIR models (needs isletflow[fhir]).")  # fmt: skip
 def fhir(
-    case_files: tuple[Path, ...], out: Path | None, ndjson_dir: Path | None, seed: int | None,
+    case_files: tuple[str, ...], out: Path | None, ndjson_dir: Path | None, seed: int | None,
     count: int, validate: bool,
 ) -> None:  # fmt: skip
     """Export cases as FHIR R4B: saved cases (timeline or snapshot JSON) or scenarios.
 
-    A scenario (YAML, or JSON with timings) is simulated first, with --seed; --n simulates a
-    cohort of it. One case gives one transaction Bundle; with --ndjson, any number of cases give
-    bulk-data NDJSON files (Patient.ndjson, Observation.ndjson, ...).
+    A scenario (a bundled name such as standard, a YAML file, or JSON with timings) is simulated
+    first, with --seed; --n simulates a cohort of it. One case gives one transaction Bundle; with
+    --ndjson, any number of cases give bulk-data NDJSON files (Patient.ndjson, Observation.ndjson,
+    ...).
     """
     from ..export.fhir import case_bundle, write_ndjson
-    from ..scenario import Scenario
 
     # Provenance names the seed that produced a case: for a scenario, the one simulate used.
-    def seed_of(path: Path) -> int | None:
+    def seed_of(path: str) -> int | None:
         if seed is not None or not is_scenario(path):
             return seed
-        return Scenario.load(path).seed or 0
+        return load_scenario(path).seed or 0
 
     if ndjson_dir is not None:
         if out is not None:
