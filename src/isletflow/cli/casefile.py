@@ -84,7 +84,9 @@ def read_case(path: Path) -> Case:
     if isinstance(data, dict) and "timeline" in data:
         return Case.restore(text)
     raise InvalidInput.single(
-        what, "(root)", type(data).__name__,
+        what,
+        "(root)",
+        type(data).__name__,
         "must be a timeline (a JSON list of events) or a case snapshot (an object with a "
         "'timeline')",
-    )  # fmt: skip
+    )
