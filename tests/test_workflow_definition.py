@@ -14,7 +14,7 @@ import isletflow
 from builders import APPROACHES, new_case, standard_steps
 from isletflow import workflow as wf
 from isletflow.errors import InvalidDefinition
-from isletflow.workflow import Step, check_definition
+from isletflow.definition import Step, check_definition
 
 SOURCE = Path(isletflow.__file__).parent
 

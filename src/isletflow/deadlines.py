@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from .protocol import Protocol
 from .workflow import DEADLINES
 
-__all__ = ["NEVER", "ArmedDeadline", "Deadlines", "due"]
+__all__ = ["ArmedDeadline", "Deadlines", "due"]
 
 NEVER = datetime.max.replace(tzinfo=UTC)
 """When a deadline falls due that the calendar cannot reach."""

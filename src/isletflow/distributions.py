@@ -39,11 +39,9 @@ from pydantic_core import core_schema
 from .duration import Duration, format_duration
 
 __all__ = [
-    "DIST_NAMES",
     "Bernoulli",
     "Choice",
     "Flag",
-    "FlagValue",
     "LogNormal",
     "Normal",
     "NumberValue",

@@ -16,7 +16,7 @@ from . import rules
 from .models import Preparation, Recipient
 from .protocol import Protocol
 
-__all__ = ["RELEASE_TESTS", "ReleaseTest"]
+__all__ = ["RELEASE_TESTS"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,13 +42,10 @@ __all__ = [
     "STATES",
     "STEPS",
     "TERMINAL",
-    "Automatic",
-    "Deadline",
     "Kind",
     "Recording",
     "Step",
     "actions_in",
-    "check_definition",
     "next_state",
     "phase_of",
 ]

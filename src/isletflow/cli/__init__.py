@@ -18,21 +18,27 @@ from ..errors import IsletflowError
 # by adding a line; the help line is here so that `isletflow --help` imports no command (a test
 # keeps each line equal to its command's own short help).
 COMMANDS: dict[str, tuple[str, str]] = {
-    "cohort": (".cohort:cohort",
-               "Simulate N cases of SCENARIO and summarise outcomes, times and doses."),
+    "cohort": (
+        ".cohort:cohort",
+        "Simulate N cases of SCENARIO and summarise outcomes, times and doses.",
+    ),
     "diagram": (".diagram:diagram", "Draw the workflow from its state table."),
     "export": (".export:export", "Export saved cases to other systems' formats."),
     "schema": (".schema:schema", "Print the JSON Schema NAME; without NAME, list the names."),
     "serve": (".serve:serve", "Serve the HTTP API (docs at /docs) and the trainer page (at /)."),
-    "simulate": (".simulate:simulate",
-                 "Simulate one case of SCENARIO (a .yaml or .json file) and print its timeline."),
-    "train": (".train:train",
-              "Train on a case of SCENARIO: take the steps, see why they are refused, get a "
-              "debrief."),
-    "validate": (".validate:validate",
-                 "Check scenario FILE; list every problem with its path (exit 1 if there are "
-                 "any)."),
-}  # fmt: skip
+    "simulate": (
+        ".simulate:simulate",
+        "Simulate one case of SCENARIO (a bundled name or a scenario file) and print its timeline.",
+    ),
+    "train": (
+        ".train:train",
+        "Train on a case of SCENARIO: take the steps, see why they are refused, get a debrief.",
+    ),
+    "validate": (
+        ".validate:validate",
+        "Check SCENARIO; list every problem with its path (exit 1 if there are any).",
+    ),
+}
 
 
 def _shortened(text: str, limit: int) -> str:

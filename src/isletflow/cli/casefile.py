@@ -1,21 +1,47 @@
-"""Reading cases for a command: a saved timeline or snapshot, or a scenario to simulate."""
+"""What a command reads: a scenario (a bundled name or a file), or a saved timeline or snapshot."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..case import Case
 from ..errors import InvalidInput
 from ..timeline import Timeline
 
-__all__ = ["is_scenario", "read_case", "read_cases"]
+if TYPE_CHECKING:
+    from ..scenario import Scenario
+
+__all__ = ["is_scenario", "load_scenario", "read_case", "read_cases"]
 
 
-def is_scenario(path: Path) -> bool:
-    """A YAML file, or a JSON object with ``timings``, is a scenario; anything else a saved case."""
-    if path.suffix.lower() in (".yaml", ".yml"):
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """The scenario a command was given: a bundled one by name, else a scenario file.
+
+    Every command that takes a scenario reads it so, as ``isletflow train`` does
+    (``library.resolve``); what is neither is an ``InvalidInput`` that names it and lists the
+    bundled names.
+    """
+    from .. import library
+
+    return library.resolve(name_or_path)[1]
+
+
+def is_scenario(name_or_path: str | Path) -> bool:
+    """A bundled scenario's name, a YAML file or a JSON object with ``timings`` is a scenario.
+
+    A bundled name wins over a file of the same name, as in ``library.resolve``. Any other file is
+    a saved case; what is neither a file nor a name counts as a scenario, so that
+    ``load_scenario`` says what is wrong with it.
+    """
+    from .. import library
+
+    path = Path(name_or_path)
+    if str(name_or_path) in library.names() or path.suffix.lower() in (".yaml", ".yml"):
+        return True
+    if not path.exists():
         return True
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -24,19 +50,18 @@ def is_scenario(path: Path) -> bool:
     return isinstance(data, dict) and "timings" in data
 
 
-def read_cases(path: Path, *, seed: int | None = None, n: int = 1) -> Iterator[Case]:
-    """The cases ``path`` stands for: ``n`` simulated cases of a scenario, or one saved case.
+def read_cases(name_or_path: str | Path, *, seed: int | None = None, n: int = 1) -> Iterator[Case]:
+    """What a command's argument stands for: ``n`` simulated cases of a scenario, or a saved case.
 
     Simulated cases are made one at a time, so a large cohort never sits in memory.
     """
-    if not is_scenario(path):
-        yield read_case(path)
+    if not is_scenario(name_or_path):
+        yield read_case(Path(name_or_path))
         return
     from ..sampling import PlanSampler
-    from ..scenario import Scenario
     from ..simulation import simulate
 
-    scenario = Scenario.load(path)
+    scenario = load_scenario(name_or_path)
     sampler = PlanSampler(scenario)
     for index in range(n):
         yield simulate(scenario, seed, index, sampler=sampler)
@@ -59,7 +84,9 @@ def read_case(path: Path) -> Case:
     if isinstance(data, dict) and "timeline" in data:
         return Case.restore(text)
     raise InvalidInput.single(
-        what, "(root)", type(data).__name__,
+        what,
+        "(root)",
+        type(data).__name__,
         "must be a timeline (a JSON list of events) or a case snapshot (an object with a "
         "'timeline')",
-    )  # fmt: skip
+    )

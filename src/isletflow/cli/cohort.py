@@ -10,41 +10,77 @@ import click
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenario")
 @click.option("--n", "n", type=click.IntRange(min=1), required=True, help="How many cases.")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed (default: the file's, else 0).")
-@click.option("--workers", type=click.IntRange(min=1),
-              help="Processes to use (default: every core; 1 runs in this process).")  # fmt: skip
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes to use (default: every core; 1 runs in this process).",
+)
 @click.option("--chunk-size", type=click.IntRange(min=1), help="Cases per task (default: auto).")
-@click.option("--dask", "dask_address", metavar="ADDRESS",
-              help="Run on the Dask cluster at ADDRESS (needs isletflow[dask]).")  # fmt: skip
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write every case's timeline to this JSON Lines file.")  # fmt: skip
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="How to print the summary.")  # fmt: skip
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
-              help="Draw outcomes and times to a .png or .svg (isletflow[plots]).")  # fmt: skip
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    help="Run on the Dask cluster at ADDRESS (needs isletflow[dask]).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every case's timeline to this JSON Lines file.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="How to print the summary.",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Draw outcomes and times to a .png or .svg (isletflow[plots]).",
+)
 def cohort(
-    scenario: Path, n: int, seed: int | None, workers: int | None, chunk_size: int | None,
-    dask_address: str | None, out: Path | None, fmt: str, plot: Path | None,
-) -> None:  # fmt: skip
-    """Simulate N cases of SCENARIO and summarise outcomes, times and doses."""
+    scenario: str,
+    n: int,
+    seed: int | None,
+    workers: int | None,
+    chunk_size: int | None,
+    dask_address: str | None,
+    out: Path | None,
+    fmt: str,
+    plot: Path | None,
+) -> None:
+    """Simulate N cases of SCENARIO and summarise outcomes, times and doses.
+
+    SCENARIO is a bundled scenario's name (standard, population, portal_pressure_high, …) or a
+    scenario file (.yaml, .json).
+    """
     if dask_address and workers:
         raise click.UsageError("give --workers or --dask, not both")
     with ExitStack() as stack:
         from ..cohort import dask_executor, simulate_cohort
         from ..report import summary_table
-        from ..scenario import Scenario
+        from .casefile import load_scenario
 
-        loaded = Scenario.load(scenario)
+        loaded = load_scenario(scenario)
         executor = stack.enter_context(dask_executor(dask_address)) if dask_address else None
         bar = stack.enter_context(
             click.progressbar(length=n, label="simulating", file=sys.stderr, show_eta=True)
         )
         summary = simulate_cohort(
-            loaded, n, seed, executor, workers=workers, chunk_size=chunk_size,
-            timelines=out, progress=bar.update,
-        )  # fmt: skip
+            loaded,
+            n,
+            seed,
+            executor,
+            workers=workers,
+            chunk_size=chunk_size,
+            timelines=out,
+            progress=bar.update,
+        )
         stack.close()
         if fmt == "json":
             click.echo(summary.model_dump_json(indent=2))

@@ -12,13 +12,19 @@ from .casefile import read_case
 
 @click.command()
 @click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="mermaid", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="mermaid",
+    show_default=True,
     help="svg and png need Graphviz's dot program.",
-)  # fmt: skip
+)
 @click.option(
-    "--case", "case_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "--case",
+    "case_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A saved timeline or snapshot (JSON) whose path through the workflow is highlighted.",
-)  # fmt: skip
+)
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not to stdout."
 )

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import click
 
-from .casefile import is_scenario, read_cases
-
-_CASE = click.Path(exists=True, dir_okay=False, path_type=Path)
+from .casefile import is_scenario, load_scenario, read_cases
 
 
 @click.group()
@@ -18,43 +16,67 @@ def export() -> None:
 
 
 @export.command()
-@click.argument("case_files", nargs=-1, required=True, type=_CASE)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the bundle here, not to stdout.")  # fmt: skip
-@click.option("--ndjson", "ndjson_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write bulk-data NDJSON (a file per resource type) here.")  # fmt: skip
-@click.option("--seed", type=int,
-              help="The seed that produced the case(s): for a scenario, the seed to simulate "
-              "with (default: the file's, else 0); for saved cases, provenance only.")  # fmt: skip
-@click.option("--n", "count", type=click.IntRange(min=1), default=1, show_default=True,
-              help="For a scenario: how many cases to simulate (cases 0..n-1; needs --ndjson "
-              "when above 1).")  # fmt: skip
-@click.option("--validate/--no-validate", default=True, show_default=True,
-              help="Check the output with the FHIR models (needs isletflow[fhir]).")  # fmt: skip
+@click.argument("case_files", nargs=-1, required=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the bundle here, not to stdout.",
+)
+@click.option(
+    "--ndjson",
+    "ndjson_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write bulk-data NDJSON (a file per resource type) here.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    help="The seed that produced the case(s): for a scenario, the seed to simulate "
+    "with (default: the file's, else 0); for saved cases, provenance only.",
+)
+@click.option(
+    "--n",
+    "count",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="For a scenario: how many cases to simulate (cases 0..n-1; needs --ndjson when above 1).",
+)
+@click.option(
+    "--validate/--no-validate",
+    default=True,
+    show_default=True,
+    help="Check the output with the FHIR models (needs isletflow[fhir]).",
+)
 def fhir(
-    case_files: tuple[Path, ...], out: Path | None, ndjson_dir: Path | None, seed: int | None,
-    count: int, validate: bool,
-) -> None:  # fmt: skip
+    case_files: tuple[str, ...],
+    out: Path | None,
+    ndjson_dir: Path | None,
+    seed: int | None,
+    count: int,
+    validate: bool,
+) -> None:
     """Export cases as FHIR R4B: saved cases (timeline or snapshot JSON) or scenarios.
 
-    A scenario (YAML, or JSON with timings) is simulated first, with --seed; --n simulates a
-    cohort of it. One case gives one transaction Bundle; with --ndjson, any number of cases give
-    bulk-data NDJSON files (Patient.ndjson, Observation.ndjson, ...).
+    A scenario (a bundled name such as standard, a YAML file, or JSON with timings) is simulated
+    first, with --seed; --n simulates a cohort of it. One case gives one transaction Bundle; with
+    --ndjson, any number of cases give bulk-data NDJSON files (Patient.ndjson, Observation.ndjson,
+    ...).
     """
     from ..export.fhir import case_bundle, write_ndjson
-    from ..scenario import Scenario
 
     # Provenance names the seed that produced a case: for a scenario, the one simulate used.
-    def seed_of(path: Path) -> int | None:
-        return Scenario.load(path).seed_for(seed) if is_scenario(path) else seed
+    def seed_of(path: str) -> int | None:
+        return load_scenario(path).seed_for(seed) if is_scenario(path) else seed
 
     if ndjson_dir is not None:
         if out is not None:
             raise click.UsageError("give --out or --ndjson, not both")
         seeds = {seed_of(path) for path in case_files}
         cases = (case for path in case_files for case in read_cases(path, seed=seed, n=count))
-        written = write_ndjson(cases, ndjson_dir, seed=seeds.pop() if len(seeds) == 1 else None,
-                               validate=validate)  # fmt: skip
+        written = write_ndjson(
+            cases, ndjson_dir, seed=seeds.pop() if len(seeds) == 1 else None, validate=validate
+        )
         for kind, path in written.items():
             click.echo(f"{kind}\t{path}")
         return

@@ -12,9 +12,11 @@ from ..export.schemas import SCHEMAS, schema_text, write_schemas
 @click.command()
 @click.argument("name", required=False)
 @click.option(
-    "--write", "directory", type=click.Path(file_okay=False, path_type=Path),
+    "--write",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
     help="Write every schema to DIRECTORY/NAME.schema.json (e.g. schemas/).",
-)  # fmt: skip
+)
 def schema(name: str | None, directory: Path | None) -> None:
     """Print the JSON Schema NAME; without NAME, list the names.
 

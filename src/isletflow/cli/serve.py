@@ -52,5 +52,12 @@ def serve(host: str, port: int, db: str, workers: int, log_level: str) -> None:
         return
     # Workers are separate processes: each builds its app from the environment.
     os.environ[DB_VARIABLE] = database_url(db)
-    uvicorn.run("isletflow.service.app:from_environment", factory=True, workers=workers,
-                host=host, port=port, log_level=log_level, server_header=False)  # fmt: skip
+    uvicorn.run(
+        "isletflow.service.app:from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level=log_level,
+        server_header=False,
+    )

@@ -9,21 +9,39 @@ import click
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenario")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed (default: the file's, else 0).")
-@click.option("--index", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Which case of the scenario's population.")  # fmt: skip
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table",
-              show_default=True, help="table; json (one document); jsonl (events).")  # fmt: skip
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
-              help="Draw the timeline to a .png or .svg (isletflow[plots]).")  # fmt: skip
-def simulate(scenario: Path, seed: int | None, index: int, fmt: str, plot: Path | None) -> None:
-    """Simulate one case of SCENARIO (a .yaml or .json file) and print its timeline."""
-    from ..report import timeline_table
-    from ..scenario import Scenario
-    from ..simulation import simulate as run
+@click.option(
+    "--index",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Which case of the scenario's population.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "jsonl"]),
+    default="table",
+    show_default=True,
+    help="table; json (one document); jsonl (events).",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Draw the timeline to a .png or .svg (isletflow[plots]).",
+)
+def simulate(scenario: str, seed: int | None, index: int, fmt: str, plot: Path | None) -> None:
+    """Simulate one case of SCENARIO (a bundled name or a scenario file) and print its timeline.
 
-    loaded = Scenario.load(scenario)
+    SCENARIO is a bundled scenario's name (standard, population, portal_pressure_high, …) or a
+    scenario file (.yaml, .json).
+    """
+    from ..report import timeline_table
+    from ..simulation import simulate as run
+    from .casefile import load_scenario
+
+    loaded = load_scenario(scenario)
     case = run(loaded, seed=seed, index=index)
     if fmt == "table":
         click.echo(timeline_table(case))

@@ -1,18 +1,20 @@
-"""``isletflow validate FILE``: check a scenario file and list every problem in it."""
+"""``isletflow validate SCENARIO``: check a scenario file or a bundled one; list every problem."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import click
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def validate(file: Path) -> None:
-    """Check scenario FILE; list every problem with its path (exit 1 if there are any)."""
-    from ..scenario import Scenario
+@click.argument("scenario")
+def validate(scenario: str) -> None:
+    """Check SCENARIO; list every problem with its path (exit 1 if there are any).
 
-    scenario = Scenario.load(file)
-    title = f" ({scenario.name})" if scenario.name else ""
-    click.echo(f"{file}: a valid scenario{title}.")
+    SCENARIO is a scenario file (.yaml, .json) or a bundled scenario's name (standard,
+    population, …).
+    """
+    from .casefile import load_scenario
+
+    loaded = load_scenario(scenario)
+    title = f" ({loaded.name})" if loaded.name else ""
+    click.echo(f"{scenario}: a valid scenario{title}.")

@@ -28,7 +28,6 @@ from . import MissingTool
 __all__ = [
     "FORMATS",
     "CasePath",
-    "Edge",
     "armed_in",
     "case_path",
     "dot",

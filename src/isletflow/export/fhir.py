@@ -56,28 +56,20 @@ from ..case import Case
 from ..timeline import Accepted
 from . import MissingTool
 from ._fhir_base import (
-    CODES,
     CPT,
-    LOINC,
     NAMESPACE,
     SYSTEM,
     UCUM,
     Made,
-    case_key,
     ref,
     stamp,
 )
 from ._fhir_resources import Builder
 
 __all__ = [
-    "CODES",
     "CPT",
-    "LOINC",
-    "NAMESPACE",
-    "SYSTEM",
     "UCUM",
     "case_bundle",
-    "case_key",
     "validate_bundle",
     "write_ndjson",
 ]
