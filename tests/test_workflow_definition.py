@@ -13,8 +13,8 @@ import transitions
 import isletflow
 from builders import APPROACHES, new_case, standard_steps
 from isletflow import workflow as wf
-from isletflow.errors import InvalidDefinition
 from isletflow.definition import Step, check_definition
+from isletflow.errors import InvalidDefinition
 
 SOURCE = Path(isletflow.__file__).parent
 
