@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from . import harvest, immunosuppress, infuse, purify
-from .base import Facts, Guard, GuardResult, Observed
+from .base import Facts, Guard, GuardResult
 
 __all__ = ["GUARDS", "Facts", "GuardResult"]
 
