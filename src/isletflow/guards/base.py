@@ -14,7 +14,7 @@ from ..models import Approach, Donor, Recipient
 from ..protocol import Protocol
 from ..record import CaseRecord
 
-__all__ = ["Facts", "Guard", "GuardResult", "Observed", "guard"]
+__all__ = ["Facts", "Guard", "GuardResult", "guard"]
 
 Observed = float | int | str | bool | timedelta | tuple[str, ...] | None
 
