@@ -235,3 +235,37 @@ def test_the_same_case_writes_byte_identical_json_in_any_process() -> None:
         )
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "scenarios"
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_the_timeline_says_the_state_outcome_and_cross_clamp_of_its_case(path: Path) -> None:
+    """states() ends in the case's state, follows each step's target; outcome and clamp agree."""
+    from isletflow.scenario import Scenario
+    from isletflow.simulation import simulate
+
+    case = simulate(Scenario.load(path), seed=3)
+    timeline = case.timeline
+    pairs = list(timeline.states())
+    assert [event for event, _ in pairs] == list(timeline)
+    assert pairs[0][1] == "harvest.procured"
+    assert pairs[-1][1] == case.state
+    for event, state in pairs:
+        if isinstance(event, Accepted):
+            assert state == event.target
+    assert timeline.outcome == case.outcome
+    assert timeline.cross_clamp == case.donor.cross_clamp_at
+
+
+@pytest.mark.parametrize("approach", ["percutaneous", "open"])
+def test_every_deadline_a_case_arms_is_in_its_timeline_deadlines(approach: str) -> None:
+    """At every step of a walk, each armed deadline is one of Timeline.deadlines(), as armed."""
+    case = new_case(approach)
+    for action, after, data in standard_steps(approach):
+        assert set(case.deadlines) <= set(case.timeline.deadlines())
+        case.act(action, after=after, **data)
+    names = [d.name for d in case.timeline.deadlines()]
+    assert names == ["cold_ischemia", "culture_window", "release_window"]
+    assert case.deadlines == ()

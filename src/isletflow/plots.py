@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidInput, MissingTool
-from .timeline import Accepted, AutomaticStep, DeadlineFired
 
 if TYPE_CHECKING:
     from .case import Case
@@ -48,16 +47,14 @@ def _figure(path: Path, width: float, height: float) -> tuple[Any, str]:
 
 def _spans(case: Case) -> list[tuple[str, datetime, datetime]]:
     """(state, entered, left) for every active state the case passed through."""
-    spans, state, since = [], "harvest.procured", case.timeline[0].at
-    for event in case.timeline:
-        target = None
-        if isinstance(event, Accepted | AutomaticStep) and event.target != state:
-            target = event.target
-        elif isinstance(event, DeadlineFired):
-            target = "aborted"
-        if target is not None:
+    spans: list[tuple[str, datetime, datetime]] = []
+    states = case.timeline.states()
+    created, state = next(states)  # the state a case is made in
+    since = created.at
+    for event, after in states:
+        if after != state:
             spans.append((state, since, event.at))
-            state, since = target, event.at
+            state, since = after, event.at
     return spans
 
 
@@ -93,15 +90,16 @@ def plot_case(case: Case, path: str | Path) -> Path:
     return path
 
 
+_DEADLINE_LABELS = {
+    "cold_ischemia": "cold ischaemia limit",
+    "culture_window": "culture window",
+    "release_window": "release window",
+}
+
+
 def _deadlines(case: Case) -> dict[str, datetime]:
-    """Where each viability window closed (or would have), for the case as it went."""
-    protocol, record = case.protocol, case.record
-    out = {"cold ischaemia limit": case.donor.cross_clamp_at + protocol.max_cold_ischemia}
-    if record.isolation_ended_at is not None:
-        out["culture window"] = record.isolation_ended_at + protocol.max_culture
-    if record.released_at is not None:
-        out["release window"] = record.released_at + protocol.max_release_to_infusion
-    return out
+    """Where each viability window the case armed closed (or would have)."""
+    return {_DEADLINE_LABELS.get(d.name, d.name): d.due for d in case.timeline.deadlines()}
 
 
 def plot_cohort(summary: CohortSummary, path: str | Path) -> Path:
