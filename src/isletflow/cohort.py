@@ -186,8 +186,11 @@ class CohortSummary(_Model):
 
         outcomes = {}
         for status in sorted(tally.outcomes):
-            codes = {code or "(none)": count(k) for (s, code), k in sorted(tally.codes.items())
-                     if s == status}  # fmt: skip
+            codes = {
+                code or "(none)": count(k)
+                for (s, code), k in sorted(tally.codes.items())
+                if s == status
+            }
             total = count(tally.outcomes[status])
             outcomes[status] = OutcomeCount(count=total.count, rate=total.rate, codes=codes)
         times: dict[str, TimePercentiles | None] = {}
@@ -241,8 +244,9 @@ def _sampler(scenario_json: str) -> PlanSampler:
     return PlanSampler(Scenario.model_validate_json(scenario_json))
 
 
-def run_chunk(scenario_json: str, seed: int, begin: int, end: int,
-              timelines: bool = False) -> tuple[Tally, list[str] | None]:  # fmt: skip
+def run_chunk(
+    scenario_json: str, seed: int, begin: int, end: int, timelines: bool = False
+) -> tuple[Tally, list[str] | None]:
     """Simulate cases ``begin`` to ``end - 1``: their tally, and their timelines if asked.
 
     The scenario travels as its JSON (small, and the same in any worker); each worker builds
@@ -304,9 +308,15 @@ def simulate_cohort(
 
 
 def _spread(
-    executor: Executor, scenario: str, seed: int, chunks: list[tuple[int, int]],
-    count: int, tally: Tally, out: IO[str] | None, progress: Callable[[int], None] | None,
-) -> None:  # fmt: skip
+    executor: Executor,
+    scenario: str,
+    seed: int,
+    chunks: list[tuple[int, int]],
+    count: int,
+    tally: Tally,
+    out: IO[str] | None,
+    progress: Callable[[int], None] | None,
+) -> None:
     """Run chunks with a bounded number in flight; write timelines back in case order."""
     pending: dict[Future[tuple[Tally, list[str] | None]], int] = {}
     done: dict[int, tuple[Tally, list[str] | None]] = {}
@@ -328,8 +338,14 @@ def _spread(
             next_write += 1
 
 
-def _take(tally: Tally, part: Tally, lines: list[str] | None, out: IO[str] | None,
-          progress: Callable[[int], None] | None, cases: int) -> None:  # fmt: skip
+def _take(
+    tally: Tally,
+    part: Tally,
+    lines: list[str] | None,
+    out: IO[str] | None,
+    progress: Callable[[int], None] | None,
+    cases: int,
+) -> None:
     tally.merge(part)
     if out is not None and lines:
         out.write("\n".join(lines) + "\n")

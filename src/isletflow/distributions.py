@@ -112,7 +112,6 @@ class Bernoulli(_Dist):
 
 
 _NUMERIC = ("uniform", "triangular", "normal", "lognormal", "choice")
-DIST_NAMES = ("fixed", "uniform", "triangular", "normal", "lognormal", "bernoulli", "choice")
 _POSITIONAL = {
     "uniform": ("low", "high"),
     "triangular": ("low", "mode", "high"),
@@ -218,9 +217,6 @@ class OneOf:
 
     def __init__(self, *options: str) -> None:
         self.options = options
-
-    def __repr__(self) -> str:
-        return f"OneOf{self.options!r}"
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
