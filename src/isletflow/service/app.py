@@ -31,7 +31,7 @@ from ..training.lab import CHOICES, MEASURED
 from ..training.rubric import Rubric
 from ..training.scoring import Score
 from ..training.xapi import Actor
-from .middleware import BearerToken, BodyLimit
+from .middleware import BearerToken, BodyLimit, checked_token
 from .registry import Registry, SessionNotFound, StaleVersion, UnreadableSession
 from .schemas import (
     ActionInfo,
@@ -70,6 +70,7 @@ def create_app(
     cache_size: int = 256, max_events: int = 10_000,
 ) -> FastAPI:  # fmt: skip
     """The service over the database at ``db`` (a SQLite path or a database URL)."""
+    token = checked_token(token)
     registry = Registry(SessionStore(db), cache_size=cache_size, max_events=max_events)
 
     @contextlib.asynccontextmanager

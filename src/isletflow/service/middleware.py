@@ -12,7 +12,9 @@ import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-__all__ = ["BearerToken", "BodyLimit"]
+from ..errors import InvalidInput
+
+__all__ = ["BearerToken", "BodyLimit", "checked_token"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -46,18 +48,39 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
+def checked_token(token: str | None, where: str = "ISLETFLOW_TOKEN") -> str | None:
+    """``token`` if it can work as a bearer token; ``None`` if none is set.
+
+    An empty token would turn authentication off without a word, and one with spaces at either
+    end can never match (HTTP strips them from header values): both are refused.
+    """
+    if token is None:
+        return None
+    if not token.strip():
+        rule = "must not be empty: unset it to serve without authentication"
+        raise InvalidInput.single("service settings", where, token, rule)
+    if token != token.strip() or any(c in token for c in " \t\r\n"):
+        rule = "must not contain spaces (HTTP strips them, so no request could match)"
+        raise InvalidInput.single("service settings", where, token, rule)
+    return token
+
+
 class BearerToken:
-    """Refuse (401) any request without ``Authorization: Bearer <token>``."""
+    """Refuse (401) any request without ``Authorization: Bearer <token>``.
+
+    The scheme is case-insensitive (RFC 7235); the token is compared in constant time.
+    """
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode()
+        self.expected = (checked_token(token) or "").encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("path") not in OPEN_PATHS:
-            given = _header(scope, b"authorization") or b""
+            scheme, _, given = (_header(scope, b"authorization") or b"").partition(b" ")
             # Constant time, so the token cannot be found a byte at a time.
-            if not secrets.compare_digest(given, self.expected):
+            matches = secrets.compare_digest(given, self.expected)
+            if not (scheme.lower() == b"bearer" and matches):
                 await _reply(
                     send,
                     401,
