@@ -13,7 +13,6 @@ simulator's values, and the expert path is ``simulate(scenario, seed, index).tim
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -21,9 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from ..case import Case
 from ..errors import InvalidInput
+from ..patient import Patient
 from ..sampling import CasePlan, PlanSampler
 from ..scenario import Scenario
-from ..simulation import Patient
 from ..timeline import Accepted, Advanced, AutomaticStep, DeadlineFired, Refused
 from .lab import LabRequest
 
@@ -81,20 +80,18 @@ class ScenarioLab(BaseModel):
         if action == "complete_infusion" and case.state == "infuse.paused":
             patient, _ = _patient(plan, case, draws=0)
             patient.sync(request.at, False)
-            if patient.fraction_infused >= 1:
-                return {"fraction_delivered": 1.0}
-            # As the simulator stops a paused infusion: the share in, to the thousandth.
-            return {"fraction_delivered": max(0.001, math.floor(patient.fraction_infused * 1000)
-                                              / 1000)}  # fmt: skip
+            return {"fraction_delivered": patient.fraction_if_stopped()}
         return {}
 
     @staticmethod
     def _trough(plan: CasePlan, drug: str) -> dict[str, Any]:
         if drug != plan.trough_drug:
             raise InvalidInput.single(
-                "data for record_trough", "record_trough.drug", drug,
+                "data for record_trough",
+                "record_trough.drug",
+                drug,
                 f"is not measured in this case; its lab measures: {plan.trough_drug}",
-            )  # fmt: skip
+            )
         return {"ng_per_ml": plan.trough_ng_per_ml}
 
     def to_data(self) -> dict[str, Any]:
