@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from .. import workflow as wf
 from ..case import Case, Check
 from ..duration import format_duration, parse_duration
 from ..errors import InvalidInput, Problem
@@ -70,12 +69,19 @@ def _exercise_cached(header_json: str) -> Exercise:
     try:
         exercise = Exercise.from_scenario(scenario, header.seed, header.index)
     except (OverflowError, SimulationStuck) as error:
-        problem = f"cannot be simulated ({error})" if isinstance(error, SimulationStuck) else (
-            "moves the clock beyond the calendar")  # fmt: skip
+        problem = (
+            f"cannot be simulated ({error})"
+            if isinstance(error, SimulationStuck)
+            else ("moves the clock beyond the calendar")
+        )
         raise InvalidInput("scenario", [Problem("body.scenario_spec", None, problem)]) from None
     title = header.scenario_name or scenario.name or "posted scenario"
-    return Exercise(f"{title} (seed {header.seed}, case {header.index})", exercise.new_case,
-                    exercise.lab, exercise.expert)  # fmt: skip
+    return Exercise(
+        f"{title} (seed {header.seed}, case {header.index})",
+        exercise.new_case,
+        exercise.lab,
+        exercise.expert,
+    )
 
 
 def exercise_of(header: SessionHeader) -> Exercise:
@@ -89,9 +95,13 @@ class Step:
     __slots__ = ("accepted", "action", "events", "failures", "warnings")
 
     def __init__(
-        self, action: str, accepted: bool, failures: list[GuardView],
-        warnings: list[GuardView], events: list[Any],
-    ) -> None:  # fmt: skip
+        self,
+        action: str,
+        accepted: bool,
+        failures: list[GuardView],
+        warnings: list[GuardView],
+        events: list[Any],
+    ) -> None:
         self.action, self.accepted, self.events = action, accepted, events
         self.failures, self.warnings = failures, warnings
 
@@ -155,8 +165,9 @@ class Session:
         behind = clock - case.now
         if case.terminal and behind > timedelta(0):
             case.clock.advance(behind)
-        training = TrainingSession(case, exercise.lab, exercise.expert, read.rubric,
-                                   exercise=exercise.name)  # fmt: skip
+        training = TrainingSession(
+            case, exercise.lab, exercise.expert, read.rubric, exercise=exercise.name
+        )
         return cls(session_id, read, training)
 
     def header_json(self) -> dict[str, Any]:
@@ -184,8 +195,13 @@ class Session:
         """
         start = self.version
         result = self.training.act(action, after, **data)
-        return Step(action, result.accepted, [_guard(r) for r in result.failures],
-                    [_guard(r) for r in result.warnings], self.events_json(start))  # fmt: skip
+        return Step(
+            action,
+            result.accepted,
+            [_guard(r) for r in result.failures],
+            [_guard(r) for r in result.warnings],
+            self.events_json(start),
+        )
 
     def advance(self, by: str) -> Step:
         """Move the clock on; returns the events (deadlines fired, the advance itself)."""
@@ -203,16 +219,15 @@ class Session:
     def _allowed(self, check: Check) -> AllowedAction:
         judged = self.training.preview(check)
         action = check.action
-        kind: Literal["step", "recording"] = (
-            "step" if action in wf.STEP_FOR[self.case.state] else "recording"
-        )
         return AllowedAction(
-            action=action, accepted=judged.accepted, kind=kind,
+            action=action,
+            accepted=judged.accepted,
+            kind=check.kind,
             failures=[_guard(r) for r in judged.failures],
             warnings=[_guard(r) for r in judged.warnings],
             choices=[c.model_dump(mode="json") for c in choices_for(action)],
             measured=sorted(MEASURED.get(action, frozenset())),
-        )  # fmt: skip
+        )
 
     def view(self) -> SessionView:
         case = self.case
@@ -221,10 +236,15 @@ class Session:
         header = self.header
         result = self.training.score()
         deadlines = [
-            DeadlineView(name=name, code=wf.DEADLINES[name].code, due=now + left,
-                         time_left=format_duration(left), seconds_left=left.total_seconds())
-            for name, left in case.time_left().items()
-        ]  # fmt: skip
+            DeadlineView(
+                name=d.name,
+                code=d.code,
+                due=d.due,
+                time_left=format_duration(d.due - now),
+                seconds_left=(d.due - now).total_seconds(),
+            )
+            for d in case.deadlines
+        ]
         return SessionView(
             id=self.id,
             kind=header.kind,
@@ -238,21 +258,25 @@ class Session:
             state=case.state,
             phase=case.phase,
             terminal=case.terminal,
-            outcome=None if outcome is None else OutcomeView(
-                status=outcome.status, code=outcome.code, at=outcome.at),
+            outcome=None
+            if outcome is None
+            else OutcomeView(status=outcome.status, code=outcome.code, at=outcome.at),
             allowed=[self._allowed(check) for check in case.allowed()],
             deadlines=deadlines,
             record=_record_adapter().dump_python(case.record, mode="json"),
             revealed=[m.model_dump(mode="json") for m in revealed(case.timeline)],
-            score=ScoreView(points=result.points, full_marks=result.full_marks,
-                            deviations=[d.model_dump(mode="json") for d in result.deviations]),
+            score=ScoreView(
+                points=result.points,
+                full_marks=result.full_marks,
+                deviations=[d.model_dump(mode="json") for d in result.deviations],
+            ),
             case={
                 "donor": case.donor.model_dump(mode="json"),
                 "recipient": case.recipient.model_dump(mode="json"),
                 "approach": case.approach.value,
                 "cpt_code": case.approach.spec.cpt_code,
             },
-        )  # fmt: skip
+        )
 
     def timeline_text(self) -> str:
         return timeline_table(self.case)

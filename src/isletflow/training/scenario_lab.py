@@ -23,7 +23,7 @@ from ..errors import InvalidInput
 from ..patient import Patient
 from ..sampling import CasePlan, PlanSampler
 from ..scenario import Scenario
-from ..timeline import Accepted, Advanced, AutomaticStep, DeadlineFired, Refused
+from ..timeline import Accepted, Advanced, Refused
 from .lab import LabRequest
 
 __all__ = ["ScenarioLab"]
@@ -119,14 +119,12 @@ def _patient(plan: CasePlan, case: Case, *, draws: int) -> tuple[Patient, str]:
     patient = Patient(plan)
     for _ in range(draws):
         patient.reading(_ZERO, False)
-    patient.sync(case.timeline[0].at, False)
-    state = "harvest.procured"
-    for event in case.timeline:
+    timeline = case.timeline
+    patient.sync(timeline.created.at, False)
+    state = ""  # before the first event: only 'created', which syncs nothing
+    for event, after in timeline.states():
         if isinstance(event, Accepted | Refused | Advanced):
-            patient.sync(event.at, state == _INFUSING)
-        if isinstance(event, Accepted | AutomaticStep):
-            state = event.target
-        elif isinstance(event, DeadlineFired):
-            state = "aborted"
+            patient.sync(event.at, state == _INFUSING)  # infused since the last move, or not
+        state = after
     patient.sync(case.now, state == _INFUSING)
     return patient, state

@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from .. import workflow as wf
 from ..case import ActionResult, Case, Check
 from ..clock import AcceleratedClock, Clock, SimulatedClock
 from ..duration import Duration
@@ -26,7 +25,7 @@ from ..timeline import Accepted, Created, Event, Timeline, events_from_python, e
 from .debrief import Debrief, DebriefOutcome, debrief, outcome_view
 from .lab import CHOICES, MEASURED, Lab, LabRequest, act_with_lab, lab_from_data
 from .rubric import Rubric
-from .scoring import Deviation, Score, cross_clamp, score
+from .scoring import Deviation, Score, score
 from .xapi import Actor, xapi_statements
 
 __all__ = [
@@ -60,8 +59,12 @@ class Reason(_Frozen):
 
     @classmethod
     def of(cls, result: GuardResult) -> Reason:
-        return cls(code=result.code, subcode=result.subcode, message=result.message,
-                   time_left=result.time_left)  # fmt: skip
+        return cls(
+            code=result.code,
+            subcode=result.subcode,
+            message=result.message,
+            time_left=result.time_left,
+        )
 
 
 class Choice(_Frozen):
@@ -152,9 +155,16 @@ def choices_for(action: str) -> tuple[Choice, ...]:
     for name, raw in schema.get("properties", {}).items():
         resolved = _resolve(raw, defs)
         options, many = _options(resolved)
-        fields.append(Choice(name=name, required=name in required,
-                             description=resolved.get("description"), options=options, many=many,
-                             json_schema=resolved))  # fmt: skip
+        fields.append(
+            Choice(
+                name=name,
+                required=name in required,
+                description=resolved.get("description"),
+                options=options,
+                many=many,
+                json_schema=resolved,
+            )
+        )
     return tuple(fields)
 
 
@@ -166,9 +176,11 @@ def revealed(events: Sequence[Event]) -> tuple[Measurement, ...]:
             continue
         measured = MEASURED.get(event.action, frozenset())
         context = {k: v for k, v in event.data.items() if k not in measured}
-        found += [Measurement(at=event.at, action=event.action, field=name, value=value,
-                              context=context)
-                  for name, value in event.data.items() if name in measured]  # fmt: skip
+        found += [
+            Measurement(at=event.at, action=event.action, field=name, value=value, context=context)
+            for name, value in event.data.items()
+            if name in measured
+        ]
     return tuple(found)
 
 
@@ -210,9 +222,11 @@ class TrainingSession:
         expert = list(expert)
         if not expert or not _same_case(expert[0], case.timeline[0]):
             raise InvalidInput.single(
-                "training session", "expert", expert[0] if expert else None,
+                "training session",
+                "expert",
+                expert[0] if expert else None,
                 "must be a timeline of the same case (donor, recipient, approach, protocol)",
-            )  # fmt: skip
+            )
         self.case = case
         self.lab = lab
         self.expert = Timeline(expert)
@@ -254,14 +268,13 @@ class TrainingSession:
         now = case.now
         result = self.score()
         deadlines = tuple(
-            DeadlineView(name=name, code=wf.DEADLINES[name].code, due=now + left,
-                         time_left=left)
-            for name, left in case.time_left().items()
-        )  # fmt: skip
+            DeadlineView(name=d.name, code=d.code, due=d.due, time_left=d.due - now)
+            for d in case.deadlines
+        )
         return View(
             exercise=self.exercise,
             now=now,
-            since_clamp=now - cross_clamp(events),
+            since_clamp=now - events.cross_clamp,
             state=case.state,
             phase=case.phase,
             finished=case.terminal,
@@ -290,15 +303,15 @@ class TrainingSession:
         action = check.action
         measured = MEASURED.get(action, frozenset())
         check = self.preview(check)
-        kind: Literal["step", "recording"] = (
-            "step" if action in wf.STEP_FOR[self.case.state] else "recording"
-        )
         return ActionView(
-            action=action, kind=kind, accepted=check.accepted,
+            action=action,
+            kind=check.kind,
+            accepted=check.accepted,
             reasons=tuple(Reason.of(r) for r in check.failures),
             warnings=tuple(Reason.of(r) for r in check.warnings),
-            choices=choices_for(action), measured=tuple(sorted(measured)),
-        )  # fmt: skip
+            choices=choices_for(action),
+            measured=tuple(sorted(measured)),
+        )
 
     # -- Saving and resuming --------------------------------------------------------------------
 
@@ -351,6 +364,10 @@ def _read(value: SessionSnapshot | Mapping[str, Any] | str | bytes) -> SessionSn
     except ValidationError as error:
         raise InvalidInput.from_pydantic("session snapshot", error) from None
     if snap.schema_version != SESSION_SCHEMA_VERSION:
-        raise InvalidInput.single("session snapshot", "schema_version", snap.schema_version,
-                                  f"must be {SESSION_SCHEMA_VERSION}")  # fmt: skip
+        raise InvalidInput.single(
+            "session snapshot",
+            "schema_version",
+            snap.schema_version,
+            f"must be {SESSION_SCHEMA_VERSION}",
+        )
     return snap
