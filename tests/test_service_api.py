@@ -18,8 +18,8 @@ from isletflow.service.sessions import Session, SessionHeader
 from isletflow.service.store import EVENTS, SessionStore
 from isletflow.simulation import simulate
 from isletflow.timeline import events_from_python, events_to_python
+from isletflow.training import moves_of
 from service_support import STANDARD_WALK, act_body
-from strategies_training import expert_script
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -67,7 +67,7 @@ def test_standard_case_over_http_gives_the_engines_timeline(client: TestClient) 
     """The expert's moves on the standard scenario over HTTP give its timeline and full marks."""
     expected = simulate(library.load("standard"))
     view = start(client)
-    for step in expert_script(expected.timeline):
+    for step in moves_of(expected.timeline):
         assert step.action is not None  # the standard expert never only waits
         result = act(client, view, step.action, step.after, **step.choices)
         assert result["accepted"], (step.action, result["failures"])

@@ -15,7 +15,7 @@ The public API::
 """
 
 from .debrief import Debrief, debrief
-from .exercise import Exercise, PlanStep, standard_exercise, standard_plan, walk
+from .exercise import Exercise, PlanStep, moves_of, standard_exercise, walk
 from .lab import LAB_KINDS, MEASURED, FixedLab, Lab, LabRequest, lab_from_data
 from .rubric import DEVIATION_KINDS, Rubric, Weights
 from .scoring import Deviation, Score, deviations, score
@@ -43,9 +43,9 @@ __all__ = [
     "debrief",
     "deviations",
     "lab_from_data",
+    "moves_of",
     "score",
     "standard_exercise",
-    "standard_plan",
     "walk",
     "xapi_statements",
 ]
