@@ -17,7 +17,6 @@ from isletflow.training import (
     Actor,
     Debrief,
     Exercise,
-    FixedLab,
     PlanStep,
     Rubric,
     SessionSnapshot,
@@ -174,13 +173,13 @@ def test_debrief_pairs_the_same_automatic_pause_on_both_paths() -> None:
     assert pauses[0].expert is not None
 
 
-def test_lab_round_trips_through_its_data() -> None:
-    """A lab rebuilt from to_data measures the same; an unknown kind is refused."""
-    lab = FixedLab(digest_ieq=1234)
-    again = fl.training.lab_from_data(json.loads(json.dumps(lab.to_data())))
-    assert again == lab
-    with pytest.raises(fl.InvalidInput, match="kind"):
-        fl.training.lab_from_data({"kind": "wet"})
+def test_a_snapshots_lab_is_the_scenario_lab() -> None:
+    """lab_from_data reads the scenario lab back; any other kind (a fixed lab, say) is refused."""
+    lab = EXERCISE.lab
+    assert fl.training.lab_from_data(json.loads(json.dumps(lab.to_data()))) == lab
+    for kind in ("fixed", "wet", None):
+        with pytest.raises(fl.InvalidInput, match="kind"):
+            fl.training.lab_from_data({"kind": kind})
 
 
 # -- The view ---------------------------------------------------------------------------------

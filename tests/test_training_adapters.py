@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 from pathlib import Path
 
 import pytest
 
-from isletflow.training import scoring
+from isletflow import training
+from isletflow.training import lab, scoring
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "isletflow"
 ADAPTERS = sorted([*SRC.glob("training/*.py"), *SRC.glob("service/*.py"), SRC / "cli" / "train.py"])
@@ -57,3 +59,12 @@ def test_scoring_has_no_cross_clamp_of_its_own() -> None:
     """The cross-clamp is Timeline.cross_clamp and the outcome Timeline.outcome, not scoring's."""
     assert not hasattr(scoring, "cross_clamp")
     assert "outcome_of" not in scoring.__all__
+
+
+def test_there_is_one_lab() -> None:
+    """The scenario lab lives in training.lab; no fixed lab, no registry of kinds, no circle."""
+    assert training.ScenarioLab is lab.ScenarioLab
+    assert importlib.util.find_spec("isletflow.training.scenario_lab") is None
+    for gone in ("FixedLab", "LAB_KINDS", "standard_plan"):
+        assert not hasattr(training, gone)
+        assert not hasattr(lab, gone)

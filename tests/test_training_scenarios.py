@@ -12,8 +12,7 @@ from isletflow.cli import main
 from isletflow.errors import InvalidInput
 from isletflow.simulation import simulate
 from isletflow.timeline import DeadlineFired, Refused
-from isletflow.training import Exercise, TrainingSession, lab_from_data, moves_of, walk
-from isletflow.training.scenario_lab import ScenarioLab
+from isletflow.training import Exercise, ScenarioLab, TrainingSession, lab_from_data, moves_of, walk
 
 EXPERT_MEETS_A_GUARD = {
     # The simulator's policy is refused (or runs out of time) on the way, by the scenario's

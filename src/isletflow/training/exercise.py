@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from .. import library
 from ..case import Case
 from ..clock import Clock, SimulatedClock
 from ..duration import format_duration
 from ..models import Approach
 from ..scenario import Scenario
+from ..simulation import simulate
 from ..timeline import Accepted, Advanced, Event, Refused, Timeline
-from .lab import MEASURED, Lab, act_with_lab
+from .lab import MEASURED, Lab, ScenarioLab, act_with_lab
 from .rubric import Rubric
 from .session import TrainingSession
 
@@ -96,10 +98,6 @@ class Exercise:
 
         The seed is the argument, else the scenario's own, else 0 (as ``simulate`` chooses).
         """
-        from .. import library
-        from ..simulation import simulate  # numpy: loaded only for a scenario
-        from .scenario_lab import ScenarioLab
-
         if isinstance(scenario, str):
             name, scenario = scenario, library.load(scenario)
         else:
