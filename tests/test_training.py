@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from isletflow.training import (
     Actor,
     Debrief,
     Exercise,
+    LabRequest,
     PlanStep,
     Rubric,
     SessionSnapshot,
@@ -507,7 +509,7 @@ def test_xapi_statements_are_deterministic_and_typed() -> None:
 
 
 @pytest.mark.parametrize("after", ["99999999d", timedelta(days=999_999_999)])
-def test_a_wait_past_the_calendar_is_invalid_input_before_the_lab_is_asked(after: object) -> None:
+def test_a_wait_past_the_calendar_is_invalid_input_on_after(after: object) -> None:
     """A training step waiting past year 9999 names 'after' (not OverflowError); nothing moves."""
     session = _session()
     before = (session.case.now, len(session.case.timeline))
@@ -515,4 +517,33 @@ def test_a_wait_past_the_calendar_is_invalid_input_before_the_lab_is_asked(after
         session.act("start_isolation", after)  # type: ignore[arg-type]
     assert caught.value.problems[0].location == "after"
     assert "past the year 9999" in caught.value.problems[0].rule
+    assert (session.case.now, len(session.case.timeline)) == before
+
+
+class _Listening:
+    """The exercise's lab, keeping every request it is asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[LabRequest] = []
+
+    def measure(self, request: LabRequest) -> Mapping[str, object]:
+        self.asked.append(request)
+        return EXERCISE.lab.measure(request)
+
+    def to_data(self) -> dict[str, object]:
+        return EXERCISE.lab.to_data()
+
+
+def test_the_lab_hears_the_wait_and_the_case_alone_checks_the_calendar() -> None:
+    """A measured step waiting past year 9999: the lab is asked with the wait (no date to
+    overflow) and Case.act refuses it on 'after'; nothing moves."""
+    lab = _Listening()
+    session = TrainingSession(EXERCISE.new_case(None), lab, EXERCISE.expert)
+    _until(session, "start_isolation")
+    before = (session.case.now, len(session.case.timeline))
+    forever = timedelta(days=999_999_999)
+    with pytest.raises(fl.InvalidInput) as caught:
+        session.act("finish_digestion", after=forever)
+    assert [p.location for p in caught.value.problems] == ["after"]
+    assert [(r.action, r.after) for r in lab.asked] == [("finish_digestion", forever)]
     assert (session.case.now, len(session.case.timeline)) == before

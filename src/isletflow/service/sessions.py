@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from ..case import Case, Check
-from ..duration import format_duration, parse_duration
+from ..duration import format_duration
 from ..errors import InvalidInput, Problem
 from ..guards import GuardResult
 from ..record import CaseRecord
@@ -123,6 +123,15 @@ def _guard(result: GuardResult) -> GuardView:
     return GuardView.model_validate(data)
 
 
+def _renamed(error: InvalidInput, name: str, field: str) -> InvalidInput:
+    """``error`` with the engine's ``name`` for an input replaced by the API's ``field``."""
+    problems = [
+        Problem(field if p.location == name else p.location, p.value, p.rule)
+        for p in error.problems
+    ]
+    return InvalidInput(field if error.what == name else error.what, problems)
+
+
 def _calendar_safe(what: str) -> InvalidInput:
     return InvalidInput.single(what, what, None, "would move the clock beyond the calendar")
 
@@ -206,12 +215,10 @@ class Session:
     def advance(self, by: str) -> Step:
         """Move the clock on; returns the events (deadlines fired, the advance itself)."""
         start = self.version
-        wait = parse_duration(by)
         try:
-            self.case.clock.now() + wait
-        except OverflowError:  # checked here so the error names the API's field, "by"
-            raise InvalidInput.past_the_calendar("by", wait) from None
-        self.training.wait(wait)
+            self.training.wait(by)
+        except InvalidInput as error:  # Case names its parameter, "delta"; the API's is "by"
+            raise _renamed(error, "delta", "by") from None
         return Step("advance", True, [], [], self.events_json(start))
 
     # -- Reading ----------------------------------------------------------------------------

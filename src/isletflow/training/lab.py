@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import (
@@ -88,18 +88,19 @@ CHOICES: Mapping[str, type[BaseModel]] = {
 
 @dataclass(frozen=True, slots=True)
 class LabRequest:
-    """What a lab is asked: ``action`` with the trainee's ``choices``, to happen at ``at``.
+    """What a lab is asked: ``action`` with the trainee's ``choices``, ``after`` a wait.
 
-    ``case`` is the case as it is before any wait; ``at`` is when the action will happen. The
-    action may not be possible then (a deadline may fall in between, or the trainee may try it in
-    the wrong state): the lab answers all the same, with any valid value. Read the case; never
-    act on it.
+    ``case`` is the case as it is before the wait; the action will happen ``after`` from its
+    ``now``. The action may not be possible then (a deadline may fall in between, the trainee may
+    try it in the wrong state, the wait may run past the calendar, which ``Case.act`` refuses):
+    the lab answers all the same, with any valid value. A lab reasons with the wait, never adds it
+    to a date. Read the case; never act on it.
     """
 
     action: str
     choices: Mapping[str, Any]
     case: Case
-    at: datetime
+    after: timedelta = _ZERO
 
 
 @runtime_checkable
@@ -159,14 +160,14 @@ class ScenarioLab(BaseModel):
             return dict(plan.release_tests)
         if action == "record_portal_pressure":
             patient, state = _patient(plan, case, draws=_readings(case))
-            return {"mmhg": patient.reading(request.at - case.now, state == _INFUSING)}
+            return {"mmhg": patient.reading(request.after, state == _INFUSING)}
         if action == "record_trough":
             return self._trough(plan, str(request.choices.get("drug", "")))
         if action == "assess_graft":
             return {"igls_grade": plan.igls_grade}
         if action == "complete_infusion" and case.state == "infuse.paused":
+            # Paused, nothing more goes in while the trainee waits: the share is the share now.
             patient, _ = _patient(plan, case, draws=0)
-            patient.sync(request.at, False)
             return {"fraction_delivered": patient.fraction_if_stopped()}
         return {}
 
@@ -266,12 +267,10 @@ def act_with_lab(
     refusal's data is never shown as a result (``session.revealed`` reads accepted steps only).
     """
     check_choices(action, choices)
-    wait = _wait(after)
-    try:
-        at = case.now + (wait or timedelta(0))
-    except OverflowError:  # as Case.act says it, before the lab is asked anything
-        raise InvalidInput.past_the_calendar("after", wait or timedelta(0)) from None
+    wait = _wait(after)  # parsed once: Case.act takes the timedelta as it is
     fields = MEASURED.get(action, frozenset())
-    answer = lab.measure(LabRequest(action, dict(choices), case, at)) if fields else {}
+    request = LabRequest(action, dict(choices), case, wait or _ZERO)
+    answer = lab.measure(request) if fields else {}
     measured = {name: value for name, value in answer.items() if name in fields}
+    # Case.act checks the wait against the calendar ('after'), before anything moves.
     return case.act(action, after=wait, **choices, **measured)

@@ -294,7 +294,7 @@ class TrainingSession:
         if not MEASURED.get(action):
             return check
         try:
-            data = self.lab.measure(LabRequest(action, {}, self.case, self.case.now))
+            data = self.lab.measure(LabRequest(action, {}, self.case))
             return self.case.check(action, **data)
         except InvalidInput:
             return check
