@@ -55,7 +55,7 @@ def test_a_high_baseline_pressure_refusal_is_shown_before_trying(client: TestCli
 def test_score_and_debrief_match_the_library_session(client: TestClient) -> None:
     """Score, debrief and its text over HTTP are the TrainingSession's own for the same moves."""
     view = _play(client, "portal_pressure_pause")
-    assert view["terminal"]
+    assert view["finished"]
     exercise = Exercise.from_scenario("portal_pressure_pause")
     local = exercise.session()
     walk(local.case, local.lab, moves_of(exercise.expert))

@@ -196,11 +196,11 @@ def test_view_lists_possible_actions_with_every_reason() -> None:
         session.case, session.lab, [s for s in EXPERT_MOVES[: upto + 1] if s.action not in skipped]
     )
     view = session.view()
-    actions = {a.action: a for a in view.actions}
+    actions = {a.action: a for a in view.allowed}
     infusion = actions["start_infusion"]
     assert not infusion.accepted
-    assert {r.code for r in infusion.reasons} == {"induction_timing", "heparin_missing"}
-    assert "Add heparin (70 U/kg)" in " ".join(r.message for r in infusion.reasons)
+    assert {r.code for r in infusion.failures} == {"induction_timing", "heparin_missing"}
+    assert "Add heparin (70 U/kg)" in " ".join(r.message for r in infusion.failures)
     assert actions["give_induction"].accepted
     assert actions["give_induction"].kind == "recording"
     assert [c.name for c in actions["give_induction"].choices] == ["agent"]
@@ -212,15 +212,15 @@ def test_view_lists_possible_actions_with_every_reason() -> None:
 def test_view_judges_measured_steps_with_the_lab_values() -> None:
     """finish_digestion is shown as accepted: the lab will give the digest the guard needs."""
     session = _until(_session(), "start_isolation")
-    (finish,) = [a for a in session.view().actions if a.action == "finish_digestion"]
+    (finish,) = [a for a in session.view().allowed if a.action == "finish_digestion"]
     assert finish.accepted
-    assert finish.reasons == ()
+    assert finish.failures == ()
 
 
 def test_view_offers_choices_for_a_form() -> None:
     """access_portal_vein's choices carry options, and imaging takes several."""
     session = _until(_session(), "release")
-    (access,) = [a for a in session.view().actions if a.action == "access_portal_vein"]
+    (access,) = [a for a in session.view().allowed if a.action == "access_portal_vein"]
     fields = {c.name: c for c in access.choices}
     assert fields["anesthesia"].options == ("local_sedation", "general")
     assert fields["imaging"].many
@@ -229,10 +229,31 @@ def test_view_offers_choices_for_a_form() -> None:
         "fluoroscopy",
     }
     assert not access.accepted
-    assert {r.code for r in access.reasons} == {
+    assert {r.code for r in access.failures} == {
         "anesthesia_mismatch",
         "imaging_missing",
     }
+
+
+def test_view_carries_whole_verdicts_the_record_and_the_case() -> None:
+    """Each failing guard comes whole (guard, values compared, unit); the view holds a copy of
+    the record and says who and how, so a UI needs nothing else."""
+    session = _until(_session(), "give_induction")
+    view = session.view()
+    (start,) = [a for a in view.allowed if a.action == "access_portal_vein"]
+    (anesthesia, *_) = start.failures
+    assert (anesthesia.guard, anesthesia.passed, anesthesia.warning) == (
+        "anesthesia_fits",
+        False,
+        False,
+    )
+    assert anesthesia.limit == "local_sedation"
+    assert view.record.released_at is not None
+    assert [i.agent for i in view.record.inductions] == ["rabbit ATG"]
+    assert (view.case.approach, view.case.recipient.id) == ("percutaneous", "R-001")
+    session.act("add_heparin", units_per_kg=70)
+    assert view.record.heparin_units_per_kg is None
+    assert session.view().record.heparin_units_per_kg == 70
 
 
 def test_view_reveals_results_only_after_their_step() -> None:
@@ -251,7 +272,7 @@ def test_view_is_json_ready() -> None:
     session = _session()
     session.act("release")
     view = _until(session, "record_trough").view()
-    assert view.deviations[0].code == "not_allowed"
+    assert view.score.deviations[0].code == "not_allowed"
     assert View.model_validate_json(view.model_dump_json()) == view
 
 

@@ -66,9 +66,9 @@ def test_a_trainee_sees_why_a_high_baseline_pressure_refuses_the_infusion() -> N
     upto = next(i for i, s in enumerate(script) if s.action == "start_infusion")
     walk(session.case, session.lab, script[:upto])
     assert session.case.state == "infuse.access"
-    [start] = [a for a in session.view().actions if a.action == "start_infusion"]
+    [start] = [a for a in session.view().allowed if a.action == "start_infusion"]
     assert not start.accepted
-    [reason] = start.reasons
+    [reason] = start.failures
     assert reason.code == "portal_pressure_high"
     assert "21 mmHg" in reason.message
     result = session.act("start_infusion")

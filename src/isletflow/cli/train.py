@@ -27,7 +27,8 @@ from ..timeline import AutomaticStep, DeadlineFired, Event, Warned
 from ..training.exercise import Exercise
 from ..training.lab import CHOICES
 from ..training.rubric import Rubric
-from ..training.session import ActionView, Choice, TrainingSession, View, choices_for
+from ..training.session import TrainingSession
+from ..training.view import ActionView, Choice, View, choices_for
 from ..training.xapi import Actor
 
 COMMANDS = ("help", "look", "wait", "score", "debrief", "quit")
@@ -78,7 +79,7 @@ def _action_line(view: ActionView) -> list[str]:
     mark = "[ok]" if view.accepted else "[no]"
     fields = " ".join(_field(c) for c in view.choices)
     lines = [f"  {mark} {view.action} {fields}".rstrip()]
-    lines += [f"         - {r.message}" for r in view.reasons]
+    lines += [f"         - {r.message}" for r in view.failures]
     lines += [f"         ! {w.message}" for w in view.warnings]
     return lines
 
@@ -87,7 +88,7 @@ def show(view: View, seen: int = 0) -> str:
     """The state of a session as text; results after the first ``seen`` are new."""
     lines = [
         f"== {spoken(view.since_clamp)} after cross-clamp ({view.now:%Y-%m-%d %H:%M} UTC) | "
-        f"{view.state} | score {view.points:g}/{view.full_marks:g} =="
+        f"{view.state} | score {view.score.points:g}/{view.score.full_marks:g} =="
     ]
     if view.outcome is not None:
         code = f" ({view.outcome.code})" if view.outcome.code else ""
@@ -99,7 +100,7 @@ def show(view: View, seen: int = 0) -> str:
         context = "".join(f" {k}={v}" for k, v in m.context.items())
         lines.append(f"Result: {m.action}{context}: {m.field} = {_number(m.value)}")
     lines.append("Actions possible now:")
-    for action in view.actions:
+    for action in view.allowed:
         lines += _action_line(action)
     return "\n".join(lines)
 

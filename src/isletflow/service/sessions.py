@@ -11,33 +11,24 @@ FHIR, diagram). Nothing below this class knows what a ``Case`` is.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
-from ..case import Case, Check
-from ..duration import format_duration
+from ..case import Case
 from ..errors import InvalidInput, Problem
-from ..guards import GuardResult
-from ..record import CaseRecord
 from ..report import timeline_table
 from ..scenario import Scenario
 from ..simulation import SimulationStuck
 from ..timeline import events_from_python, events_to_python
 from ..training.exercise import Exercise
-from ..training.lab import MEASURED
 from ..training.rubric import Rubric
-from ..training.session import TrainingSession, choices_for, revealed
-from .schemas import (
-    AllowedAction,
-    DeadlineView,
-    GuardView,
-    OutcomeView,
-    ScoreView,
-    SessionView,
-)
+from ..training.session import TrainingSession
+from ..training.view import Verdict
+from .schemas import SessionView
 
 __all__ = ["Session", "SessionHeader", "Step"]
 
@@ -69,19 +60,13 @@ def _exercise_cached(header_json: str) -> Exercise:
     try:
         exercise = Exercise.from_scenario(scenario, header.seed, header.index)
     except (OverflowError, SimulationStuck) as error:
-        problem = (
-            f"cannot be simulated ({error})"
-            if isinstance(error, SimulationStuck)
-            else ("moves the clock beyond the calendar")
-        )
+        if isinstance(error, SimulationStuck):
+            problem = f"cannot be simulated ({error})"
+        else:
+            problem = "moves the clock beyond the calendar"
         raise InvalidInput("scenario", [Problem("body.scenario_spec", None, problem)]) from None
     title = header.scenario_name or scenario.name or "posted scenario"
-    return Exercise(
-        f"{title} (seed {header.seed}, case {header.index})",
-        exercise.new_case,
-        exercise.lab,
-        exercise.expert,
-    )
+    return dataclasses.replace(exercise, name=f"{title} (seed {header.seed}, case {header.index})")
 
 
 def exercise_of(header: SessionHeader) -> Exercise:
@@ -89,38 +74,15 @@ def exercise_of(header: SessionHeader) -> Exercise:
     return _exercise_cached(header.model_dump_json())
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
 class Step:
     """What one ``act`` or ``advance`` did: its verdict and the events it added."""
 
-    __slots__ = ("accepted", "action", "events", "failures", "warnings")
-
-    def __init__(
-        self,
-        action: str,
-        accepted: bool,
-        failures: list[GuardView],
-        warnings: list[GuardView],
-        events: list[Any],
-    ) -> None:
-        self.action, self.accepted, self.events = action, accepted, events
-        self.failures, self.warnings = failures, warnings
-
-
-@functools.cache
-def _guard_adapter() -> TypeAdapter[GuardResult]:
-    return TypeAdapter(GuardResult)
-
-
-@functools.cache
-def _record_adapter() -> TypeAdapter[CaseRecord]:
-    return TypeAdapter(CaseRecord)
-
-
-def _guard(result: GuardResult) -> GuardView:
-    data = _guard_adapter().dump_python(result, mode="json")
-    left = result.time_left
-    data["time_left"] = format_duration(left) if left is not None else None
-    return GuardView.model_validate(data)
+    action: str
+    accepted: bool
+    failures: tuple[Verdict, ...]
+    warnings: tuple[Verdict, ...]
+    events: list[Any]
 
 
 def _renamed(error: InvalidInput, name: str, field: str) -> InvalidInput:
@@ -204,13 +166,8 @@ class Session:
         """
         start = self.version
         result = self.training.act(action, after, **data)
-        return Step(
-            action,
-            result.accepted,
-            [_guard(r) for r in result.failures],
-            [_guard(r) for r in result.warnings],
-            self.events_json(start),
-        )
+        failures, warnings = Verdict.all_of(result.failures), Verdict.all_of(result.warnings)
+        return Step(action, result.accepted, failures, warnings, self.events_json(start))
 
     def advance(self, by: str) -> Step:
         """Move the clock on; returns the events (deadlines fired, the advance itself)."""
@@ -219,70 +176,22 @@ class Session:
             self.training.wait(by)
         except InvalidInput as error:  # Case names its parameter, "delta"; the API's is "by"
             raise _renamed(error, "delta", "by") from None
-        return Step("advance", True, [], [], self.events_json(start))
+        return Step("advance", True, (), (), self.events_json(start))
 
     # -- Reading ----------------------------------------------------------------------------
 
-    def _allowed(self, check: Check) -> AllowedAction:
-        judged = self.training.preview(check)
-        action = check.action
-        return AllowedAction(
-            action=action,
-            accepted=judged.accepted,
-            kind=check.kind,
-            failures=[_guard(r) for r in judged.failures],
-            warnings=[_guard(r) for r in judged.warnings],
-            choices=[c.model_dump(mode="json") for c in choices_for(action)],
-            measured=sorted(MEASURED.get(action, frozenset())),
-        )
-
     def view(self) -> SessionView:
-        case = self.case
-        now = case.now
-        outcome = case.outcome
+        """The training session's view, with this session's header."""
         header = self.header
-        result = self.training.score()
-        deadlines = [
-            DeadlineView(
-                name=d.name,
-                code=d.code,
-                due=d.due,
-                time_left=format_duration(d.due - now),
-                seconds_left=(d.due - now).total_seconds(),
-            )
-            for d in case.deadlines
-        ]
-        return SessionView(
+        # The training view is validated as it is made; adding the header needs no second pass.
+        return SessionView.model_construct(
             id=self.id,
             kind=header.kind,
-            exercise=self.training.exercise,
             scenario=header.scenario_name,
             seed=header.seed,
             index=header.index,
             version=self.version,
-            now=now,
-            since_cross_clamp=format_duration(now - case.donor.cross_clamp_at),
-            state=case.state,
-            phase=case.phase,
-            terminal=case.terminal,
-            outcome=None
-            if outcome is None
-            else OutcomeView(status=outcome.status, code=outcome.code, at=outcome.at),
-            allowed=[self._allowed(check) for check in case.allowed()],
-            deadlines=deadlines,
-            record=_record_adapter().dump_python(case.record, mode="json"),
-            revealed=[m.model_dump(mode="json") for m in revealed(case.timeline)],
-            score=ScoreView(
-                points=result.points,
-                full_marks=result.full_marks,
-                deviations=[d.model_dump(mode="json") for d in result.deviations],
-            ),
-            case={
-                "donor": case.donor.model_dump(mode="json"),
-                "recipient": case.recipient.model_dump(mode="json"),
-                "approach": case.approach.value,
-                "cpt_code": case.approach.spec.cpt_code,
-            },
+            **dict(self.training.view()),
         )
 
     def timeline_text(self) -> str:

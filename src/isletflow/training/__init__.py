@@ -20,7 +20,8 @@ from .exercise import Exercise, PlanStep, moves_of, standard_exercise, walk
 from .lab import MEASURED, Lab, LabRequest, ScenarioLab, lab_from_data
 from .rubric import DEVIATION_KINDS, Rubric, Weights
 from .scoring import Deviation, Score, deviations, score
-from .session import SessionSnapshot, TrainingSession, View
+from .session import SessionSnapshot, TrainingSession
+from .view import View
 from .xapi import Actor, xapi_statements
 
 __all__ = [

@@ -14,7 +14,16 @@ from pydantic import BaseModel, ConfigDict
 from ..duration import Duration, spoken
 from ..models import UtcDatetime
 from ..report import describe
-from ..timeline import Accepted, Advanced, AutomaticStep, Created, DeadlineFired, Event, Timeline
+from ..timeline import (
+    Accepted,
+    Advanced,
+    AutomaticStep,
+    Created,
+    DeadlineFired,
+    Event,
+    Status,
+    Timeline,
+)
 from .rubric import Rubric
 from .scoring import Deviation, infusion_started, lcs_pairs, score
 
@@ -45,9 +54,11 @@ class DebriefRow(BaseModel):
 
 
 class DebriefOutcome(BaseModel):
+    """How a case ended: status, code, when, and how long after cross-clamp."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    status: str
+    status: Status
     code: str | None
     at: UtcDatetime
     since_clamp: Duration
