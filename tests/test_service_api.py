@@ -435,8 +435,7 @@ def test_catalogue_lists_scenarios_and_the_trainees_choices(client: TestClient) 
 
 
 def test_the_session_view_is_the_training_view_with_a_header(client: TestClient) -> None:
-    """Over HTTP a session's state is its TrainingSession's View, field for field, plus the
-    session's header; refusals, deadlines, results and score included."""
+    """Over HTTP a session's state is the TrainingSession's View, field for field, plus a header."""
     assert issubclass(SessionView, View)
     moves = [PlanStep(action, after, data) for action, after, data in STANDARD_WALK[:9]]
     view = start(client)

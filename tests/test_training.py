@@ -141,8 +141,7 @@ def test_refused_measurement_is_recorded_but_not_revealed() -> None:
 
 
 def test_paused_infusion_completes_with_the_share_infused() -> None:
-    """A pressure past the stop limit pauses the infusion; completing it then delivers the share
-    infused so far (floored to the thousandth), which the lab works out, not the trainee."""
+    """Completing an infusion paused on pressure delivers the share in so far, as the lab says."""
     exercise = Exercise.from_scenario("portal_pressure_pause")
     session = exercise.session()
     for step in moves_of(exercise.expert):
@@ -236,8 +235,7 @@ def test_view_offers_choices_for_a_form() -> None:
 
 
 def test_view_carries_whole_verdicts_the_record_and_the_case() -> None:
-    """Each failing guard comes whole (guard, values compared, unit); the view holds a copy of
-    the record and says who and how, so a UI needs nothing else."""
+    """The view gives whole guard verdicts, a copy of the record, and the donor and approach."""
     session = _until(_session(), "give_induction")
     view = session.view()
     (start,) = [a for a in view.allowed if a.action == "access_portal_vein"]
@@ -556,8 +554,7 @@ class _Listening:
 
 
 def test_the_lab_hears_the_wait_and_the_case_alone_checks_the_calendar() -> None:
-    """A measured step waiting past year 9999: the lab is asked with the wait (no date to
-    overflow) and Case.act refuses it on 'after'; nothing moves."""
+    """A wait past year 9999 reaches the lab as a wait; Case.act alone refuses it, on 'after'."""
     lab = _Listening()
     session = TrainingSession(EXERCISE.new_case(None), lab, EXERCISE.expert)
     _until(session, "start_isolation")
