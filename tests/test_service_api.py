@@ -14,12 +14,13 @@ from fastapi.testclient import TestClient
 
 from isletflow import Case, InvalidInput, library
 from isletflow.service import create_app
+from isletflow.service.schemas import SessionView
 from isletflow.service.sessions import Session, SessionHeader
 from isletflow.service.store import EVENTS, SessionStore
 from isletflow.simulation import simulate
 from isletflow.timeline import events_from_python, events_to_python
+from isletflow.training import Exercise, PlanStep, View, moves_of, walk
 from service_support import STANDARD_WALK, act_body
-from strategies_training import expert_script
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -67,14 +68,14 @@ def test_standard_case_over_http_gives_the_engines_timeline(client: TestClient) 
     """The expert's moves on the standard scenario over HTTP give its timeline and full marks."""
     expected = simulate(library.load("standard"))
     view = start(client)
-    for step in expert_script(expected.timeline):
+    for step in moves_of(expected.timeline):
         assert step.action is not None  # the standard expert never only waits
         result = act(client, view, step.action, step.after, **step.choices)
         assert result["accepted"], (step.action, result["failures"])
         view = result["session"]
     assert view["outcome"]["status"] == "completed"
     assert view["outcome"]["code"] == "optimal"
-    assert view["terminal"]
+    assert view["finished"]
     assert view["allowed"] == []
     assert view["score"] == {"points": 100.0, "full_marks": 100.0, "deviations": []}
     timeline = client.get(f"/api/sessions/{view['id']}/timeline").json()
@@ -89,8 +90,8 @@ def test_the_standard_walk_completes_over_http(client: TestClient) -> None:
         result = act(client, view, action, after, **data)
         assert result["accepted"], (action, result["failures"])
         view = result["session"]
-    assert view["outcome"] == {"status": "completed", "code": "optimal",
-                               "at": view["outcome"]["at"]}  # fmt: skip
+    outcome = view["outcome"]
+    assert (outcome["status"], outcome["code"]) == ("completed", "optimal")
     assert view["score"]["points"] > 0
 
 
@@ -201,6 +202,7 @@ def test_advancing_past_a_deadline_aborts_at_the_deadline(client: TestClient) ->
         "status": "aborted",
         "code": "cold_ischemia_exceeded",
         "at": "2026-03-03T10:00:00Z",
+        "since_clamp": "12h",
     }
     assert after["deadlines"] == []
     assert [e["kind"] for e in response.json()["events"]] == ["deadline", "advanced"]
@@ -232,8 +234,8 @@ def test_deadlines_show_time_left_on_the_session_clock(client: TestClient) -> No
     ).json()["session"]
     [deadline] = view["deadlines"]
     assert deadline["time_left"] == "9h30min"
-    assert deadline["seconds_left"] == 9.5 * 3600
-    assert view["since_cross_clamp"] == "2h30min"
+    assert (deadline["due"], view["now"]) == ("2026-03-03T10:00:00Z", "2026-03-03T00:30:00Z")
+    assert view["since_clamp"] == "2h30min"
 
 
 def test_posted_scenario_with_protocol_overrides_is_used(client: TestClient) -> None:
@@ -430,6 +432,51 @@ def test_catalogue_lists_scenarios_and_the_trainees_choices(client: TestClient) 
     assert "mmhg" not in pressure["data_schema"].get("properties", {})
     assert actions["give_induction"]["data_schema"]["required"] == ["agent"]
     assert "start_isolation" in actions
+
+
+def test_the_session_view_is_the_training_view_with_a_header(client: TestClient) -> None:
+    """Over HTTP a session's state is the TrainingSession's View, field for field, plus a header."""
+    assert issubclass(SessionView, View)
+    moves = [PlanStep(action, after, data) for action, after, data in STANDARD_WALK[:9]]
+    view = start(client)
+    view = act(client, view, "release")["session"]  # a refusal, to have a deviation
+    for move in moves:
+        assert move.action is not None
+        view = act(client, view, move.action, move.after, **move.choices)["session"]
+    local = Exercise.from_scenario("standard").session()
+    local.act("release")
+    walk(local.case, local.lab, moves)
+    header = {"id": view["id"], "kind": "training", "scenario": "standard", "seed": 1, "index": 0}
+    training = {name: value for name, value in view.items() if name not in {*header, "version"}}
+    assert training == local.view().model_dump(mode="json")
+    assert {name: view[name] for name in header} == header
+    assert view["version"] == len(local.case.timeline)
+
+
+def _model(node: dict[str, Any]) -> str:
+    """The model a property holds (or, for an array, each of its items), by name."""
+    node = node.get("items", node)
+    return str(node.get("$ref", "")).rsplit("/", 1)[-1]
+
+
+def test_openapi_types_the_session_view_and_its_verdicts(client: TestClient) -> None:
+    """The view's parts are typed models, not free-form objects; a verdict is one Verdict."""
+    models = client.get("/openapi.json").json()["components"]["schemas"]
+    view = models["SessionView"]["properties"]
+    assert {name: _model(view[name]) for name in ("allowed", "revealed", "record", "case")} == {
+        "allowed": "ActionView",
+        "revealed": "Measurement",
+        "record": "CaseRecord",
+        "case": "CaseView",
+    }
+    assert _model(view["score"]) == "Score"
+    assert _model(models["Score"]["properties"]["deviations"]) == "Deviation"
+    assert _model(models["ActionView"]["properties"]["choices"]) == "Choice"
+    for answer in ("ActionView", "ActResponse"):
+        for verdicts in ("failures", "warnings"):
+            assert _model(models[answer]["properties"][verdicts]) == "Verdict"
+    for gone in ("GuardView", "AllowedAction", "ScoreView", "OutcomeView"):
+        assert gone not in models
 
 
 def test_openapi_documents_every_route(client: TestClient) -> None:

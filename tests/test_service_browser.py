@@ -11,8 +11,8 @@ import pytest
 
 from isletflow import library
 from isletflow.simulation import simulate
+from isletflow.training import moves_of
 from service_support import Server, act_body
-from strategies_training import expert_script
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -100,7 +100,7 @@ def test_a_trainee_walks_a_whole_case_in_the_browser(server: Server, page: Page)
     page.fill("#advance-by", "2h")
     page.click("#advance")
     expect(page.locator("#deadlines")).to_contain_text("cold ischemia: 10h left")
-    script = expert_script(simulate(library.load("standard")).timeline)
+    script = moves_of(simulate(library.load("standard")).timeline)
     first, *rest = script
     _do(page, first.action or "", "4h", first.choices)
     expect(page.locator("#state")).to_have_text("harvest.digesting")

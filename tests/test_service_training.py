@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 from isletflow import library
 from isletflow.service import create_app
 from isletflow.simulation import simulate
-from isletflow.training import Exercise
-from strategies_training import expert_script
+from isletflow.training import Exercise, moves_of, walk
 
 
 @pytest.fixture
@@ -26,7 +25,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 def _play(client: TestClient, name: str, upto: str | None = None) -> dict[str, Any]:
     """Start ``name`` and make the expert's moves (up to, not including, ``upto``)."""
     view: dict[str, Any] = client.post("/api/sessions", json={"scenario": name}).json()
-    for step in expert_script(simulate(library.load(name)).timeline):
+    for step in moves_of(simulate(library.load(name)).timeline):
         if step.action == upto:
             break
         if step.action is None:
@@ -56,11 +55,10 @@ def test_a_high_baseline_pressure_refusal_is_shown_before_trying(client: TestCli
 def test_score_and_debrief_match_the_library_session(client: TestClient) -> None:
     """Score, debrief and its text over HTTP are the TrainingSession's own for the same moves."""
     view = _play(client, "portal_pressure_pause")
-    assert view["terminal"]
+    assert view["finished"]
     exercise = Exercise.from_scenario("portal_pressure_pause")
     local = exercise.session()
-    for step in expert_script(exercise.expert):
-        step.run(local)
+    walk(local.case, local.lab, moves_of(exercise.expert))
     base = f"/api/sessions/{view['id']}"
     assert client.get(f"{base}/score").json() == local.score().model_dump(mode="json")
     debrief = client.get(f"{base}/debrief").json()

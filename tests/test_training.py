@@ -3,30 +3,37 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 import isletflow as fl
+from isletflow import library
+from isletflow.simulation import simulate
 from isletflow.timeline import Timeline
 from isletflow.training import (
     Actor,
     Debrief,
-    FixedLab,
+    Exercise,
+    LabRequest,
+    PlanStep,
     Rubric,
     SessionSnapshot,
     TrainingSession,
     View,
+    moves_of,
     score,
     standard_exercise,
-    standard_plan,
     walk,
     xapi_statements,
 )
 from isletflow.training.debrief import DebriefRow
 
 EXERCISE = standard_exercise()
+EXPERT_MOVES = moves_of(EXERCISE.expert)
 CLAMP = datetime(2026, 3, 2, 22, 0, tzinfo=UTC)
 
 
@@ -35,11 +42,16 @@ def _session(**kwargs: object) -> TrainingSession:
 
 
 def _until(session: TrainingSession, last: str) -> TrainingSession:
-    """Walk the expert plan up to and including the first step named ``last``."""
-    for step in standard_plan():
-        session.act(step.action, after=step.after, **step.choices)
-        if step.action == last:
-            break
+    """Make the expert's moves up to and including the first one named ``last``."""
+    upto = next(i for i, step in enumerate(EXPERT_MOVES) if step.action == last)
+    walk(session.case, session.lab, EXPERT_MOVES[: upto + 1])
+    return session
+
+
+def _play(exercise: Exercise) -> TrainingSession:
+    """A session on ``exercise`` with every one of the expert's moves made."""
+    session = exercise.session()
+    walk(session.case, session.lab, moves_of(exercise.expert))
     return session
 
 
@@ -51,7 +63,7 @@ def _found(session: TrainingSession) -> list[tuple[str, str, float]]:
 
 
 def test_expert_path_scores_full_marks() -> None:
-    """Walking the expert plan as a trainee completes the case with no deviation and 100/100."""
+    """The expert's moves made as a trainee complete the case with no deviation and 100/100."""
     session = _session()
     _until(session, "assess_graft")
     assert session.case.outcome is not None
@@ -61,14 +73,37 @@ def test_expert_path_scores_full_marks() -> None:
     assert session.case.timeline == EXERCISE.expert
 
 
-def test_expert_timeline_matches_the_hand_walked_example() -> None:
-    """The lab fills in exactly the values examples/standard_case.py gives by hand."""
-    data = [e.data for e in EXERCISE.expert if isinstance(e, fl.timeline.Accepted)]
-    assert {"digest_ieq": 620_000} in data
-    assert {"purified_ieq": 480_000} in data
-    pressures = [d["mmhg"] for d in data if "mmhg" in d]
-    assert pressures == [13, 17, 16]
-    assert {"drug": "tacrolimus", "ng_per_ml": 5.2} in data
+@pytest.mark.parametrize(
+    ("approach", "name"),
+    [
+        ("percutaneous", "standard"),
+        ("laparoscopic", "approach_laparoscopic"),
+        ("open", "approach_open"),
+    ],
+)
+def test_the_standard_exercise_is_the_bundled_scenario(approach: str, name: str) -> None:
+    """standard_exercise(approach) is that approach's bundled scenario: its lab, its expert."""
+    exercise = standard_exercise(approach)
+    assert exercise.name == f"{name} (seed 1, case 0)"
+    assert exercise.lab == Exercise.from_scenario(name).lab
+    assert list(exercise.expert) == list(simulate(library.load(name)).timeline)
+
+
+def test_moves_of_a_timeline_are_the_trainees_choices_and_waits() -> None:
+    """moves_of keeps each input's action, wait and choices; measured values are the lab's."""
+    assert EXPERT_MOVES[:3] == (
+        PlanStep("start_isolation", "6h"),
+        PlanStep("finish_digestion", "4h"),
+        PlanStep("start_culture", "5h"),
+    )
+    trough = next(step for step in EXPERT_MOVES if step.action == "record_trough")
+    assert trough.choices == {"drug": "tacrolimus"}
+    session = _session()
+    session.act("release", after="1h")
+    session.wait("30min")
+    assert moves_of(session.case.timeline) == (PlanStep("release", "1h"), PlanStep(None, "30min"))
+    again = walk(EXERCISE.new_case(None), EXERCISE.lab, moves_of(session.case.timeline))
+    assert again.timeline == session.case.timeline
 
 
 def test_trainee_cannot_give_a_measured_value() -> None:
@@ -105,21 +140,22 @@ def test_refused_measurement_is_recorded_but_not_revealed() -> None:
     assert [d.code for d in session.score().deviations] == ["not_allowed"] * 3
 
 
-def test_paused_infusion_completes_with_the_lab_fraction() -> None:
-    """A pressure at the stop limit pauses the infusion; completing then takes the lab's share."""
-    lab = FixedLab(portal_pressure_mmhg={"infuse.access": (13,), "infuse.infusing": (23,),
-                                         "infuse.paused": (23,), "infuse.hemostasis": (16,)},
-                   fraction_delivered_if_stopped=0.6)  # fmt: skip
-    case = EXERCISE.new_case(None)
-    session = TrainingSession(
-        case, lab, walk(EXERCISE.new_case(None), lab, standard_plan()).timeline
-    )
-    _until(session, "start_infusion")
-    session.act("record_portal_pressure", after="12min")
-    assert session.case.state == "infuse.paused"
-    assert not session.act("resume_infusion").accepted
-    assert session.act("complete_infusion").accepted
-    assert session.case.record.fraction_delivered == 0.6
+def test_paused_infusion_completes_with_the_share_infused() -> None:
+    """Completing an infusion paused on pressure delivers the share in so far, as the lab says."""
+    exercise = Exercise.from_scenario("portal_pressure_pause")
+    session = exercise.session()
+    for step in moves_of(exercise.expert):
+        walk(session.case, session.lab, [step])
+        if session.case.state == "infuse.paused":
+            break
+    assert not session.act("resume_infusion").accepted  # the last reading is still too high
+    assert session.act("complete_infusion", after="1h").accepted
+    record = session.case.record
+    assert record.infusion_started_at is not None
+    paused_at = next(e.at for e in session.case.timeline if e.kind == "automatic")
+    share = (paused_at - record.infusion_started_at) / exercise.lab.plan.timings.infusion
+    assert 0 < share < 1
+    assert record.fraction_delivered == math.floor(share * 1000) / 1000
 
 
 def _label(row: DebriefRow) -> str:
@@ -129,26 +165,22 @@ def _label(row: DebriefRow) -> str:
 
 def test_debrief_pairs_the_same_automatic_pause_on_both_paths() -> None:
     """A pause on high pressure that trainee and expert both met is one row, not two."""
-    lab = FixedLab(portal_pressure_mmhg={"infuse.access": (13,), "infuse.infusing": (23,),
-                                         "infuse.paused": (23,), "infuse.hemostasis": (16,)},
-                   fraction_delivered_if_stopped=0.6)  # fmt: skip
-    expert = walk(EXERCISE.new_case(None), lab, standard_plan()).timeline
-    assert any(isinstance(e, fl.timeline.AutomaticStep) for e in expert)
-    session = TrainingSession(EXERCISE.new_case(None), lab, expert)
-    walk(session.case, session.lab, standard_plan())
+    exercise = Exercise.from_scenario("portal_pressure_pause")
+    assert any(isinstance(e, fl.timeline.AutomaticStep) for e in exercise.expert)
+    session = _play(exercise)
     pauses = [r for r in session.debrief().rows if "pause_infusion" in _label(r)]
     assert len(pauses) == 1
     assert pauses[0].trainee is not None
     assert pauses[0].expert is not None
 
 
-def test_lab_round_trips_through_its_data() -> None:
-    """A lab rebuilt from to_data measures the same; an unknown kind is refused."""
-    lab = FixedLab(digest_ieq=1234)
-    again = fl.training.lab_from_data(json.loads(json.dumps(lab.to_data())))
-    assert again == lab
-    with pytest.raises(fl.InvalidInput, match="kind"):
-        fl.training.lab_from_data({"kind": "wet"})
+def test_a_snapshots_lab_is_the_scenario_lab() -> None:
+    """lab_from_data reads the scenario lab back; any other kind (a fixed lab, say) is refused."""
+    lab = EXERCISE.lab
+    assert fl.training.lab_from_data(json.loads(json.dumps(lab.to_data()))) == lab
+    for kind in ("fixed", "wet", None):
+        with pytest.raises(fl.InvalidInput, match="kind"):
+            fl.training.lab_from_data({"kind": kind})
 
 
 # -- The view ---------------------------------------------------------------------------------
@@ -157,18 +189,17 @@ def test_lab_round_trips_through_its_data() -> None:
 def test_view_lists_possible_actions_with_every_reason() -> None:
     """At access with nothing prepared, start_infusion shows each failing guard's sentence."""
     session = _session()
-    for step in standard_plan():
-        if step.action in ("give_induction", "add_heparin"):
-            continue
-        session.act(step.action, after=step.after, **step.choices)
-        if step.action == "record_portal_pressure":
-            break
+    upto = next(i for i, step in enumerate(EXPERT_MOVES) if step.action == "record_portal_pressure")
+    skipped = ("give_induction", "add_heparin")
+    walk(
+        session.case, session.lab, [s for s in EXPERT_MOVES[: upto + 1] if s.action not in skipped]
+    )
     view = session.view()
-    actions = {a.action: a for a in view.actions}
+    actions = {a.action: a for a in view.allowed}
     infusion = actions["start_infusion"]
     assert not infusion.accepted
-    assert {r.code for r in infusion.reasons} == {"induction_timing", "heparin_missing"}
-    assert "Add heparin (70 U/kg)" in " ".join(r.message for r in infusion.reasons)
+    assert {r.code for r in infusion.failures} == {"induction_timing", "heparin_missing"}
+    assert "Add heparin (70 U/kg)" in " ".join(r.message for r in infusion.failures)
     assert actions["give_induction"].accepted
     assert actions["give_induction"].kind == "recording"
     assert [c.name for c in actions["give_induction"].choices] == ["agent"]
@@ -180,15 +211,15 @@ def test_view_lists_possible_actions_with_every_reason() -> None:
 def test_view_judges_measured_steps_with_the_lab_values() -> None:
     """finish_digestion is shown as accepted: the lab will give the digest the guard needs."""
     session = _until(_session(), "start_isolation")
-    (finish,) = [a for a in session.view().actions if a.action == "finish_digestion"]
+    (finish,) = [a for a in session.view().allowed if a.action == "finish_digestion"]
     assert finish.accepted
-    assert finish.reasons == ()
+    assert finish.failures == ()
 
 
 def test_view_offers_choices_for_a_form() -> None:
     """access_portal_vein's choices carry options, and imaging takes several."""
     session = _until(_session(), "release")
-    (access,) = [a for a in session.view().actions if a.action == "access_portal_vein"]
+    (access,) = [a for a in session.view().allowed if a.action == "access_portal_vein"]
     fields = {c.name: c for c in access.choices}
     assert fields["anesthesia"].options == ("local_sedation", "general")
     assert fields["imaging"].many
@@ -197,10 +228,30 @@ def test_view_offers_choices_for_a_form() -> None:
         "fluoroscopy",
     }
     assert not access.accepted
-    assert {r.code for r in access.reasons} == {
+    assert {r.code for r in access.failures} == {
         "anesthesia_mismatch",
         "imaging_missing",
     }
+
+
+def test_view_carries_whole_verdicts_the_record_and_the_case() -> None:
+    """The view gives whole guard verdicts, a copy of the record, and the donor and approach."""
+    session = _until(_session(), "give_induction")
+    view = session.view()
+    (start,) = [a for a in view.allowed if a.action == "access_portal_vein"]
+    (anesthesia, *_) = start.failures
+    assert (anesthesia.guard, anesthesia.passed, anesthesia.warning) == (
+        "anesthesia_fits",
+        False,
+        False,
+    )
+    assert anesthesia.limit == "local_sedation"
+    assert view.record.released_at is not None
+    assert [i.agent for i in view.record.inductions] == ["rabbit ATG"]
+    assert (view.case.approach, view.case.recipient.id) == ("percutaneous", "R-001")
+    session.act("add_heparin", units_per_kg=70)
+    assert view.record.heparin_units_per_kg is None
+    assert session.view().record.heparin_units_per_kg == 70
 
 
 def test_view_reveals_results_only_after_their_step() -> None:
@@ -219,7 +270,7 @@ def test_view_is_json_ready() -> None:
     session = _session()
     session.act("release")
     view = _until(session, "record_trough").view()
-    assert view.deviations[0].code == "not_allowed"
+    assert view.score.deviations[0].code == "not_allowed"
     assert View.model_validate_json(view.model_dump_json()) == view
 
 
@@ -265,12 +316,12 @@ def test_refusals_cost_by_code() -> None:
     """A step not possible costs 1; infusing without heparin costs 5; each with its reasons."""
     session = _session()
     session.act("release")
-    for step in standard_plan():
-        if step.action == "add_heparin":
-            continue
-        session.act(step.action, after=step.after, **step.choices)
-        if step.action == "start_infusion":
-            break
+    upto = next(i for i, step in enumerate(EXPERT_MOVES) if step.action == "start_infusion")
+    walk(
+        session.case,
+        session.lab,
+        [s for s in EXPERT_MOVES[: upto + 1] if s.action != "add_heparin"],
+    )
     assert _found(session) == [("refused", "not_allowed", 1.0), ("refused", "heparin_missing", 5.0)]
     assert session.score().points == 94
     heparin = session.score().deviations[1]
@@ -280,7 +331,7 @@ def test_refusals_cost_by_code() -> None:
 
 def test_out_of_order_actions_found_by_common_subsequence() -> None:
     """Heparin before induction is one action out of the expert's order, not two."""
-    plan = list(standard_plan())
+    plan = list(EXPERT_MOVES)
     i = [s.action for s in plan].index("give_induction")
     plan[i], plan[i + 1] = plan[i + 1], plan[i]
     session = _session()
@@ -323,8 +374,9 @@ def test_trainee_abort_is_avoidable() -> None:
 
 def test_late_infusion_costs_per_hour_beyond_the_grace() -> None:
     """Infusing 5 h after the expert costs 3 points (2 h grace, 1 per hour)."""
+    assert next(s for s in EXPERT_MOVES if s.action == "submit_for_release").after == "1d"
     plan = [
-        s if s.action != "submit_for_release" else type(s)(s.action, "29h") for s in standard_plan()
+        s if s.action != "submit_for_release" else PlanStep(s.action, "29h") for s in EXPERT_MOVES
     ]
     session = _session()
     walk(session.case, session.lab, plan)
@@ -367,7 +419,7 @@ def test_debrief_lists_each_deviation_with_reason_and_cost() -> None:
     session = _session()
     session.act("start_isolation", after="9h")
     session.act("release")
-    walk(session.case, session.lab, standard_plan()[1:6])
+    walk(session.case, session.lab, EXPERT_MOVES[1:6])
     session.wait("7h")
     report = session.debrief()
     text = report.text()
@@ -399,7 +451,7 @@ def test_debrief_rows_put_the_paths_side_by_side() -> None:
 
 def test_restored_session_goes_on_identically() -> None:
     """Saved mid-case as JSON and restored, a session keeps its deadlines, clock and score."""
-    plan = standard_plan()
+    plan = EXPERT_MOVES
     whole = _session(rubric=Rubric().overridden({"full_marks": 50}))
     walk(whole.case, whole.lab, plan)
     half = _session(rubric=Rubric().overridden({"full_marks": 50}))
@@ -454,7 +506,7 @@ def test_xapi_statements_are_deterministic_and_typed() -> None:
     def run() -> list[dict[str, object]]:
         session = _session()
         session.act("release")
-        walk(session.case, session.lab, standard_plan())
+        walk(session.case, session.lab, EXPERT_MOVES)
         statements = session.statements(actor)
         assert statements == xapi_statements(
             session.case.timeline, session.expert, session.rubric, actor, session.exercise
@@ -476,7 +528,7 @@ def test_xapi_statements_are_deterministic_and_typed() -> None:
 
 
 @pytest.mark.parametrize("after", ["99999999d", timedelta(days=999_999_999)])
-def test_a_wait_past_the_calendar_is_invalid_input_before_the_lab_is_asked(after: object) -> None:
+def test_a_wait_past_the_calendar_is_invalid_input_on_after(after: object) -> None:
     """A training step waiting past year 9999 names 'after' (not OverflowError); nothing moves."""
     session = _session()
     before = (session.case.now, len(session.case.timeline))
@@ -484,4 +536,32 @@ def test_a_wait_past_the_calendar_is_invalid_input_before_the_lab_is_asked(after
         session.act("start_isolation", after)  # type: ignore[arg-type]
     assert caught.value.problems[0].location == "after"
     assert "past the year 9999" in caught.value.problems[0].rule
+    assert (session.case.now, len(session.case.timeline)) == before
+
+
+class _Listening:
+    """The exercise's lab, keeping every request it is asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[LabRequest] = []
+
+    def measure(self, request: LabRequest) -> Mapping[str, object]:
+        self.asked.append(request)
+        return EXERCISE.lab.measure(request)
+
+    def to_data(self) -> dict[str, object]:
+        return EXERCISE.lab.to_data()
+
+
+def test_the_lab_hears_the_wait_and_the_case_alone_checks_the_calendar() -> None:
+    """A wait past year 9999 reaches the lab as a wait; Case.act alone refuses it, on 'after'."""
+    lab = _Listening()
+    session = TrainingSession(EXERCISE.new_case(None), lab, EXERCISE.expert)
+    _until(session, "start_isolation")
+    before = (session.case.now, len(session.case.timeline))
+    forever = timedelta(days=999_999_999)
+    with pytest.raises(fl.InvalidInput) as caught:
+        session.act("finish_digestion", after=forever)
+    assert [p.location for p in caught.value.problems] == ["after"]
+    assert [(r.action, r.after) for r in lab.asked] == [("finish_digestion", forever)]
     assert (session.case.now, len(session.case.timeline)) == before

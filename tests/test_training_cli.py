@@ -15,10 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 from isletflow.cli import main
-from isletflow.training import PlanStep, standard_plan
+from isletflow.training import PlanStep, moves_of, standard_exercise
 
 
 def _line(step: PlanStep) -> str:
+    if step.action is None:
+        return f"wait {step.after}"
     words = [step.action]
     if step.after:
         words.append(f"after={step.after}")
@@ -28,11 +30,11 @@ def _line(step: PlanStep) -> str:
     return " ".join(words)
 
 
-EXPERT_LINES = [_line(step) for step in standard_plan()]
+EXPERT_LINES = [_line(step) for step in moves_of(standard_exercise().expert)]
 
 
 def test_expert_script_on_stdin_scores_full_marks() -> None:
-    """The expert plan typed as commands completes the case and the debrief says 100 / 100."""
+    """The expert's moves typed as commands complete the case and the debrief says 100 / 100."""
     result = CliRunner().invoke(main, ["train"], input="\n".join(EXPERT_LINES) + "\n")
     assert result.exit_code == 0, result.output
     assert "accepted: assess_graft -> completed" in result.output

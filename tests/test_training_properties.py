@@ -6,25 +6,33 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from isletflow.timeline import Timeline
-from isletflow.training import Rubric, TrainingSession, debrief, score, standard_exercise
+from isletflow.training import (
+    PlanStep,
+    Rubric,
+    TrainingSession,
+    debrief,
+    score,
+    standard_exercise,
+    walk,
+)
 from isletflow.training.xapi import Actor, xapi_statements
-from strategies_training import Step, trainee_scripts
+from strategies_training import trainee_scripts
 
 EXERCISE = standard_exercise()
 ACTOR = Actor(name="T", account_name="t", home_page="https://lms.example.org")
 
 
-def _run(session: TrainingSession, script: list[Step]) -> list[tuple[int, float]]:
+def _run(session: TrainingSession, script: list[PlanStep]) -> list[tuple[int, float]]:
     """Run ``script``; after each step, the timeline's length and the live score."""
     live = []
     for step in script:
-        step.run(session)
+        walk(session.case, session.lab, [step])
         live.append((len(session.case.timeline), session.score().points))
     return live
 
 
 @given(trainee_scripts())
-def test_score_recomputed_from_the_timeline_equals_the_live_score(script: list[Step]) -> None:
+def test_score_recomputed_from_the_timeline_equals_the_live_score(script: list[PlanStep]) -> None:
     """At every step, the score from the stored JSON timeline alone equals the live score."""
     session = EXERCISE.session()
     live = _run(session, script)
@@ -38,7 +46,7 @@ def test_score_recomputed_from_the_timeline_equals_the_live_score(script: list[S
 
 
 @given(trainee_scripts(), st.data())
-def test_restored_session_finishes_identically(script: list[Step], data: st.DataObject) -> None:
+def test_restored_session_finishes_identically(script: list[PlanStep], data: st.DataObject) -> None:
     """Saved as JSON at any step and restored, a session ends with the same timeline and score."""
     split = data.draw(st.integers(0, len(script)), label="split")
     whole = EXERCISE.session()

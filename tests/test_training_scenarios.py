@@ -12,9 +12,7 @@ from isletflow.cli import main
 from isletflow.errors import InvalidInput
 from isletflow.simulation import simulate
 from isletflow.timeline import DeadlineFired, Refused
-from isletflow.training import Exercise, TrainingSession, lab_from_data
-from isletflow.training.scenario_lab import ScenarioLab
-from strategies_training import expert_script
+from isletflow.training import Exercise, ScenarioLab, TrainingSession, lab_from_data, moves_of, walk
 
 EXPERT_MEETS_A_GUARD = {
     # The simulator's policy is refused (or runs out of time) on the way, by the scenario's
@@ -30,8 +28,7 @@ EXPERT_MEETS_A_GUARD = {
 
 def _play(exercise: Exercise) -> TrainingSession:
     session = exercise.session()
-    for step in expert_script(exercise.expert):
-        step.run(session)
+    walk(session.case, session.lab, moves_of(exercise.expert))
     return session
 
 
@@ -65,14 +62,13 @@ def test_a_trainee_sees_why_a_high_baseline_pressure_refuses_the_infusion() -> N
     """On portal_pressure_high the view shows start_infusion refused with the pressure."""
     exercise = Exercise.from_scenario("portal_pressure_high")
     session = exercise.session()
-    script = expert_script(exercise.expert)
+    script = moves_of(exercise.expert)
     upto = next(i for i, s in enumerate(script) if s.action == "start_infusion")
-    for step in script[:upto]:
-        step.run(session)
+    walk(session.case, session.lab, script[:upto])
     assert session.case.state == "infuse.access"
-    [start] = [a for a in session.view().actions if a.action == "start_infusion"]
+    [start] = [a for a in session.view().allowed if a.action == "start_infusion"]
     assert not start.accepted
-    [reason] = start.reasons
+    [reason] = start.failures
     assert reason.code == "portal_pressure_high"
     assert "21 mmHg" in reason.message
     result = session.act("start_infusion")
@@ -84,10 +80,10 @@ def test_a_trainee_who_reads_the_refusal_and_aborts_scores_full_marks() -> None:
     """Aborting on the high reading, without trying the infusion, costs nothing."""
     exercise = Exercise.from_scenario("portal_pressure_high")
     session = exercise.session()
-    for step in expert_script(exercise.expert):
+    for step in moves_of(exercise.expert):
         if step.action == "start_infusion":
             break
-        step.run(session)
+        walk(session.case, session.lab, [step])
     assert session.act("abort", reason="portal_pressure_high").accepted
     result = session.score()
     assert (result.points, result.deviations) == (result.full_marks, ())
@@ -110,17 +106,17 @@ def test_measured_values_are_the_plans() -> None:
 def test_save_and_restore_mid_case_finishes_identically() -> None:
     """A scenario session saved while paused on pressure goes on exactly as the unsaved one."""
     exercise = Exercise.from_scenario("portal_pressure_pause")
-    script = expert_script(exercise.expert)
+    script = moves_of(exercise.expert)
     session = exercise.session()
     done = 0
     while session.case.state != "infuse.paused":
-        script[done].run(session)
+        walk(session.case, session.lab, script[done : done + 1])
         done += 1
     saved = session.snapshot().model_dump_json()
     restored = TrainingSession.restore(json.loads(saved))
     for step in script[done:]:
-        step.run(session)
-        step.run(restored)
+        walk(session.case, session.lab, [step])
+        walk(restored.case, restored.lab, [step])
     assert restored.case.timeline == session.case.timeline
     assert list(session.case.timeline) == list(exercise.expert)
     assert restored.debrief() == session.debrief()

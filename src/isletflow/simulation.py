@@ -13,10 +13,8 @@ guard's code (a failed release is rejected with the failing tests as the reason)
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from statistics import NormalDist
 from typing import Any, Protocol
 
 from .case import ActionResult, Case
@@ -24,13 +22,13 @@ from .clock import SimulatedClock
 from .errors import SimulationStuck  # defined with the other errors; re-exported here
 from .guards import GuardResult
 from .models import Approach
-from .sampling import CasePlan, PlanSampler, stream
+from .patient import Patient
+from .sampling import CasePlan, PlanSampler
 from .scenario import Scenario
 
 __all__ = ["Move", "Policy", "SimulationStuck", "StandardPolicy", "World", "run", "simulate"]
 
 _ZERO = timedelta(0)
-_STANDARD = NormalDist()
 _DOPPLER = timedelta(days=1)  # portal Doppler on day 1 finds a thrombosis [S15]
 
 
@@ -41,57 +39,6 @@ class Move:
     action: str | None
     after: timedelta = _ZERO
     data: dict[str, Any] = field(default_factory=dict)
-
-
-class Patient:
-    """The recipient's portal pressure: a baseline plus a transient rise (see the scenario).
-
-    Infusing adds ``rise_mmhg_per_ml`` per mL of tissue, in step with the share infused; while
-    not infusing, the rise falls with the plan's half-life [S45]. Each reading adds noise drawn
-    from the case's own ``portal_pressure.readings`` stream.
-    """
-
-    __slots__ = ("_at", "_plan", "_rise_per_second", "_rng", "excess_mmhg", "infused")
-
-    def __init__(self, plan: CasePlan) -> None:
-        self._plan = plan
-        self._at: datetime | None = None
-        self._rng: Any = None
-        infusion = plan.timings.infusion.total_seconds()
-        self._rise_per_second = plan.rise_mmhg_per_ml * plan.tissue_volume_ml / infusion
-        self.excess_mmhg = 0.0
-        self.infused = _ZERO
-
-    @property
-    def fraction_infused(self) -> float:
-        return min(1.0, self.infused / self._plan.timings.infusion)
-
-    def sync(self, now: datetime, infusing: bool) -> None:
-        """Bring the patient to ``now``, having been infused (or not) since the last sync."""
-        if self._at is not None and now > self._at:
-            self.excess_mmhg, self.infused = self._after(now - self._at, infusing)
-        self._at = now
-
-    def _after(self, span: timedelta, infusing: bool) -> tuple[float, timedelta]:
-        if infusing:
-            step = min(span, self._plan.timings.infusion - self.infused)
-            added = self._rise_per_second * step.total_seconds()
-            return self.excess_mmhg + added, self.infused + step
-        half_life = self._plan.fall_half_life.total_seconds()
-        return self.excess_mmhg * 0.5 ** (span.total_seconds() / half_life), self.infused
-
-    def reading(self, after: timedelta, infusing: bool) -> float:
-        """The pressure a reading ``after`` from the last sync would show, in mmHg."""
-        excess, _ = self._after(after, infusing)
-        value = self._plan.baseline_mmhg + excess
-        sd = self._plan.noise_sd_mmhg
-        if sd > 0:
-            if self._rng is None:
-                plan = self._plan
-                self._rng = stream(plan.seed, plan.index, "portal_pressure.readings")
-            u = min(max(self._rng.random(), 1e-12), 1 - 1e-12)
-            value += sd * _STANDARD.inv_cdf(u)
-        return round(min(max(value, 0.0), 100.0), 1)
 
 
 class World:
@@ -226,8 +173,7 @@ def _paused(case: Case, world: World) -> Move:
     every = plan.check_every
     if paused + every > plan.max_pause:
         # The pressure has not fallen in time: stop here with the part already infused.
-        fraction = max(0.001, math.floor(patient.fraction_infused * 1000) / 1000)
-        return Move("complete_infusion", data={"fraction_delivered": fraction})
+        return Move("complete_infusion", data={"fraction_delivered": patient.fraction_if_stopped()})
     return Move("record_portal_pressure", every, {"mmhg": patient.reading(every, False)})
 
 

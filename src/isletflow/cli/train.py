@@ -20,7 +20,6 @@ from typing import Any
 import click
 
 from .. import library
-from .. import workflow as wf
 from ..clock import AcceleratedClock
 from ..duration import spoken
 from ..errors import InvalidInput
@@ -28,7 +27,8 @@ from ..timeline import AutomaticStep, DeadlineFired, Event, Warned
 from ..training.exercise import Exercise
 from ..training.lab import CHOICES
 from ..training.rubric import Rubric
-from ..training.session import ActionView, Choice, TrainingSession, View, choices_for
+from ..training.session import TrainingSession
+from ..training.view import ActionView, Choice, View, choices_for
 from ..training.xapi import Actor
 
 COMMANDS = ("help", "look", "wait", "score", "debrief", "quit")
@@ -79,7 +79,7 @@ def _action_line(view: ActionView) -> list[str]:
     mark = "[ok]" if view.accepted else "[no]"
     fields = " ".join(_field(c) for c in view.choices)
     lines = [f"  {mark} {view.action} {fields}".rstrip()]
-    lines += [f"         - {r.message}" for r in view.reasons]
+    lines += [f"         - {r.message}" for r in view.failures]
     lines += [f"         ! {w.message}" for w in view.warnings]
     return lines
 
@@ -88,7 +88,7 @@ def show(view: View, seen: int = 0) -> str:
     """The state of a session as text; results after the first ``seen`` are new."""
     lines = [
         f"== {spoken(view.since_clamp)} after cross-clamp ({view.now:%Y-%m-%d %H:%M} UTC) | "
-        f"{view.state} | score {view.points:g}/{view.full_marks:g} =="
+        f"{view.state} | score {view.score.points:g}/{view.score.full_marks:g} =="
     ]
     if view.outcome is not None:
         code = f" ({view.outcome.code})" if view.outcome.code else ""
@@ -100,7 +100,7 @@ def show(view: View, seen: int = 0) -> str:
         context = "".join(f" {k}={v}" for k, v in m.context.items())
         lines.append(f"Result: {m.action}{context}: {m.field} = {_number(m.value)}")
     lines.append("Actions possible now:")
-    for action in view.actions:
+    for action in view.allowed:
         lines += _action_line(action)
     return "\n".join(lines)
 
@@ -177,8 +177,9 @@ def step(session: TrainingSession, line: str, echo: Callable[[str], None]) -> bo
     try:
         if head == "wait":
             if len(words) != 2:
-                raise InvalidInput.single("wait", "duration", " ".join(words[1:]),
-                                          "must be one duration, e.g. wait 2h")  # fmt: skip
+                raise InvalidInput.single(
+                    "wait", "duration", " ".join(words[1:]), "must be one duration, e.g. wait 2h"
+                )
             events = session.wait(words[1])
             echo(f"waited {words[1]}")
         else:
@@ -203,7 +204,7 @@ def _completions(session: TrainingSession, text: str) -> list[str]:
     """What may come next after ``text``: commands and actions possible now, then fields."""
     words = text.split(" ")
     if len(words) == 1:
-        return [*COMMANDS, *wf.actions_in(session.case.state)]
+        return [*COMMANDS, *(check.action for check in session.case.allowed())]
     if not _is_action(words[0]):
         return []
     names = ["after="]
@@ -262,19 +263,44 @@ def _reader(session: TrainingSession) -> Callable[[], str | None]:
     default=None,
     help="Seed of the scenario's random values (default: the scenario's own).",
 )
-@click.option("--index", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Which case of the scenario to train on.")  # fmt: skip
-@click.option("--factor", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Run the case clock live, FACTOR times real time (1 = real time). "
-              "Without it, time moves only with after= and wait.")  # fmt: skip
-@click.option("--rubric", "rubric_path", type=click.Path(exists=True, dir_okay=False),
-              help="Rubric overrides (TOML, JSON or YAML).")  # fmt: skip
-@click.option("--xapi", "xapi_path", type=click.Path(dir_okay=False),
-              help="Write the xAPI statements (JSON) to this file at the end.")  # fmt: skip
-@click.option("--trainee", default="trainee", show_default=True,
-              help="The trainee's account name in the xAPI statements.")  # fmt: skip
-@click.option("--home-page", default="https://lms.example.org", show_default=True,
-              help="The learning platform of the trainee's account (xAPI).")  # fmt: skip
+@click.option(
+    "--index",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Which case of the scenario to train on.",
+)
+@click.option(
+    "--factor",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Run the case clock live, FACTOR times real time (1 = real time). "
+    "Without it, time moves only with after= and wait.",
+)
+@click.option(
+    "--rubric",
+    "rubric_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Rubric overrides (TOML, JSON or YAML).",
+)
+@click.option(
+    "--xapi",
+    "xapi_path",
+    type=click.Path(dir_okay=False),
+    help="Write the xAPI statements (JSON) to this file at the end.",
+)
+@click.option(
+    "--trainee",
+    default="trainee",
+    show_default=True,
+    help="The trainee's account name in the xAPI statements.",
+)
+@click.option(
+    "--home-page",
+    default="https://lms.example.org",
+    show_default=True,
+    help="The learning platform of the trainee's account (xAPI).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the debrief as JSON.")
 def train(
     scenario: str | None,

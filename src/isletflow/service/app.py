@@ -11,26 +11,23 @@ import contextlib
 import functools
 import os
 from collections.abc import AsyncIterator
-from importlib import resources
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
 from .. import __version__, library
 from .. import workflow as wf
 from ..errors import InvalidInput, MissingTool, Problem
 from ..scenario import Scenario
-from ..training.debrief import Debrief
-from ..training.lab import CHOICES, MEASURED
+from ..training.lab import CHOICES
 from ..training.rubric import Rubric
-from ..training.scoring import Score
-from ..training.xapi import Actor
+from . import page, readouts
 from .middleware import BearerToken, BodyLimit, checked_token
 from .registry import Registry, SessionNotFound, StaleVersion, UnreadableSession
 from .schemas import (
@@ -41,7 +38,6 @@ from .schemas import (
     AdvanceResponse,
     ConflictResponse,
     CreateSession,
-    DiagramView,
     ProblemsResponse,
     ScenarioView,
     SessionView,
@@ -92,7 +88,7 @@ def create_app(
     )
     app.state.registry = registry
     app.include_router(_api(registry, secured=token is not None))
-    app.include_router(_page())
+    app.include_router(page.router())
     _handlers(app)
     app.add_middleware(BodyLimit, limit=body_limit)
     if token is not None:
@@ -115,19 +111,41 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
     # (middleware) does the checking, in front of every route.
     deps = [] if not secured else [_bearer_doc()]
     api = APIRouter(prefix="/api", responses=_ERRORS, dependencies=deps)
+    _catalogue(api)
+    _sessions(api, registry)
+    api.include_router(readouts.router(registry))
+
+    @api.get("/health", tags=["service"])
+    def health() -> dict[str, Any]:
+        """The service answers and its database is reachable."""
+        sessions, cached = registry.store.count(), registry.cached_count()
+        return {"status": "ok", "sessions": sessions, "cached": cached}
+
+    return api
+
+
+def _catalogue(api: APIRouter) -> None:
+    """What a session can be made from and what a trainee can do: the same for every session."""
 
     @api.get("/scenarios", tags=["catalogue"])
     def scenarios() -> list[ScenarioView]:
         """The bundled scenarios a session can start from, with what each one shows."""
-        return [ScenarioView(name=e.name, title=e.title, description=e.description)
-                for e in library.entries()]  # fmt: skip
+        return [
+            ScenarioView(name=e.name, title=e.title, description=e.description)
+            for e in library.entries()
+        ]
 
     @api.get("/actions", tags=["catalogue"])
     def actions() -> list[ActionInfo]:
         """Every action a trainee takes and the JSON Schema of what they choose for it."""
-        return [ActionInfo(name=name, data_schema=_data_schema(name),
-                           measured=sorted(MEASURED.get(name, frozenset())))
-                for name in sorted(CHOICES)]  # fmt: skip
+        return [
+            ActionInfo(name=name, data_schema=_data_schema(name), measured=sorted(row.measured))
+            for name, row in wf.ACTIONS.items()
+        ]
+
+
+def _sessions(api: APIRouter, registry: Registry) -> None:
+    """Making, reading and changing sessions."""
 
     @api.post("/sessions", status_code=201, tags=["sessions"])
     def create_session(body: CreateSession) -> SessionView:
@@ -165,20 +183,28 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
         """Take an action. A refusal is a 200 with ``accepted: false`` and every failed guard."""
         try:
             step, view = registry.change(
-                session_id, body.expected_version,
+                session_id,
+                body.expected_version,
                 lambda s: s.act(body.action, body.after, body.data),
-            )  # fmt: skip
+            )
         except InvalidInput as error:
             raise _in_body(error, body.action) from None
-        return _json(ActResponse(accepted=step.accepted, action=step.action,
-                                 failures=step.failures, warnings=step.warnings,
-                                 events=step.events, session=view))  # fmt: skip
+        answer = ActResponse(
+            accepted=step.accepted,
+            action=step.action,
+            failures=step.failures,
+            warnings=step.warnings,
+            events=step.events,
+            session=view,
+        )
+        return _json(answer)
 
     @api.post("/sessions/{session_id}/advance", tags=["sessions"], response_model=AdvanceResponse)
     def advance(session_id: str, body: AdvanceRequest) -> Response:
         """Move the clock on; deadlines it passes fire, each at its own time."""
-        step, view = registry.change(session_id, body.expected_version,
-                                     lambda s: s.advance(body.by))  # fmt: skip
+        step, view = registry.change(
+            session_id, body.expected_version, lambda s: s.advance(body.by)
+        )
         return _json(AdvanceResponse(events=step.events, session=view))
 
     @api.get("/sessions/{session_id}/timeline", tags=["sessions"])
@@ -187,74 +213,12 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
         version, events = registry.read(session_id, lambda s: (s.version, s.events_json()))
         return TimelineResponse(version=version, events=events)
 
-    @api.get("/sessions/{session_id}/timeline.txt", tags=["sessions"],
-             response_class=PlainTextResponse)  # fmt: skip
+    @api.get(
+        "/sessions/{session_id}/timeline.txt", tags=["sessions"], response_class=PlainTextResponse
+    )
     def timeline_text(session_id: str) -> str:
         """The timeline as an aligned text table, ending with the outcome."""
         return registry.read(session_id, Session.timeline_text)
-
-    @api.get("/sessions/{session_id}/score", tags=["training"])
-    def session_score(session_id: str) -> Score:
-        """The score so far against the expert path, with every deviation and its cost."""
-        return registry.read(session_id, lambda s: s.training.score())
-
-    @api.get("/sessions/{session_id}/debrief", tags=["training"])
-    def session_debrief(session_id: str) -> Debrief:
-        """The debrief: outcome, score, each deviation explained, the expert's path beside."""
-        return registry.read(session_id, lambda s: s.training.debrief())
-
-    @api.get("/sessions/{session_id}/debrief.txt", tags=["training"],
-             response_class=PlainTextResponse)  # fmt: skip
-    def session_debrief_text(session_id: str) -> str:
-        """The debrief as text."""
-        return registry.read(session_id, lambda s: s.training.debrief().text())
-
-    @api.get("/sessions/{session_id}/xapi", tags=["training"])
-    def session_xapi(
-        session_id: str,
-        trainee: Annotated[str, Query(min_length=1, max_length=200)] = "trainee",
-        home_page: Annotated[str, Query(min_length=1, max_length=500)] = "https://lms.example.org",
-    ) -> list[dict[str, Any]]:
-        """The session so far as xAPI statements for a learning record store."""
-        actor = _actor(trainee, home_page)
-        return registry.read(session_id, lambda s: s.training.statements(actor))
-
-    @api.get(
-        "/sessions/{session_id}/fhir",
-        tags=["interop"],
-        responses={501: {"description": "Validation asked for, fhir.resources missing"}},
-    )
-    def session_fhir(session_id: str, validate: bool = False) -> dict[str, Any]:
-        """The case as a FHIR R4B transaction Bundle; ``validate`` parses it with fhir.resources.
-
-        Building the bundle needs nothing extra; validating it needs ``isletflow[fhir]``.
-        """
-        from ..export.fhir import case_bundle, validate_bundle
-
-        bundle = registry.read(session_id, lambda s: case_bundle(
-            s.case, s.header.seed, case_index=s.header.index, validate=False))  # fmt: skip
-        if validate:
-            validate_bundle(bundle)
-        return bundle
-
-    @api.get("/sessions/{session_id}/diagram", tags=["training"])
-    def session_diagram(session_id: str) -> DiagramView:
-        """The workflow as data and as Mermaid text, with this session's path highlighted."""
-        return registry.read(session_id, _diagram)
-
-    @api.get("/sessions/{session_id}/diagram.mmd", tags=["training"],
-             response_class=PlainTextResponse)  # fmt: skip
-    def session_diagram_text(session_id: str) -> str:
-        """The workflow as a Mermaid state diagram, this session's path highlighted."""
-        return registry.read(session_id, lambda s: _diagram(s).mermaid)
-
-    @api.get("/health", tags=["service"])
-    def health() -> dict[str, Any]:
-        """The service answers and its database is reachable."""
-        return {"status": "ok", "sessions": registry.store.count(),
-                "cached": registry.cached_count()}  # fmt: skip
-
-    return api
 
 
 def _bearer_doc() -> Any:
@@ -284,27 +248,6 @@ def _posted(data: dict[str, Any]) -> Scenario:
                          "body.scenario_spec", p.value, p.rule)
                  for p in error.problems]  # fmt: skip
         raise InvalidInput("scenario", moved) from None
-
-
-def _actor(trainee: str, home_page: str) -> Actor:
-    try:
-        return Actor(name=trainee, account_name=trainee, home_page=home_page)
-    except ValidationError as error:
-        raise InvalidInput.from_pydantic("xAPI actor", error, prefix="query") from None
-
-
-def _diagram(session: Session) -> DiagramView:
-    from ..export import diagram
-
-    path = diagram.case_path(session.case.timeline)
-    return DiagramView(
-        state=session.case.state,
-        states=[{"name": name, "phase": name.partition(".")[0], "visited": name in path.states}
-                for name in wf.STATES],
-        edges=[{"source": e.source, "target": e.target, "name": e.name, "kind": e.kind,
-                "taken": e.key in path.transitions} for e in diagram.edges()],
-        mermaid=diagram.mermaid(path),
-    )  # fmt: skip
 
 
 def _in_body(error: InvalidInput, action: str) -> InvalidInput:
@@ -375,42 +318,3 @@ def _handlers(app: FastAPI) -> None:
     def storage(_request: Request, _error: OperationalError) -> JSONResponse:
         return JSONResponse({"detail": "the session store is unavailable; try again"},
                             status_code=503, headers={"Retry-After": "1"})  # fmt: skip
-
-
-# -- The trainer page -----------------------------------------------------------------------
-
-_PAGE_FILES = {
-    "trainer.html": "text/html; charset=utf-8",
-    "trainer.js": "text/javascript; charset=utf-8",
-    "trainer.css": "text/css; charset=utf-8",
-}
-# The page loads only its own script and style and talks only to this origin.
-_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'"
-
-
-@functools.cache
-def _page_file(name: str) -> bytes:
-    return (resources.files("isletflow.service") / "static" / name).read_bytes()
-
-
-def _page() -> APIRouter:
-    page = APIRouter(include_in_schema=False)
-
-    def serve(name: str) -> Response:
-        return Response(_page_file(name), media_type=_PAGE_FILES[name],
-                        headers={"Content-Security-Policy": _CSP,
-                                 "X-Content-Type-Options": "nosniff"})  # fmt: skip
-
-    @page.get("/")
-    def trainer() -> Response:
-        return serve("trainer.html")
-
-    @page.get("/static/trainer.js")
-    def script() -> Response:
-        return serve("trainer.js")
-
-    @page.get("/static/trainer.css")
-    def style() -> Response:
-        return serve("trainer.css")
-
-    return page

@@ -2,12 +2,14 @@
 
 Each model here is published in the OpenAPI document. Requests forbid unknown fields and bound
 every size, so a body that breaks a rule is refused with a 422 naming the field, the value and
-the rule before anything reaches a case.
+the rule before anything reaches a case. A session's state is the training ``View`` itself
+(``SessionView`` adds the session's header), and a verdict is the training ``Verdict``: the
+HTTP API and the Python API say the same thing with the same fields.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -15,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from .. import workflow as wf
 from ..duration import format_duration, parse_duration
 from ..training.rubric import Rubric
+from ..training.view import Verdict, View
 
 __all__ = [
     "ActRequest",
@@ -22,17 +25,12 @@ __all__ = [
     "ActionInfo",
     "AdvanceRequest",
     "AdvanceResponse",
-    "AllowedAction",
     "ConflictResponse",
     "CreateSession",
-    "DeadlineView",
     "DiagramView",
-    "GuardView",
-    "OutcomeView",
     "ProblemView",
     "ProblemsResponse",
     "ScenarioView",
-    "ScoreView",
     "SessionView",
     "TimelineResponse",
 ]
@@ -53,7 +51,7 @@ def _bounded_step(text: str) -> str:
     return text
 
 
-Step = Annotated[
+Wait = Annotated[
     str,
     Field(
         min_length=1,
@@ -64,6 +62,7 @@ Step = Annotated[
     ),
     AfterValidator(_bounded_step),
 ]
+"""A wait a request asks for, as text."""
 
 
 class _Request(BaseModel):
@@ -105,7 +104,7 @@ class ActRequest(_Request):
         json_schema_extra={"enum": [*wf.ACTIONS]},  # the engine names the valid ones if not
     )
     expected_version: int = Field(ge=0, description="The session's version the client saw")
-    after: Step | None = Field(None, description="Time that passes before the action")
+    after: Wait | None = Field(None, description="Time that passes before the action")
     data: dict[str, Any] = Field(
         default_factory=dict, description="The action's data; see GET /api/actions"
     )
@@ -114,90 +113,22 @@ class ActRequest(_Request):
 class AdvanceRequest(_Request):
     """Move the session's clock on; deadlines it passes fire."""
 
-    by: Step
+    by: Wait
     expected_version: int = Field(ge=0)
 
 
 # -- Answers -------------------------------------------------------------------------------
 
 
-class GuardView(BaseModel):
-    """One guard's verdict: a stable code, a sentence, the values compared."""
-
-    guard: str
-    code: str
-    passed: bool
-    warning: bool
-    message: str
-    observed: Any = None
-    limit: Any = None
-    unit: str | None = None
-    subcode: str | None = None
-    time_left: str | None = Field(None, description="For deadlines: time left, e.g. 3h20min")
-
-
-class AllowedAction(BaseModel):
-    """An action possible in this state, and the guards that would fail if taken now."""
-
-    action: str
-    kind: Literal["step", "recording"] = Field(description="A step changes the state")
-    accepted: bool = Field(
-        description="Whether it would be accepted now, with what the lab would measure"
-    )
-    failures: list[GuardView]
-    warnings: list[GuardView]
-    choices: list[dict[str, Any]] = Field(
-        description="The fields the trainee chooses (name, required, options, json_schema)"
-    )
-    measured: list[str] = Field(description="Fields the lab fills in: never sent by a client")
-
-
-class DeadlineView(BaseModel):
-    """An armed deadline: when it falls due and how long is left on the session's clock."""
-
-    name: str
-    code: str
-    due: datetime
-    time_left: str
-    seconds_left: float
-
-
-class ScoreView(BaseModel):
-    """The score so far against the expert path, with every deviation and its cost."""
-
-    points: float
-    full_marks: float
-    deviations: list[dict[str, Any]]
-
-
-class OutcomeView(BaseModel):
-    status: Literal["completed", "aborted", "discarded"]
-    code: str | None
-    at: datetime
-
-
-class SessionView(BaseModel):
-    """A session's state: what a trainer needs to show and what a client needs to act."""
+class SessionView(View):
+    """A session's state: the training ``View`` and what a client needs to act on it."""
 
     id: str
-    kind: str = Field(description="What the session runs: 'training'")
-    exercise: str = Field(description="A title: the scenario, seed and case index")
+    kind: Literal["training"] = Field(description="What the session runs")
     scenario: str | None = Field(description="The bundled scenario's name; None if posted")
     seed: int
     index: int
     version: int = Field(description="Number of events; send it back as expected_version")
-    now: datetime
-    since_cross_clamp: str
-    state: str
-    phase: str
-    terminal: bool
-    outcome: OutcomeView | None
-    allowed: list[AllowedAction]
-    deadlines: list[DeadlineView]
-    record: dict[str, Any] = Field(description="Everything the case has recorded so far")
-    revealed: list[dict[str, Any]] = Field(description="Values the lab measured, by step")
-    score: ScoreView
-    case: dict[str, Any] = Field(description="Donor, recipient and approach")
 
 
 class ActResponse(BaseModel):
@@ -205,8 +136,8 @@ class ActResponse(BaseModel):
 
     accepted: bool
     action: str
-    failures: list[GuardView]
-    warnings: list[GuardView]
+    failures: tuple[Verdict, ...]
+    warnings: tuple[Verdict, ...]
     events: list[dict[str, Any]] = Field(description="The events this request added")
     session: SessionView
 

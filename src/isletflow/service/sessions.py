@@ -11,34 +11,24 @@ FHIR, diagram). Nothing below this class knows what a ``Case`` is.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
-from .. import workflow as wf
-from ..case import Case, Check
-from ..duration import format_duration, parse_duration
+from ..case import Case
 from ..errors import InvalidInput, Problem
-from ..guards import GuardResult
-from ..record import CaseRecord
 from ..report import timeline_table
 from ..scenario import Scenario
 from ..simulation import SimulationStuck
 from ..timeline import events_from_python, events_to_python
 from ..training.exercise import Exercise
-from ..training.lab import MEASURED
 from ..training.rubric import Rubric
-from ..training.session import TrainingSession, choices_for, revealed
-from .schemas import (
-    AllowedAction,
-    DeadlineView,
-    GuardView,
-    OutcomeView,
-    ScoreView,
-    SessionView,
-)
+from ..training.session import TrainingSession
+from ..training.view import Verdict
+from .schemas import SessionView
 
 __all__ = ["Session", "SessionHeader", "Step"]
 
@@ -70,12 +60,13 @@ def _exercise_cached(header_json: str) -> Exercise:
     try:
         exercise = Exercise.from_scenario(scenario, header.seed, header.index)
     except (OverflowError, SimulationStuck) as error:
-        problem = f"cannot be simulated ({error})" if isinstance(error, SimulationStuck) else (
-            "moves the clock beyond the calendar")  # fmt: skip
+        if isinstance(error, SimulationStuck):
+            problem = f"cannot be simulated ({error})"
+        else:
+            problem = "moves the clock beyond the calendar"
         raise InvalidInput("scenario", [Problem("body.scenario_spec", None, problem)]) from None
     title = header.scenario_name or scenario.name or "posted scenario"
-    return Exercise(f"{title} (seed {header.seed}, case {header.index})", exercise.new_case,
-                    exercise.lab, exercise.expert)  # fmt: skip
+    return dataclasses.replace(exercise, name=f"{title} (seed {header.seed}, case {header.index})")
 
 
 def exercise_of(header: SessionHeader) -> Exercise:
@@ -83,34 +74,24 @@ def exercise_of(header: SessionHeader) -> Exercise:
     return _exercise_cached(header.model_dump_json())
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
 class Step:
     """What one ``act`` or ``advance`` did: its verdict and the events it added."""
 
-    __slots__ = ("accepted", "action", "events", "failures", "warnings")
-
-    def __init__(
-        self, action: str, accepted: bool, failures: list[GuardView],
-        warnings: list[GuardView], events: list[Any],
-    ) -> None:  # fmt: skip
-        self.action, self.accepted, self.events = action, accepted, events
-        self.failures, self.warnings = failures, warnings
+    action: str
+    accepted: bool
+    failures: tuple[Verdict, ...]
+    warnings: tuple[Verdict, ...]
+    events: list[Any]
 
 
-@functools.cache
-def _guard_adapter() -> TypeAdapter[GuardResult]:
-    return TypeAdapter(GuardResult)
-
-
-@functools.cache
-def _record_adapter() -> TypeAdapter[CaseRecord]:
-    return TypeAdapter(CaseRecord)
-
-
-def _guard(result: GuardResult) -> GuardView:
-    data = _guard_adapter().dump_python(result, mode="json")
-    left = result.time_left
-    data["time_left"] = format_duration(left) if left is not None else None
-    return GuardView.model_validate(data)
+def _renamed(error: InvalidInput, name: str, field: str) -> InvalidInput:
+    """``error`` with the engine's ``name`` for an input replaced by the API's ``field``."""
+    problems = [
+        Problem(field if p.location == name else p.location, p.value, p.rule)
+        for p in error.problems
+    ]
+    return InvalidInput(field if error.what == name else error.what, problems)
 
 
 def _calendar_safe(what: str) -> InvalidInput:
@@ -155,8 +136,9 @@ class Session:
         behind = clock - case.now
         if case.terminal and behind > timedelta(0):
             case.clock.advance(behind)
-        training = TrainingSession(case, exercise.lab, exercise.expert, read.rubric,
-                                   exercise=exercise.name)  # fmt: skip
+        training = TrainingSession(
+            case, exercise.lab, exercise.expert, read.rubric, exercise=exercise.name
+        )
         return cls(session_id, read, training)
 
     def header_json(self) -> dict[str, Any]:
@@ -184,75 +166,33 @@ class Session:
         """
         start = self.version
         result = self.training.act(action, after, **data)
-        return Step(action, result.accepted, [_guard(r) for r in result.failures],
-                    [_guard(r) for r in result.warnings], self.events_json(start))  # fmt: skip
+        failures, warnings = Verdict.all_of(result.failures), Verdict.all_of(result.warnings)
+        return Step(action, result.accepted, failures, warnings, self.events_json(start))
 
     def advance(self, by: str) -> Step:
         """Move the clock on; returns the events (deadlines fired, the advance itself)."""
         start = self.version
-        wait = parse_duration(by)
         try:
-            self.case.clock.now() + wait
-        except OverflowError:  # checked here so the error names the API's field, "by"
-            raise InvalidInput.past_the_calendar("by", wait) from None
-        self.training.wait(wait)
-        return Step("advance", True, [], [], self.events_json(start))
+            self.training.wait(by)
+        except InvalidInput as error:  # Case names its parameter, "delta"; the API's is "by"
+            raise _renamed(error, "delta", "by") from None
+        return Step("advance", True, (), (), self.events_json(start))
 
     # -- Reading ----------------------------------------------------------------------------
 
-    def _allowed(self, check: Check) -> AllowedAction:
-        judged = self.training.preview(check)
-        action = check.action
-        kind: Literal["step", "recording"] = (
-            "step" if action in wf.STEP_FOR[self.case.state] else "recording"
-        )
-        return AllowedAction(
-            action=action, accepted=judged.accepted, kind=kind,
-            failures=[_guard(r) for r in judged.failures],
-            warnings=[_guard(r) for r in judged.warnings],
-            choices=[c.model_dump(mode="json") for c in choices_for(action)],
-            measured=sorted(MEASURED.get(action, frozenset())),
-        )  # fmt: skip
-
     def view(self) -> SessionView:
-        case = self.case
-        now = case.now
-        outcome = case.outcome
+        """The training session's view, with this session's header."""
         header = self.header
-        result = self.training.score()
-        deadlines = [
-            DeadlineView(name=name, code=wf.DEADLINES[name].code, due=now + left,
-                         time_left=format_duration(left), seconds_left=left.total_seconds())
-            for name, left in case.time_left().items()
-        ]  # fmt: skip
-        return SessionView(
+        # The training view is validated as it is made; adding the header needs no second pass.
+        return SessionView.model_construct(
             id=self.id,
             kind=header.kind,
-            exercise=self.training.exercise,
             scenario=header.scenario_name,
             seed=header.seed,
             index=header.index,
             version=self.version,
-            now=now,
-            since_cross_clamp=format_duration(now - case.donor.cross_clamp_at),
-            state=case.state,
-            phase=case.phase,
-            terminal=case.terminal,
-            outcome=None if outcome is None else OutcomeView(
-                status=outcome.status, code=outcome.code, at=outcome.at),
-            allowed=[self._allowed(check) for check in case.allowed()],
-            deadlines=deadlines,
-            record=_record_adapter().dump_python(case.record, mode="json"),
-            revealed=[m.model_dump(mode="json") for m in revealed(case.timeline)],
-            score=ScoreView(points=result.points, full_marks=result.full_marks,
-                            deviations=[d.model_dump(mode="json") for d in result.deviations]),
-            case={
-                "donor": case.donor.model_dump(mode="json"),
-                "recipient": case.recipient.model_dump(mode="json"),
-                "approach": case.approach.value,
-                "cpt_code": case.approach.spec.cpt_code,
-            },
-        )  # fmt: skip
+            **dict(self.training.view()),
+        )
 
     def timeline_text(self) -> str:
         return timeline_table(self.case)

@@ -14,9 +14,18 @@ from pydantic import BaseModel, ConfigDict
 from ..duration import Duration, spoken
 from ..models import UtcDatetime
 from ..report import describe
-from ..timeline import Accepted, Advanced, AutomaticStep, Created, DeadlineFired, Event
+from ..timeline import (
+    Accepted,
+    Advanced,
+    AutomaticStep,
+    Created,
+    DeadlineFired,
+    Event,
+    Status,
+    Timeline,
+)
 from .rubric import Rubric
-from .scoring import Deviation, cross_clamp, infusion_started, lcs_pairs, outcome_of, score
+from .scoring import Deviation, infusion_started, lcs_pairs, score
 
 __all__ = ["Debrief", "DebriefOutcome", "DebriefRow", "DebriefStep", "debrief", "outcome_view"]
 
@@ -45,9 +54,11 @@ class DebriefRow(BaseModel):
 
 
 class DebriefOutcome(BaseModel):
+    """How a case ended: status, code, when, and how long after cross-clamp."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    status: str
+    status: Status
     code: str | None
     at: UtcDatetime
     since_clamp: Duration
@@ -118,27 +129,39 @@ def _side_by_side(rows: Sequence[DebriefRow]) -> list[str]:
     widths = [max(len(c[i]) for c in [header, *cells]) for i in range(5)]
     out = []
     for row in [header, *cells]:
-        out.append("  ".join(
-            [row[0].rjust(widths[0]), row[1].ljust(widths[1]), row[2].ljust(1),
-             row[3].rjust(widths[3]), row[4]]
-        ))  # fmt: skip
+        out.append(
+            "  ".join(
+                [
+                    row[0].rjust(widths[0]),
+                    row[1].ljust(widths[1]),
+                    row[2].ljust(1),
+                    row[3].rjust(widths[3]),
+                    row[4],
+                ]
+            )
+        )
     out.insert(1, "-" * (sum(widths) + 8))
     return out
 
 
 def _steps(events: Sequence[Event]) -> list[DebriefStep]:
-    clamp = cross_clamp(events)
-    steps, state = [], "harvest.procured"
-    for index, event in enumerate(events):
-        if isinstance(event, Accepted | AutomaticStep):
-            state = event.target
-        elif isinstance(event, DeadlineFired):
-            state = "aborted"
+    timeline = Timeline(events)
+    clamp = timeline.cross_clamp
+    steps = []
+    for index, (event, state) in enumerate(timeline.states()):
         if isinstance(event, Created):
             continue
         label, detail = describe(event)
-        steps.append(DebriefStep(at=event.at, since_clamp=event.at - clamp, state=state,
-                                 label=label, detail=detail, event_index=index))  # fmt: skip
+        steps.append(
+            DebriefStep(
+                at=event.at,
+                since_clamp=event.at - clamp,
+                state=state,
+                label=label,
+                detail=detail,
+                event_index=index,
+            )
+        )
     return steps
 
 
@@ -162,11 +185,14 @@ def _key(event: Event, index: int) -> str:
 
 
 def outcome_view(events: Sequence[Event]) -> DebriefOutcome | None:
-    outcome = outcome_of(events)
+    timeline = Timeline(events)
+    outcome = timeline.outcome
     if outcome is None:
         return None
-    return DebriefOutcome(status=outcome.status, code=outcome.code, at=outcome.at,
-                          since_clamp=outcome.at - cross_clamp(events))  # fmt: skip
+    since_clamp = outcome.at - timeline.cross_clamp
+    return DebriefOutcome(
+        status=outcome.status, code=outcome.code, at=outcome.at, since_clamp=since_clamp
+    )
 
 
 def debrief(
@@ -188,9 +214,10 @@ def debrief(
     i = j = 0
     for pi, pj in [*pairs, (len(mine), len(theirs))]:
         # Between two matched steps, each path's own steps, merged by time since cross-clamp.
-        gap = [DebriefRow(trainee=s, expert=None,
-                          deviation_kinds=tuple(kinds.get(s.event_index, ())))
-               for s in mine[i:pi]]  # fmt: skip
+        gap = [
+            DebriefRow(trainee=s, expert=None, deviation_kinds=tuple(kinds.get(s.event_index, ())))
+            for s in mine[i:pi]
+        ]
         gap += [DebriefRow(trainee=None, expert=s) for s in theirs[j:pj]]
         rows += sorted(gap, key=_row_time)
         if pi < len(mine):
@@ -200,8 +227,8 @@ def debrief(
         i, j = pi + 1, pj + 1
     return Debrief(
         exercise=exercise,
-        cross_clamp_at=cross_clamp(trainee),
-        finished=outcome_of(trainee) is not None,
+        cross_clamp_at=Timeline(trainee).cross_clamp,
+        finished=Timeline(trainee).outcome is not None,
         outcome=outcome_view(trainee),
         expert_outcome=outcome_view(expert),
         points=result.points,

@@ -1,58 +1,73 @@
-"""The lab seam: where the values a trainee does not choose come from.
+"""The lab: where the values a trainee does not choose come from.
 
 A trainee chooses (anaesthesia, imaging, induction agent, heparin dose, sealant, reasons, notes)
 and decides *when*. What the islet lab and the monitors measure (digest and purified yield, the
 release tests, portal pressures, trough levels, the Igls grade, the share of a stopped infusion)
-comes from a ``Lab``. ``MEASURED`` says which fields of which action are measured; a trainee
-who tries to give one gets an ``InvalidInput``.
+comes from a ``Lab``. ``MEASURED`` says which fields of which action are measured (each action's
+row of the workflow table says it); a trainee who tries to give one gets an ``InvalidInput``.
+``CHOICES`` is each action's data model less those fields: what a trainee fills in.
 
 A lab is asked through ``LabRequest`` (the action, the trainee's choices, the case just before the
 action happens) and answers plain data. It must answer the same question the same way: it is also
-asked for previews (``TrainingSession.view``). Its state is plain data (``to_data``), so a session
-snapshot can carry it, and ``lab_from_data`` rebuilds it by its ``kind`` (``LAB_KINDS``).
-``FixedLab`` answers fixed values; a scenario-backed lab plugs in the same way.
+asked for previews (``TrainingSession.view``).
+
+``ScenarioLab`` is the lab: it measures what a scenario sampled for one case, the case the
+simulator runs. It holds the scenario (as JSON data), a seed and a case index: plain data, so a
+session snapshot carries it (``to_data``, read back by ``lab_from_data``). From them it samples
+the case's ``CasePlan`` once (``PlanSampler(scenario).sample(seed, index)``, the simulator's own
+sampler) and answers with the plan's values: digest and purified yield, the release tests, the
+trough level, the Igls grade. Portal pressures and the share of a stopped infusion come from the
+simulator's own ``Patient``, brought to the request's time by walking the case's timeline
+(infusing or not between its moves, as the simulator syncs it between moves), the n-th reading
+drawing the n-th value of the case's ``portal_pressure.readings`` stream. So a trainee who makes
+the simulator's moves reads the simulator's values, and the expert path is
+``simulate(scenario, seed, index).timeline``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal, Protocol, runtime_checkable
+from datetime import timedelta
+from typing import Any, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
 
 from .. import workflow as wf
 from ..case import ActionResult, Case
 from ..duration import NonNegativeDuration
 from ..errors import InvalidInput, Problem, UnknownAction
-from ..models import Preparation
+from ..patient import Patient
+from ..sampling import CasePlan, PlanSampler
+from ..scenario import Scenario
+from ..timeline import Accepted, Advanced, Refused
 
 __all__ = [
     "CHOICES",
-    "LAB_KINDS",
     "MEASURED",
-    "FixedLab",
     "Lab",
     "LabRequest",
+    "ScenarioLab",
     "act_with_lab",
+    "check_choices",
     "lab_from_data",
 ]
+
+_INFUSING = "infuse.infusing"
+_ZERO = timedelta(0)
 
 MEASURED: Mapping[str, frozenset[str]] = {
     name: row.measured for name, row in wf.ACTIONS.items() if row.measured
 }
 """For each action, the fields of its data that the lab or a monitor measures (from its row)."""
-
-
-def _standard_pressures() -> dict[str, tuple[float, ...]]:
-    # Baseline 13, peak 17 (typical baseline 12-14, peak about 18 [S13, S14]); 16 after.
-    return {
-        "infuse.access": (13.0,),
-        "infuse.infusing": (17.0,),
-        "infuse.paused": (17.0,),
-        "infuse.hemostasis": (16.0,),
-    }
 
 
 def _choices_model(action: str, row: wf.Step | wf.Recording) -> type[BaseModel]:
@@ -73,18 +88,19 @@ CHOICES: Mapping[str, type[BaseModel]] = {
 
 @dataclass(frozen=True, slots=True)
 class LabRequest:
-    """What a lab is asked: ``action`` with the trainee's ``choices``, to happen at ``at``.
+    """What a lab is asked: ``action`` with the trainee's ``choices``, ``after`` a wait.
 
-    ``case`` is the case as it is before any wait; ``at`` is when the action will happen. The
-    action may not be possible then (a deadline may fall in between, or the trainee may try it in
-    the wrong state): the lab answers all the same, with any valid value. Read the case; never
-    act on it.
+    ``case`` is the case as it is before the wait; the action will happen ``after`` from its
+    ``now``. The action may not be possible then (a deadline may fall in between, the trainee may
+    try it in the wrong state, the wait may run past the calendar, which ``Case.act`` refuses):
+    the lab answers all the same, with any valid value. A lab reasons with the wait, never adds it
+    to a date. Read the case; never act on it.
     """
 
     action: str
     choices: Mapping[str, Any]
     case: Case
-    at: datetime
+    after: timedelta = _ZERO
 
 
 @runtime_checkable
@@ -100,110 +116,115 @@ class Lab(Protocol):
         ...
 
     def to_data(self) -> dict[str, Any]:
-        """The lab as JSON-ready data with a ``kind`` key that ``LAB_KINDS`` knows."""
+        """The lab as JSON-ready data with its ``kind``, for a session snapshot."""
         ...
 
 
-class FixedLab(BaseModel):
-    """A lab that measures fixed values; portal pressures follow a small schedule per state.
-
-    The defaults are the example values of ``examples/standard_case.py``: example data for one
-    case, not clinical thresholds.
-    """
+class ScenarioLab(BaseModel):
+    """Measures case ``index`` of ``scenario`` under ``seed``: the values the simulator uses."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: Literal["fixed"] = "fixed"
-    digest_ieq: float = Field(620_000, ge=0)
-    purified_ieq: float = Field(480_000, ge=0, description="After the gradient")
-    release_tests: Preparation = Preparation(
-        ieq=455_000, tissue_volume_ml=6.0, purity_percent=65, viability_percent=92,
-        endotoxin_eu_per_kg=0.8, gram_stain_positive=False, stimulation_index=2.4,
-        labelled_recipient_id="R-001",
-    )  # fmt: skip
-    portal_pressure_mmhg: dict[str, Annotated[tuple[float, ...], Field(min_length=1)]] = Field(
-        default_factory=_standard_pressures,
-        min_length=1,
-        description="Readings by state, in order; the last one repeats",
-    )
-    trough_ng_per_ml: dict[str, float] = Field(
-        # Inside the Edmonton targets: tacrolimus 3-6, sirolimus 12-15 ng/mL [S10].
-        default_factory=lambda: {"tacrolimus": 5.2, "sirolimus": 13.0},
-        description="Trough level by drug",
-    )
-    igls_grade: Literal["optimal", "good", "marginal", "failure"] = "optimal"
-    fraction_delivered_if_stopped: float = Field(
-        0.5, gt=0, le=1, description="Share delivered when an infusion is completed while paused"
-    )
+    kind: Literal["scenario"] = "scenario"
+    scenario: dict[str, Any] = Field(description="The scenario as JSON data")
+    seed: int = Field(ge=0)
+    index: int = Field(0, ge=0)
+    _plan: CasePlan = PrivateAttr()
+
+    def model_post_init(self, context: Any, /) -> None:
+        # Validated and sampled once; a scenario with problems raises InvalidInput listing them.
+        scenario = Scenario.from_mapping(self.scenario)
+        self._plan = PlanSampler(scenario).sample(self.seed, self.index)
+
+    @classmethod
+    def of(cls, scenario: Scenario, seed: int, index: int = 0) -> ScenarioLab:
+        """The lab of case ``index`` of ``scenario`` under ``seed``."""
+        data = scenario.model_dump(mode="json", exclude_unset=True)
+        return cls(scenario=data, seed=seed, index=index)
+
+    @property
+    def plan(self) -> CasePlan:
+        """Every sampled value of the case (shared; do not change it)."""
+        return self._plan
 
     def measure(self, request: LabRequest) -> dict[str, Any]:
         action, case = request.action, request.case
-        record = case.record
+        plan = self.plan
         if action == "finish_digestion":
-            return {"digest_ieq": self.digest_ieq}
+            return {"digest_ieq": plan.digest_ieq}
         if action == "start_culture" or (
-            action == "submit_for_release" and record.purified_ieq is None
+            action == "submit_for_release" and case.record.purified_ieq is None
         ):
-            return {"purified_ieq": self.purified_ieq}
+            return {"purified_ieq": plan.purified_ieq}
         if action == "record_release_tests":
-            return self.release_tests.model_dump()
+            return dict(plan.release_tests)
         if action == "record_portal_pressure":
-            return {"mmhg": self._pressure(case)}
+            patient, state = _patient(plan, case, draws=_readings(case))
+            return {"mmhg": patient.reading(request.after, state == _INFUSING)}
         if action == "record_trough":
-            return self._trough(str(request.choices.get("drug", "")))
+            return self._trough(plan, str(request.choices.get("drug", "")))
         if action == "assess_graft":
-            return {"igls_grade": self.igls_grade}
+            return {"igls_grade": plan.igls_grade}
         if action == "complete_infusion" and case.state == "infuse.paused":
-            return {"fraction_delivered": self.fraction_delivered_if_stopped}
+            # Paused, nothing more goes in while the trainee waits: the share is the share now.
+            patient, _ = _patient(plan, case, draws=0)
+            return {"fraction_delivered": patient.fraction_if_stopped()}
         return {}
 
-    def _pressure(self, case: Case) -> float:
-        state = case.state
-        # A state without a schedule (the action will be refused there) reads the first one.
-        schedule = self.portal_pressure_mmhg.get(state) or next(
-            iter(self.portal_pressure_mmhg.values())
-        )
-        taken = sum(1 for r in case.record.portal_pressures if r.state == state)
-        return schedule[min(taken, len(schedule) - 1)]
-
-    def _trough(self, drug: str) -> dict[str, Any]:
-        level = self.trough_ng_per_ml.get(drug)
-        if level is None:
-            known = ", ".join(sorted(self.trough_ng_per_ml))
+    @staticmethod
+    def _trough(plan: CasePlan, drug: str) -> dict[str, Any]:
+        if drug != plan.trough_drug:
             raise InvalidInput.single(
-                "data for record_trough", "record_trough.drug", drug,
-                f"is not measured by this lab; it measures: {known}",
-            )  # fmt: skip
-        return {"ng_per_ml": level}
+                "data for record_trough",
+                "record_trough.drug",
+                drug,
+                f"is not measured in this case; its lab measures: {plan.trough_drug}",
+            )
+        return {"ng_per_ml": plan.trough_ng_per_ml}
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = self.model_dump(mode="json")
         return data
 
 
-def _scenario_lab(data: Mapping[str, Any]) -> Lab:
-    # Imported when first needed: a scenario lab samples with numpy, which `isletflow --help`
-    # and a fixed-lab session never load.
-    from .scenario_lab import ScenarioLab
+def _readings(case: Case) -> int:
+    """Readings asked for so far: each drew one value of the readings stream."""
+    return sum(
+        1
+        for e in case.timeline
+        if isinstance(e, Accepted | Refused) and e.action == "record_portal_pressure"
+    )
 
-    return ScenarioLab.model_validate(dict(data))
 
+def _patient(plan: CasePlan, case: Case, *, draws: int) -> tuple[Patient, str]:
+    """The simulator's patient, synced as the simulator would have at each of the case's moves.
 
-LAB_KINDS: dict[str, Callable[[Mapping[str, Any]], Lab]] = {
-    "fixed": FixedLab.model_validate,
-    "scenario": _scenario_lab,
-}
-"""How to rebuild a lab from ``to_data``, by kind. A new kind of lab registers itself here."""
+    Between two moves the patient was infused if the case stood in ``infuse.infusing``; the
+    pressure's rise and fall compose exactly, so syncing at every input event (the simulator's
+    moves) gives the simulator's numbers. ``draws`` readings already taken are drawn and dropped,
+    so the next one draws what the simulator's next reading would.
+    """
+    patient = Patient(plan)
+    for _ in range(draws):
+        patient.reading(_ZERO, False)
+    timeline = case.timeline
+    patient.sync(timeline.created.at, False)
+    state = ""  # before the first event: only 'created', which syncs nothing
+    for event, after in timeline.states():
+        if isinstance(event, Accepted | Refused | Advanced):
+            patient.sync(event.at, state == _INFUSING)  # infused since the last move, or not
+        state = after
+    patient.sync(case.now, state == _INFUSING)
+    return patient, state
 
 
 def lab_from_data(data: Mapping[str, Any]) -> Lab:
-    """The lab that ``to_data`` described."""
+    """The lab that ``to_data`` described (a snapshot's lab is a ``ScenarioLab``)."""
     kind = data.get("kind")
-    make = LAB_KINDS.get(str(kind))
-    if make is None:
-        raise InvalidInput.single("lab", "kind", kind, "must be one of: " + ", ".join(LAB_KINDS))
+    if kind != "scenario":
+        raise InvalidInput.single("lab", "kind", kind, "must be 'scenario'")
     try:
-        return make(data)
+        return ScenarioLab.model_validate(dict(data))
     except ValidationError as error:
         raise InvalidInput.from_pydantic("lab", error) from None
 
@@ -227,12 +248,9 @@ def check_choices(action: str, choices: Mapping[str, Any]) -> None:
         raise UnknownAction(action, wf.ACTIONS)
     measured = sorted(MEASURED.get(action, frozenset()) & choices.keys())
     if measured:
-        raise InvalidInput(
-            f"data for {action}",
-            [Problem(f"{action}.{name}", choices[name],
-                     "is measured by the lab, not chosen by the trainee; leave it out")
-             for name in measured],
-        )  # fmt: skip
+        rule = "is measured by the lab, not chosen by the trainee; leave it out"
+        problems = [Problem(f"{action}.{name}", choices[name], rule) for name in measured]
+        raise InvalidInput(f"data for {action}", problems)
     try:
         model.model_validate(dict(choices))
     except ValidationError as error:
@@ -249,12 +267,10 @@ def act_with_lab(
     refusal's data is never shown as a result (``session.revealed`` reads accepted steps only).
     """
     check_choices(action, choices)
-    wait = _wait(after)
-    try:
-        at = case.now + (wait or timedelta(0))
-    except OverflowError:  # as Case.act says it, before the lab is asked anything
-        raise InvalidInput.past_the_calendar("after", wait or timedelta(0)) from None
+    wait = _wait(after)  # parsed once: Case.act takes the timedelta as it is
     fields = MEASURED.get(action, frozenset())
-    answer = lab.measure(LabRequest(action, dict(choices), case, at)) if fields else {}
+    request = LabRequest(action, dict(choices), case, wait or _ZERO)
+    answer = lab.measure(request) if fields else {}
     measured = {name: value for name, value in answer.items() if name in fields}
+    # Case.act checks the wait against the calendar ('after'), before anything moves.
     return case.act(action, after=wait, **choices, **measured)

@@ -19,14 +19,14 @@ The kinds of deviation:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict
 
 from .. import workflow as wf
 from ..duration import spoken
 from ..models import UtcDatetime
-from ..timeline import Accepted, Created, DeadlineFired, Event, Outcome, Refused, Warned, outcome_of
+from ..timeline import Accepted, Created, DeadlineFired, Event, Outcome, Refused, Timeline, Warned
 from .rubric import DEVIATION_KINDS, DeviationKind, Rubric
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "deviations",
     "infusion_started",
     "lcs_pairs",
-    "outcome_of",
     "score",
 ]
 
@@ -68,16 +67,11 @@ class Score(BaseModel):
         return sum(d.cost for d in self.deviations)
 
 
-def cross_clamp(events: Sequence[Event]) -> datetime:
-    first = events[0]
-    return first.donor.cross_clamp_at if isinstance(first, Created) else first.at
-
-
 def infusion_started(events: Sequence[Event]) -> timedelta | None:
     """Time from cross-clamp to the start of the infusion, if it started."""
     for event in events:
         if isinstance(event, Accepted) and event.action == "start_infusion":
-            return event.at - cross_clamp(events)
+            return event.at - Timeline(events).cross_clamp
     return None
 
 
@@ -136,11 +130,17 @@ def _out_of_order(
         seen[action] = nth + 1
         if position in matched:
             continue
-        found.append(Deviation(
-            kind="out_of_order", code=action, at=trainee[index].at, action=action,
-            reasons=(_order_reason(action, nth, expert_names),),
-            cost=rubric.cost("out_of_order"), event_index=index,
-        ))  # fmt: skip
+        found.append(
+            Deviation(
+                kind="out_of_order",
+                code=action,
+                at=trainee[index].at,
+                action=action,
+                reasons=(_order_reason(action, nth, expert_names),),
+                cost=rubric.cost("out_of_order"),
+                event_index=index,
+            )
+        )
     return found
 
 
@@ -150,7 +150,7 @@ def _deadline_reason(event: DeadlineFired, events: Sequence[Event]) -> str:
     words = event.deadline.replace("_", " ")
     if isinstance(first, Created):
         words += f" ({spoken(getattr(first.protocol, spec.window))})"
-    since = spoken(event.due - cross_clamp(events))
+    since = spoken(event.due - Timeline(events).cross_clamp)
     return (
         f"The {words} ran out {since} after cross-clamp, in {event.source}: "
         f"the case was aborted ({event.code})."
@@ -158,11 +158,12 @@ def _deadline_reason(event: DeadlineFired, events: Sequence[Event]) -> str:
 
 
 def _abort_reason(outcome: Outcome, events: Sequence[Event]) -> str:
-    ending = next((e for e in reversed(events)
-                   if isinstance(e, Accepted) and e.target in wf.TERMINAL), None)  # fmt: skip
-    if ending is not None and ending.action == "abort":
+    # The event that ended the case is the last one that changed it: nothing is accepted, and no
+    # deadline fires, once a case has ended.
+    ending = next((e for e in reversed(events) if isinstance(e, Accepted | DeadlineFired)), None)
+    if isinstance(ending, Accepted) and ending.action == "abort":
         how = f"The trainee aborted the case ({outcome.code})"
-    elif ending is not None and ending.action == "reject":
+    elif isinstance(ending, Accepted) and ending.action == "reject":
         how = "The trainee rejected the product"
     else:
         how = f"The case was lost ({outcome.code})"
@@ -180,29 +181,52 @@ def deviations(
             codes = list(dict.fromkeys(f.code for f in event.failures))
             for code in codes:
                 reasons = tuple(f.message for f in event.failures if f.code == code)
-                found.append(Deviation(
-                    kind="refused", code=code, at=event.at, action=event.action,
-                    reasons=reasons, cost=rubric.cost("refused", code), event_index=index,
-                ))  # fmt: skip
+                found.append(
+                    Deviation(
+                        kind="refused",
+                        code=code,
+                        at=event.at,
+                        action=event.action,
+                        reasons=reasons,
+                        cost=rubric.cost("refused", code),
+                        event_index=index,
+                    )
+                )
         elif isinstance(event, Warned) and event.warning.code not in expert_warnings:
-            found.append(Deviation(
-                kind="warning", code=event.warning.code, at=event.at, action=event.action,
-                reasons=(event.warning.message,), cost=rubric.cost("warning", event.warning.code),
-                event_index=index,
-            ))  # fmt: skip
+            found.append(
+                Deviation(
+                    kind="warning",
+                    code=event.warning.code,
+                    at=event.at,
+                    action=event.action,
+                    reasons=(event.warning.message,),
+                    cost=rubric.cost("warning", event.warning.code),
+                    event_index=index,
+                )
+            )
         elif isinstance(event, DeadlineFired):
-            found.append(Deviation(
-                kind="deadline_breached", code=event.code, at=event.at,
-                reasons=(_deadline_reason(event, trainee),),
-                cost=rubric.cost("deadline_breached"), event_index=index,
-            ))  # fmt: skip
+            found.append(
+                Deviation(
+                    kind="deadline_breached",
+                    code=event.code,
+                    at=event.at,
+                    reasons=(_deadline_reason(event, trainee),),
+                    cost=rubric.cost("deadline_breached"),
+                    event_index=index,
+                )
+            )
     found += _out_of_order(trainee, expert, rubric)
-    mine, theirs = outcome_of(trainee), outcome_of(expert)
+    mine, theirs = Timeline(trainee).outcome, Timeline(expert).outcome
     if mine is not None and mine.status != "completed" and theirs and theirs.status == "completed":
-        found.append(Deviation(
-            kind="avoidable_abort", code=mine.code or mine.status, at=mine.at,
-            reasons=(_abort_reason(mine, trainee),), cost=rubric.cost("avoidable_abort"),
-        ))  # fmt: skip
+        found.append(
+            Deviation(
+                kind="avoidable_abort",
+                code=mine.code or mine.status,
+                at=mine.at,
+                reasons=(_abort_reason(mine, trainee),),
+                cost=rubric.cost("avoidable_abort"),
+            )
+        )
     late = _late_infusion(trainee, expert, rubric)
     if late is not None:
         found.append(late)
@@ -222,16 +246,23 @@ def _late_infusion(
         return None
     hours = (mine - theirs - rubric.late_infusion_grace) / timedelta(hours=1)
     cost = round(min(hours * rubric.cost("late_infusion"), rubric.late_infusion_max), 2)
-    index = next(i for i, e in enumerate(trainee)
-                 if isinstance(e, Accepted) and e.action == "start_infusion")  # fmt: skip
+    index = next(
+        i for i, e in enumerate(trainee) if isinstance(e, Accepted) and e.action == "start_infusion"
+    )
     reason = (
         f"The infusion started {spoken(mine)} after cross-clamp, {spoken(mine - theirs)} later "
         f"than the expert path ({spoken(theirs)}); {spoken(rubric.late_infusion_grace)} is "
         "allowed."
     )
-    return Deviation(kind="late_infusion", code="late_infusion", at=trainee[index].at,
-                     action="start_infusion", reasons=(reason,), cost=cost,
-                     event_index=index)  # fmt: skip
+    return Deviation(
+        kind="late_infusion",
+        code="late_infusion",
+        at=trainee[index].at,
+        action="start_infusion",
+        reasons=(reason,),
+        cost=cost,
+        event_index=index,
+    )
 
 
 def score(trainee: Sequence[Event], expert: Sequence[Event], rubric: Rubric) -> Score:

@@ -1,179 +1,42 @@
 """``TrainingSession``: a trainee drives a ``Case``; the session says what a UI needs to show.
 
 The trainee's actions go through the same ``Case.act`` as any driver's, with the measured values
-from a ``Lab``. ``view()`` is one JSON-ready model for a UI at any moment; ``score()`` and
-``debrief()`` compare the case's timeline with the expert path under a ``Rubric``; ``snapshot()``
-and ``TrainingSession.restore`` save and resume a session mid-case, clock and deadlines included.
+from a ``Lab``. ``view()`` is one JSON-ready model for a UI at any moment (``View``, which the
+HTTP service serves too); ``score()`` and ``debrief()`` compare the case's timeline with the
+expert path under a ``Rubric``; ``snapshot()`` and ``TrainingSession.restore`` save and resume a
+session mid-case, clock and deadlines included.
 """
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from .. import workflow as wf
 from ..case import ActionResult, Case, Check
 from ..clock import AcceleratedClock, Clock, SimulatedClock
-from ..duration import Duration
 from ..errors import InvalidInput
-from ..guards import GuardResult
 from ..models import UtcDatetime
-from ..timeline import Accepted, Created, Event, Timeline, events_from_python, events_to_python
-from .debrief import Debrief, DebriefOutcome, debrief, outcome_view
-from .lab import CHOICES, MEASURED, Lab, LabRequest, act_with_lab, lab_from_data
+from ..timeline import Created, Event, Timeline, events_from_python, events_to_python
+from .debrief import Debrief, debrief, outcome_view
+from .lab import MEASURED, Lab, LabRequest, act_with_lab, lab_from_data
 from .rubric import Rubric
-from .scoring import Deviation, Score, cross_clamp, score
+from .scoring import Score, score
+from .view import ActionView, CaseView, DeadlineView, Verdict, View, choices_for, revealed
 from .xapi import Actor, xapi_statements
 
-__all__ = [
-    "SESSION_SCHEMA_VERSION",
-    "ActionView",
-    "Choice",
-    "DeadlineView",
-    "Measurement",
-    "Reason",
-    "SessionSnapshot",
-    "TrainingSession",
-    "View",
-    "choices_for",
-    "revealed",
-]
+__all__ = ["SESSION_SCHEMA_VERSION", "SessionSnapshot", "TrainingSession"]
 
 SESSION_SCHEMA_VERSION = 1
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Reason(_Frozen):
-    """A guard's verdict as a trainee reads it."""
-
-    code: str
-    subcode: str | None = None
-    message: str
-    time_left: Duration | None = None
-
-    @classmethod
-    def of(cls, result: GuardResult) -> Reason:
-        return cls(code=result.code, subcode=result.subcode, message=result.message,
-                   time_left=result.time_left)  # fmt: skip
-
-
-class Choice(_Frozen):
-    """One field a trainee fills in for an action, enough for a UI to build its form."""
-
-    name: str
-    required: bool
-    description: str | None = None
-    options: tuple[str, ...] | None = None
-    many: bool = False
-    json_schema: dict[str, Any] = Field(description="The field's JSON Schema, $refs resolved")
-
-
-class ActionView(_Frozen):
-    """An action possible now: would it be accepted, and if not, every reason."""
-
-    action: str
-    kind: Literal["step", "recording"]
-    accepted: bool
-    reasons: tuple[Reason, ...] = ()
-    warnings: tuple[Reason, ...] = ()
-    choices: tuple[Choice, ...] = ()
-    measured: tuple[str, ...] = Field((), description="Fields the lab fills in")
-
-
-class DeadlineView(_Frozen):
-    name: str
-    code: str
-    due: UtcDatetime
-    time_left: Duration
-
-
-class Measurement(_Frozen):
-    """A value the lab or a monitor gave, revealed by the step that produced it."""
-
-    at: UtcDatetime
-    action: str
-    field: str
-    value: Any
-    context: dict[str, Any] = Field(default_factory=dict, description="The trainee's choices")
-
-
-class View(_Frozen):
-    """What a UI shows at one moment."""
-
-    exercise: str
-    now: UtcDatetime
-    since_clamp: Duration
-    state: str
-    phase: str
-    finished: bool
-    outcome: DebriefOutcome | None
-    actions: tuple[ActionView, ...]
-    deadlines: tuple[DeadlineView, ...]
-    revealed: tuple[Measurement, ...]
-    points: float
-    full_marks: float
-    deviations: tuple[Deviation, ...] = Field((), description="So far, with their costs")
-
-
-def _resolve(node: Any, defs: Mapping[str, Any]) -> Any:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _resolve(defs[ref.removeprefix("#/$defs/")], defs)
-        return {key: _resolve(value, defs) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_resolve(value, defs) for value in node]
-    return node
-
-
-def _options(schema: Mapping[str, Any]) -> tuple[tuple[str, ...] | None, bool]:
-    many = schema.get("type") == "array"
-    node = schema.get("items", schema) if many else schema
-    for variant in [node, *node.get("anyOf", [])]:
-        if "enum" in variant:
-            return tuple(str(v) for v in variant["enum"]), many
-    return None, many
-
-
-@functools.cache
-def choices_for(action: str) -> tuple[Choice, ...]:
-    """The fields a trainee chooses for ``action`` (its data less what the lab measures)."""
-    schema = CHOICES[action].model_json_schema()
-    defs = schema.get("$defs", {})
-    required = set(schema.get("required", ()))
-    fields = []
-    for name, raw in schema.get("properties", {}).items():
-        resolved = _resolve(raw, defs)
-        options, many = _options(resolved)
-        fields.append(Choice(name=name, required=name in required,
-                             description=resolved.get("description"), options=options, many=many,
-                             json_schema=resolved))  # fmt: skip
-    return tuple(fields)
-
-
-def revealed(events: Sequence[Event]) -> tuple[Measurement, ...]:
-    """Every measured value in the timeline, at the step that produced it."""
-    found = []
-    for event in events:
-        if not isinstance(event, Accepted):
-            continue
-        measured = MEASURED.get(event.action, frozenset())
-        context = {k: v for k, v in event.data.items() if k not in measured}
-        found += [Measurement(at=event.at, action=event.action, field=name, value=value,
-                              context=context)
-                  for name, value in event.data.items() if name in measured]  # fmt: skip
-    return tuple(found)
-
-
-class SessionSnapshot(_Frozen):
+class SessionSnapshot(BaseModel):
     """Everything needed to resume a session: the case, the lab, the expert path, the rubric."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     schema_version: int = SESSION_SCHEMA_VERSION
     exercise: str
@@ -210,9 +73,11 @@ class TrainingSession:
         expert = list(expert)
         if not expert or not _same_case(expert[0], case.timeline[0]):
             raise InvalidInput.single(
-                "training session", "expert", expert[0] if expert else None,
+                "training session",
+                "expert",
+                expert[0] if expert else None,
                 "must be a timeline of the same case (donor, recipient, approach, protocol)",
-            )  # fmt: skip
+            )
         self.case = case
         self.lab = lab
         self.expert = Timeline(expert)
@@ -250,28 +115,26 @@ class TrainingSession:
     def view(self) -> View:
         """What a UI shows now: state, possible actions with reasons, deadlines, results."""
         case = self.case
-        events = case.timeline
+        state = case.state  # first: a deadline the clock has passed fires before anything is read
         now = case.now
-        result = self.score()
-        deadlines = tuple(
-            DeadlineView(name=name, code=wf.DEADLINES[name].code, due=now + left,
-                         time_left=left)
-            for name, left in case.time_left().items()
-        )  # fmt: skip
+        timeline = case.timeline
         return View(
             exercise=self.exercise,
             now=now,
-            since_clamp=now - cross_clamp(events),
-            state=case.state,
+            since_clamp=now - timeline.cross_clamp,
+            state=state,
             phase=case.phase,
             finished=case.terminal,
-            outcome=outcome_view(events),
-            actions=tuple(self._action_view(check) for check in case.allowed()),
-            deadlines=deadlines,
-            revealed=revealed(events),
-            points=result.points,
-            full_marks=result.full_marks,
-            deviations=result.deviations,
+            outcome=outcome_view(timeline),
+            allowed=tuple(self._action_view(check) for check in case.allowed()),
+            deadlines=tuple(
+                DeadlineView(name=d.name, code=d.code, due=d.due, time_left=d.due - now)
+                for d in case.deadlines
+            ),
+            revealed=revealed(timeline),
+            score=self.score(),
+            record=dataclasses.replace(case.record),  # a copy: the case's record goes on
+            case=CaseView.of(case),
         )
 
     def preview(self, check: Check) -> Check:
@@ -281,24 +144,23 @@ class TrainingSession:
         if not MEASURED.get(action):
             return check
         try:
-            data = self.lab.measure(LabRequest(action, {}, self.case, self.case.now))
+            data = self.lab.measure(LabRequest(action, {}, self.case))
             return self.case.check(action, **data)
         except InvalidInput:
             return check
 
     def _action_view(self, check: Check) -> ActionView:
         action = check.action
-        measured = MEASURED.get(action, frozenset())
-        check = self.preview(check)
-        kind: Literal["step", "recording"] = (
-            "step" if action in wf.STEP_FOR[self.case.state] else "recording"
-        )
+        judged = self.preview(check)
         return ActionView(
-            action=action, kind=kind, accepted=check.accepted,
-            reasons=tuple(Reason.of(r) for r in check.failures),
-            warnings=tuple(Reason.of(r) for r in check.warnings),
-            choices=choices_for(action), measured=tuple(sorted(measured)),
-        )  # fmt: skip
+            action=action,
+            kind=check.kind,
+            accepted=judged.accepted,
+            failures=Verdict.all_of(judged.failures),
+            warnings=Verdict.all_of(judged.warnings),
+            choices=choices_for(action),
+            measured=tuple(sorted(MEASURED.get(action, frozenset()))),
+        )
 
     # -- Saving and resuming --------------------------------------------------------------------
 
@@ -351,6 +213,10 @@ def _read(value: SessionSnapshot | Mapping[str, Any] | str | bytes) -> SessionSn
     except ValidationError as error:
         raise InvalidInput.from_pydantic("session snapshot", error) from None
     if snap.schema_version != SESSION_SCHEMA_VERSION:
-        raise InvalidInput.single("session snapshot", "schema_version", snap.schema_version,
-                                  f"must be {SESSION_SCHEMA_VERSION}")  # fmt: skip
+        raise InvalidInput.single(
+            "session snapshot",
+            "schema_version",
+            snap.schema_version,
+            f"must be {SESSION_SCHEMA_VERSION}",
+        )
     return snap

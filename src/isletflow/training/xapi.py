@@ -26,9 +26,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..duration import format_duration
-from ..timeline import Accepted, Created, DeadlineFired, Event, Refused, events_to_python
+from ..timeline import Accepted, DeadlineFired, Event, Outcome, Refused, Timeline, events_to_python
 from .rubric import Rubric
-from .scoring import cross_clamp, outcome_of, score
+from .scoring import Score, score
 
 __all__ = ["VERBS", "Actor", "xapi_statements"]
 
@@ -73,6 +73,45 @@ def _activity(iri: str, name: str, kind: str) -> dict[str, Any]:
     }
 
 
+def _action(name: str) -> dict[str, Any]:
+    return _activity(f"urn:isletflow:action:{name}", name.replace("_", " "), "interaction")
+
+
+Said = tuple[str, dict[str, Any], dict[str, Any]]
+"""What a statement says: its verb, its object and its result."""
+
+
+def _about(event: Event, extensions: dict[str, Any]) -> Said | None:
+    """What the statement about ``event`` says; ``None`` for an event that makes none."""
+    if isinstance(event, Accepted):
+        extensions |= {f"{_EXT}state": event.target, f"{_EXT}data": event.data}
+        return "completed", _action(event.action), {"success": True, "extensions": extensions}
+    if isinstance(event, Refused):
+        extensions |= {f"{_EXT}codes": sorted({f.code for f in event.failures})}
+        response = " ".join(f.message for f in event.failures)
+        result = {"success": False, "response": response, "extensions": extensions}
+        return "failed", _action(event.action), result
+    if isinstance(event, DeadlineFired):
+        name = event.deadline
+        deadline = _activity(f"urn:isletflow:deadline:{name}", name.replace("_", " "), "objective")
+        return "failed", deadline, {"success": False, "extensions": extensions}
+    return None
+
+
+def _ending(outcome: Outcome, result: Score) -> tuple[str, dict[str, Any]]:
+    """The verb and result of the statement that closes the exercise, with the score."""
+    done = outcome.status == "completed"
+    points = {
+        "raw": result.points,
+        "min": 0,
+        "max": result.full_marks,
+        "scaled": round(result.points / result.full_marks, 4),
+    }
+    extensions = {f"{_EXT}outcome": outcome.status, f"{_EXT}code": outcome.code}
+    said = {"success": done, "completion": True, "score": points, "extensions": extensions}
+    return "completed" if done else "failed", said
+
+
 def xapi_statements(
     trainee: Sequence[Event],
     expert: Sequence[Event],
@@ -81,24 +120,21 @@ def xapi_statements(
     exercise: str = "training session",
 ) -> list[dict[str, Any]]:
     """The session as xAPI statements, oldest first."""
-    first = trainee[0]
-    if not isinstance(first, Created):
-        raise ValueError("a timeline starts with its 'created' event")
+    timeline = Timeline(trainee)
+    first = timeline.created
     created = json.dumps(events_to_python([first]), sort_keys=True)
     registration = uuid.uuid5(NAMESPACE, f"{actor.home_page}|{actor.account_name}|{created}")
     slug = "-".join(exercise.lower().split())
     course = _activity(f"urn:isletflow:exercise:{slug}", exercise, "simulation")
-    clamp = cross_clamp(trainee)
     result = score(trainee, expert, rubric)
     costs: dict[int, list[dict[str, Any]]] = {}
     for d in result.deviations:
         if d.event_index is not None:
-            costs.setdefault(d.event_index, []).append(
-                {"kind": d.kind, "code": d.code, "cost": d.cost}
-            )
+            cost = {"kind": d.kind, "code": d.code, "cost": d.cost}
+            costs.setdefault(d.event_index, []).append(cost)
 
     def statement(
-        place: str, verb: str, obj: dict[str, Any], at: datetime, outcome: dict[str, Any]
+        place: str, at: datetime, verb: str, obj: dict[str, Any], said: dict[str, Any]
     ) -> dict[str, Any]:
         return {
             "id": str(uuid.uuid5(registration, place)),
@@ -106,44 +142,25 @@ def xapi_statements(
             "actor": actor.agent(),
             "verb": {"id": VERBS[verb], "display": {"en": verb}},
             "object": obj,
-            "result": outcome,
+            "result": said,
             "context": {
                 "registration": str(registration),
                 "platform": "isletflow",
                 "contextActivities": {"parent": [course]},
-                "extensions": {f"{_EXT}since-cross-clamp": format_duration(at - clamp)},
+                "extensions": {
+                    f"{_EXT}since-cross-clamp": format_duration(at - timeline.cross_clamp)
+                },
             },
             "timestamp": _timestamp(at),
         }
 
-    def action(name: str) -> dict[str, Any]:
-        return _activity(f"urn:isletflow:action:{name}", name.replace("_", " "), "interaction")
-
-    out = [statement("0", "attempted", course, first.at, {"completion": False})]
+    out = [statement("0", first.at, "attempted", course, {"completion": False})]
     for index, event in enumerate(trainee):
-        extensions: dict[str, Any] = {f"{_EXT}deviations": costs.get(index, [])}
-        if isinstance(event, Accepted):
-            extensions |= {f"{_EXT}state": event.target, f"{_EXT}data": event.data}
-            out.append(statement(str(index), "completed", action(event.action), event.at,
-                                 {"success": True, "extensions": extensions}))  # fmt: skip
-        elif isinstance(event, Refused):
-            extensions |= {f"{_EXT}codes": sorted({f.code for f in event.failures})}
-            response = " ".join(f.message for f in event.failures)
-            out.append(statement(str(index), "failed", action(event.action), event.at,
-                                 {"success": False, "response": response,
-                                  "extensions": extensions}))  # fmt: skip
-        elif isinstance(event, DeadlineFired):
-            deadline = _activity(f"urn:isletflow:deadline:{event.deadline}",
-                                 event.deadline.replace("_", " "), "objective")  # fmt: skip
-            out.append(statement(str(index), "failed", deadline, event.at,
-                                 {"success": False, "extensions": extensions}))  # fmt: skip
-    ended = outcome_of(trainee)
+        about = _about(event, {f"{_EXT}deviations": costs.get(index, [])})
+        if about is not None:
+            out.append(statement(str(index), event.at, *about))
+    ended = timeline.outcome
     if ended is not None:
-        done = ended.status == "completed"
-        points = {"raw": result.points, "min": 0, "max": result.full_marks,
-                  "scaled": round(result.points / result.full_marks, 4)}  # fmt: skip
-        out.append(statement("outcome", "completed" if done else "failed", course, ended.at, {
-            "success": done, "completion": True, "score": points,
-            "extensions": {f"{_EXT}outcome": ended.status, f"{_EXT}code": ended.code},
-        }))  # fmt: skip
+        verb, said = _ending(ended, result)
+        out.append(statement("outcome", ended.at, verb, course, said))
     return out

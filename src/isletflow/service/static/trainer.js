@@ -57,18 +57,18 @@ function render(view) {
   $("state").textContent = view.state;
   $("phase").textContent = view.phase;
   $("clock").textContent = when(view.now);
-  $("since").textContent = view.since_cross_clamp;
+  $("since").textContent = view.since_clamp;
   $("version").textContent = String(view.version);
   $("exercise").textContent = view.exercise;
   $("score").textContent = `${view.score.points} / ${view.score.full_marks}`;
   renderOutcome(view.outcome);
-  renderDeadlines(view.deadlines);
-  renderActions(view.allowed, view.terminal);
+  renderDeadlines(view.deadlines, view.now);
+  renderActions(view.allowed, view.finished);
   renderRevealed(view.revealed);
   renderDeviations(view.score.deviations);
   refreshTimeline();
   refreshDiagram();
-  refreshDebrief(view.terminal);
+  refreshDebrief(view.finished);
 }
 
 function renderRevealed(revealed) {
@@ -128,9 +128,9 @@ async function refreshDiagram() {
   }
 }
 
-async function refreshDebrief(terminal) {
-  $("debrief-panel").hidden = !terminal;
-  if (!terminal) return;
+async function refreshDebrief(finished) {
+  $("debrief-panel").hidden = !finished;
+  if (!finished) return;
   const { status, data } = await api("GET", `/api/sessions/${current.id}/debrief.txt`);
   if (status === 200) $("debrief").textContent = data;
 }
@@ -145,22 +145,25 @@ function renderOutcome(outcome) {
   }
 }
 
-function renderDeadlines(deadlines) {
+// Less than an hour left on the session clock: "due" and "now" are both on it, in UTC.
+function soon(deadline, now) { return Date.parse(deadline.due) - Date.parse(now) < 3600 * 1000; }
+
+function renderDeadlines(deadlines, now) {
   const list = $("deadlines");
   list.replaceChildren();
   if (!deadlines.length) list.append(el("li", "No deadline is running."));
   for (const d of deadlines) {
     const item = el("li", `${d.name.replaceAll("_", " ")}: ${d.time_left} left (due ${when(d.due)} on the session clock; aborts as ${d.code})`,
       { "data-deadline": d.name });
-    if (d.seconds_left < 3600) item.className = "soon";
+    if (soon(d, now)) item.className = "soon";
     list.append(item);
   }
 }
 
-function renderActions(allowed, terminal) {
+function renderActions(allowed, finished) {
   const list = $("actions");
   list.replaceChildren();
-  if (terminal) list.append(el("li", "The case has ended: no action is possible."));
+  if (finished) list.append(el("li", "The case has ended: no action is possible."));
   for (const a of allowed) {
     const item = el("li");
     const button = el("button", a.action.replaceAll("_", " "), { type: "button", "data-action": a.action });

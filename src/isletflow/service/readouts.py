@@ -1,0 +1,122 @@
+"""The routes that read a session out: score, debrief, xAPI, FHIR and the workflow diagram.
+
+They only read (``Registry.read``), each answering from the session's ``TrainingSession`` or its
+case. ``app`` includes them under ``/api`` with the other routes' authentication and errors.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import ValidationError
+
+from .. import workflow as wf
+from ..errors import InvalidInput
+from ..training.debrief import Debrief
+from ..training.scoring import Score
+from ..training.xapi import Actor
+from .registry import Registry
+from .schemas import DiagramView
+from .sessions import Session
+
+__all__ = ["router"]
+
+_LMS = "https://lms.example.org"
+
+
+def router(registry: Registry) -> APIRouter:
+    """The read-out routes over ``registry``'s sessions."""
+    api = APIRouter()
+
+    @api.get("/sessions/{session_id}/score", tags=["training"])
+    def session_score(session_id: str) -> Score:
+        """The score so far against the expert path, with every deviation and its cost."""
+        return registry.read(session_id, lambda s: s.training.score())
+
+    @api.get("/sessions/{session_id}/debrief", tags=["training"])
+    def session_debrief(session_id: str) -> Debrief:
+        """The debrief: outcome, score, each deviation explained, the expert's path beside."""
+        return registry.read(session_id, lambda s: s.training.debrief())
+
+    @api.get(
+        "/sessions/{session_id}/debrief.txt", tags=["training"], response_class=PlainTextResponse
+    )
+    def session_debrief_text(session_id: str) -> str:
+        """The debrief as text."""
+        return registry.read(session_id, lambda s: s.training.debrief().text())
+
+    @api.get("/sessions/{session_id}/xapi", tags=["training"])
+    def session_xapi(
+        session_id: str,
+        trainee: Annotated[str, Query(min_length=1, max_length=200)] = "trainee",
+        home_page: Annotated[str, Query(min_length=1, max_length=500)] = _LMS,
+    ) -> list[dict[str, Any]]:
+        """The session so far as xAPI statements for a learning record store."""
+        actor = _actor(trainee, home_page)
+        return registry.read(session_id, lambda s: s.training.statements(actor))
+
+    @api.get(
+        "/sessions/{session_id}/fhir",
+        tags=["interop"],
+        responses={501: {"description": "Validation asked for, fhir.resources missing"}},
+    )
+    def session_fhir(session_id: str, validate: bool = False) -> dict[str, Any]:
+        """The case as a FHIR R4B transaction Bundle; ``validate`` parses it with fhir.resources.
+
+        Building the bundle needs nothing extra; validating it needs ``isletflow[fhir]``.
+        """
+        from ..export.fhir import case_bundle, validate_bundle
+
+        def bundle_of(s: Session) -> dict[str, Any]:
+            return case_bundle(s.case, s.header.seed, case_index=s.header.index, validate=False)
+
+        bundle = registry.read(session_id, bundle_of)
+        if validate:
+            validate_bundle(bundle)
+        return bundle
+
+    @api.get("/sessions/{session_id}/diagram", tags=["training"])
+    def session_diagram(session_id: str) -> DiagramView:
+        """The workflow as data and as Mermaid text, with this session's path highlighted."""
+        return registry.read(session_id, _diagram)
+
+    @api.get(
+        "/sessions/{session_id}/diagram.mmd", tags=["training"], response_class=PlainTextResponse
+    )
+    def session_diagram_text(session_id: str) -> str:
+        """The workflow as a Mermaid state diagram, this session's path highlighted."""
+        return registry.read(session_id, lambda s: _diagram(s).mermaid)
+
+    return api
+
+
+def _actor(trainee: str, home_page: str) -> Actor:
+    try:
+        return Actor(name=trainee, account_name=trainee, home_page=home_page)
+    except ValidationError as error:
+        raise InvalidInput.from_pydantic("xAPI actor", error, prefix="query") from None
+
+
+def _diagram(session: Session) -> DiagramView:
+    from ..export import diagram
+
+    path = diagram.case_path(session.case.timeline)
+    states = [
+        {"name": name, "phase": name.partition(".")[0], "visited": name in path.states}
+        for name in wf.STATES
+    ]
+    edges = [
+        {
+            "source": e.source,
+            "target": e.target,
+            "name": e.name,
+            "kind": e.kind,
+            "taken": e.key in path.transitions,
+        }
+        for e in diagram.edges()
+    ]
+    return DiagramView(
+        state=session.case.state, states=states, edges=edges, mermaid=diagram.mermaid(path)
+    )
