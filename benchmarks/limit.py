@@ -1,7 +1,7 @@
 """The limit: the population workflow as plain Python, written for the benchmark only.
 
 The same workload as ``isletflow``'s cohort simulation, with nothing it could leave out: the
-same ``PlanSampler`` draws and the same patient (``isletflow.simulation.Patient``), so the
+same ``PlanSampler`` draws and the same patient (``isletflow.patient.Patient``), so the
 sampling is identical; the same steps as a ``dict`` transition table; the guards as inline
 comparisons giving the same refusal and abort codes (the first failure's code, or every failed
 release test joined by ``+``); deadlines that fire when a wait would pass them; and one light
@@ -20,8 +20,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from isletflow.patient import Patient
 from isletflow.sampling import CasePlan
-from isletflow.simulation import Patient
 
 ZERO = timedelta(0)
 DOPPLER = timedelta(days=1)  # portal Doppler on day 1 finds a thrombosis, as in the simulator

@@ -36,10 +36,6 @@ NOT_YET_TRIMMED = {
     "service.schemas": {"ProblemView"},
     "service.store": {"StoredSession"},
     "simulation": {"Policy"},
-    "training": {"DEVIATION_KINDS", "LAB_KINDS", "Deviation", "Score", "Weights"},
-    "training.debrief": {"DebriefStep"},
-    "training.session": {"SESSION_SCHEMA_VERSION", "DeadlineView", "Measurement", "Reason"},
-    "training.xapi": {"VERBS"},
 }
 
 

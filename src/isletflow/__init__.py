@@ -65,8 +65,9 @@ _MODULES: tuple[tuple[str, str], ...] = (
     ("report", "timeline_table summary_table"),
     (
         "training",
-        "Exercise standard_exercise TrainingSession View SessionSnapshot Lab LabRequest Rubric "
-        "score deviations debrief Debrief xapi_statements Actor",
+        "Exercise standard_exercise TrainingSession View SessionSnapshot Lab LabRequest "
+        "ScenarioLab lab_from_data Rubric Weights score Score deviations "
+        "Deviation debrief Debrief xapi_statements Actor moves_of walk PlanStep",
     ),
     ("export.fhir", "case_bundle write_ndjson validate_bundle"),
     ("export.diagram", "mermaid dot render case_path CasePath"),

@@ -62,9 +62,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def create_app(
-    db: str, *, token: str | None = None, body_limit: int = DEFAULT_BODY_LIMIT,
-    cache_size: int = 256, max_events: int = 10_000,
-) -> FastAPI:  # fmt: skip
+    db: str,
+    *,
+    token: str | None = None,
+    body_limit: int = DEFAULT_BODY_LIMIT,
+    cache_size: int = 256,
+    max_events: int = 10_000,
+) -> FastAPI:
     """The service over the database at ``db`` (a SQLite path or a database URL)."""
     token = checked_token(token)
     registry = Registry(SessionStore(db), cache_size=cache_size, max_events=max_events)
@@ -169,8 +173,13 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
             scenario = _posted(body.scenario_spec)
         seed = scenario.seed_for(body.seed)
         data = scenario.model_dump(mode="json", exclude_unset=True)
-        header = SessionHeader(scenario_name=name, scenario=data, seed=seed, index=body.index,
-                               rubric=body.rubric or Rubric())  # fmt: skip
+        header = SessionHeader(
+            scenario_name=name,
+            scenario=data,
+            seed=seed,
+            index=body.index,
+            rubric=body.rubric or Rubric(),
+        )
         return registry.create(header)
 
     @api.get("/sessions/{session_id}", tags=["sessions"], response_model=SessionView)
@@ -244,9 +253,14 @@ def _posted(data: dict[str, Any]) -> Scenario:
     try:
         return Scenario.from_mapping(data)
     except InvalidInput as error:
-        moved = [Problem(f"body.scenario_spec.{p.location}" if p.location else
-                         "body.scenario_spec", p.value, p.rule)
-                 for p in error.problems]  # fmt: skip
+        moved = [
+            Problem(
+                f"body.scenario_spec.{p.location}" if p.location else "body.scenario_spec",
+                p.value,
+                p.rule,
+            )
+            for p in error.problems
+        ]
         raise InvalidInput("scenario", moved) from None
 
 
@@ -280,11 +294,15 @@ def _problems(error: InvalidInput) -> JSONResponse:
         except (TypeError, ValueError):
             return repr(v)
 
-    body = ProblemsResponse.model_validate({
-        "detail": str(error),
-        "problems": [{"location": p.location, "value": value(p.value), "rule": p.rule}
-                     for p in error.problems],
-    })  # fmt: skip
+    body = ProblemsResponse.model_validate(
+        {
+            "detail": str(error),
+            "problems": [
+                {"location": p.location, "value": value(p.value), "rule": p.rule}
+                for p in error.problems
+            ],
+        }
+    )
     return JSONResponse(jsonable_encoder(body), status_code=422)
 
 
@@ -316,5 +334,8 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     def storage(_request: Request, _error: OperationalError) -> JSONResponse:
-        return JSONResponse({"detail": "the session store is unavailable; try again"},
-                            status_code=503, headers={"Retry-After": "1"})  # fmt: skip
+        return JSONResponse(
+            {"detail": "the session store is unavailable; try again"},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )

@@ -17,16 +17,14 @@ The public API::
 
 from .debrief import Debrief, debrief
 from .exercise import Exercise, PlanStep, moves_of, standard_exercise, walk
-from .lab import MEASURED, Lab, LabRequest, ScenarioLab, lab_from_data
-from .rubric import DEVIATION_KINDS, Rubric, Weights
+from .lab import Lab, LabRequest, ScenarioLab, lab_from_data
+from .rubric import Rubric, Weights
 from .scoring import Deviation, Score, deviations, score
 from .session import SessionSnapshot, TrainingSession
 from .view import View
 from .xapi import Actor, xapi_statements
 
 __all__ = [
-    "DEVIATION_KINDS",
-    "MEASURED",
     "Actor",
     "Debrief",
     "Deviation",

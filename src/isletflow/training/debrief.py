@@ -27,7 +27,7 @@ from ..timeline import (
 from .rubric import Rubric
 from .scoring import Deviation, infusion_started, lcs_pairs, score
 
-__all__ = ["Debrief", "DebriefOutcome", "DebriefRow", "DebriefStep", "debrief", "outcome_view"]
+__all__ = ["Debrief", "DebriefOutcome", "DebriefRow", "debrief", "outcome_view"]
 
 
 class DebriefStep(BaseModel):

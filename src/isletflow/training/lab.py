@@ -52,12 +52,10 @@ from ..timeline import Accepted, Advanced, Refused
 
 __all__ = [
     "CHOICES",
-    "MEASURED",
     "Lab",
     "LabRequest",
     "ScenarioLab",
     "act_with_lab",
-    "check_choices",
     "lab_from_data",
 ]
 

@@ -28,7 +28,7 @@ from .scoring import Score, score
 from .view import ActionView, CaseView, DeadlineView, Verdict, View, choices_for, revealed
 from .xapi import Actor, xapi_statements
 
-__all__ = ["SESSION_SCHEMA_VERSION", "SessionSnapshot", "TrainingSession"]
+__all__ = ["SessionSnapshot", "TrainingSession"]
 
 SESSION_SCHEMA_VERSION = 1
 

@@ -31,7 +31,6 @@ __all__ = [
     "CaseView",
     "Choice",
     "DeadlineView",
-    "Measurement",
     "Verdict",
     "View",
     "choices_for",

@@ -30,7 +30,7 @@ from ..timeline import Accepted, DeadlineFired, Event, Outcome, Refused, Timelin
 from .rubric import Rubric
 from .scoring import Score, score
 
-__all__ = ["VERBS", "Actor", "xapi_statements"]
+__all__ = ["Actor", "xapi_statements"]
 
 XAPI_VERSION = "1.0.3"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:isletflow:xapi")
