@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from .protocol import Protocol
 from .workflow import DEADLINES
 
-__all__ = ["ArmedDeadline", "Deadlines", "due"]
+__all__ = ["ArmedDeadline", "Deadlines", "due", "window"]
 
 NEVER = datetime.max.replace(tzinfo=UTC)
 """When a deadline falls due that the calendar cannot reach."""
@@ -29,13 +29,18 @@ class ArmedDeadline:
     due: datetime
 
 
+def window(name: str, protocol: Protocol) -> timedelta:
+    """How long deadline ``name`` gives under ``protocol``."""
+    length: timedelta = getattr(protocol, DEADLINES[name].window)
+    return length
+
+
 def due(name: str, protocol: Protocol, cross_clamp_at: datetime, armed_at: datetime) -> datetime:
     """When deadline ``name``, armed at ``armed_at``, falls due under ``protocol``."""
-    spec = DEADLINES[name]
-    start = cross_clamp_at if spec.from_cross_clamp else armed_at
-    window: timedelta = getattr(protocol, spec.window)
+    start = cross_clamp_at if DEADLINES[name].from_cross_clamp else armed_at
+    length = window(name, protocol)
     try:
-        return start + window
+        return start + length
     except OverflowError:
         # Due after the calendar ends: it can never pass. Arming runs after a step has changed
         # the record, so it must not fail half-way through that step.

@@ -23,7 +23,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from .. import workflow as wf
+from ..deadlines import window
 from ..duration import spoken
 from ..models import UtcDatetime
 from ..timeline import Accepted, Created, DeadlineFired, Event, Outcome, Refused, Timeline, Warned
@@ -145,11 +145,10 @@ def _out_of_order(
 
 
 def _deadline_reason(event: DeadlineFired, events: Sequence[Event]) -> str:
-    spec = wf.DEADLINES[event.deadline]
     first = events[0]
     words = event.deadline.replace("_", " ")
     if isinstance(first, Created):
-        words += f" ({spoken(getattr(first.protocol, spec.window))})"
+        words += f" ({spoken(window(event.deadline, first.protocol))})"
     since = spoken(event.due - Timeline(events).cross_clamp)
     return (
         f"The {words} ran out {since} after cross-clamp, in {event.source}: "
