@@ -17,9 +17,7 @@ ADAPTERS = sorted([*SRC.glob("training/*.py"), *SRC.glob("service/*.py"), SRC / 
 # the kinds of row), never what Case, Check or Timeline answer (a step's kind, the deadlines
 # armed, the state after an event, how a case ended).
 TABLE = {"ACTIONS", "STATES", "Kind", "Step", "Recording"}
-# scoring says how long a window was ("the release window (6 h) ran out"): nothing in Case or
-# Timeline carries a deadline's window, so it reads the deadline's row.
-ALSO = {"training/scoring.py": {"DEADLINES"}}
+ALSO: dict[str, set[str]] = {}
 
 
 def _name(path: Path) -> str:
