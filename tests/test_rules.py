@@ -96,4 +96,4 @@ def test_every_guard_holds_exactly_when_its_explanation_passes(
             guard = GUARDS[name]
             verdicts = list(guard.explain(facts))
             assert verdicts, f"{name} must explain itself"
-            assert guard.holds(facts) == all(v.passed for v in verdicts), name
+            assert bool(guard.holds(facts)) == all(v.passed for v in verdicts), name

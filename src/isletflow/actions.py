@@ -71,7 +71,8 @@ class StartCulture(SubmitForRelease):
 class RecordReleaseTests(ActionData, Preparation):
     def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
         # The record holds the preparation itself, as a snapshot reads it back.
-        record.preparation = Preparation.model_construct(self.model_fields_set, **dict(self))
+        fields = self.__dict__
+        record.preparation = Preparation.model_construct(self.model_fields_set, **fields)
 
 
 class Release(NoData):

@@ -22,7 +22,7 @@ from .clock import Clock
 from .deadlines import Deadlines, due
 from .duration import NonNegativeDuration
 from .errors import InvalidInput, UnknownAction
-from .guards import GUARDS, Facts, GuardResult
+from .guards import GUARDS, Facts, Guard, GuardResult
 from .models import Approach, Donor, Recipient
 from .protocol import Protocol
 from .record import CaseRecord
@@ -46,6 +46,12 @@ _ZERO = timedelta(0)
 # of their data model each, and dump to {} without asking pydantic.
 _NO_DATA = {row.data: row.data() for row in wf.ACTIONS.values() if not row.data.model_fields}
 _AUTOMATIC_AFTER = frozenset(auto.after for auto in wf.AUTOMATIC)
+# Each step's guards, then its warnings, resolved once from their names in the table.
+_JUDGES: dict[str, tuple[Guard, ...]] = {
+    step.trigger: tuple(GUARDS[name] for name in (*step.guards, *step.warnings))
+    for step in wf.STEPS
+}
+_UNLESS = {auto.trigger: (GUARDS[auto.unless],) for auto in wf.AUTOMATIC}
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +192,7 @@ class Engine:
             raise InvalidInput.past_the_calendar(field, step) from None
 
     def _verdicts(
-        self, state: str, guards: Iterable[str], data: Any, now: datetime, *, every: bool
+        self, state: str, guards: Iterable[Guard], data: Any, now: datetime, *, every: bool
     ) -> tuple[GuardResult, ...]:
         """The verdicts of ``guards`` on the case now, with the data a step brings.
 
@@ -197,8 +203,7 @@ class Engine:
             self.donor, self.recipient, self.approach, self.protocol, self.record, state, now, data
         )
         found: list[GuardResult] = []
-        for name in guards:
-            entry = GUARDS[name]
+        for entry in guards:
             if every:
                 found.extend(entry.explain(facts))
             elif not entry.holds(facts):
@@ -212,7 +217,7 @@ class Engine:
             if action in wf.RECORDINGS_IN[state]:
                 return Check(action, row.kind, True, ())
             return Check(action, row.kind, False, (_not_allowed(state, action),))
-        results = self._verdicts(state, (*step.guards, *step.warnings), data, now, every=True)
+        results = self._verdicts(state, _JUDGES[action], data, now, every=True)
         accepted = all(r.passed or r.warning for r in results)
         return Check(action, row.kind, accepted, results)
 
@@ -229,13 +234,13 @@ class Engine:
         if step is None and action not in wf.RECORDINGS_IN[state]:
             failures: tuple[GuardResult, ...] = (_not_allowed(state, action),)
             warnings: tuple[GuardResult, ...] = ()
-        elif step is None or not (step.guards or step.warnings):
+        elif step is None or not (judges := _JUDGES[action]):
             failures = warnings = ()
-        else:
-            guards = (*step.guards, *step.warnings)
-            failed = self._verdicts(state, guards, data, now, every=False)
+        elif failed := self._verdicts(state, judges, data, now, every=False):
             failures = tuple(r for r in failed if not r.warning)
             warnings = tuple(r for r in failed if r.warning)
+        else:
+            failures = warnings = ()
         if failures:
             refused = Refused(at=now, action=action, data=dumped, state=state, failures=failures)
             events.append(refused)
@@ -246,7 +251,8 @@ class Engine:
         events.append(
             Accepted(at=now, action=action, data=dumped, source=state, target=self._state)
         )
-        events.extend(Warned(at=now, action=action, warning=w) for w in warnings)
+        if warnings:
+            events.extend(Warned(at=now, action=action, warning=w) for w in warnings)
         if action in _AUTOMATIC_AFTER:
             self._automatic(action, now)
         if self._state in wf.TERMINAL and self._outcome is None:
@@ -267,7 +273,7 @@ class Engine:
             step = wf.STEP_FOR[self._state].get(auto.trigger)
             if auto.after != action or step is None:
                 continue
-            reasons = self._verdicts(self._state, (auto.unless,), None, now, every=False)
+            reasons = self._verdicts(self._state, _UNLESS[auto.trigger], None, now, every=False)
             if not reasons:
                 continue
             source = self._state

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from . import harvest, immunosuppress, infuse, purify
 from .base import Facts, Guard, GuardResult
 
-__all__ = ["GUARDS", "Facts", "GuardResult"]
+__all__ = ["GUARDS", "Facts", "Guard", "GuardResult"]
 
 GUARDS: Mapping[str, Guard] = {
     entry.name: entry

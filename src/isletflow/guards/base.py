@@ -86,7 +86,7 @@ class Guard:
     """A registered guard: its cheap verdict and the body that explains it."""
 
     name: str
-    holds: Callable[[Facts], bool]
+    holds: Callable[[Facts], Any]  # truthy when the check passes (a bool, or numpy's bool_)
     explain: Callable[[Facts], Iterator[GuardResult]]
 
 
@@ -96,6 +96,6 @@ def guard(
     """Make the decorated body a guard (named after it) whose verdict is ``holds``."""
 
     def make(explain: Callable[[Facts], Iterator[GuardResult]]) -> Guard:
-        return Guard(explain.__name__, lambda f: bool(holds(f)), explain)
+        return Guard(explain.__name__, holds, explain)
 
     return make
