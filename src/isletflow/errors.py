@@ -144,12 +144,26 @@ class InvalidInput(IsletflowError, ValueError):
             if rule.startswith("Input should be "):
                 rule = "must be " + rule.removeprefix("Input should be ")
             value = item.get("input")
+            rule = _strict_rule(item["type"], value) or rule
             if item["type"] == "missing":
                 value, rule = None, "is required"
             elif item["type"] == "extra_forbidden":
                 rule = "is not a known field"
             problems.append(Problem(location, value, _lower_first(rule)))
         return cls(what, problems)
+
+
+def _strict_rule(kind: str, value: Any) -> str | None:
+    """A rule in a file author's words for a value strict mode refused, if one is needed."""
+    if kind in ("float_type", "int_type") and isinstance(value, str):
+        return "is text, not a number: write it without quotes"
+    if kind in ("float_type", "int_type") and isinstance(value, bool):
+        return "is a flag (true or false), not a number"
+    if kind == "int_type" and isinstance(value, float):
+        return "must be a whole number"
+    if kind == "bool_type":
+        return "must be true or false (yes, no, on and off are text)"
+    return None
 
 
 def _lower_first(text: str) -> str:

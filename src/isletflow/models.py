@@ -8,9 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AllowInfNan,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+)
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "Anesthesia",
@@ -18,9 +28,12 @@ __all__ = [
     "ApproachSpec",
     "Donor",
     "Imaging",
+    "Number",
     "Preparation",
     "Recipient",
     "UtcDatetime",
+    "WholeNumber",
+    "YesNo",
 ]
 
 
@@ -28,8 +41,29 @@ def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+def _no_number(value: Any) -> Any:
+    # pydantic would read 1700000000 as seconds since 1970: a number is not a date here.
+    if isinstance(value, bool | int | float):
+        raise PydanticCustomError(
+            "datetime_type", "is a number, not a date and time; write e.g. 2026-01-05T08:00:00Z"
+        )
+    return value
+
+
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_no_number), AfterValidator(_to_utc)]
 """A timezone-aware datetime, kept in UTC (a naive one is refused: whose midnight is it?)."""
+
+
+# Strict: pydantic's lax mode would read "70" as 70, true as 1 and 1.0 as 1. The messages
+# for a file's author ("is text, not a number") are InvalidInput.from_pydantic's.
+Number = Annotated[float, Strict(), AllowInfNan(False)]
+"""A finite number, strictly: an int or a float; never a flag, text, NaN or an infinity."""
+
+WholeNumber = Annotated[int, Strict()]
+"""A whole number, strictly: never a float (``1.0``), a flag or text."""
+
+YesNo = Annotated[bool, Strict()]
+"""``true`` or ``false``, strictly: never ``1``, ``"yes"`` or ``"true"``."""
 
 
 class _Frozen(BaseModel):
@@ -93,24 +127,26 @@ PatientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z
 class Donor(_Frozen):
     """The deceased pancreas donor, as the islet lab receives the organ [S5a]."""
 
-    age_years: int = Field(ge=0, le=120)
+    age_years: WholeNumber = Field(ge=0, le=120)
     donation: Literal["brain_death", "cardiac_death"] = "brain_death"
     preservation_solution: str = Field("UW", min_length=1, max_length=40)
     cross_clamp_at: UtcDatetime = Field(description="Start of cold ischaemia (aortic cross-clamp)")
-    diabetes_history: bool = False
-    sepsis: bool = False
-    malignancy: bool = False
-    transmissible_infection: bool = Field(
+    diabetes_history: YesNo = False
+    sepsis: YesNo = False
+    malignancy: YesNo = False
+    transmissible_infection: YesNo = Field(
         False, description="HIV, hepatitis, syphilis, tuberculosis or prion disease"
     )
-    bmi_kg_per_m2: float | None = Field(None, gt=0, le=100, description="No cut-off [S33-S35]")
+    bmi_kg_per_m2: Annotated[Number, Field(gt=0, le=100)] | None = Field(
+        None, description="No cut-off [S33-S35]"
+    )
 
 
 class Recipient(_Frozen):
     """The person with type 1 diabetes who receives the islets."""
 
     id: PatientId
-    weight_kg: float = Field(gt=0, le=300)
+    weight_kg: Number = Field(gt=0, le=300)
 
 
 class Preparation(_Frozen):

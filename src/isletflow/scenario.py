@@ -15,13 +15,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.json_schema import GenerateJsonSchema
+from pydantic_core import PydanticCustomError
 
 from .distributions import Flag, NumberValue, OneOf, Range, Text, TextValue, Time, TimeValue
 from .errors import InvalidInput, Problem
 from .files import read_mapping
-from .models import Approach, UtcDatetime
+from .models import Approach, UtcDatetime, WholeNumber
 from .protocol import Protocol
 
 __all__ = [
@@ -45,6 +46,13 @@ _UNCONFIRMED = "UNCONFIRMED: no source gives this; an illustrative parameter, se
 
 def _d(text: str, default: Any = ..., **rules: Any) -> Any:
     return Field(default, description=text, **rules)
+
+
+def _exactly_int(value: Any) -> Any:
+    # 1.0 and true equal 1 in Python, so Literal[1] alone would take them.
+    if type(value) is not int:
+        raise PydanticCustomError("literal_error", "must be the whole number 1")
+    return value
 
 
 class _Section(BaseModel):
@@ -245,10 +253,14 @@ class Scenario(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: Literal[1] = _d("Version of the scenario format (1)")
+    schema_version: Annotated[Literal[1], BeforeValidator(_exactly_int)] = _d(
+        "Version of the scenario format (1)"
+    )
     name: str = _d("A short title", "", max_length=200)
     description: str = _d("What the scenario shows", "", max_length=5000)
-    seed: int | None = _d("Seed of the random streams (simulate's seed wins)", None, ge=0)
+    seed: Annotated[WholeNumber, Field(ge=0)] | None = _d(
+        "Seed of the random streams (simulate's seed wins)", None
+    )
     approach: Annotated[TextValue, OneOf(*(a.value for a in Approach))] = _d(
         "percutaneous [S25, S26, S42], laparoscopic or open [S14, S27, S38]", "percutaneous"
     )
