@@ -16,7 +16,9 @@ import pytest
 
 from isletflow.errors import InvalidInput
 from isletflow.models import Donor, Recipient
+from isletflow.protocol import Protocol
 from isletflow.scenario import Scenario
+from isletflow.training.rubric import Rubric
 from strategies_sim import standard
 
 NAN, INF = float("nan"), float("inf")
@@ -158,3 +160,53 @@ def test_donor_and_recipient_are_strict_too(model: Any, data: dict[str, Any], ru
     clamp = {"cross_clamp_at": datetime(2026, 1, 5, tzinfo=UTC)} if model is Donor else {}
     with pytest.raises(ValueError, match=rule):
         model(**data, **clamp)
+
+
+PROTOCOL = [
+    ("max_infusions", True, "is a flag (true or false), not a number"),
+    ("max_infusions", 2.0, "must be a whole number"),
+    ("min_dose_ieq_per_kg", "5000", "is text, not a number"),
+    ("min_dose_ieq_per_kg", NAN, "must be a finite number"),
+    ("max_endotoxin_eu_per_kg", INF, "must be a finite number"),
+    ("accept_donation_after_cardiac_death", 1, "must be true or false"),
+    ("max_culture", True, "is true or false, not a duration"),
+    ("max_culture", 259_200, "is a number without a unit"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "rule"), PROTOCOL)
+def test_a_protocol_is_strict(field: str, value: Any, rule: str) -> None:
+    """A protocol refuses flags, text, NaN and unit-less durations (max_culture: true was 1 s)."""
+    with pytest.raises(InvalidInput) as caught:
+        Protocol.from_mapping({field: value})
+    (problem,) = caught.value.problems
+    assert problem.location == field
+    assert rule in problem.rule
+
+
+RUBRIC = [
+    ({"late_infusion_max": False}, "late_infusion_max", "is a flag (true or false)"),
+    ({"full_marks": NAN}, "full_marks", "must be a finite number"),
+    ({"weights": {"refused": INF}}, "weights.refused", "must be a finite number"),
+    ({"code_weights": {"not_allowed": "2"}}, "code_weights.not_allowed", "is text, not a number"),
+    ({"late_infusion_grace": 7200}, "late_infusion_grace", "is a number without a unit"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "where", "rule"), RUBRIC)
+def test_a_rubric_is_strict(overrides: dict[str, Any], where: str, rule: str) -> None:
+    """A rubric refuses flags, text, NaN and infinite weights (late_infusion_max: false was 0)."""
+    with pytest.raises(InvalidInput) as caught:
+        Rubric().overridden(overrides)
+    (problem,) = caught.value.problems
+    assert problem.location == where
+    assert rule in problem.rule
+
+
+def test_a_protocol_file_with_yaml_quirks_is_refused(tmp_path: Path) -> None:
+    """A YAML protocol with max_culture: true and max_infusions: 1:30 lists both problems."""
+    path = tmp_path / "site.yaml"
+    path.write_text("max_culture: true\nmax_infusions: 1:30\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as caught:
+        Protocol.load(path)
+    assert {p.location for p in caught.value.problems} == {"max_culture", "max_infusions"}
