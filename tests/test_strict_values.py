@@ -7,21 +7,46 @@ here where it is written: in plain data (the library) and in a YAML or JSON file
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
-from datetime import UTC, datetime
+import math
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from isletflow.errors import InvalidInput
+from isletflow.errors import InvalidInput, IsletflowError
 from isletflow.models import Donor, Recipient
 from isletflow.protocol import Protocol
+from isletflow.sampling import PlanSampler
 from isletflow.scenario import Scenario
+from isletflow.simulation import simulate
 from isletflow.training.rubric import Rubric
+from strategies_input import hostile_values
 from strategies_sim import standard
 
 NAN, INF = float("nan"), float("inf")
+FIELDS = [
+    "recipient.weight_kg",
+    "donor.age_years",
+    "donor.sepsis",
+    "donor.cross_clamp_at",
+    "seed",
+    "preparation.digest_ieq",
+    "preparation.gram_stain_positive",
+    "timings.culture",
+    "timings.trough",
+    "portal_pressure.noise_sd_mmhg",
+    "complications.bleeding",
+    "treatment.track_sealant",
+    "approach",
+    "protocol.max_culture",
+    "protocol.max_infusions",
+]
 
 
 def _refusal(data: dict[str, Any], where: str) -> str:
@@ -210,3 +235,41 @@ def test_a_protocol_file_with_yaml_quirks_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
         Protocol.load(path)
     assert {p.location for p in caught.value.problems} == {"max_culture", "max_infusions"}
+
+
+def test_sampling_validates_what_it_builds_even_from_an_unchecked_scenario() -> None:
+    """A scenario made without validation (model_construct) cannot smuggle NaN into a case."""
+    good = Scenario.from_mapping(standard())
+    recipient = good.recipient.model_construct(id="R-001", weight_kg=NAN)
+    smuggled = good.model_copy(update={"recipient": recipient})
+    with pytest.raises(InvalidInput) as caught:
+        PlanSampler(smuggled).sample(1, 0)
+    (problem,) = caught.value.problems
+    assert problem.location == "recipient.weight_kg"
+    assert "finite" in problem.rule
+
+
+def test_a_log_normal_duration_past_timedelta_is_capped_not_an_overflow() -> None:
+    """A duration drawn past timedelta's largest value is capped there, not an OverflowError."""
+    data = _with("timings.assessment", {"lognormal": ["1d", "999999999d"]})
+    sampler = PlanSampler(Scenario.from_mapping(data))
+    longest = max(sampler.sample(seed, 0).timings.assessment for seed in range(200))
+    assert longest <= timedelta.max
+
+
+@given(path=st.sampled_from(FIELDS), value=hostile_values)
+def test_a_hostile_value_is_refused_or_simulates_cleanly(path: str, value: Any) -> None:
+    """Any hostile value in any field is an InvalidInput, or every number of the case is finite."""
+    try:
+        scenario = Scenario.from_mapping(_with(path, value))
+    except InvalidInput:
+        return
+    plan = PlanSampler(scenario).sample(7, 3)
+    for model in (plan.donor, plan.recipient):
+        assert type(model).model_validate(model.model_dump()) == model
+    values = [getattr(plan, field.name) for field in dataclasses.fields(plan)]
+    numbers = [v for v in values if isinstance(v, float)]
+    numbers += [v for v in plan.release_tests.values() if isinstance(v, float)]
+    assert all(math.isfinite(v) for v in numbers)
+    with contextlib.suppress(IsletflowError):  # a clean refusal: a wait past the year 9999
+        simulate(scenario, seed=7, index=3)
