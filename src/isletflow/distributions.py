@@ -52,7 +52,6 @@ __all__ = [
     "NumberValue",
     "OneOf",
     "Range",
-    "Text",
     "TextValue",
     "Time",
     "TimeValue",
@@ -394,6 +393,3 @@ Time: TypeAlias = Annotated[TimeValue, Range.at_least(timedelta(0))]
 
 Flag: TypeAlias = Annotated[FlagValue, Range()]
 """A yes/no field."""
-
-Text: TypeAlias = Annotated[TextValue, OneOf()]
-"""A text field that takes any text."""

@@ -5,9 +5,12 @@ Plain, frozen, validated data. Units are in the names (``weight_kg``, ``purity_p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -18,11 +21,16 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     Strict,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, core_schema
+
+from .errors import did_you_mean
 
 __all__ = [
+    "PRESERVATION_SOLUTIONS",
+    "TERMS",
     "Anesthesia",
     "Approach",
     "ApproachSpec",
@@ -31,6 +39,8 @@ __all__ = [
     "Number",
     "Preparation",
     "Recipient",
+    "Term",
+    "TermField",
     "UtcDatetime",
     "WholeNumber",
     "YesNo",
@@ -163,3 +173,57 @@ class Preparation(_Frozen):
 
     def dose_ieq_per_kg(self, recipient: Recipient) -> float:
         return self.ieq / recipient.weight_kg
+
+
+# -- Closed clinical terms --------------------------------------------------------------------
+
+PRESERVATION_SOLUTIONS = ("UW", "HTK", "UW+PFC", "HTK+PFC")
+"""Solutions the CIT consortium accepts: UW, HTK, or either layered with perfluorocarbon [S5a]."""
+
+TermField = Literal["preservation_solution", "induction_agent", "trough_drug"]
+
+TERMS: dict[TermField, tuple[str, ...]] = {
+    # The sources name only the accepted solutions [S5a]; a protocol's accepted ones join them.
+    "preservation_solution": PRESERVATION_SOLUTIONS,
+    # Rabbit ATG at a first transplant, basiliximab for later ones (CIT-07) [S6, S41];
+    # daclizumab (Edmonton) [S10].
+    "induction_agent": ("rabbit ATG", "basiliximab", "daclizumab"),
+    # Trough levels measured: tacrolimus and sirolimus [S10, S41].
+    "trough_drug": ("tacrolimus", "sirolimus"),
+}
+"""The terms the sources name for each closed text field of a scenario. They are not every term
+there is, so a scenario may add its own (``Scenario.extra_terms``): the set is closed against
+typing mistakes (``UWW``), not against the clinic."""
+
+added_terms: ContextVar[Mapping[str, tuple[str, ...]]] = ContextVar(
+    "isletflow_added_terms", default=MappingProxyType({})
+)
+"""The terms the scenario being validated adds (its ``extra_terms``, its protocol's accepted
+solutions), for ``Term`` to see; ``Scenario`` sets it around its own validation."""
+
+
+class Term:
+    """The rule of a closed text field: one of ``TERMS[field]``, or a term the scenario adds."""
+
+    __slots__ = ("field",)
+
+    def __init__(self, field: TermField) -> None:
+        self.field = field
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_wrap_validator_function(self._validate, handler(source))
+
+    def _validate(self, raw: Any, handler: Any) -> Any:
+        value = handler(raw)
+        known = tuple(dict.fromkeys((*TERMS[self.field], *added_terms.get().get(self.field, ()))))
+        given = getattr(value, "options", [value])  # a choice's options, or the value itself
+        unknown = [term for term in given if term not in known]
+        if unknown:
+            raise ValueError(
+                f"{unknown[0]!r} is not a term the sources name; must be one of "
+                f"{', '.join(known)}{did_you_mean(unknown[0], known)}, or add it to "
+                f"extra_terms.{self.field}"
+            )
+        return value

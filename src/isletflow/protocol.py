@@ -17,12 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .duration import NonNegativeDuration
 from .errors import InvalidInput
 from .files import read_mapping
-from .models import Number, WholeNumber, YesNo
+from .models import PRESERVATION_SOLUTIONS, Number, WholeNumber, YesNo
 
 __all__ = ["PRESERVATION_SOLUTIONS", "Protocol"]
-
-PRESERVATION_SOLUTIONS = ("UW", "HTK", "UW+PFC", "HTK+PFC")
-"""Solutions the CIT consortium accepts: UW, HTK, or either layered with perfluorocarbon [S5a]."""
 
 
 def _field(default: Any, text: str, source: str, **rules: Any) -> Any:
