@@ -62,10 +62,19 @@ def cohort(
     if dask_address and workers:
         raise click.UsageError("give --workers or --dask, not both")
     with ExitStack() as stack:
-        from ..cohort import dask_executor, simulate_cohort
+        from ..cohort import dask_client_class, dask_executor, simulate_cohort
         from ..report import summary_table
         from .casefile import load_scenario
+        from .preflight import output_file
 
+        # Everything that can be checked is checked before the cohort runs, not after.
+        output_file(out, "--out")
+        if plot is not None:
+            from ..plots import check
+
+            check(plot, "--plot")
+        if dask_address:
+            dask_client_class()
         loaded = load_scenario(scenario)
         executor = stack.enter_context(dask_executor(dask_address)) if dask_address else None
         bar = stack.enter_context(
