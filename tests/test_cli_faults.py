@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -229,6 +230,7 @@ def test_a_write_the_machine_refuses_is_one_line(tmp_path: Path) -> None:
             ["export", "fhir", "standard"],
             "pip install 'isletflow[fhir]'",
         ),
+        ("uvicorn", ["serve", "--port", "1"], "pip install 'isletflow[service]'"),
         (
             "matplotlib.backends.backend_agg",
             ["cohort", "standard", "--n", "1000000", "--plot", "c.png"],
@@ -240,7 +242,7 @@ def test_a_write_the_machine_refuses_is_one_line(tmp_path: Path) -> None:
             "isletflow[dask]",
         ),
     ],
-    ids=["fhir", "plots", "dask"],
+    ids=["fhir", "service", "plots", "dask"],
 )
 def test_a_missing_extra_is_found_before_the_work(
     monkeypatch: pytest.MonkeyPatch, module: str, args: list[str], phrase: str
@@ -250,6 +252,44 @@ def test_a_missing_extra_is_found_before_the_work(
     started = time.perf_counter()
     _refused(_run(*args), "which is not installed", phrase)
     assert time.perf_counter() - started < 10
+
+
+def _scrambled(path: Path) -> Path:
+    """A SQLite file with a sound header and damaged pages (it opens, then fails queries)."""
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE t (x)")
+        connection.executemany("INSERT INTO t VALUES (?)", [("x" * 500,)] * 2_000)
+    data = bytearray(path.read_bytes())
+    for i in range(3 * 4096, len(data), 7):
+        data[i] = (data[i] * 31 + 7) % 256
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("db", "phrase"),
+    [
+        ("{tmp}", "is a folder; give a database file"),
+        ("{tmp}/missing/sessions.sqlite3", "is in a folder that does not exist"),
+        ("{garbage}", "file is not a database"),
+        ("{scrambled}", "is damaged"),
+        ("mysql://user@127.0.0.1/x", "cannot be opened as the session database"),
+        ("postgresql://user@127.0.0.1:1/x", "Connection refused"),
+        ("nosuchdialect://x", "cannot be opened as the session database"),
+    ],
+    ids=["folder", "missing folder", "garbage", "scrambled", "no driver", "refused", "dialect"],
+)
+def test_serve_with_a_database_it_cannot_use_is_one_line(
+    tmp_path: Path, db: str, phrase: str
+) -> None:
+    """serve --db at a folder, a missing folder, a damaged or unreachable database: one line."""
+    garbage = tmp_path / "garbage.sqlite3"
+    garbage.write_bytes(b"not a database, " * 100)
+    scrambled = _scrambled(tmp_path / "scrambled.sqlite3")
+    target = db.format(tmp=tmp_path, garbage=garbage, scrambled=scrambled)
+    result = _run("serve", "--db", target, "--port", "1")
+    _refused(result, "--db", phrase)
+    assert len(result.stderr.splitlines()) == 2  # "error: --db has 1 problem:" and the problem
 
 
 def test_a_dask_address_that_does_not_answer_times_out_clearly(
