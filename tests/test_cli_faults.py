@@ -312,3 +312,12 @@ def test_validate_still_accepts_every_bundled_scenario() -> None:
     for name in library.names():
         result: Any = _run("validate", name)
         assert result.exit_code == 0, result.output
+
+
+def test_a_cohort_of_absurd_size_is_refused_before_it_starts() -> None:
+    """--n past a billion is a usage error at once, not a chunk list that fills memory."""
+    started = time.perf_counter()
+    result = _run("cohort", "standard", "--n", str(10**18))
+    assert result.exit_code == 2
+    assert "1000000000" in result.output
+    assert time.perf_counter() - started < 10

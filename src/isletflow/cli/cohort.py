@@ -11,7 +11,10 @@ import click
 
 @click.command()
 @click.argument("scenario")
-@click.option("--n", "n", type=click.IntRange(min=1), required=True, help="How many cases.")
+# At most a billion: a typo of 10**18 would otherwise fill memory with its chunk list first.
+@click.option(
+    "--n", "n", type=click.IntRange(min=1, max=10**9), required=True, help="How many cases."
+)
 @click.option("--seed", type=click.IntRange(min=0), help="Seed (default: the file's, else 0).")
 @click.option(
     "--workers",
