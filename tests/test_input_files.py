@@ -161,9 +161,14 @@ def test_a_byte_order_mark_is_dropped(tmp_path: Path) -> None:
 
 
 def test_the_limits_are_the_stated_ones() -> None:
-    """Settings files: 256 KiB, 32 levels, 10,000 values; saved cases: 64 MiB, 5,000,000."""
+    """The limits are 256 KiB, 32 levels, 10,000 values (cases: 64 MiB), as the docs say."""
     assert Limits(size=256 << 10, depth=32, nodes=10_000, number_length=100) == SETTINGS
     assert Limits(size=64 << 20, depth=32, nodes=5_000_000, number_length=100) == CASES
+    root = Path(__file__).parents[1]
+    for doc in ("README.md", "docs/input.md"):
+        text = " ".join((root / doc).read_text(encoding="utf-8").split())
+        for phrase in ("256 KiB", "64 MiB", "32 levels", "10,000 values", "5,000,000 values"):
+            assert phrase in text, (doc, phrase)
 
 
 @pytest.mark.parametrize(
