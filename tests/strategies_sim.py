@@ -62,6 +62,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     data["approach"] = draw(st.sampled_from(["percutaneous", "laparoscopic", "open"]))
     data["donor"]["age_years"] = draw(number(0, 90))
     data["donor"]["preservation_solution"] = draw(st.sampled_from(["UW", "HTK", "saline"]))
+    data["extra_terms"] = {"preservation_solution": ["saline"]}  # no source lists it
     data["donor"]["sepsis"] = draw(flag())
     data["recipient"]["weight_kg"] = draw(number(30, 120))
     prep = data["preparation"]

@@ -113,5 +113,5 @@ def test_a_kind_and_its_rule_read_short_forms_and_check_every_parameter():
         "size": "Value error, low -1 cm is below the smallest allowed value, 0 cm; "
         "high 30 cm is above the largest allowed value, 10 cm",
         "wait": "Value error, is below the smallest allowed value, '1min'",
-        "colour": "Value error, 'green': must be one of red, blue",
+        "colour": "Value error, option 'green' must be one of red, blue",
     }

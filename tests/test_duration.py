@@ -96,11 +96,36 @@ class _Window(BaseModel):
     wait: NonNegativeDuration = timedelta(0)
 
 
-def test_duration_fields_read_text_iso_and_seconds_and_write_text() -> None:
-    """A Duration field reads '6h', ISO 8601 and seconds, and writes the compact form."""
-    for given_value in ("6h", "PT6H", 21600):
+def test_duration_fields_read_text_and_iso_and_write_text() -> None:
+    """A Duration field reads '6h' and ISO 8601, and writes the compact form."""
+    for given_value in ("6h", "PT6H", " 6h ", timedelta(hours=6)):
         assert _Window(length=given_value).length == timedelta(hours=6)
     assert _Window(length="6h").model_dump_json() == '{"length":"6h","wait":"0s"}'
+    assert _Window.model_validate_json('{"length": "PT6H"}').length == timedelta(hours=6)
+
+
+@pytest.mark.parametrize("value", [21600, 24, 1.5, 0, True, False])
+def test_a_duration_field_refuses_a_bare_number(value: object) -> None:
+    """A number or a flag for a duration is refused, saying to write a unit (e.g. 24h)."""
+    with pytest.raises(ValidationError, match=r"e\.g\. 24h"):
+        _Window(length=value)
+    with pytest.raises(ValidationError, match=r"e\.g\. 24h"):
+        _Window.model_validate_json(f'{{"length": {str(value).lower()}}}')
+
+
+@pytest.mark.parametrize("text", ["１h", "١h", "2\u2009h", "PT１H", "P１D"])
+def test_only_ascii_digits_and_spaces_make_a_duration(text: str) -> None:
+    """Unicode digits (full-width, Arabic-Indic) and odd spaces are not read as a duration."""
+    with pytest.raises(ValidationError, match="is not a"):
+        _Window(length=text)
+
+
+def test_a_very_long_duration_text_is_refused_unread() -> None:
+    """Text over 64 characters is refused as too long, the message quoting it shortened."""
+    text = "1h" * 100_000
+    with pytest.raises(ValueError, match="too long for a duration") as caught:
+        parse_duration(text)
+    assert len(str(caught.value)) < 200
 
 
 def test_non_negative_duration_refuses_a_negative_one() -> None:

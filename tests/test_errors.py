@@ -7,8 +7,10 @@ import inspect
 import pkgutil
 import re
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -16,7 +18,7 @@ from click.testing import CliRunner
 import isletflow
 from isletflow import errors
 from isletflow.cli import main
-from isletflow.errors import InvalidInput, IsletflowError, MissingTool
+from isletflow.errors import InvalidInput, IsletflowError, MissingTool, Problem
 from strategies_sim import EXAMPLES
 
 STANDARD = str(EXAMPLES / "standard.yaml")
@@ -124,3 +126,40 @@ def test_a_clock_factor_of_zero_is_invalid_input() -> None:
         isletflow.AcceleratedClock(datetime(2026, 1, 5, tzinfo=UTC), factor=0)
     (problem,) = caught.value.problems
     assert (problem.location, problem.value, problem.rule) == ("factor", 0, "must be above 0")
+
+
+def _alias_bomb(levels: int) -> list[Any]:
+    """The value a YAML alias bomb expands to: 9**levels leaves, sharing their lists."""
+    value: list[Any] = ["lol"] * 9
+    for _ in range(levels):
+        value = [value] * 9
+    return value
+
+
+def test_a_problem_shows_a_huge_value_without_expanding_it() -> None:
+    """A problem's value is shown shortened, however large (9**10 leaves, a 5,000-digit int)."""
+    problem = Problem("donor.age_years", _alias_bomb(10), "must be a number")
+    started = time.perf_counter()
+    text = str(problem)
+    assert time.perf_counter() - started < 0.5
+    assert len(text) < 120
+    assert str(Problem("seed", 10**5000, "is too large")) == (
+        "seed: <an integer of 5000 digits> is too large"
+    )
+
+
+def test_a_long_problem_list_is_cut_in_the_message_but_kept_whole() -> None:
+    """A message spells out 20 problems and counts the rest; ``problems`` keeps them all."""
+    error = InvalidInput("scenario", [Problem(f"x.{i}", i, "is wrong") for i in range(25)])
+    assert len(error.problems) == 25
+    assert str(error).splitlines()[-1] == "  - ... and 5 more"
+    assert len(str(error).splitlines()) == 22
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [("UWW", " (did you mean 'UW'?)"), ("htk", " (did you mean 'HTK'?)"), ("saline", "")],
+)
+def test_did_you_mean_names_the_nearest_option(value: str, hint: str) -> None:
+    """did_you_mean suggests the nearest option, ignoring case, or nothing when none is near."""
+    assert errors.did_you_mean(value, ["UW", "HTK", "UW+PFC", "HTK+PFC"]) == hint

@@ -31,7 +31,9 @@ def test_each_format_reads_to_the_same_mapping(tmp_path: Path, name: str, text: 
     [
         ("list.yaml", "- 1\n- 2\n", "(root)", "must be a mapping of keys"),
         ("site.ini", "[site]\n", "path", "must end in .toml, .json, .yaml or .yml"),
-        ("broken.json", "{", "(file)", "is not valid: "),
+        ("broken.json", "{", "line 1, column 2", "is not valid JSON: "),
+        ("broken.yaml", "a: [", "line 1, column 5", "is not valid YAML: "),
+        ("broken.toml", "a = ", "(file)", "is not valid TOML: "),
     ],
 )
 def test_a_file_that_is_no_mapping_is_one_problem_naming_it(

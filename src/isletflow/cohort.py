@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .case import Case
 from .duration import Duration
-from .errors import InvalidInput, MissingTool
+from .errors import InvalidInput, IsletflowError, MissingTool
 from .sampling import PlanSampler
 from .scenario import Scenario
 from .simulation import StandardPolicy, run, start
@@ -362,9 +362,8 @@ def _sink(target: str | Path | IO[str] | None) -> Iterator[IO[str] | None]:
         yield handle
 
 
-@contextmanager
-def dask_executor(address: str) -> Iterator[Executor]:
-    """An executor on the Dask cluster at ``address`` (needs the ``dask`` extra)."""
+def dask_client_class() -> Any:
+    """``distributed.Client``, or MissingTool naming the ``dask`` extra (checked before work)."""
     try:
         from distributed import Client
     except ImportError:
@@ -373,7 +372,23 @@ def dask_executor(address: str) -> Iterator[Executor]:
             "dask.distributed",
             "install it with: pip install 'isletflow[dask]'",
         ) from None
-    client = Client(address)
+    return Client
+
+
+@contextmanager
+def dask_executor(address: str, timeout: float = 10) -> Iterator[Executor]:
+    """An executor on the Dask cluster at ``address`` (the ``dask`` extra); a scheduler that
+    does not answer within ``timeout`` seconds is an InvalidInput naming the address."""
+    try:
+        client = dask_client_class()(address, timeout=timeout)
+    except IsletflowError:
+        raise
+    except Exception as error:  # whatever failed (refused, timed out, not Dask), it did not answer
+        reason = (str(error).splitlines() or [type(error).__name__])[0][:120]
+        rule = f"did not answer as a Dask scheduler within {timeout:g} s ({reason})"
+        if isinstance(error, ValueError):
+            rule = f"is not a Dask scheduler's address ({reason})"
+        raise InvalidInput.single("Dask cluster", "address", address, rule) from None
     try:
         yield client.get_executor()
     finally:

@@ -14,13 +14,16 @@ distribution, in a long form or a short one::
 
 Each field declares its kind (``NumberValue``, ``TimeValue``, ``FlagValue``, ``TextValue``) and
 its rule (``Range``, ``OneOf``), as in ``Annotated[NumberValue, Range(0, 120, decimals=0)]``;
-loading checks every parameter against the rule. ``isletflow.sampling.sampler`` turns a value
-into a function that draws it.
+loading checks every parameter against the rule, strictly: a number is never text (``"70"``) or a
+flag, and never NaN or infinite. ``isletflow.sampling.sampler`` turns a value into a function
+that draws it.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,6 +40,8 @@ from pydantic import (
 from pydantic_core import core_schema
 
 from .duration import Duration, format_duration
+from .errors import did_you_mean, shown
+from .models import Number, YesNo
 
 __all__ = [
     "Bernoulli",
@@ -47,7 +52,6 @@ __all__ = [
     "NumberValue",
     "OneOf",
     "Range",
-    "Text",
     "TextValue",
     "Time",
     "TimeValue",
@@ -60,7 +64,8 @@ T = TypeVar("T")
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Strict: a parameter written "70" or true is refused, not read as 70 or 1; none is NaN.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class Uniform(_Dist, Generic[T]):
@@ -120,15 +125,15 @@ _POSITIONAL = {
 }
 
 
-def _long_form(value: Any) -> Any:
-    """``{uniform: [a, b]}`` → ``{dist: uniform, low: a, high: b}``; plain values unchanged."""
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?", re.ASCII)
+
+
+def _long_form(value: Any, numeric: bool = False) -> Any:
+    """``{uniform: [a, b]}`` → ``{dist: uniform, ...}``; ``numeric``: ``{choice: {"40": 1}}``
+    has number options (a JSON key is always text). Plain values come back unchanged."""
+    if isinstance(value, dict) and value.get("dist") == "fixed" and set(value) == {"dist", "value"}:
+        return value["value"]
     if not isinstance(value, dict) or "dist" in value or len(value) != 1:
-        if (
-            isinstance(value, dict)
-            and value.get("dist") == "fixed"
-            and set(value) == {"dist", "value"}
-        ):
-            return value["value"]
         return value
     ((name, args),) = value.items()
     if name in _POSITIONAL and isinstance(args, list | tuple):
@@ -141,7 +146,8 @@ def _long_form(value: Any) -> Any:
     if name == "bernoulli":
         return {"dist": "bernoulli", "p": args}
     if name == "choice" and isinstance(args, dict):
-        return {"dist": "choice", "options": list(args), "weights": list(args.values())}
+        keys = [float(k) if numeric and _DECIMAL.fullmatch(str(k)) else k for k in args]
+        return {"dist": "choice", "options": keys, "weights": list(args.values())}
     if name == "choice":
         return {"dist": "choice", "options": args}
     if name == "fixed":
@@ -152,9 +158,7 @@ def _long_form(value: Any) -> Any:
 def _tag(value: Any) -> str:
     if isinstance(value, dict):
         return str(value.get("dist", "(no dist)"))
-    if isinstance(value, _Dist):
-        return str(getattr(value, "dist", "fixed"))
-    return "fixed"
+    return str(getattr(value, "dist", "fixed"))  # a _Dist says its name; a plain value is fixed
 
 
 # -- Ranges ---------------------------------------------------------------------------------
@@ -177,6 +181,8 @@ class Range:
 
     def outside(self, x: float) -> str | None:
         """Why ``x`` is out of range, or None."""
+        if not math.isfinite(x):
+            return "is not a finite number"
         if self.duration and self.low == 0 and x < 0:
             return "is negative"
         if self.low is not None and x < self.low:
@@ -203,7 +209,7 @@ class Range:
         return core_schema.no_info_wrap_validator_function(self._validate, handler(source))
 
     def _validate(self, raw: Any, handler: Callable[[Any], Any]) -> Any:
-        value = handler(_long_form(raw))
+        value = handler(_long_form(raw, numeric=not self.duration))
         problems = _problems(value, self)
         if problems:
             raise ValueError("; ".join(problems))
@@ -227,10 +233,12 @@ class OneOf:
         value = handler(_long_form(raw))
         problems = _problems(value, Range())
         given = value.options if isinstance(value, Choice) else [value]
-        unknown = [str(v) for v in given if self.options and v not in self.options]
+        unknown = [v for v in given if self.options and v not in self.options]
         if unknown:
-            allowed = ", ".join(self.options)
-            problems.append(f"{', '.join(map(repr, unknown))}: must be one of {allowed}")
+            hint = did_you_mean(unknown[0], self.options)
+            rule = f"must be one of {', '.join(self.options)}{hint}"
+            named = ", ".join(map(shown, unknown[:3])) + (", ..." if len(unknown) > 3 else "")
+            problems.append(f"option {named} {rule}" if isinstance(value, Choice) else rule)
         if problems:
             raise ValueError("; ".join(problems))
         return value
@@ -249,7 +257,7 @@ def _problems(value: Any, span: Range) -> list[str]:
         return _order(span, ("low", value.low), ("mode", value.mode), ("high", value.high))
     if isinstance(value, Normal):
         out = _each(span, ("mean", value.mean))
-        if not magnitude(value.sd) > 0:
+        if not 0 < magnitude(value.sd) < math.inf:
             out.append("sd must be above 0")
         return out
     if isinstance(value, LogNormal):
@@ -273,12 +281,8 @@ def _problems(value: Any, span: Range) -> list[str]:
 
 
 def _each(span: Range, *named: tuple[str, Any]) -> list[str]:
-    out = []
-    for name, raw in named:
-        why = span.outside(magnitude(raw))
-        if why:
-            out.append(f"{name} {span.show(magnitude(raw))} {why}")
-    return out
+    values = [(name, magnitude(raw)) for name, raw in named]
+    return [f"{name} {span.show(x)} {why}" for name, x in values if (why := span.outside(x))]
 
 
 def _order(span: Range, *named: tuple[str, Any]) -> list[str]:
@@ -297,10 +301,10 @@ def _choice_problems(value: Choice[Any], span: Range) -> list[str]:
     if weights is not None:
         if len(weights) != len(options):
             out.append(f"choice has {len(options)} options but {len(weights)} weights")
-        elif any(not w >= 0 for w in weights):
+        elif any(not 0 <= w < math.inf for w in weights):
             out.append("every weight must be 0 or more")
-        elif sum(weights) <= 0:
-            out.append("the weights must not all be 0")
+        elif not 0 < sum(weights) < math.inf:
+            out.append("the weights must not all be 0, nor add up past the largest number")
     return out
 
 
@@ -320,39 +324,34 @@ class _Shorthands:
         self.names = names
 
     def __get_pydantic_json_schema__(self, core: Any, handler: GetJsonSchemaHandler) -> Any:
-        full = handler(core)
-        short = []
-        for name in self.names:
-            size = len(_POSITIONAL.get(name, ()))
-            args: dict[str, Any] = (
-                {"type": "array", "minItems": size, "maxItems": size}
-                if size
-                else {"type": "number", "minimum": 0, "maximum": 1}
-                if name == "bernoulli"
-                else {"type": ["array", "object"]}
-            )
-            if size:
-                args = {"anyOf": [args, {"type": "object"}]}
-            short.append(
-                {
-                    "type": "object",
-                    "title": f"{name} (short form)",
-                    "properties": {name: args},
-                    "required": [name],
-                    "additionalProperties": False,
-                }
-            )
-        return {"anyOf": [full, *short]}
+        return {"anyOf": [handler(core), *map(_short_form, self.names)]}
+
+
+def _short_form(name: str) -> dict[str, Any]:
+    size = len(_POSITIONAL.get(name, ()))
+    args: dict[str, Any] = {"type": ["array", "object"]}
+    if size:
+        args = {
+            "anyOf": [{"type": "array", "minItems": size, "maxItems": size}, {"type": "object"}]
+        }
+    elif name == "bernoulli":
+        args = {"type": "number", "minimum": 0, "maximum": 1}
+    return {
+        "type": "object",
+        "title": f"{name} (short form)",
+        "properties": {name: args},
+        "required": [name],
+        "additionalProperties": False,
+    }
 
 
 # -- Field kinds ----------------------------------------------------------------------------
 # Each kind is a static type (a plain value or a distribution of one: what mypy sees) annotated
-# with how pydantic tells the forms apart and how the JSON Schema shows the short forms. A field
-# adds its rule, which reads the short forms and checks the values: a ``Range`` for numbers and
-# durations, ``OneOf`` for text. ``Time``, ``Flag`` and ``Text`` carry the usual rule already.
+# with how pydantic tells the forms apart and the JSON Schema shows the short forms. A field adds
+# its rule (``Range`` for numbers and durations, ``OneOf`` for text), which reads short forms.
 
 NumberValue: TypeAlias = Annotated[
-    Annotated[float, Tag("fixed")]
+    Annotated[Number, Tag("fixed")]
     | Annotated[Uniform[float], Tag("uniform")]
     | Annotated[Triangular[float], Tag("triangular")]
     | Annotated[Normal[float], Tag("normal")]
@@ -376,7 +375,7 @@ TimeValue: TypeAlias = Annotated[
 """A duration (``90min``, ``6h``, ``2d``), fixed or a distribution; a field gives its ``Range``."""
 
 FlagValue: TypeAlias = Annotated[
-    Annotated[bool, Tag("fixed")] | Annotated[Bernoulli, Tag("bernoulli")],
+    Annotated[YesNo, Tag("fixed")] | Annotated[Bernoulli, Tag("bernoulli")],
     _which("bernoulli"),
     _Shorthands("bernoulli"),
 ]
@@ -394,6 +393,3 @@ Time: TypeAlias = Annotated[TimeValue, Range.at_least(timedelta(0))]
 
 Flag: TypeAlias = Annotated[FlagValue, Range()]
 """A yes/no field."""
-
-Text: TypeAlias = Annotated[TextValue, OneOf()]
-"""A text field that takes any text."""

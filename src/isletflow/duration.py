@@ -1,7 +1,10 @@
 """Durations written the way clinicians write them: ``90min``, ``6h``, ``2d``, ``1h30min``.
 
-``Duration`` is a ``timedelta`` for pydantic models that also reads these strings (and ISO 8601,
-and plain numbers of seconds) and writes the compact form back, so a file round-trips unchanged.
+``Duration`` is a ``timedelta`` for pydantic models that also reads these strings (and ISO 8601)
+and writes the compact form back, so a file round-trips unchanged. A duration always carries its
+unit: a bare number (``culture: 24``: hours? seconds?) is refused with an example, as is a
+digit that is not ASCII (``１h``). This module is the one parser of durations: files, the CLI,
+``Case.act(after=...)`` and the HTTP service all read them here.
 """
 
 from __future__ import annotations
@@ -11,7 +14,17 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    PlainSerializer,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from .errors import shown
 
 __all__ = ["Duration", "NonNegativeDuration", "format_duration", "parse_duration", "spoken"]
 
@@ -21,19 +34,26 @@ _UNITS: dict[str, timedelta] = {
     "min": timedelta(minutes=1),
     "s": timedelta(seconds=1),
 }
-_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|min|s)")
-_WHOLE = re.compile(r"\s*(?:\d+(?:\.\d+)?\s*(?:d|h|min|s)\s*)+")
+# ASCII only: \d and \s would also take "１h" and "١h" (Unicode digits) and odd spaces.
+_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)[ \t]*(d|h|min|s)", re.ASCII)
+_WHOLE = re.compile(r"[ \t]*(?:[0-9]+(?:\.[0-9]+)?[ \t]*(?:d|h|min|s)[ \t]*)+", re.ASCII)
+_LONGEST = 64  # characters: "999999999d" is 10; this bounds the work a written duration costs
+_EXAMPLES = "e.g. '90min', '6h', '2d' or '1h30min'"
+_ISO: TypeAdapter[timedelta] = TypeAdapter(timedelta)
 
 
 def parse_duration(text: str) -> timedelta:
     """Read ``90min``, ``6h``, ``2d``, ``1h30min``, ``-3h`` or ``1.5h`` into a timedelta."""
+    if len(text) > _LONGEST:
+        raise ValueError(
+            f"{shown(text)} is too long for a duration (over {_LONGEST} characters); {_EXAMPLES}"
+        )
     body = text.strip()
     sign = -1 if body.startswith("-") else 1
     body = body.removeprefix("-").removeprefix("+")
     if not body or not _WHOLE.fullmatch(body):
         raise ValueError(
-            f"{text!r} is not a duration; write a number with a unit (d, h, min, s), "
-            "e.g. '90min', '6h', '2d' or '1h30min'"
+            f"{text!r} is not a duration; write a number with a unit (d, h, min, s), {_EXAMPLES}"
         )
     micros = Decimal(0)
     for number, unit in _PART.findall(body):
@@ -79,12 +99,26 @@ def spoken(value: timedelta) -> str:
 
 
 def _coerce(value: Any) -> Any:
+    if isinstance(value, timedelta):
+        return value
     if isinstance(value, str):
         text = value.strip()
-        if text.upper().startswith(("P", "-P")):
-            return text  # ISO 8601: pydantic reads it
+        if text.upper().startswith(("P", "-P")) and len(text) <= _LONGEST and text.isascii():
+            try:
+                return _ISO.validate_python(text)  # ISO 8601, as pydantic reads it
+            except ValidationError:
+                raise ValueError(f"{text!r} is not an ISO 8601 duration; {_EXAMPLES}") from None
         return parse_duration(text)
-    return value
+    if isinstance(value, bool):
+        raise PydanticCustomError(
+            "duration_type", "is true or false, not a duration; write one with a unit, e.g. 24h"
+        )
+    if isinstance(value, int | float | Decimal):
+        raise PydanticCustomError(
+            "duration_unit",
+            "is a number without a unit; write it with one (d, h, min, s), e.g. 24h",
+        )
+    return value  # anything else: pydantic refuses it as not a duration
 
 
 def _not_negative(value: timedelta) -> timedelta:
@@ -95,10 +129,10 @@ def _not_negative(value: timedelta) -> timedelta:
 
 _WRITTEN = {
     "type": "string",
-    "pattern": r"^-?(\d+(\.\d+)?\s*(d|h|min|s)\s*)+$",
+    "pattern": r"^-?([0-9]+(\.[0-9]+)?[ \t]*(d|h|min|s)[ \t]*)+$",
     "examples": ["90min", "6h", "2d", "1h30min"],
 }
-_READ = {"anyOf": [_WRITTEN, {"type": "string", "format": "duration"}, {"type": "number"}]}
+_READ = {"anyOf": [_WRITTEN, {"type": "string", "format": "duration"}]}
 
 Duration = Annotated[
     timedelta,
@@ -107,7 +141,7 @@ Duration = Annotated[
     WithJsonSchema(_READ, mode="validation"),
     WithJsonSchema(_WRITTEN, mode="serialization"),
 ]
-"""A timedelta read from ``90min``-style text (or ISO 8601, or seconds)."""
+"""A timedelta read from ``90min``-style text or ISO 8601; never from a bare number."""
 
 NonNegativeDuration = Annotated[Duration, AfterValidator(_not_negative)]
 """A ``Duration`` that may not be negative."""

@@ -22,6 +22,8 @@ live in ``isletflow.service`` (``registry`` and ``store``), beside the HTTP laye
 
 from __future__ import annotations
 
+import difflib
+import reprlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -39,6 +41,7 @@ __all__ = [
     "SimulationStuck",
     "SnapshotIncompatible",
     "UnknownAction",
+    "did_you_mean",
 ]
 
 
@@ -51,16 +54,55 @@ class Problem:
     rule: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {_show(self.value)} {self.rule}"
+        return f"{self.location}: {shown(self.value)} {self.rule}"
 
 
-def _show(value: Any) -> str:
-    text = repr(value)
+class _Brief(reprlib.Repr):
+    """A repr that never grows with its value: a few items, a few levels, short text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 3
+        self.maxtuple = self.maxlist = self.maxdict = self.maxset = self.maxfrozenset = 4
+        self.maxstring = self.maxother = self.maxlong = 60
+
+    def repr_int(self, x: int, level: int) -> str:
+        # str() of an int past 4,300 digits raises, and costs time well before that.
+        if x.bit_length() > 200:
+            return f"<an integer of {x.bit_length() * 0.30103:.0f} digits>"
+        return super().repr_int(x, level)
+
+    def repr_instance(self, x: Any, level: int) -> str:
+        if hasattr(x, "model_dump"):  # a pydantic model: its fields, each shortened
+            fields = vars(x) if level > 0 else {}
+            inner = ", ".join(f"{k}={self.repr1(v, level - 1)}" for k, v in fields.items())
+            return f"{type(x).__name__}({inner})" if level > 0 else f"{type(x).__name__}(...)"
+        return super().repr_instance(x, level)
+
+
+_BRIEF = _Brief()
+
+
+def shown(value: Any) -> str:
+    """``value`` for a message: its repr, cut to about 60 characters without expanding it."""
+    text = _BRIEF.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def did_you_mean(value: object, options: Iterable[str]) -> str:
+    """ " (did you mean 'UW'?)" for the option nearest ``value``, ignoring case; else ""."""
+    if not isinstance(value, str):
+        return ""
+    by_case = {option.casefold(): option for option in options}
+    near = difflib.get_close_matches(value.casefold()[:100], by_case, n=1, cutoff=0.6)
+    return f" (did you mean {by_case[near[0]]!r}?)" if near else ""
 
 
 class IsletflowError(Exception):
     """Base of every error isletflow raises on purpose."""
+
+
+_LISTED = 20  # problems spelt out in a message; ``problems`` keeps every one
 
 
 class InvalidInput(IsletflowError, ValueError):
@@ -69,8 +111,10 @@ class InvalidInput(IsletflowError, ValueError):
     def __init__(self, what: str, problems: Sequence[Problem]) -> None:
         self.what = what
         self.problems = tuple(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
         count = len(self.problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems[:_LISTED])
+        if count > _LISTED:
+            lines += f"\n  - ... and {count - _LISTED:,} more"
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"{what} has {count} {noun}:\n{lines}")
 
@@ -100,12 +144,26 @@ class InvalidInput(IsletflowError, ValueError):
             if rule.startswith("Input should be "):
                 rule = "must be " + rule.removeprefix("Input should be ")
             value = item.get("input")
+            rule = _strict_rule(item["type"], value) or rule
             if item["type"] == "missing":
                 value, rule = None, "is required"
             elif item["type"] == "extra_forbidden":
                 rule = "is not a known field"
             problems.append(Problem(location, value, _lower_first(rule)))
         return cls(what, problems)
+
+
+def _strict_rule(kind: str, value: Any) -> str | None:
+    """A rule in a file author's words for a value strict mode refused, if one is needed."""
+    if kind in ("float_type", "int_type") and isinstance(value, str):
+        return "is text, not a number: write it without quotes"
+    if kind in ("float_type", "int_type") and isinstance(value, bool):
+        return "is a flag (true or false), not a number"
+    if kind == "int_type" and isinstance(value, float):
+        return "must be a whole number"
+    if kind == "bool_type":
+        return "must be true or false (yes, no, on and off are text)"
+    return None
 
 
 def _lower_first(text: str) -> str:

@@ -16,12 +16,9 @@ from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from .errors import InvalidInput
-from .files import read_mapping
+from .files import parse_mapping, read_mapping
 from .scenario import Scenario
 
 __all__ = ["ScenarioEntry", "entries", "entry", "load", "names", "resolve", "source"]
@@ -80,9 +77,9 @@ def _leading_comment(text: str) -> str:
 @functools.cache
 def entry(name: str) -> ScenarioEntry:
     """The title and description of the bundled scenario ``name``."""
-    text = _file(name).read_text(encoding="utf-8")
-    data: Any = yaml.safe_load(text)
-    data = data if isinstance(data, dict) else {}
+    item = _file(name)
+    text = item.read_text(encoding="utf-8")
+    data = parse_mapping(text, Path(item.name).suffix.lower(), f"scenario {name}")
     description = str(data.get("description") or "").strip() or _leading_comment(text)
     return ScenarioEntry(name, str(data.get("name") or name), description)
 

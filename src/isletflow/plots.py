@@ -1,8 +1,8 @@
 """Pictures of a case's timeline and of a cohort's summary, to PNG or SVG.
 
-Needs the ``plots`` extra (matplotlib). matplotlib is imported only inside these functions and
-drawn without pyplot (a ``Figure`` on the Agg canvas), so nothing global changes and no window
-ever opens.
+Needs the ``plots`` extra (matplotlib); ``check(path)`` says before any work whether a plot can
+be drawn there. matplotlib is imported only inside these functions and drawn without pyplot
+(a ``Figure`` on the Agg canvas), so nothing global changes and no window ever opens.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .case import Case
     from .cohort import CohortSummary
 
-__all__ = ["plot_case", "plot_cohort"]
+__all__ = ["check", "plot_case", "plot_cohort"]
 
 _FORMATS = {".png": "png", ".svg": "svg"}
 _PHASE_COLOURS = {
@@ -29,10 +29,24 @@ _PHASE_COLOURS = {
 _HOUR = timedelta(hours=1)
 
 
-def _figure(path: Path, width: float, height: float) -> tuple[Any, str]:
+def check(path: str | Path, name: str = "path") -> str:
+    """Check, before any work, that ``path`` can take a plot; return its format.
+
+    ``path`` (called ``name`` in a message) must end in .png or .svg and sit in a folder that
+    exists, and matplotlib (the ``plots`` extra) must be installed: InvalidInput or MissingTool.
+    """
+    path = Path(path)
     form = _FORMATS.get(path.suffix.lower())
     if form is None:
-        raise InvalidInput.single("plot", "path", str(path), "must end in .png or .svg")
+        raise InvalidInput.single("plot", name, str(path), "must end in .png or .svg")
+    if not path.parent.is_dir():
+        rule = f"is in a folder that does not exist ({path.parent})"
+        raise InvalidInput.single("plot", name, str(path), rule)
+    _canvas()
+    return form
+
+
+def _canvas() -> tuple[Any, Any]:
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -40,8 +54,14 @@ def _figure(path: Path, width: float, height: float) -> tuple[Any, str]:
         raise MissingTool(
             "a plot", "matplotlib", "install it with: pip install 'isletflow[plots]'"
         ) from None
-    figure = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(figure)
+    return FigureCanvasAgg, Figure
+
+
+def _figure(path: Path, width: float, height: float) -> tuple[Any, str]:
+    form = check(path)
+    canvas, figure_class = _canvas()
+    figure = figure_class(figsize=(width, height), layout="constrained")
+    canvas(figure)
     return figure, form
 
 

@@ -17,11 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .duration import NonNegativeDuration
 from .errors import InvalidInput
 from .files import read_mapping
+from .models import PRESERVATION_SOLUTIONS, Number, WholeNumber, YesNo
 
 __all__ = ["PRESERVATION_SOLUTIONS", "Protocol"]
-
-PRESERVATION_SOLUTIONS = ("UW", "HTK", "UW+PFC", "HTK+PFC")
-"""Solutions the CIT consortium accepts: UW, HTK, or either layered with perfluorocarbon [S5a]."""
 
 
 def _field(default: Any, text: str, source: str, **rules: Any) -> Any:
@@ -31,7 +29,11 @@ def _field(default: Any, text: str, source: str, **rules: Any) -> Any:
 
 
 class Protocol(BaseModel):
-    """The thresholds and windows a site works to. Defaults follow the clinical reference."""
+    """The thresholds and windows a site works to. Defaults follow the clinical reference.
+
+    Every value is strict: a number is never text or a flag (nor NaN), a duration carries its
+    unit, a yes/no is ``true`` or ``false``.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)  # JSON has no inf
 
@@ -42,12 +44,16 @@ class Protocol(BaseModel):
     cold_ischemia_warning: NonNegativeDuration = _field(
         timedelta(hours=8), "Cold ischaemia above which yield and quality fall (warning)", "S32"
     )
-    donor_min_age_years: int = _field(15, "Youngest donor accepted, in years", "S5a", ge=0, le=120)
-    donor_max_age_years: int = _field(65, "Oldest donor accepted, in years", "S5a", ge=0, le=120)
+    donor_min_age_years: WholeNumber = _field(
+        15, "Youngest donor accepted, in years", "S5a", ge=0, le=120
+    )
+    donor_max_age_years: WholeNumber = _field(
+        65, "Oldest donor accepted, in years", "S5a", ge=0, le=120
+    )
     accepted_preservation_solutions: tuple[str, ...] = _field(
         PRESERVATION_SOLUTIONS, "Preservation solutions accepted for the pancreas", "S5a"
     )
-    accept_donation_after_cardiac_death: bool = _field(
+    accept_donation_after_cardiac_death: YesNo = _field(
         False, "Whether donation after cardiac death is accepted", "S5a"
     )
 
@@ -60,40 +66,40 @@ class Protocol(BaseModel):
     max_release_to_infusion: NonNegativeDuration = _field(
         timedelta(hours=6), "Longest time from product release to the start of infusion", "S1"
     )
-    min_dose_ieq_per_kg: float = _field(
+    min_dose_ieq_per_kg: Number = _field(
         5000.0, "Smallest dose for a first infusion, IEQ per kg recipient", "S1, S5b", gt=0
     )
-    max_tissue_volume_ml: float = _field(
+    max_tissue_volume_ml: Number = _field(
         10.0, "Largest settled tissue volume per infusion, mL", "S1, S5b", gt=0
     )
-    min_purity_percent: float = _field(
+    min_purity_percent: Number = _field(
         30.0, "Lowest purity accepted, percent", "S24, S44", ge=0, le=100
     )
-    min_viability_percent: float = _field(
+    min_viability_percent: Number = _field(
         70.0, "Lowest viability accepted, percent", "S5b, S24", ge=0, le=100
     )
-    max_endotoxin_eu_per_kg: float = _field(
+    max_endotoxin_eu_per_kg: Number = _field(
         5.0, "Highest endotoxin accepted, EU per kg recipient", "S5b, S24", ge=0
     )
-    min_stimulation_index: float = _field(
+    min_stimulation_index: Number = _field(
         1.0, "Stimulation index must be above this (exclusive)", "S5b, S24", ge=0
     )
 
     # Infusion
-    max_baseline_portal_pressure_mmhg: float = _field(
+    max_baseline_portal_pressure_mmhg: Number = _field(
         20.0,
         "Baseline portal pressure must be below this before infusion (exclusive), mmHg",
         "S19",
         gt=0,
     )
-    portal_pressure_stop_mmhg: float = _field(
+    portal_pressure_stop_mmhg: Number = _field(
         22.0,
         "Portal pressure at or above which the infusion pauses, mmHg. UNCONFIRMED: no readable "
         "source gives a stop rule for allografts; set the site's own",
         "UNCONFIRMED",
         gt=0,
     )
-    heparin_units_per_kg: float = _field(
+    heparin_units_per_kg: Number = _field(
         70.0, "Unfractionated heparin added to the product, units per kg", "S20", gt=0
     )
     induction_min_before_infusion: NonNegativeDuration = _field(
@@ -106,10 +112,10 @@ class Protocol(BaseModel):
         "Induction immunosuppression at most this long before infusion",
         "S1",
     )
-    max_infusions: int = _field(3, "Most infusions for one recipient", "S1, S6", ge=1)
+    max_infusions: WholeNumber = _field(3, "Most infusions for one recipient", "S1, S6", ge=1)
 
     # Outcome
-    graft_failure_c_peptide_ng_per_ml: float = _field(
+    graft_failure_c_peptide_ng_per_ml: Number = _field(
         0.3, "Stimulated C-peptide below which the graft has failed, ng/mL", "S8, S21", ge=0
     )
 

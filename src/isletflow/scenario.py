@@ -4,8 +4,11 @@ A scenario names the donor, recipient, approach, islet preparation, logistics ti
 portal-pressure behaviour, complication rates, treatment, protocol overrides and a seed. Each
 value is fixed or a distribution (see ``isletflow.distributions``). Defaults come from the
 clinical reference and name their source tag; values no source gives are marked UNCONFIRMED:
-they are illustrative parameters, not clinical facts. ``Scenario.load`` lists every problem in a
-file at once, each with its path (``timings.culture: '-3h' is negative``).
+they are illustrative parameters, not clinical facts. Clinical terms come from closed sets
+(``models.TERMS``, what the sources name, with the protocol's accepted solutions); a term no
+source lists is refused, with the nearest one, unless the file adds it in ``extra_terms``.
+``Scenario.load`` lists every problem in a file at once, each with its path
+(``timings.culture: '-3h' is negative``).
 """
 
 from __future__ import annotations
@@ -15,13 +18,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
 from pydantic.json_schema import GenerateJsonSchema
+from pydantic_core import PydanticCustomError
 
-from .distributions import Flag, NumberValue, OneOf, Range, Text, TextValue, Time, TimeValue
+from .distributions import Flag, NumberValue, OneOf, Range, TextValue, Time, TimeValue
 from .errors import InvalidInput, Problem
 from .files import read_mapping
-from .models import Approach, UtcDatetime
+from .models import TERMS, Approach, Term, TermField, UtcDatetime, WholeNumber, added_terms
 from .protocol import Protocol
 
 __all__ = [
@@ -47,6 +59,35 @@ def _d(text: str, default: Any = ..., **rules: Any) -> Any:
     return Field(default, description=text, **rules)
 
 
+def _exactly_int(value: Any) -> Any:
+    # 1.0 and true equal 1 in Python, so Literal[1] alone would take them.
+    if type(value) is not int:
+        raise PydanticCustomError("literal_error", "must be the whole number 1")
+    return value
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list | tuple) else ()
+
+
+def _terms_added(data: Any) -> dict[str, tuple[str, ...]]:
+    """The terms a scenario's raw data adds; anything malformed is left to its own field."""
+    if not isinstance(data, Mapping):
+        return {}
+    protocol, extra = data.get("protocol"), data.get("extra_terms")
+    if isinstance(protocol, Protocol):
+        protocol = protocol.model_dump(include={"accepted_preservation_solutions"})
+    accepted = (
+        protocol.get("accepted_preservation_solutions") if isinstance(protocol, Mapping) else ()
+    )
+    extra = extra if isinstance(extra, Mapping) else {}
+    solutions = {"preservation_solution": _strings(accepted)}
+    return {field: solutions.get(field, ()) + _strings(extra.get(field)) for field in TERMS}
+
+
+_TermName = Annotated[str, Field(min_length=1, max_length=40)]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -60,8 +101,9 @@ class DonorSpec(_Section):
     donation: Annotated[TextValue, OneOf("brain_death", "cardiac_death")] = _d(
         "brain_death or cardiac_death (not accepted by default) [S5a]", "brain_death"
     )
-    preservation_solution: Text = _d(
-        "UW, HTK, or either with perfluorocarbon are accepted [S5a]", "UW"
+    preservation_solution: Annotated[TextValue, OneOf(), Term("preservation_solution")] = _d(
+        "UW, HTK, or either with perfluorocarbon are accepted [S5a]; others go in extra_terms",
+        "UW",
     )
     cross_clamp_at: UtcDatetime = _d(
         "When cold ischaemia starts; the simulated clock starts here (arbitrary default)",
@@ -224,11 +266,15 @@ class ComplicationsSpec(_Section):
 class TreatmentSpec(_Section):
     """The care around the infusion: immunosuppression, track sealing, the graft's result."""
 
-    induction_agent: Text = _d(
-        "Induction immunosuppression; rabbit ATG at a first transplant (CIT-07) [S6, S41]",
+    induction_agent: Annotated[TextValue, OneOf(), Term("induction_agent")] = _d(
+        "Induction immunosuppression; rabbit ATG at a first transplant (CIT-07) [S6, S41], "
+        "basiliximab later [S6], daclizumab (Edmonton) [S10]; others go in extra_terms",
         "rabbit ATG",
     )
-    trough_drug: Text = _d("Maintenance drug measured [S10, S41]", "tacrolimus")
+    trough_drug: Annotated[TextValue, OneOf(), Term("trough_drug")] = _d(
+        "Maintenance drug measured: tacrolimus or sirolimus [S10, S41]; others in extra_terms",
+        "tacrolimus",
+    )
     trough_ng_per_ml: Annotated[NumberValue, Range(0, 200, decimals=1, unit="ng/mL")] = _d(
         "Trough level; tacrolimus 3-6 ng/mL (Edmonton) [S10]: the default is the middle", 4.5
     )
@@ -245,10 +291,14 @@ class Scenario(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: Literal[1] = _d("Version of the scenario format (1)")
+    schema_version: Annotated[Literal[1], BeforeValidator(_exactly_int)] = _d(
+        "Version of the scenario format (1)"
+    )
     name: str = _d("A short title", "", max_length=200)
     description: str = _d("What the scenario shows", "", max_length=5000)
-    seed: int | None = _d("Seed of the random streams (simulate's seed wins)", None, ge=0)
+    seed: Annotated[WholeNumber, Field(ge=0)] | None = _d(
+        "Seed of the random streams (simulate's seed wins)", None
+    )
     approach: Annotated[TextValue, OneOf(*(a.value for a in Approach))] = _d(
         "percutaneous [S25, S26, S42], laparoscopic or open [S14, S27, S38]", "percutaneous"
     )
@@ -260,6 +310,20 @@ class Scenario(BaseModel):
     complications: ComplicationsSpec = ComplicationsSpec()
     treatment: TreatmentSpec = TreatmentSpec()
     protocol: Protocol = _d("Overrides of the protocol's thresholds and windows", Protocol())
+    extra_terms: dict[TermField, tuple[_TermName, ...]] = Field(
+        default_factory=dict,
+        description="Terms no source lists that this scenario uses on purpose, by field, e.g. "
+        "{preservation_solution: [saline]} for a donor in a solution the protocol refuses",
+    )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _with_added_terms(cls, data: Any, handler: ModelWrapValidatorHandler[Scenario]) -> Scenario:
+        token = added_terms.set(_terms_added(data))
+        try:
+            return handler(data)
+        finally:
+            added_terms.reset(token)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, what: str = "scenario") -> Scenario:

@@ -81,6 +81,11 @@ class LazyGroup(click.Group):
             # 2 stays click's code for a command used wrongly (an unknown option, say).
             click.echo(f"error: {error}", err=True)
             sys.exit(1)
+        except OSError as error:
+            # The machine said no (disk full, permission denied, a folder gone mid-run): one line.
+            where = f": {error.filename}" if error.filename else ""
+            click.echo(f"error: {error.strerror or error}{where}", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})

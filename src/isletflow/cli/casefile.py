@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..case import Case
-from ..errors import InvalidInput
-from ..timeline import Timeline
+from ..errors import InvalidInput, SnapshotIncompatible
+from ..files import read_json
+from ..timeline import SCHEMA_VERSION, Timeline
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
@@ -44,8 +44,8 @@ def is_scenario(name_or_path: str | Path) -> bool:
     if not path.exists():
         return True
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        data, _ = read_json(path)
+    except InvalidInput:
         return False  # read_case says what is wrong with it
     return isinstance(data, dict) and "timings" in data
 
@@ -68,23 +68,21 @@ def read_cases(name_or_path: str | Path, *, seed: int | None = None, n: int = 1)
 
 
 def read_case(path: Path) -> Case:
-    """The case saved in ``path``: a timeline JSON list is replayed, a snapshot restored."""
-    what = f"case file {path}"
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text)
-    except OSError as error:
-        raise InvalidInput.single(
-            what, "path", str(path), f"cannot be read ({error.strerror})"
-        ) from None
-    except json.JSONDecodeError as error:
-        raise InvalidInput.single(what, "(file)", path.name, f"is not JSON: {error}") from None
+    """The case saved in ``path``: a timeline JSON list is replayed, a snapshot restored.
+
+    The file comes through the front door (``isletflow.files``: a regular file, UTF-8, within
+    ``files.CASES``' limits, no duplicate keys, finite numbers) before a model reads it.
+    """
+    data, text = read_json(path)
     if isinstance(data, list):
         return Case.replay(Timeline.from_json(text))
     if isinstance(data, dict) and "timeline" in data:
+        version = data.get("schema_version")
+        if version is not None and type(version) is not int:  # 1.0 and true equal 1 in Python
+            raise SnapshotIncompatible(version, SCHEMA_VERSION)
         return Case.restore(text)
     raise InvalidInput.single(
-        what,
+        f"case file {path}",
         "(root)",
         type(data).__name__,
         "must be a timeline (a JSON list of events) or a case snapshot (an object with a "

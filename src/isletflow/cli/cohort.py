@@ -11,7 +11,10 @@ import click
 
 @click.command()
 @click.argument("scenario")
-@click.option("--n", "n", type=click.IntRange(min=1), required=True, help="How many cases.")
+# At most a billion: a typo of 10**18 would otherwise fill memory with its chunk list first.
+@click.option(
+    "--n", "n", type=click.IntRange(min=1, max=10**9), required=True, help="How many cases."
+)
 @click.option("--seed", type=click.IntRange(min=0), help="Seed (default: the file's, else 0).")
 @click.option(
     "--workers",
@@ -62,10 +65,19 @@ def cohort(
     if dask_address and workers:
         raise click.UsageError("give --workers or --dask, not both")
     with ExitStack() as stack:
-        from ..cohort import dask_executor, simulate_cohort
+        from ..cohort import dask_client_class, dask_executor, simulate_cohort
         from ..report import summary_table
         from .casefile import load_scenario
+        from .preflight import output_file
 
+        # Everything that can be checked is checked before the cohort runs, not after.
+        output_file(out, "--out")
+        if plot is not None:
+            from ..plots import check
+
+            check(plot, "--plot")
+        if dask_address:
+            dask_client_class()
         loaded = load_scenario(scenario)
         executor = stack.enter_context(dask_executor(dask_address)) if dask_address else None
         bar = stack.enter_context(

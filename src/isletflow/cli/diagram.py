@@ -30,6 +30,9 @@ from .casefile import read_case
 )
 def diagram(fmt: str, case_file: Path | None, out: Path | None) -> None:
     """Draw the workflow from its state table."""
+    from .preflight import output_file
+
+    output_file(out, "--out")
     path = case_path(read_case(case_file).timeline) if case_file is not None else None
     if fmt == "mermaid":
         data = mermaid(path).encode()

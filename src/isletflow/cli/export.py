@@ -64,6 +64,11 @@ def fhir(
     ...).
     """
     from ..export.fhir import case_bundle, write_ndjson
+    from .preflight import extra, output_file
+
+    output_file(out, "--out")
+    if validate:
+        extra("fhir")
 
     # Provenance names the seed that produced a case: for a scenario, the one simulate used.
     def seed_of(path: str) -> int | None:

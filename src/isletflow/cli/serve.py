@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import NoReturn
 
 import click
+
+from ..errors import InvalidInput
+from .preflight import extra
 
 
 @click.command()
@@ -40,6 +45,8 @@ def serve(host: str, port: int, db: str, workers: int, log_level: str) -> None:
     If the environment variable ISLETFLOW_TOKEN is set, every API request must carry
     "Authorization: Bearer <token>".
     """
+    extra("service")
+    _check_database(db)
     import uvicorn  # the server extra loads only when serving
 
     from ..service.app import DB_VARIABLE, TOKEN_VARIABLE, create_app
@@ -61,3 +68,50 @@ def serve(host: str, port: int, db: str, workers: int, log_level: str) -> None:
         log_level=log_level,
         server_header=False,
     )
+
+
+def _check_database(db: str) -> None:
+    """The database at ``db`` opens as a session store, or one InvalidInput line says why.
+
+    Checked once before serving, so that a folder, a missing folder, a damaged file or a server
+    that does not answer is one line and exit 1, not a traceback from every worker.
+    """
+    import sqlalchemy as sa
+
+    from ..service.store import SessionStore
+
+    def refuse(rule: str) -> NoReturn:
+        raise InvalidInput.single("--db", "--db", db, rule)
+
+    if "://" not in db:
+        path = Path(db).expanduser()
+        if path.is_dir():
+            refuse(f"is a folder; give a database file, e.g. {path / 'isletflow-sessions.sqlite3'}")
+        if not path.parent.is_dir():
+            refuse(f"is in a folder that does not exist ({path.parent})")
+        if path.exists() and not path.is_file():
+            refuse("is not a regular file")
+    try:
+        store = SessionStore(db)
+    except (sa.exc.SQLAlchemyError, ImportError, OSError, ValueError) as error:
+        refuse(f"cannot be opened as the session database ({_reason(error)})")
+    try:
+        if store.url.startswith("sqlite"):
+            # A file whose header is fine but whose pages are not opens, then fails every
+            # request: SQLite's quick check reads each page once, so it is found here.
+            with store.engine.connect() as connection:
+                verdict = connection.exec_driver_sql("PRAGMA quick_check").scalar()
+            if verdict != "ok":
+                lines = [line for line in str(verdict).splitlines() if "***" not in line]
+                first = (lines or ["no answer"])[0][:160]
+                refuse(f"is damaged (SQLite's quick check: {first})")
+    except sa.exc.SQLAlchemyError as error:
+        refuse(f"cannot be read as the session database ({_reason(error)})")
+    finally:
+        store.close()
+
+
+def _reason(error: Exception) -> str:
+    """The first line of what the database driver said, not SQLAlchemy's whole report."""
+    cause = getattr(error, "orig", None) or error
+    return (str(cause).splitlines() or [type(cause).__name__])[0][:160]

@@ -41,6 +41,10 @@ def simulate(scenario: str, seed: int | None, index: int, fmt: str, plot: Path |
     from ..simulation import simulate as run
     from .casefile import load_scenario
 
+    if plot is not None:
+        from ..plots import check
+
+        check(plot, "--plot")  # a bad path or no matplotlib: say so before the work
     loaded = load_scenario(scenario)
     case = run(loaded, seed=seed, index=index)
     if fmt == "table":
@@ -59,7 +63,7 @@ def simulate(scenario: str, seed: int | None, index: int, fmt: str, plot: Path |
             else {"status": outcome.status, "code": outcome.code, "at": outcome.at.isoformat()},
             "timeline": case.timeline.to_python(),
         }
-        click.echo(json.dumps(document, indent=2))
+        click.echo(json.dumps(document, indent=2, allow_nan=False))
     if plot is not None:
         from ..plots import plot_case
 

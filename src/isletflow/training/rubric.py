@@ -23,19 +23,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..duration import NonNegativeDuration
 from ..errors import InvalidInput
 from ..files import read_mapping
+from ..models import Number
 
 __all__ = ["DEVIATION_KINDS", "DeviationKind", "Rubric", "Weights"]
 
 DeviationKind = Literal[
     "refused", "out_of_order", "warning", "deadline_breached", "avoidable_abort", "late_infusion"
 ]
+# Strict and finite: "2" or true is not a weight, nor is NaN or an infinity.
+_Points = Annotated[Number, Field(ge=0)]
+
 DEVIATION_KINDS: tuple[DeviationKind, ...] = (
     "refused",
     "out_of_order",
@@ -51,14 +55,14 @@ class Weights(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    refused: NonNegativeFloat = Field(2.0, description="A refused action whose code has no weight")
-    out_of_order: NonNegativeFloat = Field(2.0, description="An action out of the expert's order")
-    warning: NonNegativeFloat = Field(3.0, description="A warning the expert path did not get")
-    deadline_breached: NonNegativeFloat = Field(20.0, description="A deadline that fired")
-    avoidable_abort: NonNegativeFloat = Field(
+    refused: _Points = Field(2.0, description="A refused action whose code has no weight")
+    out_of_order: _Points = Field(2.0, description="An action out of the expert's order")
+    warning: _Points = Field(3.0, description="A warning the expert path did not get")
+    deadline_breached: _Points = Field(20.0, description="A deadline that fired")
+    avoidable_abort: _Points = Field(
         30.0, description="Aborted, expired or discarded where the expert path completed"
     )
-    late_infusion: NonNegativeFloat = Field(
+    late_infusion: _Points = Field(
         1.0, description="Per hour the infusion starts later than the expert's, past the grace"
     )
 
@@ -86,16 +90,16 @@ class Rubric(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    full_marks: float = Field(100.0, gt=0)
+    full_marks: Number = Field(100.0, gt=0)
     weights: Weights = Weights()
-    code_weights: dict[str, NonNegativeFloat] = Field(
+    code_weights: dict[str, _Points] = Field(
         default_factory=lambda: dict(_CODE_WEIGHTS),
         description="Weight of a refused action or a warning by its guard code",
     )
     late_infusion_grace: NonNegativeDuration = Field(
         timedelta(hours=2), description="How much later than the expert an infusion may start"
     )
-    late_infusion_max: NonNegativeFloat = Field(20.0, description="Most points lost to lateness")
+    late_infusion_max: _Points = Field(20.0, description="Most points lost to lateness")
     order_ignores: tuple[str, ...] = Field(
         ("note", "record_complication", "record_portal_pressure", "abort", "reject"),
         description="Actions left out of the order comparison: notes and monitoring readings are "
