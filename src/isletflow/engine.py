@@ -20,7 +20,7 @@ from . import workflow as wf
 from .actions import ActionData
 from .clock import Clock
 from .deadlines import Deadlines, due
-from .duration import NonNegativeDuration
+from .duration import NonNegativeDuration, format_duration
 from .errors import InvalidInput, UnknownAction
 from .guards import GUARDS, Facts, Guard, GuardResult
 from .models import Approach, Donor, Recipient
@@ -189,7 +189,8 @@ class Engine:
         try:
             self.clock.advance(step)
         except OverflowError:  # past datetime.max; the clock has not moved
-            raise InvalidInput.past_the_calendar(field, step) from None
+            rule = "would take the clock past the year 9999"
+            raise InvalidInput.single(field, field, format_duration(step), rule) from None
 
     def _verdicts(
         self, state: str, guards: Iterable[Guard], data: Any, now: datetime, *, every: bool

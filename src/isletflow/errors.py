@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from datetime import timedelta
+    pass
 
 __all__ = [
     "InvalidDefinition",
@@ -121,15 +121,6 @@ class InvalidInput(IsletflowError, ValueError):
     @classmethod
     def single(cls, what: str, location: str, value: Any, rule: str) -> InvalidInput:
         return cls(what, [Problem(location, value, rule)])
-
-    @classmethod
-    def past_the_calendar(cls, field: str, wait: timedelta) -> InvalidInput:
-        """A wait (named ``field``) that would take a clock past the year 9999."""
-        from .duration import format_duration  # only when it happens: this module stays light
-
-        return cls.single(
-            field, field, format_duration(wait), "would take the clock past the year 9999"
-        )
 
     @classmethod
     def from_pydantic(cls, what: str, error: Any, prefix: str = "") -> InvalidInput:
