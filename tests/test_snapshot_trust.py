@@ -149,3 +149,12 @@ def test_an_advance_past_the_calendar_in_a_timeline_is_a_replay_mismatch() -> No
     events[-1]["by"] = "999999999d"
     with pytest.raises(fl.IsletflowError):
         fl.Case.replay(fl.Timeline.from_json(json.dumps(events)))
+
+
+@pytest.mark.parametrize("version", [True, 1.0, "1"])
+def test_a_schema_version_that_only_equals_one_is_refused(version: object) -> None:
+    """schema_version must be the integer 1: true, 1.0 and "1" are another version."""
+    snap = _data(case_at("purify.culture"))
+    snap["schema_version"] = version
+    with pytest.raises(fl.IsletflowError):
+        fl.Case.restore(snap)

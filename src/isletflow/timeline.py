@@ -303,7 +303,7 @@ class CaseSnapshot(BaseModel):
             else:
                 raw = dict(value)
             version = raw.get("schema_version")
-            if version != SCHEMA_VERSION:
+            if type(version) is not int or version != SCHEMA_VERSION:  # not true, not 1.0
                 raise SnapshotIncompatible(version, SCHEMA_VERSION)
             return cls.model_validate(raw)
         except ValidationError as error:
