@@ -330,8 +330,8 @@ def test_a_new_process_restores_sessions_with_their_deadlines(db: str) -> None:
     assert Case.replay(events_from_python(events)).state == view["state"]
 
 
-def test_a_damaged_stored_log_is_a_server_fault_not_a_422(db: str) -> None:
-    """A log edited in the database does not replay: a 500 that says so, never blaming input."""
+def test_a_damaged_stored_log_is_that_sessions_410_not_a_422(db: str) -> None:
+    """A log edited in the database does not replay: a 410 that says so, never blaming input."""
     import sqlalchemy as sa
 
     with TestClient(create_app(db)) as client:
@@ -343,7 +343,7 @@ def test_a_damaged_stored_log_is_a_server_fault_not_a_422(db: str) -> None:
     store.close()
     with TestClient(create_app(db), raise_server_exceptions=False) as client:
         response = client.get(f"/api/sessions/{view['id']}")
-    assert response.status_code == 500
+    assert response.status_code == 410
     assert "cannot be restored from its stored log" in response.json()["detail"]
 
 

@@ -13,23 +13,20 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import PlainTextResponse, Response
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
 
 from .. import __version__, library
 from .. import workflow as wf
-from ..errors import InvalidInput, MissingTool, Problem
+from ..errors import InvalidInput, Problem
 from ..scenario import Scenario
 from ..training.lab import CHOICES
 from ..training.rubric import Rubric
-from . import page, readouts
+from . import page, problems, readouts
 from .middleware import BearerToken, BodyLimit, checked_token
-from .registry import Registry, SessionNotFound, StaleVersion, UnreadableSession
+from .registry import Registry
 from .schemas import (
     ActionInfo,
     ActRequest,
@@ -38,6 +35,7 @@ from .schemas import (
     AdvanceResponse,
     ConflictResponse,
     CreateSession,
+    JSONRoute,
     ProblemsResponse,
     ScenarioView,
     SessionView,
@@ -57,7 +55,12 @@ DEFAULT_BODY_LIMIT = 64 * 1024
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such session", "model": dict[str, str]},
     409: {"description": "Based on an old version: nothing done", "model": ConflictResponse},
+    410: {
+        "description": "The session's stored log is damaged and cannot be read; others work",
+        "model": dict[str, str],
+    },
     422: {"description": "Malformed input: every problem listed", "model": ProblemsResponse},
+    503: {"description": "The session store is unavailable or damaged", "model": dict[str, str]},
 }
 
 
@@ -93,7 +96,7 @@ def create_app(
     app.state.registry = registry
     app.include_router(_api(registry, secured=token is not None))
     app.include_router(page.router())
-    _handlers(app)
+    problems.install(app)
     app.add_middleware(BodyLimit, limit=body_limit)
     if token is not None:
         app.add_middleware(BearerToken, token=token)
@@ -114,7 +117,7 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
     # The scheme is declared so the OpenAPI document says how to authenticate; BearerToken
     # (middleware) does the checking, in front of every route.
     deps = [] if not secured else [_bearer_doc()]
-    api = APIRouter(prefix="/api", responses=_ERRORS, dependencies=deps)
+    api = APIRouter(prefix="/api", responses=_ERRORS, dependencies=deps, route_class=JSONRoute)
     _catalogue(api)
     _sessions(api, registry)
     api.include_router(readouts.router(registry))
@@ -275,67 +278,3 @@ def _in_body(error: InvalidInput, action: str) -> InvalidInput:
             location = "body.data" if location == action else f"body.{location}"
         moved.append(Problem(location, p.value, p.rule))
     return InvalidInput(error.what, moved)
-
-
-class _Errors:
-    """``RequestValidationError`` in the shape ``InvalidInput.from_pydantic`` reads."""
-
-    def __init__(self, error: RequestValidationError) -> None:
-        self._error = error
-
-    def errors(self, include_url: bool = False) -> list[Any]:
-        return list(self._error.errors())
-
-
-def _problems(error: InvalidInput) -> JSONResponse:
-    def value(v: Any) -> Any:
-        try:
-            return jsonable_encoder(v)
-        except (TypeError, ValueError):
-            return repr(v)
-
-    body = ProblemsResponse.model_validate(
-        {
-            "detail": str(error),
-            "problems": [
-                {"location": p.location, "value": value(p.value), "rule": p.rule}
-                for p in error.problems
-            ],
-        }
-    )
-    return JSONResponse(jsonable_encoder(body), status_code=422)
-
-
-def _handlers(app: FastAPI) -> None:
-    @app.exception_handler(InvalidInput)
-    def invalid(_request: Request, error: InvalidInput) -> JSONResponse:
-        return _problems(error)
-
-    @app.exception_handler(RequestValidationError)
-    def malformed(_request: Request, error: RequestValidationError) -> JSONResponse:
-        return _problems(InvalidInput.from_pydantic("request", _Errors(error)))
-
-    @app.exception_handler(StaleVersion)
-    def stale(_request: Request, error: StaleVersion) -> JSONResponse:
-        body = ConflictResponse(detail=str(error), session=error.current)
-        return JSONResponse(jsonable_encoder(body), status_code=409)
-
-    @app.exception_handler(MissingTool)
-    def missing_tool(_request: Request, error: MissingTool) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=501)
-
-    @app.exception_handler(SessionNotFound)
-    def missing(_request: Request, _error: SessionNotFound) -> JSONResponse:
-        return JSONResponse({"detail": "no such session"}, status_code=404)
-
-    @app.exception_handler(UnreadableSession)
-    def unreadable(_request: Request, error: UnreadableSession) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=500)
-
-    @app.exception_handler(OperationalError)
-    def storage(_request: Request, _error: OperationalError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": "the session store is unavailable; try again"},
-            status_code=503,
-            headers={"Retry-After": "1"},
-        )
