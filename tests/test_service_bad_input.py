@@ -55,12 +55,36 @@ BAD: list[tuple[str, str, str, str]] = [
     ("not JSON", "act", '{"action": "note",', "body"),
 ]  # fmt: skip
 
+# Lax coercion refused: the API's bodies are strict JSON (the same shape as BAD).
+STRICT: list[tuple[str, str, str, str]] = [
+    ("expected_version as text", "act", '{"action": "note", "expected_version": "{v}", '
+     '"data": {"text": "x"}}', "body.expected_version"),
+    ("expected_version true", "advance", '{"by": "1h", "expected_version": true}',
+     "body.expected_version"),
+    ("expected_version 1.0", "act", '{"action": "note", "expected_version": {v}.0, '
+     '"data": {"text": "x"}}', "body.expected_version"),
+    ("a number as text in data", "act", '{"action": "add_heparin", "expected_version": {v}, '
+     '"data": {"units_per_kg": "70"}}', "body.data.units_per_kg"),
+    ("a boolean as a number in data", "act", '{"action": "add_heparin", '
+     '"expected_version": {v}, "data": {"units_per_kg": true}}', "body.data.units_per_kg"),
+    ("full-width digits in by", "advance", '{"by": "１h", "expected_version": {v}}', "body.by"),
+    ("Arabic-Indic digits in after", "act", '{"action": "note", "expected_version": {v}, '
+     '"after": "١h", "data": {"text": "x"}}', "body.after"),
+    ("the seed as text", "create", '{"scenario": "standard", "seed": "5"}', "body.seed"),
+    ("a rubric weight as false", "create", '{"scenario": "standard", '
+     '"rubric": {"late_infusion_max": false}}', "body.rubric.late_infusion_max"),
+    ("a rubric mark as text", "create", '{"scenario": "standard", '
+     '"rubric": {"full_marks": "100"}}', "body.rubric.full_marks"),
+]  # fmt: skip
+
 
 def _url(route: str, session_id: str) -> str:
     return "/api/sessions" if route == "create" else f"/api/sessions/{session_id}/{route}"
 
 
-@pytest.mark.parametrize(("what", "route", "raw", "location"), BAD, ids=[b[0] for b in BAD])
+@pytest.mark.parametrize(
+    ("what", "route", "raw", "location"), BAD + STRICT, ids=[b[0] for b in BAD + STRICT]
+)
 def test_bad_input_is_a_422_at_its_field_and_changes_nothing(
     client: TestClient, session: dict[str, Any], what: str, route: str, raw: str, location: str
 ) -> None:

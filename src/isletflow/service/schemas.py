@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .. import workflow as wf
 from ..duration import format_duration, parse_duration
@@ -64,7 +64,7 @@ Wait = Annotated[
     Field(
         min_length=1,
         max_length=40,
-        pattern=r"^(\d{1,6}(\.\d{1,6})?(d|h|min|s))+$",
+        pattern=r"^([0-9]{1,6}(\.[0-9]{1,6})?(d|h|min|s))+$",  # ASCII digits: not '１h'
         examples=["90min", "6h", "1h30min"],
         description="A duration with units: d, h, min, s (at most 366d)",
     ),
@@ -139,7 +139,20 @@ class JSONRoute(APIRoute):
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: a version is a number, not "1" or true; a string is a string. No lax coercion.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _strictly(model: type[BaseModel]) -> Callable[[Any], Any]:
+    """Validate a nested model strictly, as the JSON it came in as (lists for tuples, text for
+    durations), so a request's own strictness reaches inside it."""
+
+    def validate(value: Any) -> Any:
+        if isinstance(value, dict):
+            return model.model_validate_json(json.dumps(value), strict=True)
+        return value
+
+    return validate
 
 
 class CreateSession(_Request):
@@ -158,7 +171,9 @@ class CreateSession(_Request):
         None, ge=0, le=2**63 - 1, description="Default: the scenario's own seed, else 0"
     )
     index: int = Field(0, ge=0, le=1_000_000, description="Which case of the scenario")
-    rubric: Rubric | None = Field(None, description="Overrides of the rubric's weights")
+    rubric: Annotated[Rubric, BeforeValidator(_strictly(Rubric))] | None = Field(
+        None, description="Overrides of the rubric's weights"
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> CreateSession:

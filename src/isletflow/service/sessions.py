@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..case import Case
 from ..errors import InvalidInput, Problem
@@ -25,6 +26,7 @@ from ..scenario import Scenario
 from ..simulation import SimulationStuck
 from ..timeline import events_from_python, events_to_python
 from ..training.exercise import Exercise
+from ..training.lab import CHOICES, check_choices
 from ..training.rubric import Rubric
 from ..training.session import TrainingSession
 from ..training.view import Verdict
@@ -92,6 +94,16 @@ def _renamed(error: InvalidInput, name: str, field: str) -> InvalidInput:
         for p in error.problems
     ]
     return InvalidInput(field if error.what == name else error.what, problems)
+
+
+def _strict_choices(action: str, data: dict[str, Any]) -> None:
+    """Refuse what lax validation would coerce (``"70"`` for 70, ``true`` for 1): the HTTP
+    API's data is strict JSON. The engine's own checks (unknown action, measured fields) first."""
+    check_choices(action, data)
+    try:
+        CHOICES[action].model_validate_json(json.dumps(data), strict=True)
+    except ValidationError as error:
+        raise InvalidInput.from_pydantic(f"data for {action}", error, prefix=action) from None
 
 
 def _calendar_safe(what: str) -> InvalidInput:
@@ -164,6 +176,7 @@ class Session:
         A refusal is a normal ``Step`` with ``accepted`` False; a measured field in ``data`` is
         an ``InvalidInput`` naming it, and nothing changes.
         """
+        _strict_choices(action, data)
         start = self.version
         result = self.training.act(action, after, **data)
         failures, warnings = Verdict.all_of(result.failures), Verdict.all_of(result.warnings)
