@@ -209,7 +209,7 @@ def test_a_store_fault_is_answered_and_logged_with_its_cause(
         def fail(*_args: Any) -> None:
             raise fault
 
-        monkeypatch.setattr(app.state.registry.store, "head", fail)
+        monkeypatch.setattr(app.state.registry.store, "version", fail)
         with caplog.at_level("WARNING", logger="isletflow.service"):
             response = client.get(f"/api/sessions/{session_id}")
     assert response.status_code == status

@@ -21,11 +21,14 @@ from pydantic import ValidationError
 from ..errors import InvalidInput, IsletflowError
 from .schemas import SessionView
 from .sessions import Session, SessionHeader, Step
-from .store import Conflict, SessionStore
+from .store import Conflict, Damaged, SessionStore
 
 __all__ = ["Registry", "SessionNotFound", "StaleVersion", "UnreadableSession"]
 
 _STRIPES = 64
+# What a damaged log can raise as it is read and replayed (a deadline pushed past the calendar
+# overflows, a body nested too deep recurses): each is that session's damage, not a 500.
+_DAMAGE = (IsletflowError, ValidationError, ValueError, OverflowError, RecursionError)
 _T = TypeVar("_T")
 
 
@@ -116,22 +119,28 @@ class Registry:
         return self._stripes[hash(session_id) % _STRIPES]
 
     def _current(self, session_id: str) -> Session:
-        head = self.store.head(session_id)
-        if head is None:
+        try:
+            version = self.store.version(session_id)
+        except Damaged as error:
+            raise UnreadableSession(session_id, error) from error
+        if version is None:
             raise SessionNotFound(session_id)
         cached = self._cached(session_id)
-        if cached is not None and cached.version == head[0]:
+        if cached is not None and cached.version == version:
             return cached
         return self._load(session_id)
 
     def _load(self, session_id: str) -> Session:
-        stored = self.store.load(session_id)
+        try:
+            stored = self.store.load(session_id)
+        except Damaged as error:
+            raise UnreadableSession(session_id, error) from error
         if stored is None:
             raise SessionNotFound(session_id)
         try:
-            session = Session.resume(session_id, stored.header, stored.events, stored.clock)
-        except (IsletflowError, ValidationError) as error:
-            # Not the client's input: a 422 would blame them. Reported as a server fault.
+            session = Session.resume(session_id, stored.header, stored.log, stored.clock)
+        except _DAMAGE as error:
+            # Not the client's input: a 422 would blame them. This session's own error (410).
             raise UnreadableSession(session_id, error) from error
         self._remember(session)
         return session

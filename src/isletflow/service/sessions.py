@@ -24,7 +24,7 @@ from ..errors import InvalidInput, Problem
 from ..report import timeline_table
 from ..scenario import Scenario
 from ..simulation import SimulationStuck
-from ..timeline import events_from_python, events_to_python
+from ..timeline import Timeline, events_to_python
 from ..training.exercise import Exercise
 from ..training.lab import CHOICES, check_choices
 from ..training.rubric import Rubric
@@ -136,17 +136,22 @@ class Session:
         return cls(session_id, header, training)
 
     @classmethod
-    def resume(
-        cls, session_id: str, header: dict[str, Any], events: list[Any], clock: datetime
-    ) -> Session:
-        """The session as stored: replay its events, then put the clock where it stood."""
+    def resume(cls, session_id: str, header: dict[str, Any], log: str, clock: datetime) -> Session:
+        """The session as stored: replay its log (JSON text), then put the clock where it stood.
+
+        The log is the truth, and every disagreement with it is refused (``InvalidInput``): a
+        log that does not replay, or a clock that is not where the log leaves it.
+        """
         read = SessionHeader.model_validate(header)
         exercise = exercise_of(read)
-        case = Case.replay(events_from_python(events, what=f"session {session_id}"))
+        case = Case.replay(Timeline.from_json(log))
         # An active case's clock stands at its last event; a finished one records no advance,
-        # so its clock is kept by the store alone.
+        # so its clock is kept by the store alone (and cannot be behind its last event).
         behind = clock - case.now
-        if case.terminal and behind > timedelta(0):
+        if behind < timedelta(0) or (behind > timedelta(0) and not case.terminal):
+            rule = f"disagrees with the log, which leaves it at {case.now.isoformat()}"
+            raise InvalidInput.single(f"session {session_id}", "clock", clock.isoformat(), rule)
+        if behind:
             case.clock.advance(behind)
         training = TrainingSession(
             case, exercise.lab, exercise.expert, read.rubric, exercise=exercise.name
