@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel
+from sqlalchemy.engine import make_url
 
 from .. import __version__, library
 from .. import workflow as wf
@@ -44,7 +45,13 @@ from .schemas import (
 from .sessions import Session, SessionHeader
 from .store import SessionStore
 
-__all__ = ["DB_VARIABLE", "TOKEN_VARIABLE", "create_app", "from_environment"]
+__all__ = [
+    "DB_VARIABLE",
+    "TOKEN_VARIABLE",
+    "create_app",
+    "from_environment",
+    "serving_line",
+]
 
 DB_VARIABLE = "ISLETFLOW_DB"
 TOKEN_VARIABLE = "ISLETFLOW_TOKEN"
@@ -110,7 +117,21 @@ def from_environment() -> FastAPI:
     conditional appends keep them from overwriting one another.
     """
     db = os.environ.get(DB_VARIABLE, "isletflow-sessions.sqlite3")
-    return create_app(db, token=os.environ.get(TOKEN_VARIABLE) or None)
+    return create_app(db, token=os.environ.get(TOKEN_VARIABLE))  # "" is refused, not "off"
+
+
+def serving_line(host: str, port: int, db: str) -> str:
+    """What ``isletflow serve`` says as it starts: where, which store, whether a token is needed.
+
+    Reads ``ISLETFLOW_TOKEN`` as the app will, so a token that could never work (empty, or with
+    spaces) is refused here, before anything serves. A database URL's password is not shown.
+    """
+    token = checked_token(os.environ.get(TOKEN_VARIABLE))
+    auth = "on (ISLETFLOW_TOKEN)" if token is not None else "off (ISLETFLOW_TOKEN is not set)"
+    store = db if "://" not in db else make_url(db).render_as_string(hide_password=True)
+    return (
+        f"isletflow serving on http://{host}:{port}/ (sessions in {store}; authentication {auth})"
+    )
 
 
 def _api(registry: Registry, *, secured: bool) -> APIRouter:
