@@ -32,7 +32,7 @@ from ..duration import format_duration
 from ..errors import InvalidInput, MissingTool
 from .registry import SessionNotFound, StaleVersion, UnreadableSession
 
-__all__ = ["LOG", "MAX_DEPTH", "MAX_ITEMS", "MAX_PROBLEMS", "MAX_TEXT", "install", "shown", "text"]
+__all__ = ["MAX_DEPTH", "MAX_ITEMS", "MAX_TEXT", "install", "shown"]
 
 LOG = logging.getLogger("isletflow.service")
 
