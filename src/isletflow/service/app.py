@@ -27,7 +27,7 @@ from ..training.lab import CHOICES
 from ..training.rubric import Rubric
 from . import page, problems, readouts
 from .middleware import BearerToken, BodyLimit, checked_token
-from .registry import Registry
+from .registry import DEFAULT_CACHE_BYTES, Registry
 from .schemas import (
     ActionInfo,
     ActRequest,
@@ -46,6 +46,7 @@ from .sessions import Session, SessionHeader
 from .store import SessionStore
 
 __all__ = [
+    "CACHE_VARIABLE",
     "DB_VARIABLE",
     "TOKEN_VARIABLE",
     "create_app",
@@ -55,6 +56,7 @@ __all__ = [
 
 DB_VARIABLE = "ISLETFLOW_DB"
 TOKEN_VARIABLE = "ISLETFLOW_TOKEN"
+CACHE_VARIABLE = "ISLETFLOW_CACHE_MB"
 
 DEFAULT_BODY_LIMIT = 64 * 1024
 """Bytes a request body may have: a case spec or an action's data is a few hundred."""
@@ -77,11 +79,19 @@ def create_app(
     token: str | None = None,
     body_limit: int = DEFAULT_BODY_LIMIT,
     cache_size: int = 256,
+    cache_bytes: int | None = None,
     max_events: int = 10_000,
 ) -> FastAPI:
-    """The service over the database at ``db`` (a SQLite path or a database URL)."""
+    """The service over the database at ``db`` (a SQLite path or a database URL).
+
+    ``cache_bytes`` bounds the memory of the sessions kept loaded (as estimated); unset, it is
+    ``ISLETFLOW_CACHE_MB`` megabytes if that is set, else 512 MiB.
+    """
     token = checked_token(token)
-    registry = Registry(SessionStore(db), cache_size=cache_size, max_events=max_events)
+    budget = cache_bytes if cache_bytes is not None else _cache_bytes_from_environment()
+    registry = Registry(
+        SessionStore(db), cache_size=cache_size, cache_bytes=budget, max_events=max_events
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -120,6 +130,16 @@ def from_environment() -> FastAPI:
     return create_app(db, token=os.environ.get(TOKEN_VARIABLE))  # "" is refused, not "off"
 
 
+def _cache_bytes_from_environment() -> int:
+    text = os.environ.get(CACHE_VARIABLE)
+    if text is None:
+        return DEFAULT_CACHE_BYTES
+    if not (text.isascii() and text.isdigit() and int(text) > 0):
+        rule = "must be a whole number of megabytes, at least 1"
+        raise InvalidInput.single("service settings", CACHE_VARIABLE, text, rule)
+    return int(text) * 1024 * 1024
+
+
 def serving_line(host: str, port: int, db: str) -> str:
     """What ``isletflow serve`` says as it starts: where, which store, whether a token is needed.
 
@@ -147,7 +167,8 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
     def health() -> dict[str, Any]:
         """The service answers and its database is reachable."""
         sessions, cached = registry.store.count(), registry.cached_count()
-        return {"status": "ok", "sessions": sessions, "cached": cached}
+        memory = registry.cached_bytes()
+        return {"status": "ok", "sessions": sessions, "cached": cached, "cached_bytes": memory}
 
     return api
 

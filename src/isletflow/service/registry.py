@@ -60,16 +60,33 @@ class StaleVersion(IsletflowError):
         )
 
 
+DEFAULT_CACHE_BYTES = 512 * 1024 * 1024
+"""What the cached sessions may take in memory, estimated (``Session.memory``): 512 MiB."""
+
+
 class Registry:
-    """Creates, finds and changes sessions; holds at most ``cache_size`` in memory."""
+    """Creates, finds and changes sessions; keeps the recently used ones in memory.
+
+    The cache holds at most ``cache_size`` sessions and at most ``cache_bytes`` of them (as
+    ``Session.memory`` estimates them, updated as they grow); the least recently used go first.
+    The session just used always stays, even alone over the budget: an act on it must not
+    replay it every time.
+    """
 
     def __init__(
-        self, store: SessionStore, *, cache_size: int = 256, max_events: int = 10_000
+        self,
+        store: SessionStore,
+        *,
+        cache_size: int = 256,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+        max_events: int = 10_000,
     ) -> None:
         self.store = store
         self.cache_size = cache_size
+        self.cache_bytes = cache_bytes
         self.max_events = max_events
-        self._cache: OrderedDict[str, Session] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[Session, int]] = OrderedDict()
+        self._cached_bytes = 0
         self._cache_lock = threading.Lock()
         self._stripes = [threading.Lock() for _ in range(_STRIPES)]
 
@@ -111,6 +128,7 @@ class Registry:
                 # The case may have moved where the database did not: drop it, reload later.
                 self._forget(session_id)
                 raise
+            self._remember(session)  # it grew
             return step, session.view()
 
     # -- Cache ------------------------------------------------------------------------------
@@ -147,21 +165,34 @@ class Registry:
 
     def _cached(self, session_id: str) -> Session | None:
         with self._cache_lock:
-            session = self._cache.get(session_id)
-            if session is not None:
-                self._cache.move_to_end(session_id)
-            return session
+            entry = self._cache.get(session_id)
+            if entry is None:
+                return None
+            self._cache.move_to_end(session_id)
+            return entry[0]
 
     def _remember(self, session: Session) -> None:
+        """Keep ``session`` as the most recently used, at its size now; evict past the bounds."""
+        size = session.memory()
         with self._cache_lock:
-            self._cache[session.id] = session
-            self._cache.move_to_end(session.id)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+            _, before = self._cache.pop(session.id, (session, 0))
+            self._cache[session.id] = (session, size)
+            self._cached_bytes += size - before
+            while len(self._cache) > 1 and (
+                len(self._cache) > self.cache_size or self._cached_bytes > self.cache_bytes
+            ):
+                _, (_, dropped) = self._cache.popitem(last=False)
+                self._cached_bytes -= dropped
 
     def _forget(self, session_id: str) -> None:
         with self._cache_lock:
-            self._cache.pop(session_id, None)
+            _, size = self._cache.pop(session_id, (None, 0))
+            self._cached_bytes -= size
+
+    def cached_bytes(self) -> int:
+        """The cached sessions' memory, as ``Session.memory`` estimates it."""
+        with self._cache_lock:
+            return self._cached_bytes
 
     def cached_count(self) -> int:
         with self._cache_lock:

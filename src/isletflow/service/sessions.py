@@ -35,6 +35,10 @@ from .schemas import SessionView
 __all__ = ["Session", "SessionHeader", "Step"]
 
 HEADER_VERSION = 2
+SESSION_BYTES = 8 * 1024
+"""A session's memory beside its log: its case, views and folds (about 7 KB, measured)."""
+LOG_FACTOR = 5
+"""A session's memory per byte of its log's JSON, at most (4.1 measured, for refusals)."""
 
 
 class SessionHeader(BaseModel):
@@ -106,6 +110,11 @@ def _strict_choices(action: str, data: dict[str, Any]) -> None:
         raise InvalidInput.from_pydantic(f"data for {action}", error, prefix=action) from None
 
 
+def _json_size(events: list[Any]) -> int:
+    """The bytes ``events`` take as the store writes them (one JSON text each, and a comma)."""
+    return sum(len(json.dumps(e, separators=(",", ":"), ensure_ascii=False)) + 1 for e in events)
+
+
 def _calendar_safe(what: str) -> InvalidInput:
     return InvalidInput.single(what, what, None, "would move the clock beyond the calendar")
 
@@ -113,12 +122,23 @@ def _calendar_safe(what: str) -> InvalidInput:
 class Session:
     """One stored session: a header and the training session its events rebuild."""
 
-    __slots__ = ("header", "id", "training")
+    __slots__ = ("header", "id", "log_bytes", "training")
 
-    def __init__(self, session_id: str, header: SessionHeader, training: TrainingSession) -> None:
+    def __init__(
+        self, session_id: str, header: SessionHeader, training: TrainingSession, log_bytes: int
+    ) -> None:
         self.id = session_id
         self.header = header
         self.training = training
+        self.log_bytes = log_bytes  # its events' JSON, as stored: what its memory grows with
+
+    def memory(self) -> int:
+        """Bytes this session takes in memory, estimated from above for the cache's bound.
+
+        Measured with tracemalloc: 1.1 to 4.1 times its log's JSON (long notes at the low end,
+        refusals with their deviations at the high end), plus about 7 KB.
+        """
+        return SESSION_BYTES + LOG_FACTOR * self.log_bytes
 
     @property
     def case(self) -> Case:
@@ -133,7 +153,9 @@ class Session:
             training = exercise.session(rubric=header.rubric)
         except OverflowError:
             raise _calendar_safe("case") from None
-        return cls(session_id, header, training)
+        return cls(
+            session_id, header, training, _json_size(events_to_python(training.case.timeline))
+        )
 
     @classmethod
     def resume(cls, session_id: str, header: dict[str, Any], log: str, clock: datetime) -> Session:
@@ -156,7 +178,7 @@ class Session:
         training = TrainingSession(
             case, exercise.lab, exercise.expert, read.rubric, exercise=exercise.name
         )
-        return cls(session_id, read, training)
+        return cls(session_id, read, training, len(log))
 
     def header_json(self) -> dict[str, Any]:
         data: dict[str, Any] = self.header.model_dump(mode="json", exclude_none=True)
@@ -185,7 +207,7 @@ class Session:
         start = self.version
         result = self.training.act(action, after, **data)
         failures, warnings = Verdict.all_of(result.failures), Verdict.all_of(result.warnings)
-        return Step(action, result.accepted, failures, warnings, self.events_json(start))
+        return self._step(action, result.accepted, failures, warnings, start)
 
     def advance(self, by: str) -> Step:
         """Move the clock on; returns the events (deadlines fired, the advance itself)."""
@@ -194,7 +216,19 @@ class Session:
             self.training.wait(by)
         except InvalidInput as error:  # Case names its parameter, "delta"; the API's is "by"
             raise _renamed(error, "delta", "by") from None
-        return Step("advance", True, (), (), self.events_json(start))
+        return self._step("advance", True, (), (), start)
+
+    def _step(
+        self,
+        action: str,
+        accepted: bool,
+        failures: tuple[Verdict, ...],
+        warnings: tuple[Verdict, ...],
+        start: int,
+    ) -> Step:
+        events = self.events_json(start)
+        self.log_bytes += _json_size(events)
+        return Step(action, accepted, failures, warnings, events)
 
     # -- Reading ----------------------------------------------------------------------------
 
