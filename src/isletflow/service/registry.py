@@ -122,11 +122,11 @@ class Registry:
                 step = how(session)
                 self.store.append(session_id, expected, step.events, session.now)
             except Conflict:
-                self._forget(session_id)
+                self.evict(session_id)
                 raise StaleVersion(expected, self._load(session_id).view()) from None
             except BaseException:
                 # The case may have moved where the database did not: drop it, reload later.
-                self._forget(session_id)
+                self.evict(session_id)
                 raise
             self._remember(session)  # it grew
             return step, session.view()
@@ -184,7 +184,8 @@ class Registry:
                 _, (_, dropped) = self._cache.popitem(last=False)
                 self._cached_bytes -= dropped
 
-    def _forget(self, session_id: str) -> None:
+    def evict(self, session_id: str) -> None:
+        """Drop the session from memory (if it is there); it loads again when next asked for."""
         with self._cache_lock:
             _, size = self._cache.pop(session_id, (None, 0))
             self._cached_bytes -= size
