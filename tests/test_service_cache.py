@@ -50,8 +50,7 @@ def test_a_sessions_memory_estimate_holds_from_above(kind: str) -> None:
 
 
 def test_the_cache_stays_within_its_bytes_and_reloads_on_demand(tmp_path: Path) -> None:
-    """Past the byte budget the least recently used sessions leave; they load again as they
-    were, and the budget holds as sessions grow."""
+    """Past the byte budget the oldest sessions leave and load again as they were."""
     budget = 200_000
     app = create_app(str(tmp_path / "s.db"), cache_bytes=budget)
     registry = app.state.registry
@@ -73,8 +72,7 @@ def test_the_cache_stays_within_its_bytes_and_reloads_on_demand(tmp_path: Path) 
 
 
 def test_one_session_over_the_budget_stays_alone(tmp_path: Path) -> None:
-    """A session bigger than the whole budget is kept (alone), so acting on it does not reload
-    it every time."""
+    """A session bigger than the whole budget is kept alone rather than reloaded every time."""
     app = create_app(str(tmp_path / "s.db"), cache_bytes=1)
     with TestClient(app) as client:
         view = client.post("/api/sessions", json={"scenario": "standard"}).json()

@@ -86,8 +86,7 @@ def _answers_cleanly(client: TestClient, session_id: str) -> int:
 def test_a_tampered_stored_log_is_served_as_stored_or_refused(
     served: tuple[TestClient, SessionStore], steps: int, data: st.DataObject
 ) -> None:
-    """After any edit of its rows a session answers what its log says, or 410; never a 5xx,
-    never a stuck 409; and an untouched session keeps working."""
+    """After any edit of its rows a session serves its log or a 410, never a 5xx; others work."""
     client, store = served
     view, other = _walked(client, steps), _walked(client, 2)
     rows = _rows(store, view["id"])
@@ -179,8 +178,7 @@ def _scramble(db: Path) -> None:
 
 
 def test_a_database_scrambled_while_serving_answers_503_in_json(tmp_path: Path) -> None:
-    """Pages scrambled under a running service: each answer is a JSON 503 (logged), never a plain
-    500; started again, the service refuses the file in one sentence."""
+    """Pages scrambled under a running service: JSON 503s; started again, one sentence."""
     db = tmp_path / "sessions.sqlite3"
     app = create_app(str(db), cache_size=1)
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -203,8 +201,7 @@ def test_a_database_scrambled_while_serving_answers_503_in_json(tmp_path: Path) 
 
 
 def test_a_file_that_fails_sqlites_own_check_is_refused_at_start_up(tmp_path: Path) -> None:
-    """A file SQLite opens but whose pages do not check out (quick_check) is refused at start-up,
-    in one sentence with SQLite's own words, before it serves anything."""
+    """A file that fails SQLite's quick_check is refused at start-up in one sentence."""
     db = tmp_path / "sessions.sqlite3"
     with TestClient(create_app(str(db))) as client:
         _walked(client, 4)

@@ -74,8 +74,7 @@ def _session_after(script: list[PlanStep]) -> TrainingSession:
 def test_a_scorer_fed_in_pieces_scores_as_the_whole_timeline(
     script: list[PlanStep], data: st.DataObject
 ) -> None:
-    """Fed the timeline in any pieces, scoring after each, the scorer gives score() of each
-    prefix: deviations, reasons and points."""
+    """Fed in any pieces, the scorer gives score() of each prefix, deviation for deviation."""
     timeline = list(_session_after(script).case.timeline)
     scorer, fed = Scorer(EXERCISE.expert, RUBRIC), 0
     while fed < len(timeline):
@@ -110,9 +109,7 @@ LAB_EXERCISES = [Exercise.from_scenario(name) for name in ("population", "portal
 def test_the_labs_kept_walk_measures_what_a_new_lab_measures(
     exercise: Exercise, data: st.DataObject
 ) -> None:
-    """At every step of the expert's moves with extra readings, a pressure reading (and a
-    stopped infusion's share) asked of the lab that walked along is what a new lab that walks
-    the whole timeline measures."""
+    """At every step, the lab that walked along measures what a new lab measures."""
     session = exercise.session()
     for move in moves_of(exercise.expert):
         steps = [move]
@@ -140,8 +137,7 @@ def test_a_replaced_rubric_is_scored_afresh() -> None:
 
 @given(st.integers(0, 40))
 def test_the_simulators_moves_read_the_simulators_noisy_values(index: int) -> None:
-    """On a scenario with noisy readings, a trainee making the simulator's moves reads each value
-    the simulator read: the lab's kept walk draws the readings stream as the simulator does."""
+    """With noisy readings, the simulator's moves read the simulator's values, draw for draw."""
     exercise = Exercise.from_scenario("population", index=index)
     session = exercise.session()
     walk(session.case, session.lab, moves_of(exercise.expert))
