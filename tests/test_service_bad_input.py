@@ -61,7 +61,7 @@ STRICT: list[tuple[str, str, str, str]] = [
      '"data": {"text": "x"}}', "body.expected_version"),
     ("expected_version true", "advance", '{"by": "1h", "expected_version": true}',
      "body.expected_version"),
-    ("expected_version 1.0", "act", '{"action": "note", "expected_version": {v}.0, '
+    ("expected_version 1.5", "act", '{"action": "note", "expected_version": {v}.5, '
      '"data": {"text": "x"}}', "body.expected_version"),
     ("a number as text in data", "act", '{"action": "add_heparin", "expected_version": {v}, '
      '"data": {"units_per_kg": "70"}}', "body.data.units_per_kg"),
@@ -218,3 +218,21 @@ def test_a_store_fault_is_answered_and_logged_with_its_cause(
     assert record.levelname == level
     assert isinstance(fault, DatabaseError)
     assert str(fault.orig) in record.getMessage()
+
+
+def test_strict_is_json_strict_not_stricter(client: TestClient, session: dict[str, Any]) -> None:
+    """2.0 is a JSON integer and "PT1H" a documented duration: accepted; false is no number."""
+    view = client.get(f"/api/sessions/{session['id']}").json()
+    body = f'{{"by": "1s", "expected_version": {view["version"]}.0}}'
+    moved = client.post(
+        _url("advance", session["id"]), content=body, headers={"content-type": "application/json"}
+    )
+    assert moved.status_code == 200, moved.text[:300]
+    rubric = {"late_infusion_grace": "PT1H", "late_infusion_max": 5, "order_ignores": ["note"]}
+    made = client.post(
+        "/api/sessions", json={"scenario": "standard", "rubric": rubric, "index": 0.0}
+    )
+    assert made.status_code == 201, made.text[:300]
+    both = {"late_infusion_grace": "PT1H", "late_infusion_max": False}
+    refused = client.post("/api/sessions", json={"scenario": "standard", "rubric": both})
+    assert [p["location"] for p in refused.json()["problems"]] == ["body.rubric.late_infusion_max"]

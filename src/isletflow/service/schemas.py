@@ -16,7 +16,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 from .. import workflow as wf
 from ..duration import format_duration, parse_duration
@@ -144,15 +153,36 @@ class _Request(BaseModel):
 
 
 def _strictly(model: type[BaseModel]) -> Callable[[Any], Any]:
-    """Validate a nested model strictly, as the JSON it came in as (lists for tuples, text for
-    durations), so a request's own strictness reaches inside it."""
+    """Validate a nested model strictly, as the JSON it came in as (lists for tuples), so a
+    request's own strictness reaches inside it: ``false`` or ``"100"`` is no number. A duration
+    is the exception: it is documented as text with units, ISO 8601 or seconds, and read so."""
 
     def validate(value: Any) -> Any:
-        if isinstance(value, dict):
-            return model.model_validate_json(json.dumps(value), strict=True)
-        return value
+        if not isinstance(value, dict):
+            return value
+        text = json.dumps(value)
+        try:
+            return model.model_validate_json(text, strict=True)
+        except ValidationError as error:
+            confused: list[InitErrorDetails] = [
+                {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
+                for e in error.errors()
+                if e["type"] != "time_delta_type"
+            ]
+            if confused:
+                raise ValidationError.from_exception_data(error.title, confused) from None
+        return model.model_validate_json(text)  # only durations differed: read them as documented
 
     return validate
+
+
+def _whole(value: Any) -> Any:
+    """``2.0`` is the integer 2: JSON has one kind of number, and JSON Schema calls it integer."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+JsonInt = Annotated[int, BeforeValidator(_whole)]
+"""A strict integer that is also read from an integral JSON number (``2.0``), never from text."""
 
 
 class CreateSession(_Request):
@@ -167,10 +197,10 @@ class CreateSession(_Request):
     scenario_spec: dict[str, Any] | None = Field(
         None, description="A scenario in the scenario file format, as JSON (validated)"
     )
-    seed: int | None = Field(
+    seed: JsonInt | None = Field(
         None, ge=0, le=2**63 - 1, description="Default: the scenario's own seed, else 0"
     )
-    index: int = Field(0, ge=0, le=1_000_000, description="Which case of the scenario")
+    index: JsonInt = Field(0, ge=0, le=1_000_000, description="Which case of the scenario")
     rubric: Annotated[Rubric, BeforeValidator(_strictly(Rubric))] | None = Field(
         None, description="Overrides of the rubric's weights"
     )
@@ -191,7 +221,7 @@ class ActRequest(_Request):
         examples=["start_isolation"],
         json_schema_extra={"enum": [*wf.ACTIONS]},  # the engine names the valid ones if not
     )
-    expected_version: int = Field(ge=0, description="The session's version the client saw")
+    expected_version: JsonInt = Field(ge=0, description="The session's version the client saw")
     after: Wait | None = Field(None, description="Time that passes before the action")
     data: dict[str, Any] = Field(
         default_factory=dict, description="The action's data; see GET /api/actions"
@@ -202,7 +232,7 @@ class AdvanceRequest(_Request):
     """Move the session's clock on; deadlines it passes fire."""
 
     by: Wait
-    expected_version: int = Field(ge=0)
+    expected_version: JsonInt = Field(ge=0)
 
 
 # -- Answers -------------------------------------------------------------------------------
