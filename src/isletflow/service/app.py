@@ -109,6 +109,7 @@ def create_app(
             "the debrief, xAPI statements, a FHIR bundle and the workflow diagram. Every change "
             "names the version it was based on (`expected_version`)."
         ),
+        generate_unique_id_function=lambda route: route.name,  # operationId: the route's name
     )
     app.state.registry = registry
     app.include_router(_api(registry, secured=token is not None))
@@ -196,7 +197,9 @@ def _catalogue(api: APIRouter) -> None:
 def _sessions(api: APIRouter, registry: Registry) -> None:
     """Making, reading and changing sessions."""
 
-    @api.post("/sessions", status_code=201, tags=["sessions"])
+    @api.post(
+        "/sessions", status_code=201, tags=["sessions"], responses={201: {"links": _links("")}}
+    )
     def create_session(body: CreateSession) -> SessionView:
         """Start a training session on a scenario; its id is unguessable.
 
@@ -232,7 +235,12 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
         """State, allowed actions with the reasons for refusals, deadlines, the record."""
         return _json(registry.read(session_id, Session.view))
 
-    @api.post("/sessions/{session_id}/act", tags=["sessions"], response_model=ActResponse)
+    @api.post(
+        "/sessions/{session_id}/act",
+        tags=["sessions"],
+        response_model=ActResponse,
+        responses={200: {"links": _links("/session")}},
+    )
     def act(session_id: str, body: ActRequest) -> Response:
         """Take an action. A refusal is a 200 with ``accepted: false`` and every failed guard."""
         try:
@@ -253,7 +261,12 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
         )
         return _json(answer)
 
-    @api.post("/sessions/{session_id}/advance", tags=["sessions"], response_model=AdvanceResponse)
+    @api.post(
+        "/sessions/{session_id}/advance",
+        tags=["sessions"],
+        response_model=AdvanceResponse,
+        responses={200: {"links": _links("/session")}},
+    )
     def advance(session_id: str, body: AdvanceRequest) -> Response:
         """Move the clock on; deadlines it passes fire, each at its own time."""
         step, view = registry.change(
@@ -273,6 +286,20 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
     def timeline_text(session_id: str) -> str:
         """The timeline as an aligned text table, ending with the outcome."""
         return registry.read(session_id, Session.timeline_text)
+
+
+def _links(view: str) -> dict[str, Any]:
+    """OpenAPI links from an answer holding a session's view at ``view``: what a client (or a
+    stateful fuzzer) does next with its id and version."""
+    session_id = {"session_id": f"$response.body#{view}/id"}
+    version = {"expected_version": f"$response.body#{view}/version"}
+    return {
+        "ReadSession": {"operationId": "read_session", "parameters": session_id},
+        "Act": {"operationId": "act", "parameters": session_id, "requestBody": version},
+        "Advance": {"operationId": "advance", "parameters": session_id, "requestBody": version},
+        "Score": {"operationId": "session_score", "parameters": session_id},
+        "Timeline": {"operationId": "timeline", "parameters": session_id},
+    }
 
 
 def _bearer_doc() -> Any:

@@ -185,6 +185,15 @@ JsonInt = Annotated[int, BeforeValidator(_whole)]
 """A strict integer that is also read from an integral JSON number (``2.0``), never from text."""
 
 
+def _bundled_names(schema: dict[str, Any]) -> None:
+    """Document the bundled scenarios' names as the field's values (read when the document is)."""
+    from .. import library
+
+    for variant in schema.get("anyOf", [schema]):
+        if variant.get("type") == "string":
+            variant["enum"] = list(library.names())
+
+
 class CreateSession(_Request):
     """Start a training session on a bundled scenario or a posted one: give exactly one."""
 
@@ -193,6 +202,7 @@ class CreateSession(_Request):
         max_length=64,
         examples=["standard"],
         description="A bundled scenario's name (GET /api/scenarios)",
+        json_schema_extra=_bundled_names,  # the route names the valid ones if not
     )
     scenario_spec: dict[str, Any] | None = Field(
         None, description="A scenario in the scenario file format, as JSON (validated)"
