@@ -26,18 +26,18 @@ from ..scenario import Scenario
 from ..training.lab import CHOICES
 from ..training.rubric import Rubric
 from . import page, problems, readouts
-from .middleware import BearerToken, BodyLimit, checked_token
+from .middleware import BearerToken, BodyLimit, HeadAsGet, checked_token
 from .registry import DEFAULT_CACHE_BYTES, Registry
 from .schemas import (
+    ERRORS,
+    TEXT_ERRORS,
     ActionInfo,
     ActRequest,
     ActResponse,
     AdvanceRequest,
     AdvanceResponse,
-    ConflictResponse,
     CreateSession,
     JSONRoute,
-    ProblemsResponse,
     ScenarioView,
     SessionView,
     TimelineResponse,
@@ -60,17 +60,6 @@ CACHE_VARIABLE = "ISLETFLOW_CACHE_MB"
 
 DEFAULT_BODY_LIMIT = 64 * 1024
 """Bytes a request body may have: a case spec or an action's data is a few hundred."""
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such session", "model": dict[str, str]},
-    409: {"description": "Based on an old version: nothing done", "model": ConflictResponse},
-    410: {
-        "description": "The session's stored log is damaged and cannot be read; others work",
-        "model": dict[str, str],
-    },
-    422: {"description": "Malformed input: every problem listed", "model": ProblemsResponse},
-    503: {"description": "The session store is unavailable or damaged", "model": dict[str, str]},
-}
 
 
 def create_app(
@@ -115,6 +104,7 @@ def create_app(
     app.include_router(_api(registry, secured=token is not None))
     app.include_router(page.router())
     problems.install(app)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodyLimit, limit=body_limit)
     if token is not None:
         app.add_middleware(BearerToken, token=token)
@@ -159,7 +149,7 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
     # The scheme is declared so the OpenAPI document says how to authenticate; BearerToken
     # (middleware) does the checking, in front of every route.
     deps = [] if not secured else [_bearer_doc()]
-    api = APIRouter(prefix="/api", responses=_ERRORS, dependencies=deps, route_class=JSONRoute)
+    api = APIRouter(prefix="/api", responses=ERRORS, dependencies=deps, route_class=JSONRoute)
     _catalogue(api)
     _sessions(api, registry)
     api.include_router(readouts.router(registry))
@@ -281,7 +271,10 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
         return TimelineResponse(version=version, events=events)
 
     @api.get(
-        "/sessions/{session_id}/timeline.txt", tags=["sessions"], response_class=PlainTextResponse
+        "/sessions/{session_id}/timeline.txt",
+        tags=["sessions"],
+        response_class=PlainTextResponse,
+        responses=TEXT_ERRORS,
     )
     def timeline_text(session_id: str) -> str:
         """The timeline as an aligned text table, ending with the outcome."""

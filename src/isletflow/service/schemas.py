@@ -33,6 +33,8 @@ from ..training.rubric import Rubric
 from ..training.view import Verdict, View
 
 __all__ = [
+    "ERRORS",
+    "TEXT_ERRORS",
     "ActRequest",
     "ActResponse",
     "ActionInfo",
@@ -323,3 +325,26 @@ class ConflictResponse(BaseModel):
 
     detail: str
     session: SessionView | None = None
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such session", "model": dict[str, str]},
+    409: {"description": "Based on an old version: nothing done", "model": ConflictResponse},
+    410: {
+        "description": "The session's stored log is damaged and cannot be read; others work",
+        "model": dict[str, str],
+    },
+    422: {"description": "Malformed input: every problem listed", "model": ProblemsResponse},
+    503: {"description": "The session store is unavailable or damaged", "model": dict[str, str]},
+}
+"""The errors every API route may answer, each as JSON."""
+
+_DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+TEXT_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": error["description"],
+        "content": {"application/json": {"schema": _DETAIL}},
+    }
+    for code, error in ERRORS.items()
+}
+"""``ERRORS`` for a route that answers text: its errors are JSON all the same."""
