@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from ..errors import InvalidInput, IsletflowError
 from .schemas import SessionView
 from .sessions import Session, SessionHeader, Step
-from .store import Conflict, Damaged, SessionStore
+from .store import Conflict, SessionStore, UnreadableSession
 
 __all__ = ["Registry", "SessionNotFound", "StaleVersion", "UnreadableSession"]
 
@@ -38,14 +38,6 @@ class SessionNotFound(IsletflowError):
     def __init__(self, session_id: str) -> None:
         self.session_id = session_id
         super().__init__("no such session")
-
-
-class UnreadableSession(IsletflowError):
-    """A stored log that does not replay: the database was edited or damaged, not the request."""
-
-    def __init__(self, session_id: str, error: Exception) -> None:
-        self.session_id = session_id
-        super().__init__(f"session {session_id} cannot be restored from its stored log: {error}")
 
 
 class StaleVersion(IsletflowError):
@@ -137,10 +129,7 @@ class Registry:
         return self._stripes[hash(session_id) % _STRIPES]
 
     def _current(self, session_id: str) -> Session:
-        try:
-            version = self.store.version(session_id)
-        except Damaged as error:
-            raise UnreadableSession(session_id, error) from error
+        version = self.store.version(session_id)
         if version is None:
             raise SessionNotFound(session_id)
         cached = self._cached(session_id)
@@ -149,10 +138,7 @@ class Registry:
         return self._load(session_id)
 
     def _load(self, session_id: str) -> Session:
-        try:
-            stored = self.store.load(session_id)
-        except Damaged as error:
-            raise UnreadableSession(session_id, error) from error
+        stored = self.store.load(session_id)
         if stored is None:
             raise SessionNotFound(session_id)
         try:

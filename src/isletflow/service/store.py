@@ -35,10 +35,9 @@ from ..errors import IsletflowError
 
 __all__ = [
     "Conflict",
-    "Damaged",
     "SessionStore",
-    "StoreUnavailable",
     "StoredSession",
+    "UnreadableSession",
     "database_url",
 ]
 
@@ -77,22 +76,17 @@ class Conflict(IsletflowError):
         super().__init__(f"session {session_id} is no longer at version {expected}")
 
 
-class Damaged(IsletflowError):
-    """A stored session that cannot be read as the store wrote it: edited or damaged on disk."""
+class UnreadableSession(IsletflowError):
+    """A stored session that cannot be read: its rows were edited or damaged, not the request."""
 
-    def __init__(self, session_id: str, reason: str) -> None:
+    def __init__(self, session_id: str, error: Exception | str) -> None:
         self.session_id = session_id
-        self.reason = reason
-        super().__init__(f"session {session_id} is damaged in the store: {reason}")
+        super().__init__(f"session {session_id} cannot be restored from its stored log: {error}")
 
 
-class StoreUnavailable(IsletflowError):
-    """The database cannot be opened or is not a session store: one sentence, said at start-up."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        self.reason = reason
-        super().__init__(f"the session store {url} cannot be used: {reason}")
+def _unusable(url: str, reason: str) -> IsletflowError:
+    """A database that cannot be a session store, said in one sentence (at start-up)."""
+    return IsletflowError(f"the session store {url} cannot be used: {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +133,10 @@ class SessionStore:
             _create_tables(self.engine)
             damage = _damage(self.engine)
         except (SQLAlchemyError, ImportError) as error:
-            raise StoreUnavailable(shown, _reason(error)) from None
+            raise _unusable(shown, _reason(error)) from None
         if damage:
             self.engine.dispose()
-            raise StoreUnavailable(shown, f"the file is damaged ({damage})")
+            raise _unusable(shown, f"the file is damaged ({damage})")
         self._writer = _GroupCommit(self.engine)
 
     def close(self) -> None:
@@ -188,13 +182,13 @@ class SessionStore:
         try:
             return int(found)
         except (TypeError, ValueError):
-            raise Damaged(session_id, f"its version is {found!r}, not a number") from None
+            raise UnreadableSession(session_id, f"its version is {found!r}, not a number") from None
 
     def load(self, session_id: str) -> StoredSession | None:
         """The session with every event, read in one transaction (a consistent version).
 
-        Raises ``Damaged`` if the rows are not what the store writes: a header that is not a
-        JSON object, a clock that is not a time, or events that are not exactly ``0 …
+        Raises ``UnreadableSession`` if the rows are not what the store writes: a header that is
+        not a JSON object, a clock that is not a time, or events that are not exactly ``0 …
         version - 1`` (a version ahead of its events would refuse every append for ever). The
         events' own JSON is checked by whoever reads ``log``.
         """
@@ -212,15 +206,17 @@ class SessionStore:
             clock = datetime.fromisoformat(row.clock)
             version = int(row.version)
         except (TypeError, ValueError, RecursionError) as error:
-            raise Damaged(
+            raise UnreadableSession(
                 session_id, f"its header, clock or version cannot be read ({error})"
             ) from None
         if not isinstance(header, dict) or clock.tzinfo is None:
-            raise Damaged(session_id, "its header is not a JSON object or its clock has no zone")
+            raise UnreadableSession(
+                session_id, "its header is not a JSON object or its clock has no zone"
+            )
         seqs = [seq for seq, _ in rows]
         if seqs != list(range(version)):
             found = f"events {seqs[0]} to {seqs[-1]}" if seqs else "no events"
-            raise Damaged(
+            raise UnreadableSession(
                 session_id, f"its version is {version} but it holds {len(seqs)} ({found})"
             )
         log = "[" + ",".join(str(body) for _, body in rows) + "]"
