@@ -76,6 +76,7 @@ def test_the_start_up_line_says_whether_authentication_is_on(
     assert line.endswith("authentication off (ISLETFLOW_TOKEN is not set))")
     assert "hunter2" not in line
     assert "postgresql://me:***@db/isletflow" in line
+    assert "hunter2" not in serving_line("127.0.0.1", 8000, "postgresql://me:hunter2@[db")
     monkeypatch.setenv(TOKEN_VARIABLE, "s3cret")
     assert "authentication on" in serving_line("127.0.0.1", 8000, "s.db")
     assert "s3cret" not in serving_line("127.0.0.1", 8000, "s.db")

@@ -212,3 +212,16 @@ def test_a_file_that_fails_sqlites_own_check_is_refused_at_start_up(tmp_path: Pa
     message = str(caught.value)
     assert "the file is damaged (Main freelist: size is 0 but should be 3)" in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "url", ["nosuch://me:hunter2@host/db", "mysql://me:hunter2@localhost/db"], ids=["scheme", "driver"]
+)
+def test_an_unknown_database_is_one_sentence_without_its_password(url: str) -> None:
+    """An unknown URL scheme or a missing driver is refused in one sentence; no password shown."""
+    with pytest.raises(IsletflowError) as caught:
+        create_app(url)
+    message = str(caught.value)
+    assert message.startswith("the session store ")
+    assert "\n" not in message
+    assert "hunter2" not in message

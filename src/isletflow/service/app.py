@@ -17,7 +17,6 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel
-from sqlalchemy.engine import make_url
 
 from .. import __version__, library
 from .. import workflow as wf
@@ -43,7 +42,7 @@ from .schemas import (
     TimelineResponse,
 )
 from .sessions import Session, SessionHeader
-from .store import SessionStore
+from .store import SessionStore, shown_url
 
 __all__ = [
     "CACHE_VARIABLE",
@@ -139,7 +138,7 @@ def serving_line(host: str, port: int, db: str) -> str:
     """
     token = checked_token(os.environ.get(TOKEN_VARIABLE))
     auth = "on (ISLETFLOW_TOKEN)" if token is not None else "off (ISLETFLOW_TOKEN is not set)"
-    store = db if "://" not in db else make_url(db).render_as_string(hide_password=True)
+    store = db if "://" not in db else shown_url(db)
     return (
         f"isletflow serving on http://{host}:{port}/ (sessions in {store}; authentication {auth})"
     )

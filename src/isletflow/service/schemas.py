@@ -98,15 +98,16 @@ def read_json(body: bytes) -> Any:
     except json.JSONDecodeError as error:
         raise json.JSONDecodeError(f"is not JSON: {error.msg}", text, error.pos) from None
     except RecursionError:
-        data = _TOO_DEEP
+        raise _too_deep(text) from None
     except ValueError as error:  # NaN or Infinity, or a number too long to read
         raise json.JSONDecodeError(f"is not strict JSON: {error}", text, 0) from None
-    if data is _TOO_DEEP or _deeper_than(MAX_BODY_DEPTH, text, data):
-        raise json.JSONDecodeError(f"must not nest deeper than {MAX_BODY_DEPTH} levels", text, 0)
+    if _deeper_than(MAX_BODY_DEPTH, text, data):
+        raise _too_deep(text)
     return data
 
 
-_TOO_DEEP = object()
+def _too_deep(text: str) -> json.JSONDecodeError:
+    return json.JSONDecodeError(f"must not nest deeper than {MAX_BODY_DEPTH} levels", text, 0)
 
 
 def _no_constant(name: str) -> Any:
@@ -119,12 +120,11 @@ def _deeper_than(limit: int, text: str, data: Any) -> bool:
     stack = [(data, 1)]
     while stack:
         node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node
-        if not isinstance(node, dict | list):
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children)
+        if isinstance(node, dict | list):
+            if depth > limit:
+                return True
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
     return False
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "StoredSession",
     "UnreadableSession",
     "database_url",
+    "shown_url",
 ]
 
 _METADATA = sa.MetaData()
@@ -118,6 +119,14 @@ def database_url(value: str) -> str:
     return value
 
 
+def shown_url(url: str) -> str:
+    """``url`` as it may be shown or logged: its password hidden (if it can be read at all)."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return "(a database URL that cannot be read)"
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
@@ -127,7 +136,7 @@ class SessionStore:
 
     def __init__(self, url: str) -> None:
         self.url = database_url(url)
-        shown = sa.engine.make_url(self.url).render_as_string(hide_password=True)
+        shown = shown_url(self.url)
         try:
             self.engine: Engine = _engine(self.url)
             _create_tables(self.engine)
