@@ -215,7 +215,9 @@ def test_a_file_that_fails_sqlites_own_check_is_refused_at_start_up(tmp_path: Pa
 
 
 @pytest.mark.parametrize(
-    "url", ["nosuch://me:hunter2@host/db", "mysql://me:hunter2@localhost/db"], ids=["scheme", "driver"]
+    "url",
+    ["nosuch://me:hunter2@host/db", "mysql://me:hunter2@localhost/db"],
+    ids=["scheme", "driver"],
 )
 def test_an_unknown_database_is_one_sentence_without_its_password(url: str) -> None:
     """An unknown URL scheme or a missing driver is refused in one sentence; no password shown."""
