@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint thorough bench clean system-deps
+.PHONY: run test lint thorough bench bench-service clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ thorough: $(STAMP) system-deps
 # of interleaved medians (see benchmarks/cohort.py). Not a test: nothing here fails on a time.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/cohort.py
+
+# The service's act latency at 100, 1,000 and 10,000 events, cached and not, in one run: medians
+# and the ratios of the largest to the smallest (see benchmarks/act_latency.py). Not a test.
+bench-service: $(STAMP)
+	$(BIN)/python benchmarks/act_latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -330,8 +330,8 @@ def test_a_new_process_restores_sessions_with_their_deadlines(db: str) -> None:
     assert Case.replay(events_from_python(events)).state == view["state"]
 
 
-def test_a_damaged_stored_log_is_a_server_fault_not_a_422(db: str) -> None:
-    """A log edited in the database does not replay: a 500 that says so, never blaming input."""
+def test_a_damaged_stored_log_is_that_sessions_410_not_a_422(db: str) -> None:
+    """A log edited in the database does not replay: a 410 that says so, never blaming input."""
     import sqlalchemy as sa
 
     with TestClient(create_app(db)) as client:
@@ -343,7 +343,7 @@ def test_a_damaged_stored_log_is_a_server_fault_not_a_422(db: str) -> None:
     store.close()
     with TestClient(create_app(db), raise_server_exceptions=False) as client:
         response = client.get(f"/api/sessions/{view['id']}")
-    assert response.status_code == 500
+    assert response.status_code == 410
     assert "cannot be restored from its stored log" in response.json()["detail"]
 
 
@@ -539,3 +539,31 @@ def test_import_isletflow_does_not_load_the_server() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_a_text_routes_errors_are_json_and_documented_so(client: TestClient) -> None:
+    """A 404 on timeline.txt, debrief.txt or diagram.mmd is JSON, as its document says."""
+    paths = client.get("/openapi.json").json()["paths"]
+    for route in ("timeline.txt", "debrief.txt", "diagram.mmd"):
+        response = client.get(f"/api/sessions/nope/{route}")
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/json"
+        documented = paths[f"/api/sessions/{{session_id}}/{route}"]["get"]["responses"]
+        assert set(documented["404"]["content"]) == {"application/json"}
+        assert set(documented["200"]["content"]) == {"text/plain"}
+
+
+def test_head_is_the_get_without_its_body(client: TestClient) -> None:
+    """HEAD on a GET route answers the GET's status and headers, with no body."""
+    view = start(client)
+    for path in ("/api/scenarios", f"/api/sessions/{view['id']}", "/api/sessions/nope", "/"):
+        head, get = client.head(path), client.get(path)
+        assert (head.status_code, head.content) == (get.status_code, b"")
+        assert head.headers["content-length"] == get.headers["content-length"]
+
+
+def test_the_xapi_home_page_rule_is_in_the_document(client: TestClient) -> None:
+    """The home_page query's pattern (an http or https IRL) is published, not only enforced."""
+    xapi = client.get("/openapi.json").json()["paths"]["/api/sessions/{session_id}/xapi"]["get"]
+    [home_page] = [p for p in xapi["parameters"] if p["name"] == "home_page"]
+    assert home_page["schema"]["pattern"] == "^https?://"

@@ -8,7 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 import isletflow as fl
-from isletflow.service.app import create_app
+from isletflow.service.app import (
+    DB_VARIABLE,
+    TOKEN_VARIABLE,
+    create_app,
+    from_environment,
+    serving_line,
+)
 from isletflow.service.middleware import checked_token
 
 
@@ -46,3 +52,34 @@ def test_no_token_means_no_gate() -> None:
     """Unset is the one way to serve without authentication."""
     assert checked_token(None) is None
     assert checked_token("s3cret") == "s3cret"
+
+
+def test_workers_refuse_an_empty_token_from_the_environment(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ISLETFLOW_TOKEN="" in a worker's environment is refused, not read as "no token"."""
+    monkeypatch.setenv(DB_VARIABLE, db)
+    monkeypatch.setenv(TOKEN_VARIABLE, "")
+    with pytest.raises(fl.InvalidInput):
+        from_environment()
+    monkeypatch.setenv(TOKEN_VARIABLE, "s3cret")
+    with TestClient(from_environment()) as client:
+        assert client.get("/api/health").status_code == 401
+
+
+def test_the_start_up_line_says_whether_authentication_is_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The serve line says on or off, hides a database password, and refuses an empty token."""
+    monkeypatch.delenv(TOKEN_VARIABLE, raising=False)
+    line = serving_line("127.0.0.1", 8000, "postgresql://me:hunter2@db/isletflow")
+    assert line.endswith("authentication off (ISLETFLOW_TOKEN is not set))")
+    assert "hunter2" not in line
+    assert "postgresql://me:***@db/isletflow" in line
+    assert "hunter2" not in serving_line("127.0.0.1", 8000, "postgresql://me:hunter2@[db")
+    monkeypatch.setenv(TOKEN_VARIABLE, "s3cret")
+    assert "authentication on" in serving_line("127.0.0.1", 8000, "s.db")
+    assert "s3cret" not in serving_line("127.0.0.1", 8000, "s.db")
+    monkeypatch.setenv(TOKEN_VARIABLE, "")
+    with pytest.raises(fl.InvalidInput):
+        serving_line("127.0.0.1", 8000, "s.db")

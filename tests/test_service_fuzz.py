@@ -1,7 +1,9 @@
-"""A property-based fuzz of the API from its own OpenAPI document: no input gives a 5xx."""
+"""A property-based fuzz of the API from its own OpenAPI document, request by request and in
+sequences its links chain (create, then act and advance on that session): no input gives a 5xx."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -51,3 +53,34 @@ def test_no_generated_request_makes_the_server_fail(tmp_path: Path) -> None:
             case.call_and_validate(checks=CHECKS)
 
         fuzz()
+
+
+def test_linked_sequences_of_requests_never_make_the_server_fail(tmp_path: Path) -> None:
+    """Requests chained by the document's links (real ids and versions) never get a 5xx."""
+    app = create_app(str(tmp_path / "stateful.sqlite3"))
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    statuses: Counter[int] = Counter()
+    linked: Counter[str] = Counter()
+
+    class Sessions(schema.as_state_machine()):
+        def after_call(self, response: Any, case: Any) -> None:
+            statuses[response.status_code] += 1
+            linked[case.operation.label] += 1
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            case.validate_response(response, checks=[not_a_server_error])
+
+    Sessions.run(
+        settings=settings(
+            max_examples=25,
+            stateful_step_count=6,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    assert not [code for code in statuses if code >= 500], statuses
+    assert statuses[201], statuses
+    assert statuses[200], statuses
+    for operation in ("act", "advance"):
+        assert linked[f"POST /api/sessions/{{session_id}}/{operation}"], linked

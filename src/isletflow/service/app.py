@@ -13,52 +13,52 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import PlainTextResponse, Response
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
 
 from .. import __version__, library
 from .. import workflow as wf
-from ..errors import InvalidInput, MissingTool, Problem
+from ..errors import InvalidInput, Problem
 from ..scenario import Scenario
 from ..training.lab import CHOICES
 from ..training.rubric import Rubric
-from . import page, readouts
-from .middleware import BearerToken, BodyLimit, checked_token
-from .registry import Registry, SessionNotFound, StaleVersion, UnreadableSession
+from . import page, problems, readouts
+from .middleware import BearerToken, BodyLimit, HeadAsGet, checked_token
+from .registry import DEFAULT_CACHE_BYTES, Registry
 from .schemas import (
+    ERRORS,
+    TEXT_ERRORS,
     ActionInfo,
     ActRequest,
     ActResponse,
     AdvanceRequest,
     AdvanceResponse,
-    ConflictResponse,
     CreateSession,
-    ProblemsResponse,
+    JSONRoute,
     ScenarioView,
     SessionView,
     TimelineResponse,
 )
 from .sessions import Session, SessionHeader
-from .store import SessionStore
+from .store import SessionStore, shown_url
 
-__all__ = ["DB_VARIABLE", "TOKEN_VARIABLE", "create_app", "from_environment"]
+__all__ = [
+    "CACHE_VARIABLE",
+    "DB_VARIABLE",
+    "TOKEN_VARIABLE",
+    "create_app",
+    "from_environment",
+    "serving_line",
+]
 
 DB_VARIABLE = "ISLETFLOW_DB"
 TOKEN_VARIABLE = "ISLETFLOW_TOKEN"
+CACHE_VARIABLE = "ISLETFLOW_CACHE_MB"
 
 DEFAULT_BODY_LIMIT = 64 * 1024
 """Bytes a request body may have: a case spec or an action's data is a few hundred."""
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such session", "model": dict[str, str]},
-    409: {"description": "Based on an old version: nothing done", "model": ConflictResponse},
-    422: {"description": "Malformed input: every problem listed", "model": ProblemsResponse},
-}
 
 
 def create_app(
@@ -67,11 +67,19 @@ def create_app(
     token: str | None = None,
     body_limit: int = DEFAULT_BODY_LIMIT,
     cache_size: int = 256,
+    cache_bytes: int | None = None,
     max_events: int = 10_000,
 ) -> FastAPI:
-    """The service over the database at ``db`` (a SQLite path or a database URL)."""
+    """The service over the database at ``db`` (a SQLite path or a database URL).
+
+    ``cache_bytes`` bounds the memory of the sessions kept loaded (as estimated); unset, it is
+    ``ISLETFLOW_CACHE_MB`` megabytes if that is set, else 512 MiB.
+    """
     token = checked_token(token)
-    registry = Registry(SessionStore(db), cache_size=cache_size, max_events=max_events)
+    budget = cache_bytes if cache_bytes is not None else _cache_bytes_from_environment()
+    registry = Registry(
+        SessionStore(db), cache_size=cache_size, cache_bytes=budget, max_events=max_events
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -89,11 +97,13 @@ def create_app(
             "the debrief, xAPI statements, a FHIR bundle and the workflow diagram. Every change "
             "names the version it was based on (`expected_version`)."
         ),
+        generate_unique_id_function=lambda route: route.name,  # operationId: the route's name
     )
     app.state.registry = registry
     app.include_router(_api(registry, secured=token is not None))
     app.include_router(page.router())
-    _handlers(app)
+    problems.install(app)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodyLimit, limit=body_limit)
     if token is not None:
         app.add_middleware(BearerToken, token=token)
@@ -107,14 +117,38 @@ def from_environment() -> FastAPI:
     conditional appends keep them from overwriting one another.
     """
     db = os.environ.get(DB_VARIABLE, "isletflow-sessions.sqlite3")
-    return create_app(db, token=os.environ.get(TOKEN_VARIABLE) or None)
+    return create_app(db, token=os.environ.get(TOKEN_VARIABLE))  # "" is refused, not "off"
+
+
+def _cache_bytes_from_environment() -> int:
+    text = os.environ.get(CACHE_VARIABLE)
+    if text is None:
+        return DEFAULT_CACHE_BYTES
+    if not (text.isascii() and text.isdigit() and int(text) > 0):
+        rule = "must be a whole number of megabytes, at least 1"
+        raise InvalidInput.single("service settings", CACHE_VARIABLE, text, rule)
+    return int(text) * 1024 * 1024
+
+
+def serving_line(host: str, port: int, db: str) -> str:
+    """What ``isletflow serve`` says as it starts: where, which store, whether a token is needed.
+
+    Reads ``ISLETFLOW_TOKEN`` as the app will, so a token that could never work (empty, or with
+    spaces) is refused here, before anything serves. A database URL's password is not shown.
+    """
+    token = checked_token(os.environ.get(TOKEN_VARIABLE))
+    auth = "on (ISLETFLOW_TOKEN)" if token is not None else "off (ISLETFLOW_TOKEN is not set)"
+    store = db if "://" not in db else shown_url(db)
+    return (
+        f"isletflow serving on http://{host}:{port}/ (sessions in {store}; authentication {auth})"
+    )
 
 
 def _api(registry: Registry, *, secured: bool) -> APIRouter:
     # The scheme is declared so the OpenAPI document says how to authenticate; BearerToken
     # (middleware) does the checking, in front of every route.
     deps = [] if not secured else [_bearer_doc()]
-    api = APIRouter(prefix="/api", responses=_ERRORS, dependencies=deps)
+    api = APIRouter(prefix="/api", responses=ERRORS, dependencies=deps, route_class=JSONRoute)
     _catalogue(api)
     _sessions(api, registry)
     api.include_router(readouts.router(registry))
@@ -123,7 +157,8 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
     def health() -> dict[str, Any]:
         """The service answers and its database is reachable."""
         sessions, cached = registry.store.count(), registry.cached_count()
-        return {"status": "ok", "sessions": sessions, "cached": cached}
+        memory = registry.cached_bytes()
+        return {"status": "ok", "sessions": sessions, "cached": cached, "cached_bytes": memory}
 
     return api
 
@@ -151,7 +186,9 @@ def _catalogue(api: APIRouter) -> None:
 def _sessions(api: APIRouter, registry: Registry) -> None:
     """Making, reading and changing sessions."""
 
-    @api.post("/sessions", status_code=201, tags=["sessions"])
+    @api.post(
+        "/sessions", status_code=201, tags=["sessions"], responses={201: {"links": _links("")}}
+    )
     def create_session(body: CreateSession) -> SessionView:
         """Start a training session on a scenario; its id is unguessable.
 
@@ -187,7 +224,12 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
         """State, allowed actions with the reasons for refusals, deadlines, the record."""
         return _json(registry.read(session_id, Session.view))
 
-    @api.post("/sessions/{session_id}/act", tags=["sessions"], response_model=ActResponse)
+    @api.post(
+        "/sessions/{session_id}/act",
+        tags=["sessions"],
+        response_model=ActResponse,
+        responses={200: {"links": _links("/session")}},
+    )
     def act(session_id: str, body: ActRequest) -> Response:
         """Take an action. A refusal is a 200 with ``accepted: false`` and every failed guard."""
         try:
@@ -208,7 +250,12 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
         )
         return _json(answer)
 
-    @api.post("/sessions/{session_id}/advance", tags=["sessions"], response_model=AdvanceResponse)
+    @api.post(
+        "/sessions/{session_id}/advance",
+        tags=["sessions"],
+        response_model=AdvanceResponse,
+        responses={200: {"links": _links("/session")}},
+    )
     def advance(session_id: str, body: AdvanceRequest) -> Response:
         """Move the clock on; deadlines it passes fire, each at its own time."""
         step, view = registry.change(
@@ -223,11 +270,28 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
         return TimelineResponse(version=version, events=events)
 
     @api.get(
-        "/sessions/{session_id}/timeline.txt", tags=["sessions"], response_class=PlainTextResponse
+        "/sessions/{session_id}/timeline.txt",
+        tags=["sessions"],
+        response_class=PlainTextResponse,
+        responses=TEXT_ERRORS,
     )
     def timeline_text(session_id: str) -> str:
         """The timeline as an aligned text table, ending with the outcome."""
         return registry.read(session_id, Session.timeline_text)
+
+
+def _links(view: str) -> dict[str, Any]:
+    """OpenAPI links from an answer holding a session's view at ``view``: what a client (or a
+    stateful fuzzer) does next with its id and version."""
+    session_id = {"session_id": f"$response.body#{view}/id"}
+    version = {"expected_version": f"$response.body#{view}/version"}
+    return {
+        "ReadSession": {"operationId": "read_session", "parameters": session_id},
+        "Act": {"operationId": "act", "parameters": session_id, "requestBody": version},
+        "Advance": {"operationId": "advance", "parameters": session_id, "requestBody": version},
+        "Score": {"operationId": "session_score", "parameters": session_id},
+        "Timeline": {"operationId": "timeline", "parameters": session_id},
+    }
 
 
 def _bearer_doc() -> Any:
@@ -275,67 +339,3 @@ def _in_body(error: InvalidInput, action: str) -> InvalidInput:
             location = "body.data" if location == action else f"body.{location}"
         moved.append(Problem(location, p.value, p.rule))
     return InvalidInput(error.what, moved)
-
-
-class _Errors:
-    """``RequestValidationError`` in the shape ``InvalidInput.from_pydantic`` reads."""
-
-    def __init__(self, error: RequestValidationError) -> None:
-        self._error = error
-
-    def errors(self, include_url: bool = False) -> list[Any]:
-        return list(self._error.errors())
-
-
-def _problems(error: InvalidInput) -> JSONResponse:
-    def value(v: Any) -> Any:
-        try:
-            return jsonable_encoder(v)
-        except (TypeError, ValueError):
-            return repr(v)
-
-    body = ProblemsResponse.model_validate(
-        {
-            "detail": str(error),
-            "problems": [
-                {"location": p.location, "value": value(p.value), "rule": p.rule}
-                for p in error.problems
-            ],
-        }
-    )
-    return JSONResponse(jsonable_encoder(body), status_code=422)
-
-
-def _handlers(app: FastAPI) -> None:
-    @app.exception_handler(InvalidInput)
-    def invalid(_request: Request, error: InvalidInput) -> JSONResponse:
-        return _problems(error)
-
-    @app.exception_handler(RequestValidationError)
-    def malformed(_request: Request, error: RequestValidationError) -> JSONResponse:
-        return _problems(InvalidInput.from_pydantic("request", _Errors(error)))
-
-    @app.exception_handler(StaleVersion)
-    def stale(_request: Request, error: StaleVersion) -> JSONResponse:
-        body = ConflictResponse(detail=str(error), session=error.current)
-        return JSONResponse(jsonable_encoder(body), status_code=409)
-
-    @app.exception_handler(MissingTool)
-    def missing_tool(_request: Request, error: MissingTool) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=501)
-
-    @app.exception_handler(SessionNotFound)
-    def missing(_request: Request, _error: SessionNotFound) -> JSONResponse:
-        return JSONResponse({"detail": "no such session"}, status_code=404)
-
-    @app.exception_handler(UnreadableSession)
-    def unreadable(_request: Request, error: UnreadableSession) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=500)
-
-    @app.exception_handler(OperationalError)
-    def storage(_request: Request, _error: OperationalError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": "the session store is unavailable; try again"},
-            status_code=503,
-            headers={"Retry-After": "1"},
-        )

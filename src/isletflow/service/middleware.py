@@ -1,4 +1,4 @@
-"""Two gates every request passes: a bearer token (when one is set) and a body size limit.
+"""The gates every request passes: a bearer token (when one is set), a body size limit, HEAD.
 
 Both are plain ASGI so they sit in front of everything, the OpenAPI document included. Only the
 trainer page's own files are open without the token: they hold no data, and the page asks for
@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import InvalidInput
 
-__all__ = ["BearerToken", "BodyLimit", "checked_token"]
+__all__ = ["BearerToken", "BodyLimit", "HeadAsGet", "checked_token"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -136,3 +136,27 @@ class BodyLimit:
             return await receive()  # after the body: wait for a disconnect, as ASGI says
 
         await self.app(scope, replay, send)
+
+
+class HeadAsGet:
+    """Answer HEAD as the same GET without its body (RFC 9110): the routes list GET only.
+
+    The status and headers (``content-length`` included) are the GET's; the body is dropped.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)

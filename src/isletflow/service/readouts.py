@@ -18,12 +18,13 @@ from ..training.debrief import Debrief
 from ..training.scoring import Score
 from ..training.xapi import Actor
 from .registry import Registry
-from .schemas import DiagramView
+from .schemas import TEXT_ERRORS, DiagramView
 from .sessions import Session
 
 __all__ = ["router"]
 
 _LMS = "https://lms.example.org"
+_IRL: str = Actor.model_json_schema()["properties"]["home_page"]["pattern"]  # the actor's rule
 
 
 def router(registry: Registry) -> APIRouter:
@@ -41,7 +42,10 @@ def router(registry: Registry) -> APIRouter:
         return registry.read(session_id, lambda s: s.training.debrief())
 
     @api.get(
-        "/sessions/{session_id}/debrief.txt", tags=["training"], response_class=PlainTextResponse
+        "/sessions/{session_id}/debrief.txt",
+        tags=["training"],
+        response_class=PlainTextResponse,
+        responses=TEXT_ERRORS,
     )
     def session_debrief_text(session_id: str) -> str:
         """The debrief as text."""
@@ -51,7 +55,7 @@ def router(registry: Registry) -> APIRouter:
     def session_xapi(
         session_id: str,
         trainee: Annotated[str, Query(min_length=1, max_length=200)] = "trainee",
-        home_page: Annotated[str, Query(min_length=1, max_length=500)] = _LMS,
+        home_page: Annotated[str, Query(min_length=1, max_length=500, pattern=_IRL)] = _LMS,
     ) -> list[dict[str, Any]]:
         """The session so far as xAPI statements for a learning record store."""
         actor = _actor(trainee, home_page)
@@ -83,7 +87,10 @@ def router(registry: Registry) -> APIRouter:
         return registry.read(session_id, _diagram)
 
     @api.get(
-        "/sessions/{session_id}/diagram.mmd", tags=["training"], response_class=PlainTextResponse
+        "/sessions/{session_id}/diagram.mmd",
+        tags=["training"],
+        response_class=PlainTextResponse,
+        responses=TEXT_ERRORS,
     )
     def session_diagram_text(session_id: str) -> str:
         """The workflow as a Mermaid state diagram, this session's path highlighted."""

@@ -21,11 +21,14 @@ from pydantic import ValidationError
 from ..errors import InvalidInput, IsletflowError
 from .schemas import SessionView
 from .sessions import Session, SessionHeader, Step
-from .store import Conflict, SessionStore
+from .store import Conflict, SessionStore, UnreadableSession
 
 __all__ = ["Registry", "SessionNotFound", "StaleVersion", "UnreadableSession"]
 
 _STRIPES = 64
+# What a damaged log can raise as it is read and replayed (a deadline pushed past the calendar
+# overflows, a body nested too deep recurses): each is that session's damage, not a 500.
+_DAMAGE = (IsletflowError, ValidationError, ValueError, OverflowError, RecursionError)
 _T = TypeVar("_T")
 
 
@@ -35,14 +38,6 @@ class SessionNotFound(IsletflowError):
     def __init__(self, session_id: str) -> None:
         self.session_id = session_id
         super().__init__("no such session")
-
-
-class UnreadableSession(IsletflowError):
-    """A stored log that does not replay: the database was edited or damaged, not the request."""
-
-    def __init__(self, session_id: str, error: Exception) -> None:
-        self.session_id = session_id
-        super().__init__(f"session {session_id} cannot be restored from its stored log: {error}")
 
 
 class StaleVersion(IsletflowError):
@@ -57,16 +52,33 @@ class StaleVersion(IsletflowError):
         )
 
 
+DEFAULT_CACHE_BYTES = 512 * 1024 * 1024
+"""What the cached sessions may take in memory, estimated (``Session.memory``): 512 MiB."""
+
+
 class Registry:
-    """Creates, finds and changes sessions; holds at most ``cache_size`` in memory."""
+    """Creates, finds and changes sessions; keeps the recently used ones in memory.
+
+    The cache holds at most ``cache_size`` sessions and at most ``cache_bytes`` of them (as
+    ``Session.memory`` estimates them, updated as they grow); the least recently used go first.
+    The session just used always stays, even alone over the budget: an act on it must not
+    replay it every time.
+    """
 
     def __init__(
-        self, store: SessionStore, *, cache_size: int = 256, max_events: int = 10_000
+        self,
+        store: SessionStore,
+        *,
+        cache_size: int = 256,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+        max_events: int = 10_000,
     ) -> None:
         self.store = store
         self.cache_size = cache_size
+        self.cache_bytes = cache_bytes
         self.max_events = max_events
-        self._cache: OrderedDict[str, Session] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[Session, int]] = OrderedDict()
+        self._cached_bytes = 0
         self._cache_lock = threading.Lock()
         self._stripes = [threading.Lock() for _ in range(_STRIPES)]
 
@@ -102,12 +114,13 @@ class Registry:
                 step = how(session)
                 self.store.append(session_id, expected, step.events, session.now)
             except Conflict:
-                self._forget(session_id)
+                self.evict(session_id)
                 raise StaleVersion(expected, self._load(session_id).view()) from None
             except BaseException:
                 # The case may have moved where the database did not: drop it, reload later.
-                self._forget(session_id)
+                self.evict(session_id)
                 raise
+            self._remember(session)  # it grew
             return step, session.view()
 
     # -- Cache ------------------------------------------------------------------------------
@@ -116,11 +129,11 @@ class Registry:
         return self._stripes[hash(session_id) % _STRIPES]
 
     def _current(self, session_id: str) -> Session:
-        head = self.store.head(session_id)
-        if head is None:
+        version = self.store.version(session_id)
+        if version is None:
             raise SessionNotFound(session_id)
         cached = self._cached(session_id)
-        if cached is not None and cached.version == head[0]:
+        if cached is not None and cached.version == version:
             return cached
         return self._load(session_id)
 
@@ -129,30 +142,44 @@ class Registry:
         if stored is None:
             raise SessionNotFound(session_id)
         try:
-            session = Session.resume(session_id, stored.header, stored.events, stored.clock)
-        except (IsletflowError, ValidationError) as error:
-            # Not the client's input: a 422 would blame them. Reported as a server fault.
+            session = Session.resume(session_id, stored.header, stored.log, stored.clock)
+        except _DAMAGE as error:
+            # Not the client's input: a 422 would blame them. This session's own error (410).
             raise UnreadableSession(session_id, error) from error
         self._remember(session)
         return session
 
     def _cached(self, session_id: str) -> Session | None:
         with self._cache_lock:
-            session = self._cache.get(session_id)
-            if session is not None:
-                self._cache.move_to_end(session_id)
-            return session
+            entry = self._cache.get(session_id)
+            if entry is None:
+                return None
+            self._cache.move_to_end(session_id)
+            return entry[0]
 
     def _remember(self, session: Session) -> None:
+        """Keep ``session`` as the most recently used, at its size now; evict past the bounds."""
+        size = session.memory()
         with self._cache_lock:
-            self._cache[session.id] = session
-            self._cache.move_to_end(session.id)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+            _, before = self._cache.pop(session.id, (session, 0))
+            self._cache[session.id] = (session, size)
+            self._cached_bytes += size - before
+            while len(self._cache) > 1 and (
+                len(self._cache) > self.cache_size or self._cached_bytes > self.cache_bytes
+            ):
+                _, (_, dropped) = self._cache.popitem(last=False)
+                self._cached_bytes -= dropped
 
-    def _forget(self, session_id: str) -> None:
+    def evict(self, session_id: str) -> None:
+        """Drop the session from memory (if it is there); it loads again when next asked for."""
         with self._cache_lock:
-            self._cache.pop(session_id, None)
+            _, size = self._cache.pop(session_id, (None, 0))
+            self._cached_bytes -= size
+
+    def cached_bytes(self) -> int:
+        """The cached sessions' memory, as ``Session.memory`` estimates it."""
+        with self._cache_lock:
+            return self._cached_bytes
 
     def cached_count(self) -> int:
         with self._cache_lock:

@@ -9,10 +9,23 @@ HTTP API and the Python API say the same thing with the same fields.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 from .. import workflow as wf
 from ..duration import format_duration, parse_duration
@@ -20,20 +33,24 @@ from ..training.rubric import Rubric
 from ..training.view import Verdict, View
 
 __all__ = [
+    "ERRORS",
+    "TEXT_ERRORS",
     "ActRequest",
     "ActResponse",
     "ActionInfo",
     "AdvanceRequest",
     "AdvanceResponse",
-    "ConflictResponse",
     "CreateSession",
     "DiagramView",
+    "JSONRoute",
     "ProblemView",
-    "ProblemsResponse",
     "ScenarioView",
     "SessionView",
     "TimelineResponse",
 ]
+
+MAX_BODY_DEPTH = 32
+"""Levels a request body may nest: a posted scenario nests five; anything deeper is refused."""
 
 MAX_STEP = timedelta(days=366)
 """The longest time one request may move a session's clock on."""
@@ -56,7 +73,7 @@ Wait = Annotated[
     Field(
         min_length=1,
         max_length=40,
-        pattern=r"^(\d{1,6}(\.\d{1,6})?(d|h|min|s))+$",
+        pattern=r"^([0-9]{1,6}(\.[0-9]{1,6})?(d|h|min|s))+$",  # ASCII digits: not '１h'
         examples=["90min", "6h", "1h30min"],
         description="A duration with units: d, h, min, s (at most 366d)",
     ),
@@ -65,8 +82,116 @@ Wait = Annotated[
 """A wait a request asks for, as text."""
 
 
+def read_json(body: bytes) -> Any:
+    """A request body as JSON data; ``json.JSONDecodeError`` saying why not, and nothing else.
+
+    Strict JSON: UTF-8 text, no ``NaN`` or ``Infinity``, at most ``MAX_BODY_DEPTH`` levels, no
+    number of more digits than Python reads (4,300). Every refusal becomes one problem at
+    ``body`` (a 422), never a parser's own error.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise json.JSONDecodeError("must be UTF-8 text", "", error.start) from None
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        raise json.JSONDecodeError(f"is not JSON: {error.msg}", text, error.pos) from None
+    except RecursionError:
+        raise _too_deep(text) from None
+    except ValueError as error:  # NaN or Infinity, or a number too long to read
+        raise json.JSONDecodeError(f"is not strict JSON: {error}", text, 0) from None
+    if _deeper_than(MAX_BODY_DEPTH, text, data):
+        raise _too_deep(text)
+    return data
+
+
+def _too_deep(text: str) -> json.JSONDecodeError:
+    return json.JSONDecodeError(f"must not nest deeper than {MAX_BODY_DEPTH} levels", text, 0)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _deeper_than(limit: int, text: str, data: Any) -> bool:
+    if text.count("[") + text.count("{") <= limit:
+        return False  # too few brackets to nest that deep: the usual body stops here
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > limit:
+                return True
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+class _JSONRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = read_json(await self.body())
+        return self._json
+
+
+class JSONRoute(APIRoute):
+    """A route that reads its JSON body with ``read_json``: strict, bounded, never a 5xx."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            return await handler(_JSONRequest(request.scope, request.receive))
+
+        return route
+
+
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: a version is a number, not "1" or true; a string is a string. No lax coercion.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _strictly(model: type[BaseModel]) -> Callable[[Any], Any]:
+    """Validate a nested model strictly, as the JSON it came in as (lists for tuples), so a
+    request's own strictness reaches inside it: ``false`` or ``"100"`` is no number. A duration
+    is the exception: it is documented as text with units, ISO 8601 or seconds, and read so."""
+
+    def validate(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        text = json.dumps(value)
+        try:
+            return model.model_validate_json(text, strict=True)
+        except ValidationError as error:
+            confused: list[InitErrorDetails] = [
+                {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
+                for e in error.errors()
+                if e["type"] != "time_delta_type"
+            ]
+            if confused:
+                raise ValidationError.from_exception_data(error.title, confused) from None
+        return model.model_validate_json(text)  # only durations differed: read them as documented
+
+    return validate
+
+
+def _whole(value: Any) -> Any:
+    """``2.0`` is the integer 2: JSON has one kind of number, and JSON Schema calls it integer."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+JsonInt = Annotated[int, BeforeValidator(_whole)]
+"""A strict integer that is also read from an integral JSON number (``2.0``), never from text."""
+
+
+def _bundled_names(schema: dict[str, Any]) -> None:
+    """Document the bundled scenarios' names as the field's values (read when the document is)."""
+    from .. import library
+
+    for variant in schema.get("anyOf", [schema]):
+        if variant.get("type") == "string":
+            variant["enum"] = list(library.names())
 
 
 class CreateSession(_Request):
@@ -77,15 +202,18 @@ class CreateSession(_Request):
         max_length=64,
         examples=["standard"],
         description="A bundled scenario's name (GET /api/scenarios)",
+        json_schema_extra=_bundled_names,  # the route names the valid ones if not
     )
     scenario_spec: dict[str, Any] | None = Field(
         None, description="A scenario in the scenario file format, as JSON (validated)"
     )
-    seed: int | None = Field(
+    seed: JsonInt | None = Field(
         None, ge=0, le=2**63 - 1, description="Default: the scenario's own seed, else 0"
     )
-    index: int = Field(0, ge=0, le=1_000_000, description="Which case of the scenario")
-    rubric: Rubric | None = Field(None, description="Overrides of the rubric's weights")
+    index: JsonInt = Field(0, ge=0, le=1_000_000, description="Which case of the scenario")
+    rubric: Annotated[Rubric, BeforeValidator(_strictly(Rubric))] | None = Field(
+        None, description="Overrides of the rubric's weights"
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> CreateSession:
@@ -103,7 +231,7 @@ class ActRequest(_Request):
         examples=["start_isolation"],
         json_schema_extra={"enum": [*wf.ACTIONS]},  # the engine names the valid ones if not
     )
-    expected_version: int = Field(ge=0, description="The session's version the client saw")
+    expected_version: JsonInt = Field(ge=0, description="The session's version the client saw")
     after: Wait | None = Field(None, description="Time that passes before the action")
     data: dict[str, Any] = Field(
         default_factory=dict, description="The action's data; see GET /api/actions"
@@ -114,7 +242,7 @@ class AdvanceRequest(_Request):
     """Move the session's clock on; deadlines it passes fire."""
 
     by: Wait
-    expected_version: int = Field(ge=0)
+    expected_version: JsonInt = Field(ge=0)
 
 
 # -- Answers -------------------------------------------------------------------------------
@@ -195,3 +323,26 @@ class ConflictResponse(BaseModel):
 
     detail: str
     session: SessionView | None = None
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such session", "model": dict[str, str]},
+    409: {"description": "Based on an old version: nothing done", "model": ConflictResponse},
+    410: {
+        "description": "The session's stored log is damaged and cannot be read; others work",
+        "model": dict[str, str],
+    },
+    422: {"description": "Malformed input: every problem listed", "model": ProblemsResponse},
+    503: {"description": "The session store is unavailable or damaged", "model": dict[str, str]},
+}
+"""The errors every API route may answer, each as JSON."""
+
+_DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+TEXT_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": error["description"],
+        "content": {"application/json": {"schema": _DETAIL}},
+    }
+    for code, error in ERRORS.items()
+}
+"""``ERRORS`` for a route that answers text: its errors are JSON all the same."""

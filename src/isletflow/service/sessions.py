@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..case import Case
 from ..errors import InvalidInput, Problem
 from ..report import timeline_table
 from ..scenario import Scenario
 from ..simulation import SimulationStuck
-from ..timeline import events_from_python, events_to_python
+from ..timeline import Timeline, events_to_python
 from ..training.exercise import Exercise
+from ..training.lab import CHOICES, check_choices
 from ..training.rubric import Rubric
 from ..training.session import TrainingSession
 from ..training.view import Verdict
@@ -33,6 +35,10 @@ from .schemas import SessionView
 __all__ = ["Session", "SessionHeader", "Step"]
 
 HEADER_VERSION = 2
+SESSION_BYTES = 8 * 1024
+"""A session's memory beside its log: its case, views and folds (about 7 KB, measured)."""
+LOG_FACTOR = 5
+"""A session's memory per byte of its log's JSON, at most (4.1 measured, for refusals)."""
 
 
 class SessionHeader(BaseModel):
@@ -94,6 +100,21 @@ def _renamed(error: InvalidInput, name: str, field: str) -> InvalidInput:
     return InvalidInput(field if error.what == name else error.what, problems)
 
 
+def _strict_choices(action: str, data: dict[str, Any]) -> None:
+    """Refuse what lax validation would coerce (``"70"`` for 70, ``true`` for 1): the HTTP
+    API's data is strict JSON. The engine's own checks (unknown action, measured fields) first."""
+    check_choices(action, data)
+    try:
+        CHOICES[action].model_validate_json(json.dumps(data), strict=True)
+    except ValidationError as error:
+        raise InvalidInput.from_pydantic(f"data for {action}", error, prefix=action) from None
+
+
+def _json_size(events: list[Any]) -> int:
+    """The bytes ``events`` take as the store writes them (one JSON text each, and a comma)."""
+    return sum(len(json.dumps(e, separators=(",", ":"), ensure_ascii=False)) + 1 for e in events)
+
+
 def _calendar_safe(what: str) -> InvalidInput:
     return InvalidInput.single(what, what, None, "would move the clock beyond the calendar")
 
@@ -101,12 +122,23 @@ def _calendar_safe(what: str) -> InvalidInput:
 class Session:
     """One stored session: a header and the training session its events rebuild."""
 
-    __slots__ = ("header", "id", "training")
+    __slots__ = ("header", "id", "log_bytes", "training")
 
-    def __init__(self, session_id: str, header: SessionHeader, training: TrainingSession) -> None:
+    def __init__(
+        self, session_id: str, header: SessionHeader, training: TrainingSession, log_bytes: int
+    ) -> None:
         self.id = session_id
         self.header = header
         self.training = training
+        self.log_bytes = log_bytes  # its events' JSON, as stored: what its memory grows with
+
+    def memory(self) -> int:
+        """Bytes this session takes in memory, estimated from above for the cache's bound.
+
+        Measured with tracemalloc: 1.1 to 4.1 times its log's JSON (long notes at the low end,
+        refusals with their deviations at the high end), plus about 7 KB.
+        """
+        return SESSION_BYTES + LOG_FACTOR * self.log_bytes
 
     @property
     def case(self) -> Case:
@@ -121,25 +153,32 @@ class Session:
             training = exercise.session(rubric=header.rubric)
         except OverflowError:
             raise _calendar_safe("case") from None
-        return cls(session_id, header, training)
+        return cls(
+            session_id, header, training, _json_size(events_to_python(training.case.timeline))
+        )
 
     @classmethod
-    def resume(
-        cls, session_id: str, header: dict[str, Any], events: list[Any], clock: datetime
-    ) -> Session:
-        """The session as stored: replay its events, then put the clock where it stood."""
+    def resume(cls, session_id: str, header: dict[str, Any], log: str, clock: datetime) -> Session:
+        """The session as stored: replay its log (JSON text), then put the clock where it stood.
+
+        The log is the truth, and every disagreement with it is refused (``InvalidInput``): a
+        log that does not replay, or a clock that is not where the log leaves it.
+        """
         read = SessionHeader.model_validate(header)
         exercise = exercise_of(read)
-        case = Case.replay(events_from_python(events, what=f"session {session_id}"))
+        case = Case.replay(Timeline.from_json(log))
         # An active case's clock stands at its last event; a finished one records no advance,
-        # so its clock is kept by the store alone.
+        # so its clock is kept by the store alone (and cannot be behind its last event).
         behind = clock - case.now
-        if case.terminal and behind > timedelta(0):
+        if behind < timedelta(0) or (behind > timedelta(0) and not case.terminal):
+            rule = f"disagrees with the log, which leaves it at {case.now.isoformat()}"
+            raise InvalidInput.single(f"session {session_id}", "clock", clock.isoformat(), rule)
+        if behind:
             case.clock.advance(behind)
         training = TrainingSession(
             case, exercise.lab, exercise.expert, read.rubric, exercise=exercise.name
         )
-        return cls(session_id, read, training)
+        return cls(session_id, read, training, len(log))
 
     def header_json(self) -> dict[str, Any]:
         data: dict[str, Any] = self.header.model_dump(mode="json", exclude_none=True)
@@ -164,10 +203,11 @@ class Session:
         A refusal is a normal ``Step`` with ``accepted`` False; a measured field in ``data`` is
         an ``InvalidInput`` naming it, and nothing changes.
         """
+        _strict_choices(action, data)
         start = self.version
         result = self.training.act(action, after, **data)
         failures, warnings = Verdict.all_of(result.failures), Verdict.all_of(result.warnings)
-        return Step(action, result.accepted, failures, warnings, self.events_json(start))
+        return self._step(action, result.accepted, failures, warnings, start)
 
     def advance(self, by: str) -> Step:
         """Move the clock on; returns the events (deadlines fired, the advance itself)."""
@@ -176,7 +216,19 @@ class Session:
             self.training.wait(by)
         except InvalidInput as error:  # Case names its parameter, "delta"; the API's is "by"
             raise _renamed(error, "delta", "by") from None
-        return Step("advance", True, (), (), self.events_json(start))
+        return self._step("advance", True, (), (), start)
+
+    def _step(
+        self,
+        action: str,
+        accepted: bool,
+        failures: tuple[Verdict, ...],
+        warnings: tuple[Verdict, ...],
+        start: int,
+    ) -> Step:
+        events = self.events_json(start)
+        self.log_bytes += _json_size(events)
+        return Step(action, accepted, failures, warnings, events)
 
     # -- Reading ----------------------------------------------------------------------------
 

@@ -29,11 +29,18 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from ..errors import IsletflowError
 
-__all__ = ["Conflict", "SessionStore", "StoredSession", "database_url"]
+__all__ = [
+    "Conflict",
+    "SessionStore",
+    "StoredSession",
+    "UnreadableSession",
+    "database_url",
+    "shown_url",
+]
 
 _METADATA = sa.MetaData()
 
@@ -70,15 +77,37 @@ class Conflict(IsletflowError):
         super().__init__(f"session {session_id} is no longer at version {expected}")
 
 
+class UnreadableSession(IsletflowError):
+    """A stored session that cannot be read: its rows were edited or damaged, not the request."""
+
+    def __init__(self, session_id: str, error: Exception | str) -> None:
+        self.session_id = session_id
+        super().__init__(f"session {session_id} cannot be restored from its stored log: {error}")
+
+
+def _unusable(url: str, reason: str) -> IsletflowError:
+    """A database that cannot be a session store, said in one sentence (at start-up)."""
+    return IsletflowError(f"the session store {url} cannot be used: {reason}")
+
+
 @dataclass(frozen=True, slots=True)
 class StoredSession:
-    """One session as stored: its header, version, clock and (when read) its events."""
+    """One session as stored: its header, version, clock and its events as one JSON array.
+
+    ``log`` is the events' JSON text exactly as stored, joined into an array (read once by
+    whoever knows what an event is); ``events`` parses it.
+    """
 
     id: str
     header: dict[str, Any]
     version: int
     clock: datetime
-    events: list[Any]
+    log: str
+
+    @property
+    def events(self) -> list[Any]:
+        events: list[Any] = json.loads(self.log)
+        return events
 
 
 def database_url(value: str) -> str:
@@ -90,6 +119,14 @@ def database_url(value: str) -> str:
     return value
 
 
+def shown_url(url: str) -> str:
+    """``url`` as it may be shown or logged: its password hidden (if it can be read at all)."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return "(a database URL that cannot be read)"
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
@@ -99,8 +136,16 @@ class SessionStore:
 
     def __init__(self, url: str) -> None:
         self.url = database_url(url)
-        self.engine: Engine = _engine(self.url)
-        _create_tables(self.engine)
+        shown = shown_url(self.url)
+        try:
+            self.engine: Engine = _engine(self.url)
+            _create_tables(self.engine)
+            damage = _damage(self.engine)
+        except (SQLAlchemyError, ImportError) as error:
+            raise _unusable(shown, _reason(error)) from None
+        if damage:
+            self.engine.dispose()
+            raise _unusable(shown, f"the file is damaged ({damage})")
         self._writer = _GroupCommit(self.engine)
 
     def close(self) -> None:
@@ -135,35 +180,56 @@ class SessionStore:
         self._writer.submit(pending)
         return expected + len(events)
 
-    def head(self, session_id: str) -> tuple[int, datetime] | None:
-        """The session's version and clock, or ``None`` if there is no such session."""
+    def version(self, session_id: str) -> int | None:
+        """The session's version (its number of events), or ``None`` if there is no such session."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(SESSIONS.c.version, SESSIONS.c.clock).where(SESSIONS.c.id == session_id)
-            ).first()
-        if row is None:
+            found = conn.execute(
+                sa.select(SESSIONS.c.version).where(SESSIONS.c.id == session_id)
+            ).scalar()
+        if found is None:
             return None
-        return int(row.version), datetime.fromisoformat(row.clock)
+        try:
+            return int(found)
+        except (TypeError, ValueError):
+            raise UnreadableSession(session_id, f"its version is {found!r}, not a number") from None
 
     def load(self, session_id: str) -> StoredSession | None:
-        """The session with every event, read in one transaction (a consistent version)."""
+        """The session with every event, read in one transaction (a consistent version).
+
+        Raises ``UnreadableSession`` if the rows are not what the store writes: a header that is
+        not a JSON object, a clock that is not a time, or events that are not exactly ``0 …
+        version - 1`` (a version ahead of its events would refuse every append for ever). The
+        events' own JSON is checked by whoever reads ``log``.
+        """
         with self.engine.connect() as conn, conn.begin():
             row = conn.execute(sa.select(SESSIONS).where(SESSIONS.c.id == session_id)).first()
             if row is None:
                 return None
-            bodies = conn.execute(
-                sa.select(EVENTS.c.body)
-                .where(EVENTS.c.session_id == session_id, EVENTS.c.seq < row.version)
+            rows = conn.execute(
+                sa.select(EVENTS.c.seq, EVENTS.c.body)
+                .where(EVENTS.c.session_id == session_id)
                 .order_by(EVENTS.c.seq)
-            ).scalars()
-            events = [json.loads(body) for body in bodies]
-        return StoredSession(
-            row.id,
-            json.loads(row.header),
-            int(row.version),
-            datetime.fromisoformat(row.clock),
-            events,
-        )
+            ).all()
+        try:
+            header = json.loads(row.header)
+            clock = datetime.fromisoformat(row.clock)
+            version = int(row.version)
+        except (TypeError, ValueError, RecursionError) as error:
+            raise UnreadableSession(
+                session_id, f"its header, clock or version cannot be read ({error})"
+            ) from None
+        if not isinstance(header, dict) or clock.tzinfo is None:
+            raise UnreadableSession(
+                session_id, "its header is not a JSON object or its clock has no zone"
+            )
+        seqs = [seq for seq, _ in rows]
+        if seqs != list(range(version)):
+            found = f"events {seqs[0]} to {seqs[-1]}" if seqs else "no events"
+            raise UnreadableSession(
+                session_id, f"its version is {version} but it holds {len(seqs)} ({found})"
+            )
+        log = "[" + ",".join(str(body) for _, body in rows) + "]"
+        return StoredSession(row.id, header, version, clock, log)
 
     def count(self) -> int:
         with self.engine.connect() as conn:
@@ -194,6 +260,25 @@ class SessionStore:
                     for i, e in enumerate(events)
                 ],
             )
+
+
+def _reason(error: Exception) -> str:
+    """The database's (or driver's) own first line, without SQLAlchemy's statement and link."""
+    cause = getattr(error, "orig", None) or error
+    return str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+
+
+def _damage(engine: Engine) -> str | None:
+    """SQLite's own check of every page (about 1.5 s a gigabyte, once at start-up), so a
+    scrambled file is refused before serving, not found out request by request."""
+    if engine.dialect.name != "sqlite":
+        return None  # a database server checks its own pages
+    with engine.connect() as conn:
+        found = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA quick_check")]
+    if found == ["ok"]:
+        return None
+    lines = [line for line in "\n".join(found).splitlines() if not line.startswith("***")]
+    return "; ".join(lines[:3])
 
 
 def _create_tables(engine: Engine) -> None:

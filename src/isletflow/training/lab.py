@@ -21,14 +21,18 @@ simulator's own ``Patient``, brought to the request's time by walking the case's
 (infusing or not between its moves, as the simulator syncs it between moves), the n-th reading
 drawing the n-th value of the case's ``portal_pressure.readings`` stream. So a trainee who makes
 the simulator's moves reads the simulator's values, and the expert path is
-``simulate(scenario, seed, index).timeline``.
+``simulate(scenario, seed, index).timeline``. The lab keeps each case's walk and goes on from it
+(``_Walks``), so a reading does not walk the whole timeline again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import (
@@ -48,7 +52,7 @@ from ..errors import InvalidInput, Problem, UnknownAction
 from ..patient import Patient
 from ..sampling import CasePlan, PlanSampler
 from ..scenario import Scenario
-from ..timeline import Accepted, Advanced, Refused
+from ..timeline import Accepted, Advanced, Event, Refused, Timeline, state_after
 
 __all__ = [
     "CHOICES",
@@ -128,6 +132,7 @@ class ScenarioLab(BaseModel):
     seed: int = Field(ge=0)
     index: int = Field(0, ge=0)
     _plan: CasePlan = PrivateAttr()
+    _walks: _Walks = PrivateAttr(default_factory=lambda: _Walks())
 
     def model_post_init(self, context: Any, /) -> None:
         # Validated and sampled once; a scenario with problems raises InvalidInput listing them.
@@ -157,7 +162,7 @@ class ScenarioLab(BaseModel):
         if action == "record_release_tests":
             return dict(plan.release_tests)
         if action == "record_portal_pressure":
-            patient, state = _patient(plan, case, draws=_readings(case))
+            patient, state = self._walks.patient(plan, case)
             return {"mmhg": patient.reading(request.after, state == _INFUSING)}
         if action == "record_trough":
             return self._trough(plan, str(request.choices.get("drug", "")))
@@ -165,7 +170,7 @@ class ScenarioLab(BaseModel):
             return {"igls_grade": plan.igls_grade}
         if action == "complete_infusion" and case.state == "infuse.paused":
             # Paused, nothing more goes in while the trainee waits: the share is the share now.
-            patient, _ = _patient(plan, case, draws=0)
+            patient, _ = self._walks.patient(plan, case)
             return {"fraction_delivered": patient.fraction_if_stopped()}
         return {}
 
@@ -185,35 +190,78 @@ class ScenarioLab(BaseModel):
         return data
 
 
-def _readings(case: Case) -> int:
-    """Readings asked for so far: each drew one value of the readings stream."""
-    return sum(
-        1
-        for e in case.timeline
-        if isinstance(e, Accepted | Refused) and e.action == "record_portal_pressure"
-    )
+class _Walk:
+    """The simulator's patient walked along one case's timeline, as far as it has been fed.
 
-
-def _patient(plan: CasePlan, case: Case, *, draws: int) -> tuple[Patient, str]:
-    """The simulator's patient, synced as the simulator would have at each of the case's moves.
-
-    Between two moves the patient was infused if the case stood in ``infuse.infusing``; the
-    pressure's rise and fall compose exactly, so syncing at every input event (the simulator's
-    moves) gives the simulator's numbers. ``draws`` readings already taken are drawn and dropped,
-    so the next one draws what the simulator's next reading would.
+    The patient is synced as the simulator would have at each of the case's moves: between two
+    moves it was infused if the case stood in ``infuse.infusing`` (the pressure's rise and fall
+    compose exactly, so syncing at every input event gives the simulator's numbers), and each
+    reading asked for drew one value of the readings stream, so the next draws what the
+    simulator's next reading would.
     """
-    patient = Patient(plan)
-    for _ in range(draws):
-        patient.reading(_ZERO, False)
-    timeline = case.timeline
-    patient.sync(timeline.created.at, False)
-    state = ""  # before the first event: only 'created', which syncs nothing
-    for event, after in timeline.states():
-        if isinstance(event, Accepted | Refused | Advanced):
-            patient.sync(event.at, state == _INFUSING)  # infused since the last move, or not
-        state = after
-    patient.sync(case.now, state == _INFUSING)
-    return patient, state
+
+    __slots__ = ("created", "fed", "last", "patient", "plan", "state")
+
+    def __init__(self, plan: CasePlan, created: Event) -> None:
+        self.plan, self.created = plan, created
+        self.patient = Patient(plan)
+        self.patient.sync(created.at, False)
+        (_, self.state), *_ = Timeline([created]).states()
+        self.fed, self.last = 1, created
+
+    def follows(self, timeline: Sequence[Event]) -> bool:
+        """Whether ``timeline`` is the one fed so far, grown (its events are the very ones)."""
+        fed = self.fed
+        return (
+            len(timeline) >= fed and timeline[0] is self.created and timeline[fed - 1] is self.last
+        )
+
+    def feed(self, events: Sequence[Event]) -> None:
+        for event in events:
+            if isinstance(event, Accepted | Refused | Advanced):
+                self.patient.sync(event.at, self.state == _INFUSING)  # since the last move
+            if isinstance(event, Accepted | Refused) and event.action == "record_portal_pressure":
+                self.patient.reading(_ZERO, False)  # the value this reading drew, dropped
+            self.state = state_after(event, self.state)
+            self.fed += 1
+            self.last = event
+
+    def at(self, now: datetime) -> tuple[Patient, str]:
+        """A copy of the patient brought to ``now``, and the case's state (this walk goes on)."""
+        patient = copy.deepcopy(self.patient, {id(self.plan): self.plan})
+        patient.sync(now, self.state == _INFUSING)
+        return patient, self.state
+
+
+class _Walks:
+    """Each case's walk, kept to go on from (a cache, so any two compare equal): a reading costs
+    the same at the tenth event as at the ten-thousandth. A case is known by its events (the
+    walk keeps its first and last), never kept alive; the least recently used go first."""
+
+    LIMIT = 256
+
+    def __init__(self) -> None:
+        self._walks: OrderedDict[int, _Walk] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Walks)
+
+    def patient(self, plan: CasePlan, case: Case) -> tuple[Patient, str]:
+        """The patient at ``case.now`` and the case's state, as the whole walk would give them."""
+        timeline = case.timeline
+        key = id(timeline[0])
+        with self._lock:
+            walk = self._walks.pop(key, None)
+        if walk is None or walk.plan is not plan or not walk.follows(timeline):
+            walk = _Walk(plan, timeline[0])
+        walk.feed(timeline[walk.fed :])  # a new walk has taken the first event
+        answer = walk.at(case.now)
+        with self._lock:
+            self._walks[key] = walk
+            while len(self._walks) > self.LIMIT:
+                self._walks.popitem(last=False)
+        return answer
 
 
 def lab_from_data(data: Mapping[str, Any]) -> Lab:

@@ -1,9 +1,12 @@
 """Scoring: a trainee's protocol deviations, found by comparing two timelines.
 
-Nothing here keeps a counter. ``deviations`` reads the trainee's timeline beside the expert's and
-names every deviation; ``score`` prices them with a ``Rubric``. Both are pure functions of
-(trainee timeline, expert timeline, rubric), so a score can be recomputed from a stored timeline
-at any time and always comes out the same.
+``deviations`` reads the trainee's timeline beside the expert's and names every deviation;
+``score`` prices them with a ``Rubric``. Both are pure functions of (trainee timeline, expert
+timeline, rubric), so a score can be recomputed from a stored timeline at any time and always
+comes out the same. Both are one fold over the trainee's events, ``Scorer``: a session keeps its
+scorer and feeds it each new event, so scoring after an act costs the same at the tenth event as
+at the ten-thousandth, and gives exactly what the pure functions give (they feed a new scorer
+the whole timeline).
 
 The kinds of deviation:
 
@@ -18,7 +21,8 @@ The kinds of deviation:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict
@@ -26,12 +30,22 @@ from pydantic import BaseModel, ConfigDict
 from ..deadlines import window
 from ..duration import spoken
 from ..models import UtcDatetime
-from ..timeline import Accepted, Created, DeadlineFired, Event, Outcome, Refused, Timeline, Warned
+from ..timeline import (
+    Accepted,
+    Created,
+    DeadlineFired,
+    Event,
+    Outcome,
+    Refused,
+    Timeline,
+    Warned,
+)
 from .rubric import DEVIATION_KINDS, DeviationKind, Rubric
 
 __all__ = [
     "Deviation",
     "Score",
+    "Scorer",
     "deviations",
     "infusion_started",
     "lcs_pairs",
@@ -77,32 +91,77 @@ def infusion_started(events: Sequence[Event]) -> timedelta | None:
 
 def lcs_pairs(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int]]:
     """Index pairs of one longest common subsequence of ``a`` and ``b`` (earliest matches)."""
-    n, m = len(a), len(b)
-    longest = [[0] * (m + 1) for _ in range(n + 1)]
-    for i in range(n - 1, -1, -1):
-        for j in range(m - 1, -1, -1):
-            longest[i][j] = (
-                longest[i + 1][j + 1] + 1
-                if a[i] == b[j]
-                else max(longest[i + 1][j], longest[i][j + 1])
-            )
-    pairs, i, j = [], 0, 0
-    while i < n and j < m:
-        if a[i] == b[j]:
-            pairs.append((i, j))
-            i, j = i + 1, j + 1
-        elif longest[i + 1][j] >= longest[i][j + 1]:
-            i += 1
-        else:
+    alignment = Alignment(b)
+    for name in a:
+        alignment.append(name)
+    return alignment.pairs()
+
+
+class Alignment:
+    """One longest common subsequence of a growing ``a`` and a fixed ``b``: ``lcs_pairs``.
+
+    The pairs are those of the textbook walk (from the start, matching where ``a[i] == b[j]``,
+    else skipping ``a[i]`` if that keeps the longest common subsequence of what is left, else
+    ``b[j]``), found without the table of every ``(i, j)``: for each ``j`` and length ``k`` it
+    keeps the last start in ``a`` from which ``k`` of ``b[j:]`` can still be matched, read off
+    the positions of each name in ``a``. Appending to ``a`` costs nothing; ``pairs`` then costs
+    ``len(b)²`` binary searches, however long ``a`` is. ``b`` is the expert's path: short.
+    """
+
+    def __init__(self, b: Sequence[str]) -> None:
+        self._b = list(b)
+        self._length = 0
+        self._positions: dict[str, list[int]] = {}  # name -> where it stands in a, ascending
+        self._pairs: list[tuple[int, int]] | None = []
+
+    def append(self, name: str) -> None:
+        self._positions.setdefault(name, []).append(self._length)
+        self._length += 1
+        self._pairs = None
+
+    def pairs(self) -> list[tuple[int, int]]:
+        if self._pairs is None:
+            self._pairs = self._walk(self._starts())
+        return self._pairs
+
+    def _starts(self) -> list[list[int]]:
+        """``starts[j][k]``: the last ``i`` with ``k`` of ``b[j:]`` matched in ``a[i:]`` (or -1)."""
+        b, n = self._b, self._length
+        starts = [[n] + [-1] * (len(b) - j) for j in range(len(b) + 1)]
+        for j in range(len(b) - 1, -1, -1):
+            row, below = starts[j], starts[j + 1]
+            at = self._positions.get(b[j], [])
+            for k in range(1, len(row)):
+                best = below[k] if k < len(below) else -1
+                end = below[k - 1]  # b[j] matched before this, the rest of k from here
+                found = bisect_left(at, end) - 1 if end > 0 else -1
+                if found >= 0 and at[found] > best:
+                    best = at[found]
+                row[k] = best
+        return starts
+
+    def _walk(self, starts: list[list[int]]) -> list[tuple[int, int]]:
+        pairs: list[tuple[int, int]] = []
+        i = j = 0
+        left = max(k for k, start in enumerate(starts[0]) if start >= 0)
+        while left > 0:  # left of the longest common subsequence of a[i:] and b[j:]
+            at = self._positions.get(self._b[j], [])
+            nxt = bisect_left(at, i)
+            match = at[nxt] if nxt < len(at) else self._length
+            last = starts[j][left]  # skipping a[i] keeps `left` up to here
+            if match <= last:
+                pairs.append((match, j))
+                i, left = match + 1, left - 1
+            else:
+                i = last  # here skipping b[j] keeps `left`
             j += 1
-    return pairs
+        return pairs
 
 
-def _ordered(events: Sequence[Event], rubric: Rubric) -> list[tuple[int, str]]:
+def _ordered(events: Sequence[Event], rubric: Rubric) -> list[str]:
+    """The actions compared for order: accepted ones the rubric does not leave out."""
     return [
-        (index, e.action)
-        for index, e in enumerate(events)
-        if isinstance(e, Accepted) and e.action not in rubric.order_ignores
+        e.action for e in events if isinstance(e, Accepted) and e.action not in rubric.order_ignores
     ]
 
 
@@ -118,48 +177,20 @@ def _order_reason(action: str, nth: int, expert: list[str]) -> str:
     return f"Out of the expert's order: the expert path takes {action} {before}."
 
 
-def _out_of_order(
-    trainee: Sequence[Event], expert: Sequence[Event], rubric: Rubric
-) -> list[Deviation]:
-    mine, theirs = _ordered(trainee, rubric), _ordered(expert, rubric)
-    expert_names = [name for _, name in theirs]
-    matched = {i for i, _ in lcs_pairs([name for _, name in mine], expert_names)}
-    found, seen = [], dict[str, int]()
-    for position, (index, action) in enumerate(mine):
-        nth = seen.get(action, 0)
-        seen[action] = nth + 1
-        if position in matched:
-            continue
-        found.append(
-            Deviation(
-                kind="out_of_order",
-                code=action,
-                at=trainee[index].at,
-                action=action,
-                reasons=(_order_reason(action, nth, expert_names),),
-                cost=rubric.cost("out_of_order"),
-                event_index=index,
-            )
-        )
-    return found
-
-
-def _deadline_reason(event: DeadlineFired, events: Sequence[Event]) -> str:
-    first = events[0]
+def _deadline_reason(event: DeadlineFired, first: Event) -> str:
     words = event.deadline.replace("_", " ")
     if isinstance(first, Created):
         words += f" ({spoken(window(event.deadline, first.protocol))})"
-    since = spoken(event.due - Timeline(events).cross_clamp)
+    since = spoken(event.due - Timeline([first]).cross_clamp)
     return (
         f"The {words} ran out {since} after cross-clamp, in {event.source}: "
         f"the case was aborted ({event.code})."
     )
 
 
-def _abort_reason(outcome: Outcome, events: Sequence[Event]) -> str:
-    # The event that ended the case is the last one that changed it: nothing is accepted, and no
-    # deadline fires, once a case has ended.
-    ending = next((e for e in reversed(events) if isinstance(e, Accepted | DeadlineFired)), None)
+def _abort_reason(outcome: Outcome, ending: Event | None) -> str:
+    # ``ending`` is the last event that changed the case (accepted, or a deadline): nothing is
+    # accepted, and no deadline fires, once a case has ended.
     if isinstance(ending, Accepted) and ending.action == "abort":
         how = f"The trainee aborted the case ({outcome.code})"
     elif isinstance(ending, Accepted) and ending.action == "reject":
@@ -169,103 +200,181 @@ def _abort_reason(outcome: Outcome, events: Sequence[Event]) -> str:
     return f"{how}; the expert path completed it."
 
 
+class Scorer:
+    """The deviations of a trainee's timeline, taken in event by event (``feed``).
+
+    ``score`` and ``deviations`` are this fold over the whole timeline. Each event is looked at
+    once, when it is fed: what it costs is known then, except whether an accepted action is in
+    the expert's order, which depends on the actions after it (the ``Alignment`` answers that
+    for the timeline so far). So ``Scorer(expert, rubric).feed(events[:k]).feed(events[k:])``
+    scores exactly as ``score(events, expert, rubric)`` does, for every ``k``.
+    """
+
+    def __init__(self, expert: Sequence[Event], rubric: Rubric) -> None:
+        self.rubric = rubric
+        self._expert_names = _ordered(expert, rubric)
+        self._expert_warnings = {e.warning.code for e in expert if isinstance(e, Warned)}
+        self._expert_outcome = Timeline(expert).outcome
+        self._expert_infusion = infusion_started(expert)
+        self._alignment = Alignment(self._expert_names)
+        self.fed = 0
+        self._first: Event | None = None
+        self._found: list[Deviation] = []  # refusals, warnings and deadlines, in event order
+        self._candidates: list[Deviation] = []  # each ordered action, were it out of order
+        self._taken: dict[str, int] = {}
+        self._ending: Event | None = None  # the last accepted action or deadline
+        self._outcome: Outcome | None = None
+        self.ended_by: Event | None = None  # the event the outcome comes from
+        self._infusion: tuple[int, Accepted] | None = None  # the first start_infusion
+        self._score: Score | None = None
+
+    def feed(self, events: Iterable[Event]) -> Scorer:
+        """Take in the timeline's next events (those after the ``fed`` already taken)."""
+        for event in events:
+            self._take(self.fed, event)
+            self.fed += 1
+            self._score = None
+        return self
+
+    def _take(self, index: int, event: Event) -> None:
+        if self._first is None:
+            self._first = event
+        rubric = self.rubric
+        if isinstance(event, Refused):
+            for code in dict.fromkeys(f.code for f in event.failures):
+                reasons = tuple(f.message for f in event.failures if f.code == code)
+                self._add(index, event, "refused", code, event.action, reasons)
+        elif isinstance(event, Warned) and event.warning.code not in self._expert_warnings:
+            reasons = (event.warning.message,)
+            self._add(index, event, "warning", event.warning.code, event.action, reasons)
+        elif isinstance(event, DeadlineFired):
+            reason = _deadline_reason(event, self._first)
+            self._add(index, event, "deadline_breached", event.code, None, (reason,))
+        if isinstance(event, Accepted | DeadlineFired):
+            self._ending = event
+            ended = Timeline([event]).outcome  # the timeline's outcome is its last such event
+            if ended is not None:
+                self._outcome, self.ended_by = ended, event
+        if not isinstance(event, Accepted):
+            return
+        if event.action == "start_infusion" and self._infusion is None:
+            self._infusion = (index, event)
+        if event.action not in rubric.order_ignores:
+            nth = self._taken.get(event.action, 0)
+            self._taken[event.action] = nth + 1
+            reason = _order_reason(event.action, nth, self._expert_names)
+            self._candidates.append(
+                Deviation(
+                    kind="out_of_order",
+                    code=event.action,
+                    at=event.at,
+                    action=event.action,
+                    reasons=(reason,),
+                    cost=rubric.cost("out_of_order"),
+                    event_index=index,
+                )
+            )
+            self._alignment.append(event.action)
+
+    def _add(
+        self,
+        index: int,
+        event: Event,
+        kind: DeviationKind,
+        code: str,
+        action: str | None,
+        reasons: tuple[str, ...],
+    ) -> None:
+        cost = self.rubric.cost(kind, code if kind in ("refused", "warning") else None)
+        self._found.append(
+            Deviation(
+                kind=kind,
+                code=code,
+                at=event.at,
+                action=action,
+                reasons=reasons,
+                cost=cost,
+                event_index=index,
+            )
+        )
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """How the timeline fed so far ended (``Timeline.outcome``), or ``None``."""
+        return self._outcome
+
+    def deviations(self) -> list[Deviation]:
+        """Every deviation of the timeline fed so far, in the order they happened."""
+        matched = {i for i, _ in self._alignment.pairs()}
+        found = [*self._found, *(d for i, d in enumerate(self._candidates) if i not in matched)]
+        mine, theirs = self._outcome, self._expert_outcome
+        if (
+            mine is not None
+            and mine.status != "completed"
+            and theirs
+            and theirs.status == "completed"
+        ):
+            found.append(
+                Deviation(
+                    kind="avoidable_abort",
+                    code=mine.code or mine.status,
+                    at=mine.at,
+                    reasons=(_abort_reason(mine, self._ending),),
+                    cost=self.rubric.cost("avoidable_abort"),
+                )
+            )
+        late = self._late_infusion()
+        if late is not None:
+            found.append(late)
+        order = {kind: n for n, kind in enumerate(DEVIATION_KINDS)}
+        big = self.fed
+        return sorted(
+            found,
+            key=lambda d: (d.at, big if d.event_index is None else d.event_index, order[d.kind]),
+        )
+
+    def _late_infusion(self) -> Deviation | None:
+        theirs, rubric = self._expert_infusion, self.rubric
+        if self._infusion is None or self._first is None or theirs is None:
+            return None
+        index, started = self._infusion
+        mine = started.at - Timeline([self._first]).cross_clamp
+        if mine - theirs <= rubric.late_infusion_grace:
+            return None
+        hours = (mine - theirs - rubric.late_infusion_grace) / timedelta(hours=1)
+        cost = round(min(hours * rubric.cost("late_infusion"), rubric.late_infusion_max), 2)
+        reason = (
+            f"The infusion started {spoken(mine)} after cross-clamp, {spoken(mine - theirs)} "
+            f"later than the expert path ({spoken(theirs)}); {spoken(rubric.late_infusion_grace)} "
+            "is allowed."
+        )
+        return Deviation(
+            kind="late_infusion",
+            code="late_infusion",
+            at=started.at,
+            action="start_infusion",
+            reasons=(reason,),
+            cost=cost,
+            event_index=index,
+        )
+
+    def score(self) -> Score:
+        """The score of the timeline fed so far (kept until the next event is fed)."""
+        if self._score is None:
+            found = tuple(self.deviations())
+            points = max(0.0, self.rubric.full_marks - sum(d.cost for d in found))
+            full_marks = self.rubric.full_marks
+            self._score = Score(points=round(points, 2), full_marks=full_marks, deviations=found)
+        return self._score
+
+
 def deviations(
     trainee: Sequence[Event], expert: Sequence[Event], rubric: Rubric
 ) -> list[Deviation]:
     """Every deviation of the trainee's timeline, in the order they happened."""
-    found: list[Deviation] = []
-    expert_warnings = {e.warning.code for e in expert if isinstance(e, Warned)}
-    for index, event in enumerate(trainee):
-        if isinstance(event, Refused):
-            codes = list(dict.fromkeys(f.code for f in event.failures))
-            for code in codes:
-                reasons = tuple(f.message for f in event.failures if f.code == code)
-                found.append(
-                    Deviation(
-                        kind="refused",
-                        code=code,
-                        at=event.at,
-                        action=event.action,
-                        reasons=reasons,
-                        cost=rubric.cost("refused", code),
-                        event_index=index,
-                    )
-                )
-        elif isinstance(event, Warned) and event.warning.code not in expert_warnings:
-            found.append(
-                Deviation(
-                    kind="warning",
-                    code=event.warning.code,
-                    at=event.at,
-                    action=event.action,
-                    reasons=(event.warning.message,),
-                    cost=rubric.cost("warning", event.warning.code),
-                    event_index=index,
-                )
-            )
-        elif isinstance(event, DeadlineFired):
-            found.append(
-                Deviation(
-                    kind="deadline_breached",
-                    code=event.code,
-                    at=event.at,
-                    reasons=(_deadline_reason(event, trainee),),
-                    cost=rubric.cost("deadline_breached"),
-                    event_index=index,
-                )
-            )
-    found += _out_of_order(trainee, expert, rubric)
-    mine, theirs = Timeline(trainee).outcome, Timeline(expert).outcome
-    if mine is not None and mine.status != "completed" and theirs and theirs.status == "completed":
-        found.append(
-            Deviation(
-                kind="avoidable_abort",
-                code=mine.code or mine.status,
-                at=mine.at,
-                reasons=(_abort_reason(mine, trainee),),
-                cost=rubric.cost("avoidable_abort"),
-            )
-        )
-    late = _late_infusion(trainee, expert, rubric)
-    if late is not None:
-        found.append(late)
-    order = {kind: n for n, kind in enumerate(DEVIATION_KINDS)}
-    big = len(trainee)
-    return sorted(
-        found,
-        key=lambda d: (d.at, big if d.event_index is None else d.event_index, order[d.kind]),
-    )
-
-
-def _late_infusion(
-    trainee: Sequence[Event], expert: Sequence[Event], rubric: Rubric
-) -> Deviation | None:
-    mine, theirs = infusion_started(trainee), infusion_started(expert)
-    if mine is None or theirs is None or mine - theirs <= rubric.late_infusion_grace:
-        return None
-    hours = (mine - theirs - rubric.late_infusion_grace) / timedelta(hours=1)
-    cost = round(min(hours * rubric.cost("late_infusion"), rubric.late_infusion_max), 2)
-    index = next(
-        i for i, e in enumerate(trainee) if isinstance(e, Accepted) and e.action == "start_infusion"
-    )
-    reason = (
-        f"The infusion started {spoken(mine)} after cross-clamp, {spoken(mine - theirs)} later "
-        f"than the expert path ({spoken(theirs)}); {spoken(rubric.late_infusion_grace)} is "
-        "allowed."
-    )
-    return Deviation(
-        kind="late_infusion",
-        code="late_infusion",
-        at=trainee[index].at,
-        action="start_infusion",
-        reasons=(reason,),
-        cost=cost,
-        event_index=index,
-    )
+    return Scorer(expert, rubric).feed(trainee).deviations()
 
 
 def score(trainee: Sequence[Event], expert: Sequence[Event], rubric: Rubric) -> Score:
     """The trainee's score against the expert path under ``rubric``."""
-    found = tuple(deviations(trainee, expert, rubric))
-    points = max(0.0, rubric.full_marks - sum(d.cost for d in found))
-    return Score(points=round(points, 2), full_marks=rubric.full_marks, deviations=found)
+    return Scorer(expert, rubric).feed(trainee).score()

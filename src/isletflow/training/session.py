@@ -24,8 +24,17 @@ from ..timeline import Created, Event, Timeline, events_from_python, events_to_p
 from .debrief import Debrief, debrief, outcome_view
 from .lab import MEASURED, Lab, LabRequest, act_with_lab, lab_from_data
 from .rubric import Rubric
-from .scoring import Score, score
-from .view import ActionView, CaseView, DeadlineView, Verdict, View, choices_for, revealed
+from .scoring import Score, Scorer
+from .view import (
+    ActionView,
+    CaseView,
+    DeadlineView,
+    Measurement,
+    Verdict,
+    View,
+    choices_for,
+    measurements,
+)
 from .xapi import Actor, xapi_statements
 
 __all__ = ["SessionSnapshot", "TrainingSession"]
@@ -83,6 +92,7 @@ class TrainingSession:
         self.expert = Timeline(expert)
         self.rubric = rubric if rubric is not None else Rubric()
         self.exercise = exercise
+        self._kept: _Folds | None = None
 
     # -- Driving ------------------------------------------------------------------------------
 
@@ -103,7 +113,7 @@ class TrainingSession:
         return self.case.terminal
 
     def score(self) -> Score:
-        return score(self.case.timeline, self.expert, self.rubric)
+        return self._folds().scorer.score()
 
     def debrief(self) -> Debrief:
         return debrief(self.case.timeline, self.expert, self.rubric, self.exercise)
@@ -118,6 +128,8 @@ class TrainingSession:
         state = case.state  # first: a deadline the clock has passed fires before anything is read
         now = case.now
         timeline = case.timeline
+        folds = self._folds()
+        ended_by = folds.scorer.ended_by
         return View(
             exercise=self.exercise,
             now=now,
@@ -125,17 +137,24 @@ class TrainingSession:
             state=state,
             phase=case.phase,
             finished=case.terminal,
-            outcome=outcome_view(timeline),
+            outcome=outcome_view([timeline[0], ended_by]) if ended_by is not None else None,
             allowed=tuple(self._action_view(check) for check in case.allowed()),
             deadlines=tuple(
                 DeadlineView(name=d.name, code=d.code, due=d.due, time_left=d.due - now)
                 for d in case.deadlines
             ),
-            revealed=revealed(timeline),
-            score=self.score(),
+            revealed=folds.revealed(),
+            score=folds.scorer.score(),
             record=dataclasses.replace(case.record),  # a copy: the case's record goes on
             case=CaseView.of(case),
         )
+
+    def _folds(self) -> _Folds:
+        """What the view folds over the timeline, caught up with it (kept between reads)."""
+        folds = self._kept
+        if folds is None or not folds.serves(self):
+            folds = self._kept = _Folds(self)
+        return folds.caught_up()
 
     def preview(self, check: Check) -> Check:
         """``check`` judged again with what the lab would measure now (the trainee cannot give
@@ -196,6 +215,45 @@ class TrainingSession:
         case = Case.restore(snap.case, clock=clock)
         expert = events_from_python(snap.expert, what="expert")
         return cls(case, lab_from_data(snap.lab), expert, snap.rubric, exercise=snap.exercise)
+
+
+class _Folds:
+    """The score and the values revealed, folded over the session's timeline as it grows.
+
+    A cache: what it gives is what ``score`` gives on the whole timeline (the scorer is its own
+    fold) and every event's ``measurements``, but each read takes in only the events added since
+    the last, so a view costs the same at the tenth event as at the ten-thousandth. It is made
+    again if the session's case, expert path or rubric is replaced.
+    """
+
+    def __init__(self, session: TrainingSession) -> None:
+        self.case, self.expert, self.rubric = session.case, session.expert, session.rubric
+        self.scorer = Scorer(session.expert, session.rubric)
+        self._measurements: list[Measurement] = []
+        self._revealed: tuple[Measurement, ...] | None = ()
+
+    def serves(self, session: TrainingSession) -> bool:
+        return (
+            self.case is session.case
+            and self.expert is session.expert
+            and self.rubric is session.rubric
+        )
+
+    def caught_up(self) -> _Folds:
+        new = self.case.timeline[self.scorer.fed :]
+        if new:
+            self.scorer.feed(new)
+            for event in new:
+                found = measurements(event)
+                if found:
+                    self._measurements += found
+                    self._revealed = None
+        return self
+
+    def revealed(self) -> tuple[Measurement, ...]:
+        if self._revealed is None:
+            self._revealed = tuple(self._measurements)
+        return self._revealed
 
 
 _NOW: TypeAdapter[datetime] = TypeAdapter(UtcDatetime)

@@ -34,7 +34,7 @@ __all__ = [
     "Verdict",
     "View",
     "choices_for",
-    "revealed",
+    "measurements",
 ]
 
 
@@ -199,17 +199,16 @@ def choices_for(action: str) -> tuple[Choice, ...]:
     return tuple(fields)
 
 
-def revealed(events: Sequence[Event]) -> tuple[Measurement, ...]:
-    """Every measured value in the timeline, at the step that produced it."""
-    found = []
-    for event in events:
-        if not isinstance(event, Accepted):
-            continue
-        measured = MEASURED.get(event.action, frozenset())
-        context = {k: v for k, v in event.data.items() if k not in measured}
-        found += [
-            Measurement(at=event.at, action=event.action, field=name, value=value, context=context)
-            for name, value in event.data.items()
-            if name in measured
-        ]
-    return tuple(found)
+def measurements(event: Event) -> list[Measurement]:
+    """The values ``event`` revealed: the measured fields of an accepted step, else none."""
+    if not isinstance(event, Accepted):
+        return []
+    measured = MEASURED.get(event.action, frozenset())
+    if not measured:
+        return []
+    context = {k: v for k, v in event.data.items() if k not in measured}
+    return [
+        Measurement(at=event.at, action=event.action, field=name, value=value, context=context)
+        for name, value in event.data.items()
+        if name in measured
+    ]
