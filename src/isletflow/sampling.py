@@ -195,7 +195,10 @@ class Timings:
 
 @dataclass(frozen=True, slots=True)
 class CasePlan:
-    """Everything sampled for one case before it starts: who, what, how long, what goes wrong."""
+    """Everything sampled for one case before it starts: who, what, how long.
+
+    What goes wrong is drawn later, where it applies (``simulation``); ``bleeding_rate`` and
+    ``thrombosis_rate`` are a scenario's fixed chances, or None for the model's risk."""
 
     seed: int
     index: int
@@ -213,8 +216,8 @@ class CasePlan:
     fall_half_life: timedelta
     check_every: timedelta
     max_pause: timedelta
-    bleeding: bool
-    portal_vein_thrombosis: bool
+    bleeding_rate: float | None
+    thrombosis_rate: float | None
     induction_agent: str
     trough_drug: str
     trough_ng_per_ml: float
@@ -328,10 +331,6 @@ class PlanSampler:
         care = self._treatment.sample(seed, index)
         rng = stream(seed, index, "approach") if self._approach_random else None
         approach = Approach(self._approach(rng))
-        events = stream(seed, index, "complications.events") if any(chance.values()) else None
-        # One draw each, always, so the two never shift each other's stream.
-        bleeding = events is not None and events.random() < chance["bleeding"]
-        thrombosis = events is not None and events.random() < chance["portal_vein_thrombosis"]
 
         timings = Timings(**timing)
         digest = prep["digest_ieq"]
@@ -370,7 +369,7 @@ class PlanSampler:
             fall_half_life=pressure["fall_half_life"],
             check_every=pressure["check_every"],
             max_pause=pressure["max_pause"],
-            bleeding=bleeding,
-            portal_vein_thrombosis=thrombosis,
+            bleeding_rate=chance["bleeding"],
+            thrombosis_rate=chance["portal_vein_thrombosis"],
             **care,
         )

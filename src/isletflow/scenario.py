@@ -261,14 +261,18 @@ class PortalPressureSpec(_Section):
 
 
 class ComplicationsSpec(_Section):
-    """Chance of each complication per procedure."""
+    """Complications: left out, the model's risk from what was done (``docs/model.md``) [S47,
+    S15]; a number is a fixed chance per procedure (to force a complication, or rule one out)."""
 
-    bleeding: Annotated[NumberValue, Range(0, 1, decimals=4)] = _d(
-        "Bleeding, ~7-12 % per procedure (0.6-27 % by track sealing) [S7, S11, S17, S18]", 0.10
+    bleeding: Annotated[NumberValue, Range(0, 1, decimals=4)] | None = _d(
+        "A fixed chance of bleeding per procedure, instead of the model's risk. Published: "
+        "~7-12 % per procedure (0.6-27 % by track sealing) [S7, S11, S17, S18]",
+        None,
     )
-    portal_vein_thrombosis: Annotated[NumberValue, Range(0, 1, decimals=4)] = _d(
-        "Partial portal-vein thrombosis, ~3-4 % [S11, S13, S15]; found on Doppler day 1 [S15]",
-        0.035,
+    portal_vein_thrombosis: Annotated[NumberValue, Range(0, 1, decimals=4)] | None = _d(
+        "A fixed chance of portal-vein thrombosis per procedure, instead of the model's risk. "
+        "Published: partial thrombosis ~3-4 % [S11, S13, S15]; found on Doppler day 1 [S15]",
+        None,
     )
 
 
