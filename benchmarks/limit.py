@@ -20,7 +20,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from isletflow.patient import Patient
+from isletflow.models import Approach
+from isletflow.patient import Patient, bleeds, pressure_rise, thrombosis
 from isletflow.sampling import CasePlan
 
 ZERO = timedelta(0)
@@ -342,7 +343,9 @@ class PlainCase:
 
     def hemostasis(self) -> None:
         plan = self.plan
-        if plan.bleeding and not self.complications:
+        heparin = plan.protocol.heparin_units_per_kg if self.heparin else 0.0
+        rise = pressure_rise((mmhg, state) for _, mmhg, state in self.pressures)
+        if not self.complications and bleeds(plan, rise_mmhg=rise, heparin_units_per_kg=heparin):
             self.complications.append("bleeding")
             self.record("record_complication", "bleeding")
         elif self.wait(plan.timings.hemostasis):
@@ -351,7 +354,15 @@ class PlainCase:
     def maintenance(self) -> None:
         plan = self.plan
         sealed = self.entered["immunosuppress.maintenance"]
-        if plan.portal_vein_thrombosis and "portal_vein_thrombosis" not in self.complications:
+        rise = pressure_rise((mmhg, state) for _, mmhg, state in self.pressures)
+        found = "portal_vein_thrombosis" in self.complications
+        track_sealed = plan.approach is Approach.PERCUTANEOUS  # the policy seals every track
+        delivered = 1.0 if self.fraction is None else self.fraction
+        if (
+            not found
+            and not self.troughs
+            and thrombosis(plan, rise_mmhg=rise, fraction_delivered=delivered, sealed=track_sealed)
+        ):
             self.wait(self.until(sealed + DOPPLER))
             self.complications.append("portal_vein_thrombosis")
             self.record("record_complication", "portal_vein_thrombosis")

@@ -62,6 +62,7 @@ class Tally:
     infused: int = 0
     paused: int = 0
     partial_dose: int = 0
+    groups: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     minutes: dict[str, Counter[int]] = field(default_factory=lambda: {t: Counter() for t in TIMES})
     dose: Counter[int] = field(default_factory=Counter)
 
@@ -81,7 +82,12 @@ class Tally:
             self.complications[complication.kind] += 1
         if record.infusion_started_at is not None:
             self.infused += 1
-        if any(r.state == "infuse.paused" for r in record.portal_pressures):
+            approach = case.approach.value
+            unsealed = "none" if approach == "percutaneous" else "no track"
+            for group in (("approach", approach), ("sealant", record.track_sealant or unsealed)):
+                self.groups[(*group, "")] += 1  # the procedures ("" sorts first)
+                self.groups.update((*group, c.kind) for c in record.complications)
+        if any(getattr(e, "target", None) == "infuse.paused" for e in case.timeline):
             self.paused += 1
         if record.fraction_delivered is not None and record.fraction_delivered < 1:
             self.partial_dose += 1
@@ -94,17 +100,12 @@ class Tally:
             self.dose[round(record.dose_delivered_ieq_per_kg)] += 1
 
     def merge(self, other: Tally) -> None:
-        self.cases += other.cases
-        self.outcomes.update(other.outcomes)
-        self.codes.update(other.codes)
-        self.release_failures.update(other.release_failures)
-        self.complications.update(other.complications)
-        self.infused += other.infused
-        self.paused += other.paused
-        self.partial_dose += other.partial_dose
+        for name in ("cases", "infused", "paused", "partial_dose"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("outcomes", "codes", "release_failures", "complications", "groups", "dose"):
+            getattr(self, name).update(getattr(other, name))
         for name, counts in other.minutes.items():
             self.minutes[name].update(counts)
-        self.dose.update(other.dose)
 
 
 def _minutes(into: Counter[int], since: datetime | None, until: datetime | None) -> None:
@@ -161,8 +162,9 @@ class TimePercentiles(_Model):
 class CohortSummary(_Model):
     """What a cohort came to: outcomes, codes, complications, key times, doses.
 
-    Every rate is over all cases; ``infused`` counts the cases whose infusion started, the
-    denominator for per-procedure rates (complications, pauses, partial doses).
+    Outcome, release and infusion rates are over all cases; complications, pauses (however the
+    infusion then ended) and partial doses over ``infused``, the procedures. ``groups``: those
+    per procedure by approach and by sealant (``none`` left open, ``no track`` surgical).
     """
 
     scenario: str
@@ -174,47 +176,52 @@ class CohortSummary(_Model):
     infused: Count
     infusion_paused: Count
     partial_dose: Count
+    groups: dict[str, dict[str, dict[str, Count]]]
     times: dict[str, TimePercentiles | None]
     dose_ieq_per_kg: Percentiles | None
 
     @classmethod
     def from_tally(cls, tally: Tally, *, scenario: str, seed: int) -> CohortSummary:
-        n = tally.cases
+        n, procedures = tally.cases, tally.infused
 
-        def count(k: int) -> Count:
-            return Count(count=k, rate=round(k / n, 6) if n else 0.0)
+        def count(k: int, of: int = n) -> Count:
+            return Count(count=k, rate=round(k / of, 6) if of else 0.0)
+
+        groups: dict[str, dict[str, dict[str, Count]]] = {}
+        for (group, value, what), k in sorted(tally.groups.items()):
+            of = tally.groups[group, value, ""] if what else n
+            groups.setdefault(group, {}).setdefault(value, {})[what or "infused"] = count(k, of)
 
         outcomes = {}
+        pairs = sorted(tally.codes.items())
         for status in sorted(tally.outcomes):
-            codes = {
-                code or "(none)": count(k)
-                for (s, code), k in sorted(tally.codes.items())
-                if s == status
-            }
+            codes = {code or "(none)": count(k) for (s, code), k in pairs if s == status}
             total = count(tally.outcomes[status])
             outcomes[status] = OutcomeCount(count=total.count, rate=total.rate, codes=codes)
-        times: dict[str, TimePercentiles | None] = {}
-        for name in TIMES:
-            stats = _percentiles(tally.minutes[name])
-            times[name] = (
-                TimePercentiles(**{k: v if k == "count" else _MINUTE * v for k, v in stats.items()})
-                if stats
-                else None
-            )
-        dose = _percentiles(tally.dose)
+        times = {name: _time_percentiles(tally.minutes[name]) for name in TIMES}
         return cls(
             scenario=scenario,
             seed=seed,
             cases=n,
             outcomes=outcomes,
             release_failures={k: count(v) for k, v in sorted(tally.release_failures.items())},
-            complications={k: count(v) for k, v in sorted(tally.complications.items())},
+            complications={k: count(v, procedures) for k, v in sorted(tally.complications.items())},
             infused=count(tally.infused),
-            infusion_paused=count(tally.paused),
-            partial_dose=count(tally.partial_dose),
+            infusion_paused=count(tally.paused, procedures),
+            partial_dose=count(tally.partial_dose, procedures),
+            groups=groups,
             times=times,
-            dose_ieq_per_kg=Percentiles(**dose) if dose else None,
+            dose_ieq_per_kg=Percentiles(**dose) if (dose := _percentiles(tally.dose)) else None,
         )
+
+
+def _time_percentiles(minutes: Counter[int]) -> TimePercentiles | None:
+    stats = _percentiles(minutes)
+    return (
+        None
+        if not stats
+        else TimePercentiles(**{k: v if k == "count" else _MINUTE * v for k, v in stats.items()})
+    )
 
 
 def _percentiles(counts: Counter[int]) -> dict[str, Any] | None:
@@ -367,11 +374,8 @@ def dask_client_class() -> Any:
     try:
         from distributed import Client
     except ImportError:
-        raise MissingTool(
-            "a cohort on a Dask cluster",
-            "dask.distributed",
-            "install it with: pip install 'isletflow[dask]'",
-        ) from None
+        hint = "install it with: pip install 'isletflow[dask]'"
+        raise MissingTool("a cohort on a Dask cluster", "dask.distributed", hint) from None
     return Client
 
 

@@ -4,18 +4,45 @@
 with every move of its policy; the training lab replays a trainee's timeline into it, so a trainee
 reads the values the simulator would. The rule for stopping a paused infusion part-way
 (``fraction_if_stopped``) lives here too, for the same reason: both drivers ask it.
+
+What happens to the patient is drawn here too, where it applies, from what the case recorded.
+Each risk comes from ``isletflow.model`` with the case's own values and is realised with a draw
+from the case's own named stream (``complications.bleeding``, ``complications.thrombosis``): the
+draw never depends on the risk, so a choice that lowers the odds (sealing the track, less tissue)
+changes whether the event happens, never which numbers the rest of the case sees. A scenario's
+fixed chance (``ComplicationsSpec``), when given, replaces the model's risk.
+
+Values the case does not record yet are taken as the model's reference: platelets not under the
+threshold, no aspirin, a first procedure. No step records therapeutic (systemic) heparinisation,
+Kawahara's first preventive measure [S15]; the heparin in the product is not it, so the measure
+counts as missing until an anticoagulation step exists.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from statistics import NormalDist
 from typing import Any
 
+from .model import occurs
+from .model.bleeding import bleeding_probability
+from .model.parameters import DEFAULT as MODEL
+from .model.thrombosis import main_branch, thrombosis_probability
+from .models import Approach
 from .sampling import CasePlan, stream
 
-__all__ = ["Patient"]
+__all__ = [
+    "BRANCH",
+    "MAIN_BRANCH",
+    "Patient",
+    "bleeding_risk",
+    "bleeds",
+    "pressure_rise",
+    "thrombosis",
+    "thrombosis_risk",
+]
 
 _ZERO = timedelta(0)
 _STANDARD = NormalDist()
@@ -81,3 +108,93 @@ class Patient:
             u = min(max(self._rng.random(), 1e-12), 1 - 1e-12)
             value += sd * _STANDARD.inv_cdf(u)
         return round(min(max(value, 0.0), 100.0), 1)
+
+
+# -- Complications, drawn where they apply ----------------------------------------------------
+
+MAIN_BRANCH = "main branch (main portal vein or first-order branches)"
+"""The extent of a thrombosis that bars a further infusion [S2], as the record's detail says."""
+
+BRANCH = "peripheral (2nd/3rd-order branches)"
+"""The extent of a thrombosis that does not bar a further infusion [S2]."""
+
+_DURING = frozenset({"infuse.infusing", "infuse.paused"})
+
+
+def pressure_rise(readings: Iterable[tuple[float, str]]) -> float:
+    """The highest reading during the infusion over the last one before it, in mmHg (≥ 0), from
+    ``(mmHg, state)`` pairs in the order they were read."""
+    before, peak = None, None
+    for mmhg, state in readings:
+        if state == "infuse.access":
+            before = mmhg
+        elif state in _DURING:
+            peak = mmhg if peak is None else max(peak, mmhg)
+    if before is None or peak is None:
+        return 0.0
+    return max(0.0, peak - before)
+
+
+def _percutaneous(plan: CasePlan) -> bool:
+    return plan.approach is Approach.PERCUTANEOUS
+
+
+def bleeding_risk(
+    plan: CasePlan, *, rise_mmhg: float, heparin_units_per_kg: float, sealant: str | None
+) -> float:
+    """The chance this procedure bleeds, its track sealed with ``sealant`` (None: left open)."""
+    if plan.bleeding_rate is not None:
+        return plan.bleeding_rate
+    p = MODEL.bleeding
+    return float(
+        bleeding_probability(
+            procedure_number=1,
+            platelets_per_ul=p.platelet_threshold_per_ul,
+            pressure_rise_mmhg=rise_mmhg,
+            heparin_units_per_kg=heparin_units_per_kg,
+            aspirin=False,
+            sealant=sealant or "none",
+            approach=plan.approach.value,
+            p=p,
+        )
+    )
+
+
+def bleeds(plan: CasePlan, *, rise_mmhg: float, heparin_units_per_kg: float) -> bool:
+    """Whether this procedure bleeds once its access is closed as the plan says."""
+    sealant = plan.track_sealant if _percutaneous(plan) else None
+    chance = bleeding_risk(
+        plan, rise_mmhg=rise_mmhg, heparin_units_per_kg=heparin_units_per_kg, sealant=sealant
+    )
+    return bool(occurs(chance, stream(plan.seed, plan.index, "complications.bleeding").random()))
+
+
+def thrombosis_risk(
+    plan: CasePlan, *, rise_mmhg: float, fraction_delivered: float, sealed: bool
+) -> float:
+    """The chance of a portal-vein thrombosis after this procedure (``sealed``: the track
+    sealed; surgical access leaves none)."""
+    if plan.thrombosis_rate is not None:
+        return plan.thrombosis_rate
+    return float(
+        thrombosis_probability(
+            packed_cell_volume_ml=plan.tissue_volume_ml * fraction_delivered,
+            heparinised=False,
+            track_ablated=sealed or not _percutaneous(plan),
+            pressure_rise_mmhg=rise_mmhg,
+        )
+    )
+
+
+def thrombosis(
+    plan: CasePlan, *, rise_mmhg: float, fraction_delivered: float, sealed: bool
+) -> str | None:
+    """The extent of the thrombosis the day-1 Doppler finds (:data:`MAIN_BRANCH` or
+    :data:`BRANCH`), or None if there is none."""
+    chance = thrombosis_risk(
+        plan, rise_mmhg=rise_mmhg, fraction_delivered=fraction_delivered, sealed=sealed
+    )
+    draws = stream(plan.seed, plan.index, "complications.thrombosis")
+    if not occurs(chance, draws.random()):
+        return None
+    return MAIN_BRANCH if main_branch(draws.random()) else BRANCH

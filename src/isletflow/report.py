@@ -110,6 +110,13 @@ def summary_table(summary: CohortSummary) -> str:
     ]
     lines.append("")
     lines.extend(f"{label:<{w}}{c.count:>9,}{c.rate:>9.2%}" for label, c in extras)
+    # By group: the procedures (rate over all cases), then each complication per procedure.
+    for group, values in summary.groups.items():
+        lines += ["", f"{'by ' + group:<{w}}{'cases':>9}{'rate':>9}"]
+        for value, counts in values.items():
+            for what, c in counts.items():
+                label = f"{value}: {what}"
+                lines.append(f"  {label:<{w - 2}}{c.count:>9,}{c.rate:>9.2%}")
     lines += ["", f"{'time':<24}{'cases':>9}" + "".join(f"{h:>13}" for h in _COLUMNS)]
     for name, stats in summary.times.items():
         if stats is not None:

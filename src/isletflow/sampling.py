@@ -39,8 +39,10 @@ from .distributions import (
     magnitude,
 )
 from .errors import InvalidInput
+from .model import isolation
+from .model.parameters import DEFAULT as MODEL
 from .models import Approach, Donor, Recipient
-from .scenario import Scenario, span_of
+from .scenario import PreparationSpec, Scenario, span_of
 
 if TYPE_CHECKING:
     from numpy.random import Generator
@@ -193,7 +195,10 @@ class Timings:
 
 @dataclass(frozen=True, slots=True)
 class CasePlan:
-    """Everything sampled for one case before it starts: who, what, how long, what goes wrong."""
+    """Everything sampled for one case before it starts: who, what, how long.
+
+    What goes wrong is drawn later, where it applies (``simulation``); ``bleeding_rate`` and
+    ``thrombosis_rate`` are a scenario's fixed chances, or None for the model's risk."""
 
     seed: int
     index: int
@@ -211,8 +216,8 @@ class CasePlan:
     fall_half_life: timedelta
     check_every: timedelta
     max_pause: timedelta
-    bleeding: bool
-    portal_vein_thrombosis: bool
+    bleeding_rate: float | None
+    thrombosis_rate: float | None
     induction_agent: str
     trough_drug: str
     trough_ng_per_ml: float
@@ -268,6 +273,27 @@ class _Validated:
         return self.fixed if self.fixed is not None else self.build(seed, index)
 
 
+_DIGEST_SPAN = span_of(PreparationSpec, "digest_ieq")
+
+
+def _modelled_digest(donor: Donor, cold_ischemia: timedelta, rng: Generator) -> float:
+    """The digest the isolation model gives this donor, with one draw of the isolation stream.
+
+    A missing BMI is the model's reference donor's; a solution the model does not know (one a
+    scenario adds on purpose, refused before isolation) has no effect. The value is kept inside
+    the scenario field's range, like any sampled digest.
+    """
+    params = MODEL.isolation
+    bmi = params.reference_bmi if donor.bmi_kg_per_m2 is None else donor.bmi_kg_per_m2
+    solution = donor.preservation_solution
+    known = solution if solution in isolation.SOLUTIONS else isolation.SOLUTIONS[0]
+    median = isolation.median_digest_ieq(
+        donor.age_years, bmi, cold_ischemia / timedelta(hours=1), known, params
+    )
+    value = float(isolation.digest_ieq(median, rng.random(), params))
+    return float(round(min(value, _DIGEST_SPAN.high or value)))
+
+
 def _is_random(value: Any) -> bool:
     return hasattr(value, "dist")
 
@@ -305,13 +331,13 @@ class PlanSampler:
         care = self._treatment.sample(seed, index)
         rng = stream(seed, index, "approach") if self._approach_random else None
         approach = Approach(self._approach(rng))
-        events = stream(seed, index, "complications.events") if any(chance.values()) else None
-        # One draw each, always, so the two never shift each other's stream.
-        bleeding = events is not None and events.random() < chance["bleeding"]
-        thrombosis = events is not None and events.random() < chance["portal_vein_thrombosis"]
 
         timings = Timings(**timing)
-        purified = round(prep["digest_ieq"] * (1 - prep["purification_loss_percent"] / 100))
+        digest = prep["digest_ieq"]
+        if digest is None:
+            isolating = stream(seed, index, "isolation")
+            digest = _modelled_digest(donor, timings.cold_ischemia, isolating)
+        purified = round(digest * (1 - prep["purification_loss_percent"] / 100))
         cultured = timings.culture > timedelta(0)
         kept = 1 - prep["culture_loss_percent"] / 100 if cultured else 1.0
         product = round(purified * kept)
@@ -333,7 +359,7 @@ class PlanSampler:
             recipient=recipient,
             approach=approach,
             protocol=self._protocol,
-            digest_ieq=prep["digest_ieq"],
+            digest_ieq=digest,
             purified_ieq=purified,
             release_tests=release_tests,
             timings=timings,
@@ -343,7 +369,7 @@ class PlanSampler:
             fall_half_life=pressure["fall_half_life"],
             check_every=pressure["check_every"],
             max_pause=pressure["max_pause"],
-            bleeding=bleeding,
-            portal_vein_thrombosis=thrombosis,
+            bleeding_rate=chance["bleeding"],
+            thrombosis_rate=chance["portal_vein_thrombosis"],
             **care,
         )

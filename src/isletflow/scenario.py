@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -109,6 +109,12 @@ class DonorSpec(_Section):
         "When cold ischaemia starts; the simulated clock starts here (arbitrary default)",
         datetime(2026, 1, 5, 8, 0, tzinfo=UTC),
     )
+    bmi_kg_per_m2: Annotated[NumberValue, Range(1, 100, decimals=1, unit="kg/m²")] | None = _d(
+        "Donor body-mass index; no cut-off [S33-S35]. Heavier donors give more islets "
+        "[S35, S48, S49, S50]; when left out the isolation model takes its reference donor's "
+        "(28.6 kg/m² [S32])",
+        None,
+    )
     diabetes_history: Flag = _d("Excludes the donor [S5a]", False)
     sepsis: Flag = _d("Excludes the donor [S5a]", False)
     malignancy: Flag = _d("Excludes the donor [S5a]", False)
@@ -131,8 +137,11 @@ class RecipientSpec(_Section):
 class PreparationSpec(_Section):
     """The islet preparation: yield, losses and the release-test results [S5b, S24]."""
 
-    digest_ieq: Annotated[NumberValue, Range(0, 10_000_000, decimals=0, unit="IEQ")] = _d(
-        "Islet equivalents in the digest"
+    digest_ieq: Annotated[NumberValue, Range(0, 10_000_000, decimals=0, unit="IEQ")] | None = _d(
+        "Islet equivalents in the digest. Leave it out to have the isolation model give it from "
+        "the donor's age and BMI, the cold ischaemia and the solution, with the digest's own "
+        "variability drawn from the case's isolation stream [S32, S48, S49] (docs/model.md)",
+        None,
     )
     purification_loss_percent: Annotated[NumberValue, Range(0, 100, decimals=1, unit="%")] = _d(
         "Share of islets lost in purification, about 13.5 % in one lab [S32]", 13.5
@@ -252,14 +261,18 @@ class PortalPressureSpec(_Section):
 
 
 class ComplicationsSpec(_Section):
-    """Chance of each complication per procedure."""
+    """Complications: left out, the model's risk from what was done (``docs/model.md``) [S47,
+    S15]; a number is a fixed chance per procedure (to force a complication, or rule one out)."""
 
-    bleeding: Annotated[NumberValue, Range(0, 1, decimals=4)] = _d(
-        "Bleeding, ~7-12 % per procedure (0.6-27 % by track sealing) [S7, S11, S17, S18]", 0.10
+    bleeding: Annotated[NumberValue, Range(0, 1, decimals=4)] | None = _d(
+        "A fixed chance of bleeding per procedure, instead of the model's risk. Published: "
+        "~7-12 % per procedure (0.6-27 % by track sealing) [S7, S11, S17, S18]",
+        None,
     )
-    portal_vein_thrombosis: Annotated[NumberValue, Range(0, 1, decimals=4)] = _d(
-        "Partial portal-vein thrombosis, ~3-4 % [S11, S13, S15]; found on Doppler day 1 [S15]",
-        0.035,
+    portal_vein_thrombosis: Annotated[NumberValue, Range(0, 1, decimals=4)] | None = _d(
+        "A fixed chance of portal-vein thrombosis per procedure, instead of the model's risk. "
+        "Published: partial thrombosis ~3-4 % [S11, S13, S15]; found on Doppler day 1 [S15]",
+        None,
     )
 
 
@@ -367,7 +380,10 @@ class Scenario(BaseModel):
 
 def span_of(section: type[BaseModel], field: str) -> Range:
     """The valid range a field declares (for sampling); an unbounded one if it has none."""
-    for item in section.model_fields[field].metadata:
+    info = section.model_fields[field]
+    # An optional field (``X | None``) keeps its range on the annotated member of the union.
+    members = [getattr(arg, "__metadata__", ()) for arg in get_args(info.annotation)]
+    for item in [*info.metadata, *(m for metadata in members for m in metadata)]:
         if isinstance(item, Range):
             return item
     return Range()

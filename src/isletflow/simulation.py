@@ -22,7 +22,8 @@ from .clock import SimulatedClock
 from .errors import SimulationStuck  # defined with the other errors; re-exported here
 from .guards import GuardResult
 from .models import Approach
-from .patient import Patient
+from .patient import Patient, bleeds, pressure_rise, thrombosis
+from .record import CaseRecord
 from .sampling import CasePlan, PlanSampler
 from .scenario import Scenario
 
@@ -179,19 +180,38 @@ def _paused(case: Case, world: World) -> Move:
 
 def _hemostasis(case: Case, world: World) -> Move:
     plan, record = world.plan, case.record
-    if plan.bleeding and not record.complications:
-        return Move("record_complication", data={"kind": "bleeding"})
     percutaneous = plan.approach is Approach.PERCUTANEOUS
+    if not record.complications and bleeds(
+        plan, rise_mmhg=_rise(record), heparin_units_per_kg=record.heparin_units_per_kg or 0.0
+    ):
+        return Move("record_complication", data={"kind": "bleeding"})
     sealant = {"track_sealant": plan.track_sealant} if percutaneous else {}
     return Move("seal_access", plan.timings.hemostasis, sealant)
+
+
+def _rise(record: CaseRecord) -> float:
+    return pressure_rise((r.mmhg, r.state) for r in record.portal_pressures)
+
+
+def _thrombosis(plan: CasePlan, record: CaseRecord) -> str | None:
+    delivered = record.fraction_delivered
+    return thrombosis(
+        plan,
+        rise_mmhg=_rise(record),
+        fraction_delivered=1.0 if delivered is None else delivered,
+        sealed=record.track_sealant is not None,
+    )
 
 
 def _maintenance(case: Case, world: World) -> Move:
     plan, record = world.plan, case.record
     sealed = world.entered["immunosuppress.maintenance"]
     found = any(c.kind == "portal_vein_thrombosis" for c in record.complications)
-    if plan.portal_vein_thrombosis and not found:
-        found_on = {"kind": "portal_vein_thrombosis", "detail": "partial, on portal Doppler day 1"}
+    if not found and not record.troughs and (extent := _thrombosis(plan, record)) is not None:
+        found_on = {
+            "kind": "portal_vein_thrombosis",
+            "detail": f"{extent}, on portal Doppler day 1",
+        }
         return Move("record_complication", _wait_until(case, sealed + _DOPPLER), found_on)
     if not record.troughs:
         data: dict[str, Any] = {"drug": plan.trough_drug, "ng_per_ml": plan.trough_ng_per_ml}
