@@ -11,12 +11,13 @@
      ├── MissingTool                         an optional extra or program is not installed
      ├── SimulationStuck                     a policy that never brings its case to an end
      ├── SessionNotFound                     service: no session has that id (HTTP 404)
-     ├── UnreadableSession                   service: a stored log that no longer replays (500)
+     ├── UnreadableSession                   service: a stored session that cannot be read (410)
      ├── StaleVersion                        service: an action based on an old version (409)
+     ├── StoreUnavailable                    service store: a database that cannot be a store
      └── Conflict                            service store: an append that lost a race
 
 A step that the workflow refuses is *not* an exception: ``Case.act`` returns a refusal.
-Exceptions are for input that is malformed, never for a clinical "no". The four service errors
+Exceptions are for input that is malformed, never for a clinical "no". The five service errors
 live in ``isletflow.service`` (``registry`` and ``store``), beside the HTTP layer they serve.
 """
 

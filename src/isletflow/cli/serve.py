@@ -49,12 +49,12 @@ def serve(host: str, port: int, db: str, workers: int, log_level: str) -> None:
     _check_database(db)
     import uvicorn  # the server extra loads only when serving
 
-    from ..service.app import DB_VARIABLE, TOKEN_VARIABLE, create_app
+    from ..service.app import DB_VARIABLE, TOKEN_VARIABLE, create_app, serving_line
     from ..service.store import database_url
 
-    click.echo(f"isletflow serving on http://{host}:{port}/ (sessions in {db})", err=True)
+    click.echo(serving_line(host, port, db), err=True)
     if workers == 1:
-        app = create_app(db, token=os.environ.get(TOKEN_VARIABLE) or None)
+        app = create_app(db, token=os.environ.get(TOKEN_VARIABLE))
         uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
         return
     # Workers are separate processes: each builds its app from the environment.
@@ -76,9 +76,7 @@ def _check_database(db: str) -> None:
     Checked once before serving, so that a folder, a missing folder, a damaged file or a server
     that does not answer is one line and exit 1, not a traceback from every worker.
     """
-    import sqlalchemy as sa
-
-    from ..service.store import SessionStore
+    from ..service.store import SessionStore, StoreUnavailable
 
     def refuse(rule: str) -> NoReturn:
         raise InvalidInput.single("--db", "--db", db, rule)
@@ -92,26 +90,7 @@ def _check_database(db: str) -> None:
         if path.exists() and not path.is_file():
             refuse("is not a regular file")
     try:
-        store = SessionStore(db)
-    except (sa.exc.SQLAlchemyError, ImportError, OSError, ValueError) as error:
-        refuse(f"cannot be opened as the session database ({_reason(error)})")
-    try:
-        if store.url.startswith("sqlite"):
-            # A file whose header is fine but whose pages are not opens, then fails every
-            # request: SQLite's quick check reads each page once, so it is found here.
-            with store.engine.connect() as connection:
-                verdict = connection.exec_driver_sql("PRAGMA quick_check").scalar()
-            if verdict != "ok":
-                lines = [line for line in str(verdict).splitlines() if "***" not in line]
-                first = (lines or ["no answer"])[0][:160]
-                refuse(f"is damaged (SQLite's quick check: {first})")
-    except sa.exc.SQLAlchemyError as error:
-        refuse(f"cannot be read as the session database ({_reason(error)})")
-    finally:
-        store.close()
-
-
-def _reason(error: Exception) -> str:
-    """The first line of what the database driver said, not SQLAlchemy's whole report."""
-    cause = getattr(error, "orig", None) or error
-    return (str(cause).splitlines() or [type(cause).__name__])[0][:160]
+        # The store checks itself as it opens (SQLite's quick check included): one check, there.
+        SessionStore(db).close()
+    except StoreUnavailable as error:
+        refuse(f"cannot be opened as the session database ({error.reason})")

@@ -36,6 +36,7 @@ from ..errors import IsletflowError
 __all__ = [
     "Conflict",
     "SessionStore",
+    "StoreUnavailable",
     "StoredSession",
     "UnreadableSession",
     "database_url",
@@ -85,9 +86,16 @@ class UnreadableSession(IsletflowError):
         super().__init__(f"session {session_id} cannot be restored from its stored log: {error}")
 
 
-def _unusable(url: str, reason: str) -> IsletflowError:
+class StoreUnavailable(IsletflowError):
     """A database that cannot be a session store, said in one sentence (at start-up)."""
-    return IsletflowError(f"the session store {url} cannot be used: {reason}")
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url, self.reason = url, reason
+        super().__init__(f"the session store {url} cannot be used: {reason}")
+
+
+def _unusable(url: str, reason: str) -> StoreUnavailable:
+    return StoreUnavailable(url, reason)
 
 
 @dataclass(frozen=True, slots=True)
