@@ -94,10 +94,6 @@ class StoreUnavailable(IsletflowError):
         super().__init__(f"the session store {url} cannot be used: {reason}")
 
 
-def _unusable(url: str, reason: str) -> StoreUnavailable:
-    return StoreUnavailable(url, reason)
-
-
 @dataclass(frozen=True, slots=True)
 class StoredSession:
     """One session as stored: its header, version, clock and its events as one JSON array.
@@ -150,10 +146,10 @@ class SessionStore:
             _create_tables(self.engine)
             damage = _damage(self.engine)
         except (SQLAlchemyError, ImportError) as error:
-            raise _unusable(shown, _reason(error)) from None
+            raise StoreUnavailable(shown, _reason(error)) from None
         if damage:
             self.engine.dispose()
-            raise _unusable(shown, f"the file is damaged ({damage})")
+            raise StoreUnavailable(shown, f"the file is damaged ({damage})")
         self._writer = _GroupCommit(self.engine)
 
     def close(self) -> None:
