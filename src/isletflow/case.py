@@ -15,9 +15,9 @@ from typing import Any
 from . import workflow as wf
 from .clock import Clock, SimulatedClock
 from .deadlines import ArmedDeadline
-from .engine import ActionResult, Check, Engine, validate
+from .engine import ActionResult, Check, Engine
 from .errors import InvalidInput, Problem, ReplayMismatch
-from .models import Approach, Donor, Recipient
+from .models import Approach, Donor, Recipient, validated
 from .protocol import Protocol
 from .timeline import (
     INPUT_KINDS,
@@ -53,14 +53,19 @@ class Case(Engine):
         clock: Clock | None = None,
     ) -> Case:
         """A case at ``harvest.procured``; the clock starts at cross-clamp unless one is given."""
-        donor = validate(Donor, donor, "donor")
-        recipient = validate(Recipient, recipient, "recipient")
+        donor = validated(Donor, donor, "donor", prefix="donor")
+        recipient = validated(Recipient, recipient, "recipient", prefix="recipient")
         try:
             approach = Approach(approach)
         except ValueError:
             rule = "must be one of: " + ", ".join(Approach)
             raise InvalidInput.single("case", "approach", approach, rule) from None
-        protocol = validate(Protocol, protocol if protocol is not None else Protocol(), "protocol")
+        protocol = validated(
+            Protocol,
+            protocol if protocol is not None else Protocol(),
+            "protocol",
+            prefix="protocol",
+        )
         clock = clock if clock is not None else SimulatedClock(donor.cross_clamp_at)
         now = clock.now()
         if now < donor.cross_clamp_at:

@@ -37,7 +37,7 @@ from .timeline import (
     outcome_of,
 )
 
-__all__ = ["ActionResult", "Check", "Engine", "validate"]
+__all__ = ["ActionResult", "Check", "Engine"]
 
 _M = TypeVar("_M", bound=BaseModel)
 _DURATION: TypeAdapter[timedelta] = TypeAdapter(NonNegativeDuration)
@@ -100,16 +100,6 @@ def _not_allowed(state: str, action: str) -> GuardResult:
     return GuardResult(
         "allowed_in_state", "not_allowed", False, text, observed=state, limit=possible
     )
-
-
-def validate(model: type[_M], value: Any, prefix: str) -> _M:
-    """``value`` as a ``model``, or ``InvalidInput`` naming ``prefix`` and every problem."""
-    if isinstance(value, model):
-        return value
-    try:
-        return model.model_validate(value)
-    except ValidationError as error:
-        raise InvalidInput.from_pydantic(prefix, error, prefix=prefix) from None
 
 
 class Engine:

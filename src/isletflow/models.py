@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -23,10 +23,11 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     Strict,
+    ValidationError,
 )
 from pydantic_core import PydanticCustomError, core_schema
 
-from .errors import did_you_mean
+from .errors import InvalidInput, did_you_mean
 
 __all__ = [
     "PRESERVATION_SOLUTIONS",
@@ -44,6 +45,7 @@ __all__ = [
     "UtcDatetime",
     "WholeNumber",
     "YesNo",
+    "validated",
 ]
 
 
@@ -227,3 +229,21 @@ class Term:
                 f"extra_terms.{self.field}"
             )
         return value
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def validated(model: type[_M], value: Any, what: str, *, prefix: str = "") -> _M:
+    """``value`` as a ``model`` (an instance passes as it is), or ``InvalidInput`` naming
+    ``what`` and listing every problem, each location under ``prefix``.
+
+    The one way plain data becomes a validated model at a boundary: the case's donor, recipient
+    and protocol, and every settings file (protocol, rubric, model parameters).
+    """
+    if isinstance(value, model):
+        return value
+    try:
+        return model.model_validate(dict(value) if isinstance(value, Mapping) else value)
+    except ValidationError as error:
+        raise InvalidInput.from_pydantic(what, error, prefix=prefix) from None

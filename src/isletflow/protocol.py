@@ -12,12 +12,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .duration import NonNegativeDuration
-from .errors import InvalidInput
 from .files import read_mapping
-from .models import PRESERVATION_SOLUTIONS, Number, WholeNumber, YesNo
+from .models import PRESERVATION_SOLUTIONS, Number, WholeNumber, YesNo, validated
 
 __all__ = ["PRESERVATION_SOLUTIONS", "Protocol"]
 
@@ -141,10 +140,7 @@ class Protocol(BaseModel):
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, what: str = "protocol") -> Protocol:
         """Build a protocol from plain data, listing every problem at once."""
-        try:
-            return cls.model_validate(dict(data))
-        except ValidationError as error:
-            raise InvalidInput.from_pydantic(what, error) from None
+        return validated(cls, data, what)
 
     @classmethod
     def load(cls, path: str | Path) -> Protocol:

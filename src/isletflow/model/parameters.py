@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from ..errors import InvalidInput
 from ..files import read_mapping
+from ..models import validated
 from .calibration import logistic_scale_for_cv, median_for_mean
 from .coefficients import POSITIVE, Section, calibrated, sourced, unconfirmed
 from .complication_parameters import (
@@ -165,10 +165,7 @@ class ModelParameters(BaseModel):
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, what: str = "model") -> ModelParameters:
         """Parameters from plain data (sections of overrides), listing every problem at once."""
-        try:
-            return cls.model_validate(dict(data))
-        except ValidationError as error:
-            raise InvalidInput.from_pydantic(what, error) from None
+        return validated(cls, data, what)
 
     @classmethod
     def load(cls, path: str | Path) -> ModelParameters:

@@ -25,12 +25,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..duration import NonNegativeDuration
-from ..errors import InvalidInput
 from ..files import read_mapping
-from ..models import Number
+from ..models import Number, validated
 
 __all__ = ["DEVIATION_KINDS", "DeviationKind", "Rubric", "Weights"]
 
@@ -115,10 +114,7 @@ class Rubric(BaseModel):
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, what: str = "rubric") -> Rubric:
-        try:
-            return cls.model_validate(dict(data))
-        except ValidationError as error:
-            raise InvalidInput.from_pydantic(what, error) from None
+        return validated(cls, data, what)
 
     @classmethod
     def load(cls, path: str | Path) -> Rubric:
