@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from isletflow.errors import IsletflowError
 from isletflow.service import create_app
-from isletflow.service.store import EVENTS, SESSIONS, SessionStore
+from isletflow.service.database import EVENTS, SESSIONS
+from isletflow.service.store import SessionStore
 from isletflow.timeline import Timeline, events_to_python
 from service_support import STANDARD_WALK, act_body
 from strategies_service import Rows, stored_edits

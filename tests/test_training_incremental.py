@@ -24,8 +24,9 @@ from isletflow.training import (
     standard_exercise,
     walk,
 )
+from isletflow.training.alignment import lcs_pairs
 from isletflow.training.lab import LabRequest
-from isletflow.training.scoring import Scorer, lcs_pairs, score
+from isletflow.training.scoring import Scorer, score
 from strategies_training import trainee_scripts
 
 EXERCISE = standard_exercise()

@@ -26,7 +26,7 @@ from ..training.lab import CHOICES
 from ..training.rubric import Rubric
 from . import page, problems, readouts
 from .middleware import BearerToken, BodyLimit, HeadAsGet, checked_token
-from .registry import DEFAULT_CACHE_BYTES, Registry
+from .registry import CHECKPOINT_EVERY, DEFAULT_CACHE_BYTES, Registry
 from .schemas import (
     ERRORS,
     TEXT_ERRORS,
@@ -69,16 +69,22 @@ def create_app(
     cache_size: int = 256,
     cache_bytes: int | None = None,
     max_events: int = 10_000,
+    checkpoint_every: int = CHECKPOINT_EVERY,
 ) -> FastAPI:
     """The service over the database at ``db`` (a SQLite path or a database URL).
 
     ``cache_bytes`` bounds the memory of the sessions kept loaded (as estimated); unset, it is
-    ``ISLETFLOW_CACHE_MB`` megabytes if that is set, else 512 MiB.
+    ``ISLETFLOW_CACHE_MB`` megabytes if that is set, else 512 MiB. A session's checkpoint is
+    stored every ``checkpoint_every`` events (a load replays fewer events than that).
     """
     token = checked_token(token)
     budget = cache_bytes if cache_bytes is not None else _cache_bytes_from_environment()
     registry = Registry(
-        SessionStore(db), cache_size=cache_size, cache_bytes=budget, max_events=max_events
+        SessionStore(db),
+        cache_size=cache_size,
+        cache_bytes=budget,
+        max_events=max_events,
+        checkpoint_every=checkpoint_every,
     )
 
     @contextlib.asynccontextmanager
