@@ -220,6 +220,10 @@ class Case(Engine):
         first = log[0]
         if not isinstance(first, Created):
             raise InvalidInput.single("timeline", "0", first, "must start with a 'created' event")
+        unknown = [name for name in point.deadlines if name not in wf.DEADLINES]
+        if point.state not in wf.STATES or unknown:
+            rule = "must be a state and deadlines of the workflow"
+            raise InvalidInput.single("point", "state", (point.state, unknown), rule)
         sim = clock if clock is not None else SimulatedClock(point.now)
         case = cls._blank(first.donor, first.recipient, first.approach, first.protocol, sim)
         case.record = dataclasses.replace(point.record)

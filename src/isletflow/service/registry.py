@@ -179,7 +179,7 @@ class Registry:
                 "the whole log is replayed",
                 session_id,
                 stored.start,
-                error,
+                str(error)[:300],
             )
             whole = self.store.load(session_id, checkpoint=False)
             if whole is None:
