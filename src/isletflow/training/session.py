@@ -31,7 +31,7 @@ from ..timeline import (
     events_to_python,
 )
 from .debrief import Debrief, debrief, outcome_view
-from .lab import MEASURED, Lab, LabRequest, act_with_lab, lab_from_data
+from .lab import MEASURED, Lab, LabRequest, ScenarioLab, WalkPoint, act_with_lab, lab_from_data
 from .rubric import Rubric
 from .scoring import Score, Scorer, ScorerPoint
 from .view import (
@@ -84,6 +84,7 @@ class SessionPoint(BaseModel):
     case: CasePoint
     scorer: ScorerPoint
     revealed: tuple[Measurement, ...]
+    walk: WalkPoint | None = Field(None, description="A ScenarioLab's walk of the patient")
 
 
 def _same_case(a: Event, b: Event) -> bool:
@@ -237,6 +238,7 @@ class TrainingSession:
             case=self.case.point(),
             scorer=folds.scorer.point(),
             revealed=folds.revealed(),
+            walk=self.lab.walk_point(self.case) if isinstance(self.lab, ScenarioLab) else None,
         )
 
     @classmethod
@@ -257,9 +259,10 @@ class TrainingSession:
         the whole timeline (a debrief, an export); until then the session never reads them.
         Trusted as ``Case.continued`` is: only for the service's own, digest-bound checkpoints.
         """
-        if point.scorer.fed != point.version:
-            rule = f"must have scored the point's {point.version} events"
-            raise InvalidInput.single("session point", "scorer.fed", point.scorer.fed, rule)
+        for name, fed in (("scorer", point.scorer.fed), ("walk", point.walk and point.walk.fed)):
+            if fed not in (point.version, None):
+                rule = f"must have taken in the point's {point.version} events"
+                raise InvalidInput.single("session point", f"{name}.fed", fed, rule)
         start = point.version - 1
         log = (
             EventLog([point.last], first=point.first, start=start, load=earlier)
@@ -267,6 +270,8 @@ class TrainingSession:
             else EventLog([point.first])
         )
         case = Case.continued(point.case, log, following)
+        if point.walk is not None and isinstance(lab, ScenarioLab):
+            lab.resume_walk(case, point.walk)
         session = cls(case, lab, expert, rubric, exercise=exercise)
         folds = session._kept = _Folds(session)
         folds.scorer = Scorer.resumed(session.expert, session.rubric, point.scorer, point.first)
