@@ -148,13 +148,15 @@ class Session:
         self.id = session_id
         self.header = header
         self.training = training
-        self.log_bytes = log_bytes  # its events' JSON, as stored: what its memory grows with
+        self.log_bytes = log_bytes  # the JSON it holds, as stored: what its memory grows with
 
     def memory(self) -> int:
         """Bytes this session takes in memory, estimated from above for the cache's bound.
 
-        Measured with tracemalloc: 1.1 to 4.1 times its log's JSON (long notes at the low end,
-        refusals with their deviations at the high end), plus about 7 KB.
+        Measured with tracemalloc: 1.1 to 4.1 times the JSON it holds (long notes at the low
+        end, refusals with their deviations at the high end), plus about 7 KB. A session loaded
+        from a checkpoint holds the checkpoint and the events after it, until its whole timeline
+        is read (then those too).
         """
         return SESSION_BYTES + LOG_FACTOR * self.log_bytes
 
