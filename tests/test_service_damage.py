@@ -82,8 +82,8 @@ def _answers_cleanly(client: TestClient, session_id: str) -> int:
     return statuses[0]
 
 
-# Each example walks two sessions over HTTP and reads one four ways (about 0.2 s): the
-# ``thorough`` profile's 2,000 would take seven minutes, so it is capped at 300 (about a minute);
+# Each example walks two sessions over HTTP and reads one four ways (about 0.3 s): the
+# ``thorough`` profile's 2,000 would take ten minutes, so it is capped at 300 (86 s, measured);
 # the ``dev`` and ``ci`` profiles (60) are under the cap.
 @settings(
     max_examples=min(settings().max_examples, 300),
