@@ -40,6 +40,7 @@ from .schemas import (
     ScenarioView,
     SessionView,
     TimelineResponse,
+    typed_act_bodies,
 )
 from .sessions import Session, SessionHeader
 from .store import SessionStore, shown_url
@@ -92,7 +93,7 @@ def create_app(
         yield
         registry.store.close()  # the writer thread finishes its group; connections close
 
-    app = FastAPI(
+    app = _Service(
         lifespan=lifespan,
         title="isletflow",
         version=__version__,
@@ -114,6 +115,15 @@ def create_app(
     if token is not None:
         app.add_middleware(BearerToken, token=token)
     return app
+
+
+class _Service(FastAPI):
+    """The app, whose OpenAPI document gives each action's act body (``typed_act_bodies``)."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            typed_act_bodies(super().openapi())
+        return super().openapi()
 
 
 def from_environment() -> FastAPI:
