@@ -311,3 +311,10 @@ def test_a_store_from_before_chains_gains_the_column_and_replays(tmp_path: Path)
         assert _checkpoint(registry.store, view["id"]) is None
         replayed = _replayed(registry.store, view["id"]).view().model_dump(mode="json")
         assert _cold(registry, view["id"]) == replayed
+
+
+@pytest.mark.parametrize("every", [0, -1, 2.5, True])
+def test_a_checkpoint_interval_that_is_not_a_count_is_refused(tmp_path: Path, every: Any) -> None:
+    """checkpoint_every is a whole number of events, at least 1: else an error naming it."""
+    with pytest.raises(InvalidInput, match="checkpoint_every"):
+        create_app(str(tmp_path / "s.db"), checkpoint_every=every)

@@ -26,7 +26,7 @@ from ..training.lab import CHOICES
 from ..training.rubric import Rubric
 from . import page, problems, readouts
 from .middleware import BearerToken, BodyLimit, HeadAsGet, checked_token
-from .registry import CHECKPOINT_EVERY, DEFAULT_CACHE_BYTES, Registry
+from .registry import CHECKPOINT_EVERY, DEFAULT_CACHE_BYTES, Registry, checked_interval
 from .schemas import (
     ERRORS,
     TEXT_ERRORS,
@@ -79,6 +79,7 @@ def create_app(
     stored every ``checkpoint_every`` events (a load replays fewer events than that).
     """
     token = checked_token(token)
+    checkpoint_every = checked_interval(checkpoint_every)  # before the store opens
     budget = cache_bytes if cache_bytes is not None else _cache_bytes_from_environment()
     registry = Registry(
         SessionStore(db),

@@ -27,7 +27,7 @@ from .schemas import SessionView
 from .sessions import Session, SessionHeader, Step
 from .store import Conflict, SessionStore, UnreadableSession
 
-__all__ = ["Registry", "SessionNotFound", "StaleVersion", "UnreadableSession"]
+__all__ = ["Registry", "SessionNotFound", "StaleVersion", "UnreadableSession", "checked_interval"]
 
 _STRIPES = 64
 # What a damaged log can raise as it is read and replayed (a deadline pushed past the calendar
@@ -63,6 +63,14 @@ CHECKPOINT_EVERY = 100
 """A session's checkpoint is stored each time its log passes a multiple of this many events."""
 
 
+def checked_interval(every: object) -> int:
+    """``every`` as a checkpoint interval: a whole number of events, at least 1."""
+    if type(every) is not int or every < 1:
+        rule = "must be a whole number of events, at least 1"
+        raise InvalidInput.single("service", "checkpoint_every", every, rule)
+    return every
+
+
 class Registry:
     """Creates, finds and changes sessions; keeps the recently used ones in memory.
 
@@ -81,10 +89,8 @@ class Registry:
         max_events: int = 10_000,
         checkpoint_every: int = CHECKPOINT_EVERY,
     ) -> None:
-        if checkpoint_every < 1:
-            raise ValueError("checkpoint_every must be at least 1")
         self.store = store
-        self.checkpoint_every = checkpoint_every
+        self.checkpoint_every = checked_interval(checkpoint_every)
         self.cache_size = cache_size
         self.cache_bytes = cache_bytes
         self.max_events = max_events
