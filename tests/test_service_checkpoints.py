@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from isletflow.errors import InvalidInput
 from isletflow.service import create_app
@@ -318,3 +319,27 @@ def test_a_checkpoint_interval_that_is_not_a_count_is_refused(tmp_path: Path, ev
     """checkpoint_every is a whole number of events, at least 1: else an error naming it."""
     with pytest.raises(InvalidInput, match="checkpoint_every"):
         create_app(str(tmp_path / "s.db"), checkpoint_every=every)
+
+
+_BODIES = st.sampled_from(['{"kind":"advanced"}', "not json", "5", "[" * 1000, '{"kind":"x"}'])
+
+
+@settings(max_examples=25, suppress_health_check=list(HealthCheck), deadline=None)
+@given(st.integers(0, 8), st.data())
+def test_any_event_edited_under_a_checkpoint_is_never_a_5xx(
+    served: tuple[TestClient, Registry], steps: int, data: st.DataObject
+) -> None:
+    """A session with checkpoints, one event's body replaced behind the service's back (its
+    digest left): the whole timeline is a 410; the view and an act are 200 or 410, never 5xx."""
+    client, registry = served
+    view, _ = _walked(client, steps + 4)
+    session_id, store = view["id"], registry.store
+    seq = data.draw(st.integers(0, view["version"] - 1), label="event")
+    edit = data.draw(_BODIES, label="body")
+    _edit_event(store, session_id, seq, body=edit)
+    registry.evict(session_id)
+    assert client.get(f"/api/sessions/{session_id}").status_code in (200, 410)
+    assert client.get(f"/api/sessions/{session_id}/timeline").status_code == 410
+    note = act_body(view["version"], "note", None, {"text": "x"})
+    assert client.post(f"/api/sessions/{session_id}/act", json=note).status_code in (200, 410)
+    assert client.get(f"/api/sessions/{session_id}/score").status_code in (200, 410)
