@@ -9,6 +9,7 @@ only when the whole timeline is asked for. ``EventLog`` is the timeline that rea
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -37,14 +38,15 @@ EXERCISE = standard_exercise()
 
 
 class Reads:
-    """A loader of ``events[:start]`` that counts how often it is asked."""
+    """A loader of ``events[:start]`` that counts how often it is asked; like a store, it gives
+    new objects, equal to the events but not them."""
 
     def __init__(self, events: Sequence[Event], start: int) -> None:
         self.events, self.start, self.count = list(events), start, 0
 
     def __call__(self) -> list[Event]:
         self.count += 1
-        return self.events[: self.start]
+        return [copy.copy(event) for event in self.events[: self.start]]
 
 
 def _walked(script: list[PlanStep]) -> TrainingSession:
@@ -197,8 +199,10 @@ def test_a_log_read_on_demand_is_the_log_held_whole(start: int, data: st.DataObj
     j = data.draw(st.integers(-n, n), label="to")
     assert log[i] == _EVENTS[i]
     assert list(log[i:j]) == _EVENTS[i:j]
+    first = log[0]
     assert list(log) == _EVENTS
     assert log == _EVENTS
+    assert log[0] is first  # read or not, event 0 is the one kept
     assert reads.count <= 1
     log.append(_EVENTS[0])
     assert list(log) == [*_EVENTS, _EVENTS[0]]

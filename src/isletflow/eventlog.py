@@ -56,7 +56,9 @@ class EventLog(Sequence[Event]):
             if len(before) != self._start or before[0] != self._first:
                 rule = f"must hold the {self._start} events before the checkpoint, from the first"
                 raise InvalidInput.single("timeline", "events", len(before), rule)
-            self._events[:0] = before
+            # The first event stays the very object kept (what holds on to it by identity, as
+            # the lab's walk of the case does, still finds it).
+            self._events[:0] = [self._first, *before[1:]]
             self._start, self._load = 0, None
         return self._events
 
