@@ -6,10 +6,10 @@ case. ``app`` includes them under ``/api`` with the other routes' authentication
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import ValidationError
 
 from .. import workflow as wf
@@ -25,6 +25,12 @@ __all__ = ["router"]
 
 _LMS = "https://lms.example.org"
 _IRL: str = Actor.model_json_schema()["properties"]["home_page"]["pattern"]  # the actor's rule
+
+
+class FhirResponse(JSONResponse):
+    """FHIR's own JSON media type, which FHIR servers and clients expect."""
+
+    media_type = "application/fhir+json"
 
 
 def router(registry: Registry) -> APIRouter:
@@ -64,17 +70,33 @@ def router(registry: Registry) -> APIRouter:
     @api.get(
         "/sessions/{session_id}/fhir",
         tags=["interop"],
+        response_class=FhirResponse,
         responses={501: {"description": "Validation asked for, fhir.resources missing"}},
     )
-    def session_fhir(session_id: str, validate: bool = False) -> dict[str, Any]:
-        """The case as a FHIR R4B transaction Bundle; ``validate`` parses it with fhir.resources.
+    def session_fhir(
+        session_id: str,
+        validate: bool = False,
+        kind: Annotated[Literal["transaction", "batch"], Query(alias="type")] = "transaction",
+    ) -> dict[str, Any]:
+        """The case as a FHIR R4B Bundle (``application/fhir+json``): a transaction of at most
+        50 entries, or a ``batch``; ``validate`` parses it with fhir.resources.
 
-        Building the bundle needs nothing extra; validating it needs ``isletflow[fhir]``.
+        Every id derives from the session (``named_case_id("session", id)``), so two sessions
+        on one scenario are two cases, and the session's id itself is in no resource. Building
+        the bundle needs nothing extra; validating it needs ``isletflow[fhir]``.
         """
         from ..export.fhir import case_bundle, validate_bundle
+        from ..export.identity import named_case_id
 
         def bundle_of(s: Session) -> dict[str, Any]:
-            return case_bundle(s.case, s.header.seed, case_index=s.header.index, validate=False)
+            return case_bundle(
+                s.case,
+                s.header.seed,
+                case_index=s.header.index,
+                case_id=named_case_id("session", s.id),
+                kind=kind,
+                validate=False,
+            )
 
         bundle = registry.read(session_id, bundle_of)
         if validate:
