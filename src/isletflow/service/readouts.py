@@ -23,7 +23,6 @@ from .sessions import Session
 
 __all__ = ["router"]
 
-_LMS = "https://lms.example.org"
 _IRL: str = Actor.model_json_schema()["properties"]["home_page"]["pattern"]  # the actor's rule
 
 
@@ -60,12 +59,19 @@ def router(registry: Registry) -> APIRouter:
     @api.get("/sessions/{session_id}/xapi", tags=["training"])
     def session_xapi(
         session_id: str,
-        trainee: Annotated[str, Query(min_length=1, max_length=200)] = "trainee",
-        home_page: Annotated[str, Query(min_length=1, max_length=500, pattern=_IRL)] = _LMS,
+        account: Annotated[str, Query(min_length=1, max_length=200)],
+        home_page: Annotated[str, Query(min_length=1, max_length=500, pattern=_IRL)],
+        name: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     ) -> list[dict[str, Any]]:
-        """The session so far as xAPI statements for a learning record store."""
-        actor = _actor(trainee, home_page)
-        return registry.read(session_id, lambda s: s.training.statements(actor))
+        """The session so far as xAPI statements for a learning record store.
+
+        ``account`` is the trainee's stable id on the learning platform ``home_page``; ``name``
+        an optional display name. The session is one attempt: one registration, statement ids
+        of its own. Statements carry no timestamp (the LRS stamps them as it stores them); the
+        case's time is in the ``case-time`` and ``since-cross-clamp`` extensions.
+        """
+        actor = _actor(account, home_page, name)
+        return registry.read(session_id, lambda s: s.training.statements(actor, attempt=s.id))
 
     @api.get(
         "/sessions/{session_id}/fhir",
@@ -121,9 +127,9 @@ def router(registry: Registry) -> APIRouter:
     return api
 
 
-def _actor(trainee: str, home_page: str) -> Actor:
+def _actor(account: str, home_page: str, name: str | None) -> Actor:
     try:
-        return Actor(name=trainee, account_name=trainee, home_page=home_page)
+        return Actor(account_name=account, home_page=home_page, name=name)
     except ValidationError as error:
         raise InvalidInput.from_pydantic("xAPI actor", error, prefix="query") from None
 
