@@ -208,6 +208,17 @@ class Range:
         # parameter against this range, listing each problem.
         return core_schema.no_info_wrap_validator_function(self._validate, handler(source))
 
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        # The schema says what validation says of a fixed value: its bounds (a distribution's
+        # definition is shared between fields, so its parameters are checked by isletflow alone).
+        bounds = {"minimum": self.low, "maximum": self.high}
+        found: dict[str, Any] = handler(schema)
+        if not self.duration:
+            _annotate(found, "number", {k: v for k, v in bounds.items() if v is not None})
+        return found
+
     def _validate(self, raw: Any, handler: Callable[[Any], Any]) -> Any:
         value = handler(_long_form(raw, numeric=not self.duration))
         problems = _problems(value, self)
@@ -229,6 +240,14 @@ class OneOf:
     ) -> core_schema.CoreSchema:
         return core_schema.no_info_wrap_validator_function(self._validate, handler(source))
 
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        found: dict[str, Any] = handler(schema)
+        if self.options:  # a fixed value is one of the options
+            _annotate(found, "string", {"enum": list(self.options)})
+        return found
+
     def _validate(self, raw: Any, handler: Callable[[Any], Any]) -> Any:
         value = handler(_long_form(raw))
         problems = _problems(value, Range())
@@ -242,6 +261,18 @@ class OneOf:
         if problems:
             raise ValueError("; ".join(problems))
         return value
+
+
+def _annotate(schema: Any, kind: str, rules: dict[str, Any]) -> None:
+    """Add ``rules`` to every ``{"type": kind}`` in ``schema`` (not through a ``$ref``)."""
+    if isinstance(schema, dict):
+        if schema.get("type") == kind:
+            schema.update(rules)
+        for value in schema.values():
+            _annotate(value, kind, rules)
+    elif isinstance(schema, list):
+        for item in schema:
+            _annotate(item, kind, rules)
 
 
 def magnitude(value: Any) -> float:
