@@ -79,8 +79,8 @@ _MODULES: tuple[tuple[str, str], ...] = (
 # every module inside pkg. Each module of the package is a home above, public, or listed here
 # (a test checks it), so a new module has to be placed.
 _INTERNAL = (
-    "actions record workflow definition engine rules release guards.* duration sampling "
-    "distributions patient files plots model model.* export export._fhir_base "
+    "actions record workflow definition engine rules schema_rules release guards.* duration "
+    "sampling distributions patient files plots model model.* export export._fhir_base "
     "export._fhir_resources export._fhir_text training.* cli cli.* service service.* _api_doc"
 )
 

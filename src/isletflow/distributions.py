@@ -42,6 +42,7 @@ from pydantic_core import core_schema
 from .duration import Duration, format_duration
 from .errors import did_you_mean, shown
 from .models import Number, YesNo
+from .schema_rules import PublishedRule
 
 __all__ = [
     "Bernoulli",
@@ -165,7 +166,7 @@ def _tag(value: Any) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Range:
+class Range(PublishedRule):
     """Where a field's values may lie, and how finely they are kept."""
 
     low: float | None = None
@@ -208,17 +209,6 @@ class Range:
         # parameter against this range, listing each problem.
         return core_schema.no_info_wrap_validator_function(self._validate, handler(source))
 
-    def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> dict[str, Any]:
-        # The schema says what validation says of a fixed value: its bounds (a distribution's
-        # definition is shared between fields, so its parameters are checked by isletflow alone).
-        bounds = {"minimum": self.low, "maximum": self.high}
-        found: dict[str, Any] = handler(schema)
-        if not self.duration:
-            _annotate(found, "number", {k: v for k, v in bounds.items() if v is not None})
-        return found
-
     def _validate(self, raw: Any, handler: Callable[[Any], Any]) -> Any:
         value = handler(_long_form(raw, numeric=not self.duration))
         problems = _problems(value, self)
@@ -227,7 +217,7 @@ class Range:
         return value
 
 
-class OneOf:
+class OneOf(PublishedRule):
     """The rule of a text field: one of ``options`` (any text when there are none)."""
 
     __slots__ = ("options",)
@@ -239,14 +229,6 @@ class OneOf:
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
         return core_schema.no_info_wrap_validator_function(self._validate, handler(source))
-
-    def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> dict[str, Any]:
-        found: dict[str, Any] = handler(schema)
-        if self.options:  # a fixed value is one of the options
-            _annotate(found, "string", {"enum": list(self.options)})
-        return found
 
     def _validate(self, raw: Any, handler: Callable[[Any], Any]) -> Any:
         value = handler(_long_form(raw))
@@ -261,18 +243,6 @@ class OneOf:
         if problems:
             raise ValueError("; ".join(problems))
         return value
-
-
-def _annotate(schema: Any, kind: str, rules: dict[str, Any]) -> None:
-    """Add ``rules`` to every ``{"type": kind}`` in ``schema`` (not through a ``$ref``)."""
-    if isinstance(schema, dict):
-        if schema.get("type") == kind:
-            schema.update(rules)
-        for value in schema.values():
-            _annotate(value, kind, rules)
-    elif isinstance(schema, list):
-        for item in schema:
-            _annotate(item, kind, rules)
 
 
 def magnitude(value: Any) -> float:
