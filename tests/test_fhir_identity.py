@@ -181,3 +181,16 @@ def test_every_resource_has_a_generated_narrative() -> None:
         inner = re.sub(r"</?(div|p|b)[^>]*>", "", text["div"])
         assert "<" not in inner
         assert ">" not in inner
+
+
+def test_json_lines_of_a_case_are_refused_saying_what_to_give(tmp_path: Path) -> None:
+    """``simulate --format jsonl`` output is refused by export and diagram with the way out."""
+    code, lines = invoke("simulate", "standard", "--format", "jsonl")
+    assert code == 0
+    saved = tmp_path / "case.jsonl"
+    saved.write_text(lines, encoding="utf-8")
+    for command in (["export", "fhir", str(saved)], ["diagram", "--case", str(saved)]):
+        code, out = invoke(*command)
+        assert code == 1
+        assert "JSON Lines" in out
+        assert "simulate --format json" in out

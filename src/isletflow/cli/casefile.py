@@ -110,7 +110,17 @@ def read_case(path: Path) -> IdentifiedCase:
     The file comes through the front door (``isletflow.files``: a regular file, UTF-8, within
     ``files.CASES``' limits, no duplicate keys, finite numbers) before a model reads it.
     """
-    data, text = read_json(path)
+    try:
+        data, text = read_json(path)
+    except InvalidInput as error:
+        if not any(p.rule.endswith("Extra data") for p in error.problems):
+            raise
+        # Several JSON values, one a line: what simulate --format jsonl writes.
+        rule = (
+            "holds one JSON value a line (JSON Lines, as simulate --format jsonl writes); "
+            "give one case as one JSON document: simulate --format json, or a timeline list"
+        )
+        raise InvalidInput.single(f"case file {path}", "(file)", path.name, rule) from None
     if isinstance(data, list):
         return IdentifiedCase(Case.replay(Timeline.from_json(text)))
     if isinstance(data, dict) and ("case_id" in data or "scenario" in data):

@@ -34,7 +34,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from .. import workflow as wf
 from ..timeline import Accepted, DeadlineFired, Event, Outcome, Refused, Timeline
 from .rubric import Rubric
 from .scoring import Score, score
@@ -127,12 +126,13 @@ def _ending(outcome: Outcome, result: Score) -> tuple[str, dict[str, Any]]:
     return "completed" if done else "failed", said
 
 
-def _ending_index(trainee: Sequence[Event]) -> int:
-    """Where the case ended: its last deadline fired or step into an end state."""
+def _ending_index(trainee: Sequence[Event], ended: Outcome) -> int:
+    """Where the case ended: the deadline that fired, or the step into its end state."""
     return max(
         i
         for i, e in enumerate(trainee)
-        if isinstance(e, DeadlineFired) or (isinstance(e, Accepted) and e.target in wf.TERMINAL)
+        if e.at == ended.at
+        and (isinstance(e, DeadlineFired) or (isinstance(e, Accepted) and e.target == ended.status))
     )
 
 
@@ -205,5 +205,5 @@ def xapi_statements(
     ended = timeline.outcome
     if ended is not None:
         verb, said = _ending(ended, result)
-        out.append(statement("outcome", _ending_index(trainee), verb, course, said))
+        out.append(statement("outcome", _ending_index(trainee, ended), verb, course, said))
     return out
