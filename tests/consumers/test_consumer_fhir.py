@@ -67,14 +67,44 @@ def reports(exported: dict[str, Any]) -> dict[str, Any]:
             {"kind": "resources", "data": exported["standard-ndjson"]},
         ],
         "every-bundled-scenario": [bundle_load(b) for b in bundles.values()],
+        "controls": [bundle_load(_oversized(bundles["standard"])), bundle_load(_corrupted())],
     }
     answer: dict[str, Any] = run("fhir.mjs", {"servers": servers})
     return answer
 
 
+def _oversized(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The standard transaction with copies of its observations under new ids: 55 entries."""
+    copies = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"]
+    extra = []
+    for number, entry in enumerate(copies[: 55 - len(bundle["entry"])]):
+        new_id = f"{entry['resource']['id'][:-4]}{number:04d}"
+        resource = {**entry["resource"], "id": new_id}
+        extra.append({"fullUrl": f"urn:uuid:{new_id}", "resource": resource,
+                      "request": {"method": "PUT", "url": f"Observation/{new_id}"}})  # fmt: skip
+    return {**bundle, "entry": bundle["entry"] + extra}
+
+
+def _corrupted() -> dict[str, Any]:
+    """One Observation with a status FHIR does not have, no code, and an unknown element."""
+    resource = {"resourceType": "Observation", "id": "bad-1", "status": "bogus", "mood": "x"}
+    entry = {"resource": resource, "request": {"method": "PUT", "url": "Observation/bad-1"}}
+    return {"resourceType": "Bundle", "type": "batch", "entry": [entry]}
+
+
+def test_the_consumers_catch_what_they_are_here_to_catch(reports: dict[str, Any]) -> None:
+    """Controls: Medplum refuses a 55-entry transaction; both validators flag a bad resource."""
+    oversized, corrupted = reports["controls"]["loads"]
+    assert oversized["outcome"] == "Transaction contains more update operations than allowed"
+    assert any("HL7 schema" in p for p in corrupted["problems"])
+    assert any("Medplum" in p for p in corrupted["problems"])
+
+
 def test_every_export_validates_and_loads_as_a_transaction(reports: dict[str, Any]) -> None:
     """HL7's schema and Medplum's validator find nothing; Medplum takes every transaction whole."""
     for name, report in reports.items():
+        if name == "controls":
+            continue
         for index, load in enumerate(report["loads"]):
             assert load["problems"] == [], f"{name}, load {index}: {load['problems'][:5]}"
             assert load["outcome"] == "All OK", f"{name}, load {index}: {load['outcome']}"
