@@ -53,17 +53,22 @@ def simulate(scenario: str, seed: int | None, index: int, fmt: str, plot: Path |
         for event in case.timeline.to_python():
             click.echo(json.dumps(event, separators=(",", ":")))
     else:
+        from ..export.identity import case_id
+        from .casefile import CaseDocument
+
         outcome = case.outcome
-        document = {
-            "scenario": loaded.name,
-            "seed": loaded.seed_for(seed),
-            "index": index,
-            "outcome": None
+        used = loaded.seed_for(seed)
+        document = CaseDocument(
+            case_id=case_id(loaded, used, index),
+            scenario=loaded.name,
+            seed=used,
+            index=index,
+            outcome=None
             if outcome is None
             else {"status": outcome.status, "code": outcome.code, "at": outcome.at.isoformat()},
-            "timeline": case.timeline.to_python(),
-        }
-        click.echo(json.dumps(document, indent=2, allow_nan=False))
+            timeline=case.timeline.to_python(),
+        )
+        click.echo(json.dumps(document.model_dump(mode="json"), indent=2, allow_nan=False))
     if plot is not None:
         from ..plots import plot_case
 
