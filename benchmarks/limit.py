@@ -356,12 +356,13 @@ class PlainCase:
         sealed = self.entered["immunosuppress.maintenance"]
         rise = pressure_rise((mmhg, state) for _, mmhg, state in self.pressures)
         found = "portal_vein_thrombosis" in self.complications
-        track_sealed = plan.approach is Approach.PERCUTANEOUS  # the policy seals every track
+        # The policy seals every percutaneous track with the plan's sealant.
+        sealant = plan.track_sealant if plan.approach is Approach.PERCUTANEOUS else None
         delivered = 1.0 if self.fraction is None else self.fraction
         if (
             not found
             and not self.troughs
-            and thrombosis(plan, rise_mmhg=rise, fraction_delivered=delivered, sealed=track_sealed)
+            and thrombosis(plan, rise_mmhg=rise, fraction_delivered=delivered, sealant=sealant)
         ):
             self.wait(self.until(sealed + DOPPLER))
             self.complications.append("portal_vein_thrombosis")

@@ -7,15 +7,11 @@ from typing import Any
 import pytest
 
 from isletflow.case import Case
-from isletflow.model.bleeding import bleeding_probability
+from isletflow.model.bleeding import SEALANTS, bleeding_probability
 from isletflow.model.parameters import DEFAULT
-from isletflow.patient import (
-    BRANCH,
-    MAIN_BRANCH,
-    bleeding_risk,
-    pressure_rise,
-    thrombosis_risk,
-)
+from isletflow.model.thrombosis import ABLATING_SEALANTS
+from isletflow.patient import bleeding_risk, pressure_rise, thrombosis_risk
+from isletflow.record import EXTENTS
 from isletflow.sampling import PlanSampler
 from isletflow.scenario import Scenario
 from isletflow.simulation import simulate
@@ -74,16 +70,16 @@ def test_more_tissue_gives_a_thrombosis_to_more_of_the_same_cases():
 
 
 def test_a_thrombosis_records_its_extent_from_its_own_draw():
-    """The Doppler's finding names the extent: the main branches or the peripheral ones."""
+    """The Doppler's finding names the extent as a typed field: main branch or peripheral."""
     forced = _scenario(complications={"portal_vein_thrombosis": 1})
-    details = set()
+    extents = set()
     for index in range(200):
-        (found,) = _complications(simulate(forced, seed=5, index=index), "portal_vein_thrombosis")
-        assert found.detail is not None
-        extent, _, when = found.detail.partition(", ")
-        assert when == "on portal Doppler day 1"
-        details.add(extent)
-    assert details == {MAIN_BRANCH, BRANCH}
+        case = simulate(forced, seed=5, index=index)
+        (found,) = _complications(case, "portal_vein_thrombosis")
+        assert found.detail == "found on portal Doppler day 1"
+        extents.add(found.extent)
+        assert case.record.main_branch_thrombosis == (found.extent == "main_branch")
+    assert extents == set(EXTENTS)
 
 
 def test_the_seed_reproduces_the_complications():
@@ -111,9 +107,20 @@ def test_the_bleeding_risk_is_the_models_with_the_cases_values():
 def test_an_unsealed_track_raises_the_thrombosis_risk():
     """Leaving the track open is one of Kawahara's measures missing: the risk rises."""
     plan = PlanSampler(_scenario()).sample(1, 0)
-    sealed = thrombosis_risk(plan, rise_mmhg=0.0, fraction_delivered=1.0, sealed=True)
-    open_ = thrombosis_risk(plan, rise_mmhg=0.0, fraction_delivered=1.0, sealed=False)
+    sealed = thrombosis_risk(plan, rise_mmhg=0.0, fraction_delivered=1.0, sealant="coils")
+    open_ = thrombosis_risk(plan, rise_mmhg=0.0, fraction_delivered=1.0, sealant=None)
     assert open_ > 2 * sealed
+
+
+def test_only_coils_and_collagen_paste_ablate_the_track():
+    """Gelatin foam and glue plug the track but do not ablate it: the thrombosis risk stays."""
+    plan = PlanSampler(_scenario()).sample(1, 0)
+
+    def risk(sealant: str | None) -> float:
+        return thrombosis_risk(plan, rise_mmhg=0.0, fraction_delivered=1.0, sealant=sealant)
+
+    assert risk("coils") == risk("collagen_paste") < risk("gelfoam") == risk("glue") == risk(None)
+    assert {s for s in SEALANTS if risk(s) < risk(None)} == set(ABLATING_SEALANTS)
 
 
 def test_the_pressure_rise_is_the_peak_during_infusion_over_the_last_baseline():

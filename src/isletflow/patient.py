@@ -26,17 +26,16 @@ from datetime import datetime, timedelta
 from statistics import NormalDist
 from typing import Any
 
-from .model import occurs
-from .model.bleeding import bleeding_probability
+from .model import management_steps, occurs
+from .model.bleeding import MANAGEMENTS, ManagementStep, bleeding_probability, management
 from .model.parameters import DEFAULT as MODEL
-from .model.thrombosis import main_branch, thrombosis_probability
+from .model.thrombosis import main_branch, thrombosis_probability, track_ablated
 from .models import Approach
 from .sampling import CasePlan, stream
 
 __all__ = [
-    "BRANCH",
-    "MAIN_BRANCH",
     "Patient",
+    "bleed_management",
     "bleeding_risk",
     "bleeds",
     "pressure_rise",
@@ -112,12 +111,6 @@ class Patient:
 
 # -- Complications, drawn where they apply ----------------------------------------------------
 
-MAIN_BRANCH = "main branch (main portal vein or first-order branches)"
-"""The extent of a thrombosis that bars a further infusion [S2], as the record's detail says."""
-
-BRANCH = "peripheral (2nd/3rd-order branches)"
-"""The extent of a thrombosis that does not bar a further infusion [S2]."""
-
 _DURING = frozenset({"infuse.infusing", "infuse.paused"})
 
 
@@ -160,41 +153,54 @@ def bleeding_risk(
     )
 
 
+def _bleeding_draws(plan: CasePlan) -> Any:
+    return stream(plan.seed, plan.index, "complications.bleeding")
+
+
 def bleeds(plan: CasePlan, *, rise_mmhg: float, heparin_units_per_kg: float) -> bool:
-    """Whether this procedure bleeds once its access is closed as the plan says."""
+    """Whether this procedure bleeds once its access is closed as the plan says (the first
+    draw of the case's ``complications.bleeding`` stream)."""
     sealant = plan.track_sealant if _percutaneous(plan) else None
     chance = bleeding_risk(
         plan, rise_mmhg=rise_mmhg, heparin_units_per_kg=heparin_units_per_kg, sealant=sealant
     )
-    return bool(occurs(chance, stream(plan.seed, plan.index, "complications.bleeding").random()))
+    return bool(occurs(chance, _bleeding_draws(plan).random()))
+
+
+def bleed_management(plan: CasePlan) -> tuple[ManagementStep, ...]:
+    """How this case's bleed is managed, as steps with their times after it is found (the
+    second draw of the ``complications.bleeding`` stream picks the management)."""
+    draws = _bleeding_draws(plan)
+    draws.random()  # the first draw said whether it bleeds
+    return management_steps(MANAGEMENTS[management(draws.random())])
 
 
 def thrombosis_risk(
-    plan: CasePlan, *, rise_mmhg: float, fraction_delivered: float, sealed: bool
+    plan: CasePlan, *, rise_mmhg: float, fraction_delivered: float, sealant: str | None
 ) -> float:
-    """The chance of a portal-vein thrombosis after this procedure (``sealed``: the track
-    sealed; surgical access leaves none)."""
+    """The chance of a portal-vein thrombosis after this procedure, its track sealed with
+    ``sealant`` (None: left open; surgical access leaves no track)."""
     if plan.thrombosis_rate is not None:
         return plan.thrombosis_rate
     return float(
         thrombosis_probability(
             packed_cell_volume_ml=plan.tissue_volume_ml * fraction_delivered,
             heparinised=False,
-            track_ablated=sealed or not _percutaneous(plan),
+            track_ablated=track_ablated(sealant or "none", plan.approach.value),
             pressure_rise_mmhg=rise_mmhg,
         )
     )
 
 
 def thrombosis(
-    plan: CasePlan, *, rise_mmhg: float, fraction_delivered: float, sealed: bool
+    plan: CasePlan, *, rise_mmhg: float, fraction_delivered: float, sealant: str | None
 ) -> str | None:
-    """The extent of the thrombosis the day-1 Doppler finds (:data:`MAIN_BRANCH` or
-    :data:`BRANCH`), or None if there is none."""
+    """The extent of the thrombosis the day-1 Doppler finds (``main_branch`` or
+    ``peripheral``, see ``record.EXTENTS``), or None if there is none."""
     chance = thrombosis_risk(
-        plan, rise_mmhg=rise_mmhg, fraction_delivered=fraction_delivered, sealed=sealed
+        plan, rise_mmhg=rise_mmhg, fraction_delivered=fraction_delivered, sealant=sealant
     )
     draws = stream(plan.seed, plan.index, "complications.thrombosis")
     if not occurs(chance, draws.random()):
         return None
-    return MAIN_BRANCH if main_branch(draws.random()) else BRANCH
+    return "main_branch" if main_branch(draws.random()) else "peripheral"

@@ -22,7 +22,7 @@ from .clock import SimulatedClock
 from .errors import SimulationStuck  # defined with the other errors; re-exported here
 from .guards import GuardResult
 from .models import Approach
-from .patient import Patient, bleeds, pressure_rise, thrombosis
+from .patient import Patient, bleed_management, bleeds, pressure_rise, thrombosis
 from .record import CaseRecord
 from .sampling import CasePlan, PlanSampler
 from .scenario import Scenario
@@ -71,7 +71,33 @@ class StandardPolicy:
         last = world.last
         if last is not None and not last.accepted:
             return _after_refusal(case, world, last)
-        return _NEXT[case.state](case, world)
+        move = _NEXT[case.state](case, world)
+        return _treatment_first(case, world, move) if case.record.complications else move
+
+
+def _treatments(case: Case, world: World) -> list[tuple[datetime, str]]:
+    """Every step of the complications' management, with its time: a bleed's steps as the model
+    gives them [S18], a thrombosis anticoagulated when it is found [S15]."""
+    planned = []
+    for found in case.record.complications:
+        if found.kind == "bleeding":
+            planned += [(found.at + s.after, s.kind) for s in bleed_management(world.plan)]
+        elif found.kind == "portal_vein_thrombosis":
+            planned.append((found.at, "anticoagulation"))
+    return sorted(planned)
+
+
+def _treatment_first(case: Case, world: World, move: Move) -> Move:
+    """The next treatment step instead of ``move``, if it falls due no later."""
+    done = len(case.record.treatments)
+    planned = _treatments(case, world)
+    if done >= len(planned):
+        return move
+    at, treatment = planned[done]
+    wait = _wait_until(case, at)
+    if wait > move.after:
+        return move
+    return Move("treat_complication", wait, {"treatment": treatment})
 
 
 def _after_refusal(case: Case, world: World, last: ActionResult) -> Move:
@@ -165,8 +191,7 @@ def _paused(case: Case, world: World) -> Move:
     plan, patient, record = world.plan, world.patient, case.record
     if patient.infused >= plan.timings.infusion:
         return Move("complete_infusion", data={"fraction_delivered": 1.0})  # all of it is in
-    last = record.last_pressure()
-    if last is not None and last.mmhg < plan.protocol.portal_pressure_stop_mmhg:
+    if case.check("resume_infusion").accepted:  # the site's stop rule no longer holds
         return Move("resume_infusion")
     started = record.infusion_started_at
     assert started is not None  # paused implies started
@@ -199,7 +224,7 @@ def _thrombosis(plan: CasePlan, record: CaseRecord) -> str | None:
         plan,
         rise_mmhg=_rise(record),
         fraction_delivered=1.0 if delivered is None else delivered,
-        sealed=record.track_sealant is not None,
+        sealant=record.track_sealant,
     )
 
 
@@ -210,7 +235,8 @@ def _maintenance(case: Case, world: World) -> Move:
     if not found and not record.troughs and (extent := _thrombosis(plan, record)) is not None:
         found_on = {
             "kind": "portal_vein_thrombosis",
-            "detail": f"{extent}, on portal Doppler day 1",
+            "extent": extent,
+            "detail": "found on portal Doppler day 1",
         }
         return Move("record_complication", _wait_until(case, sealed + _DOPPLER), found_on)
     if not record.troughs:

@@ -376,4 +376,18 @@ class Builder(Walk):
             )
             if drug in requests:
                 obs["basedOn"] = [ref(requests[drug])]
-            self.add(obs, [index])
+            # A trough off its target is flagged when follow-up starts: noted on the trough.
+            flagged = [
+                i
+                for i, e in enumerate(self.events)
+                if isinstance(e, Warned)
+                and e.action == "start_follow_up"
+                and e.warning.observed == self.data(index)["ng_per_ml"]
+            ]
+            for i in flagged:
+                event = self.events[i]
+                assert isinstance(event, Warned)
+                obs.setdefault("note", []).append(
+                    {"time": self.when(i), "text": event.warning.message}
+                )
+            self.add(obs, [index, *flagged])
