@@ -14,7 +14,8 @@ import yaml
 
 from isletflow.distributions import LogNormal, Triangular, Uniform
 from isletflow.errors import InvalidInput
-from isletflow.scenario import Scenario, TimingsSpec
+from isletflow.scenario import Scenario
+from isletflow.scenario_sections import TimingsSpec
 from strategies_sim import EXAMPLES, standard
 
 

@@ -42,7 +42,8 @@ from .errors import InvalidInput
 from .model import isolation
 from .model.parameters import DEFAULT as MODEL
 from .models import Approach, Donor, Recipient
-from .scenario import PreparationSpec, Scenario, span_of
+from .scenario import Scenario
+from .scenario_sections import PreparationSpec, span_of
 
 if TYPE_CHECKING:
     from numpy.random import Generator
