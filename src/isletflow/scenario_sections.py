@@ -92,7 +92,8 @@ class PreparationSpec(_Section):
         described(
             "Islet equivalents in the digest. Leave it out to have the isolation model give it "
             "from the donor's age and BMI, the cold ischaemia and the solution, with the digest's "
-            "own variability drawn from the case's isolation stream [S32, S48, S49] (docs/model.md)",
+            "own variability drawn from the case's isolation stream [S32, S48, S49] "
+            "(docs/model.md)",
             None,
         )
     )
