@@ -20,8 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from isletflow.models import Approach
-from isletflow.patient import Patient, bleeds, pressure_rise, thrombosis
+from isletflow.patient import Patient, bleeds, planned_sealant, pressure_rise, thrombosis
 from isletflow.sampling import CasePlan
 
 ZERO = timedelta(0)
@@ -356,8 +355,7 @@ class PlainCase:
         sealed = self.entered["immunosuppress.maintenance"]
         rise = pressure_rise((mmhg, state) for _, mmhg, state in self.pressures)
         found = "portal_vein_thrombosis" in self.complications
-        # The policy seals every percutaneous track with the plan's sealant.
-        sealant = plan.track_sealant if plan.approach is Approach.PERCUTANEOUS else None
+        sealant = planned_sealant(plan)  # as the policy closes the access
         delivered = 1.0 if self.fraction is None else self.fraction
         if (
             not found

@@ -129,3 +129,40 @@ def test_the_pressure_rise_is_the_peak_during_infusion_over_the_last_baseline():
     readings += [(21.0, "infuse.paused"), (16.0, "infuse.infusing")]
     assert pressure_rise(readings) == pytest.approx(8.0)
     assert pressure_rise([(13.0, "infuse.access")]) == 0.0
+
+
+def test_low_platelets_and_aspirin_raise_the_bleeding_risk():
+    """The recipient's platelets under 150,000 per µL and aspirin raise the risk [S47]."""
+
+    def risk(**recipient: Any) -> float:
+        plan = PlanSampler(_scenario(recipient=recipient)).sample(1, 0)
+        return bleeding_risk(plan, rise_mmhg=4.0, heparin_units_per_kg=35.0, sealant="gelfoam")
+
+    reference = risk()
+    assert risk(platelets_per_ul=250_000) == pytest.approx(reference)
+    assert risk(platelets_per_ul=120_000) > 3 * reference
+    assert risk(aspirin=True) > 2 * reference
+
+
+def test_a_larger_liver_lowers_the_pressure_rise():
+    """A liver twice the reference's halves the rise the same product causes [S15, S45]."""
+    peaks = {}
+    for ratio in (1.0, 2.0):
+        scenario = _scenario(portal_pressure={"liver_volume_ratio": ratio, "noise_sd_mmhg": 0})
+        case = simulate(scenario, seed=1)
+        rise = pressure_rise((r.mmhg, r.state) for r in case.record.portal_pressures)
+        peaks[ratio] = rise
+    assert peaks[2.0] == pytest.approx(peaks[1.0] / 2, abs=0.1)
+
+
+def test_an_open_track_is_refused_unless_the_protocol_allows_it():
+    """track_sealant none: the policy leaves the track open where the protocol allows it."""
+    refused = simulate(_scenario(treatment={"track_sealant": "none"}), seed=1)
+    assert refused.outcome is not None
+    assert refused.outcome.code == "track_not_sealed"
+    allowed = _scenario(
+        treatment={"track_sealant": "none"}, protocol={"require_track_sealing": False}
+    )
+    case = simulate(allowed, seed=1)
+    assert case.state == "completed"
+    assert case.record.track_sealant is None

@@ -39,6 +39,7 @@ REFERENCE: dict[str, tuple[Any, set[str]]] = {
     # Not in §9: the rise rule of the review's §1c (Wilhelm 2013, autografts), off by default.
     "portal_pressure_stop_rise_mmhg": (None, {"S16"}),
     "heparin_units_per_kg": (70, {"S20"}),
+    "require_track_sealing": (True, {"S17", "S18", "S39b"}),  # §4: track sealing
     "induction_min_before_infusion": (30 * MINUTES, {"S1"}),
     "induction_max_before_infusion": (360 * MINUTES, {"S1"}),
     "max_infusions": (3, {"S1", "S6"}),

@@ -29,6 +29,7 @@ from typing import Any
 from .model import management_steps, occurs
 from .model.bleeding import MANAGEMENTS, ManagementStep, bleeding_probability, management
 from .model.parameters import DEFAULT as MODEL
+from .model.pressure import pressure_rise_mmhg
 from .model.thrombosis import main_branch, thrombosis_probability, track_ablated
 from .models import Approach
 from .sampling import CasePlan, stream
@@ -38,6 +39,7 @@ __all__ = [
     "bleed_management",
     "bleeding_risk",
     "bleeds",
+    "planned_sealant",
     "pressure_rise",
     "thrombosis",
     "thrombosis_risk",
@@ -62,7 +64,9 @@ class Patient:
         self._at: datetime | None = None
         self._rng: Any = None
         infusion = plan.timings.infusion.total_seconds()
-        self._rise_per_second = plan.rise_mmhg_per_ml * plan.tissue_volume_ml / infusion
+        slope = MODEL.pressure.model_copy(update={"rise_mmhg_per_ml": plan.rise_mmhg_per_ml})
+        rise = pressure_rise_mmhg(plan.tissue_volume_ml, plan.liver_volume_ratio, slope)
+        self._rise_per_second = float(rise) / infusion
         self.excess_mmhg = 0.0
         self.infused = _ZERO
 
@@ -138,19 +142,26 @@ def bleeding_risk(
     """The chance this procedure bleeds, its track sealed with ``sealant`` (None: left open)."""
     if plan.bleeding_rate is not None:
         return plan.bleeding_rate
-    p = MODEL.bleeding
+    p, recipient = MODEL.bleeding, plan.recipient
+    platelets = recipient.platelets_per_ul
     return float(
         bleeding_probability(
             procedure_number=1,
-            platelets_per_ul=p.platelet_threshold_per_ul,
+            platelets_per_ul=p.platelet_threshold_per_ul if platelets is None else platelets,
             pressure_rise_mmhg=rise_mmhg,
             heparin_units_per_kg=heparin_units_per_kg,
-            aspirin=False,
+            aspirin=recipient.aspirin,
             sealant=sealant or "none",
             approach=plan.approach.value,
             p=p,
         )
     )
+
+
+def planned_sealant(plan: CasePlan) -> str | None:
+    """The sealant the plan closes the access with: None for surgical access or ``none``."""
+    sealant = plan.track_sealant
+    return sealant if _percutaneous(plan) and sealant != "none" else None
 
 
 def _bleeding_draws(plan: CasePlan) -> Any:
@@ -160,7 +171,7 @@ def _bleeding_draws(plan: CasePlan) -> Any:
 def bleeds(plan: CasePlan, *, rise_mmhg: float, heparin_units_per_kg: float) -> bool:
     """Whether this procedure bleeds once its access is closed as the plan says (the first
     draw of the case's ``complications.bleeding`` stream)."""
-    sealant = plan.track_sealant if _percutaneous(plan) else None
+    sealant = planned_sealant(plan)
     chance = bleeding_risk(
         plan, rise_mmhg=rise_mmhg, heparin_units_per_kg=heparin_units_per_kg, sealant=sealant
     )

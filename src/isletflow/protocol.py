@@ -116,6 +116,12 @@ class Protocol(BaseModel):
         "S20",
         gt=0,
     )
+    require_track_sealing: YesNo = _field(
+        True,
+        "Whether a percutaneous track must be sealed (gelfoam, coils, glue or collagen paste) "
+        "before the access is closed",
+        "S17, S18, S39b",
+    )
     induction_min_before_infusion: NonNegativeDuration = _field(
         timedelta(minutes=30),
         "Induction immunosuppression at least this long before infusion",

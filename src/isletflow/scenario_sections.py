@@ -83,6 +83,16 @@ class RecipientSpec(_Section):
     weight_kg: Annotated[NumberValue, Range(1, 300, decimals=1, unit="kg")] = described(
         "Body weight; the dose is IEQ per kg [S1, S5b]"
     )
+    platelets_per_ul: (
+        Annotated[NumberValue, Range(1, 2_000_000, decimals=0, unit="per µL")] | None
+    ) = described(
+        "Platelet count before the procedure; under 150,000 per µL the odds of bleeding were "
+        "4.4 times higher [S47]. Left out: taken as not low",
+        None,
+    )
+    aspirin: Flag = described(
+        "Taking aspirin before the procedure: the odds of bleeding 2.6 times [S47]", False
+    )
 
 
 class PreparationSpec(_Section):
@@ -198,6 +208,12 @@ class PortalPressureSpec(_Section):
         f"{_UNCONFIRMED} 0.8 takes a 6 mL product from 13 to about 18 mmHg [S13, S14]",
         0.8,
     )
+    liver_volume_ratio: Annotated[NumberValue, Range(0.1, 10, decimals=2)] = described(
+        "The recipient's liver volume over the model's reference recipient's: a larger liver "
+        "lowers the rise (r = -0.257 [S15]; [S45]); the rise is divided by it to the power "
+        "pressure.liver_exponent (docs/model.md). The form is UNCONFIRMED",
+        1.0,
+    )
     noise_sd_mmhg: Annotated[NumberValue, Range(0, 20, decimals=2, unit="mmHg")] = described(
         f"Standard deviation of each reading around the model. {_UNCONFIRMED}", 1.0
     )
@@ -247,8 +263,13 @@ class TreatmentSpec(_Section):
     trough_ng_per_ml: Annotated[NumberValue, Range(0, 200, decimals=1, unit="ng/mL")] = described(
         "Trough level; tacrolimus 3-6 ng/mL (Edmonton) [S10]: the default is the middle", 4.5
     )
-    track_sealant: Annotated[TextValue, OneOf("gelfoam", "coils", "glue", "collagen_paste")] = (
-        described("How a percutaneous track is sealed [S17, S18, S39b]", "gelfoam")
+    track_sealant: Annotated[
+        TextValue, OneOf("gelfoam", "coils", "glue", "collagen_paste", "none")
+    ] = described(
+        "How a percutaneous track is sealed [S17, S18, S39b]; none leaves it open (unsealed "
+        "tracks bled in 27 % [S18]), which the protocol refuses unless require_track_sealing "
+        "is false",
+        "gelfoam",
     )
     igls_grade: Annotated[TextValue, OneOf("optimal", "good", "marginal", "failure")] = described(
         f"Graft function at assessment (Igls [S21]). Rates per grade: {_UNCONFIRMED}", "optimal"

@@ -21,8 +21,14 @@ from .case import ActionResult, Case
 from .clock import SimulatedClock
 from .errors import SimulationStuck  # defined with the other errors; re-exported here
 from .guards import GuardResult
-from .models import Approach
-from .patient import Patient, bleed_management, bleeds, pressure_rise, thrombosis
+from .patient import (
+    Patient,
+    bleed_management,
+    bleeds,
+    planned_sealant,
+    pressure_rise,
+    thrombosis,
+)
 from .record import CaseRecord
 from .sampling import CasePlan, PlanSampler
 from .scenario import Scenario
@@ -205,13 +211,14 @@ def _paused(case: Case, world: World) -> Move:
 
 def _hemostasis(case: Case, world: World) -> Move:
     plan, record = world.plan, case.record
-    percutaneous = plan.approach is Approach.PERCUTANEOUS
     if not record.complications and bleeds(
         plan, rise_mmhg=_rise(record), heparin_units_per_kg=record.heparin_units_per_kg or 0.0
     ):
         return Move("record_complication", data={"kind": "bleeding"})
-    sealant = {"track_sealant": plan.track_sealant} if percutaneous else {}
-    return Move("seal_access", plan.timings.hemostasis, sealant)
+    sealant = planned_sealant(plan)
+    return Move(
+        "seal_access", plan.timings.hemostasis, {"track_sealant": sealant} if sealant else {}
+    )
 
 
 def _rise(record: CaseRecord) -> float:

@@ -250,8 +250,8 @@ def fraction_known(f: Facts) -> Iterator[GuardResult]:
 
 
 def _sealed_ok(f: Facts) -> Any:
-    percutaneous = f.approach is Approach.PERCUTANEOUS
-    return rules.implies(percutaneous, rules.given(f.brought("track_sealant")))
+    required = f.approach is Approach.PERCUTANEOUS and f.protocol.require_track_sealing
+    return rules.implies(required, rules.given(f.brought("track_sealant")))
 
 
 @guard(holds=_sealed_ok)
@@ -261,6 +261,8 @@ def track_sealed(f: Facts) -> Iterator[GuardResult]:
         text = "No transhepatic track to seal."
     elif sealant is not None:
         text = f"Transhepatic track sealed with {sealant}."
+    elif not f.protocol.require_track_sealing:
+        text = "Transhepatic track left open (the protocol does not require sealing)."
     else:
         text = (
             "Seal the transhepatic track (track_sealant: gelfoam, coils, glue or "
