@@ -171,3 +171,16 @@ def test_a_protocol_needs_some_stop_rule():
     """Both limits null is bad input that names the rule."""
     with pytest.raises(fl.InvalidInput, match="must not both be null"):
         fl.Protocol.from_mapping({"portal_pressure_stop_mmhg": None})
+
+
+def test_the_fhir_condition_names_a_thrombosis_extent():
+    """The exported Condition of a thrombosis says its extent, as the record types it."""
+    from isletflow.export.fhir import case_bundle
+
+    case = case_at("immunosuppress.maintenance")
+    case.act("record_complication", kind="portal_vein_thrombosis", extent="main_branch")
+    bundle = case_bundle(case)
+    (condition,) = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"
+    ]
+    assert condition["note"] == [{"text": "Extent: main branch."}]

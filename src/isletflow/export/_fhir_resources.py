@@ -311,8 +311,11 @@ class Builder(Walk):
                 onsetDateTime=self.when(index),
                 recordedDate=self.when(index),
             )
-            if data.get("detail"):
-                condition["note"] = [{"text": data["detail"]}]
+            said = [str(data["detail"])] if data.get("detail") else []
+            if data.get("extent"):  # a thrombosis's: main_branch bars a further infusion [S2]
+                said.append(f"Extent: {data['extent'].replace('_', ' ')}.")
+            if said:
+                condition["note"] = [{"text": text} for text in said]
             conditions.append((condition, index))
         if conditions:
             proc["complicationDetail"] = [ref(c) for c, _ in conditions]
