@@ -12,10 +12,12 @@ draw never depends on the risk, so a choice that lowers the odds (sealing the tr
 changes whether the event happens, never which numbers the rest of the case sees. A scenario's
 fixed chance (``ComplicationsSpec``), when given, replaces the model's risk.
 
-Values the case does not record yet are taken as the model's reference: platelets not under the
-threshold, no aspirin, a first procedure. No step records therapeutic (systemic) heparinisation,
-Kawahara's first preventive measure [S15]; the heparin in the product is not it, so the measure
-counts as missing until an anticoagulation step exists.
+The recipient's platelets and aspirin come from the ``Recipient`` (platelets not given: not under
+the threshold); the procedure is a first one. A bleed's management is the next draw of its stream
+(``bleed_management``); a thrombosis's extent the next draw of its own. No step records
+therapeutic (systemic) heparinisation before a thrombosis, Kawahara's first preventive measure
+[S15]: the heparin in the product is not it, and ``treat_complication`` anticoagulation treats a
+thrombosis already found, so the measure counts as missing.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ the sampled plan, the patient's portal pressure, and the answer to its last move
 The default ``StandardPolicy`` follows the protocol: it takes the next step when its guards hold,
 waits for what it can wait for (induction given too recently), and otherwise stops with the
 guard's code (a failed release is rejected with the failing tests as the reason).
+Once a complication is recorded, it also records the complication's treatment steps at their
+times (``treat_complication``) before any later move.
 """
 
 from __future__ import annotations
