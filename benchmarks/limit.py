@@ -344,7 +344,10 @@ class PlainCase:
         plan = self.plan
         heparin = plan.protocol.heparin_units_per_kg if self.heparin else 0.0
         rise = pressure_rise((mmhg, state) for _, mmhg, state in self.pressures)
-        if not self.complications and bleeds(plan, rise_mmhg=rise, heparin_units_per_kg=heparin):
+        sealant = planned_sealant(plan)
+        if not self.complications and bleeds(
+            plan, rise_mmhg=rise, heparin_units_per_kg=heparin, sealant=sealant
+        ):
             self.complications.append("bleeding")
             self.record("record_complication", "bleeding")
         elif self.wait(plan.timings.hemostasis):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -184,3 +185,61 @@ def test_the_fhir_condition_names_a_thrombosis_extent():
         e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"
     ]
     assert condition["note"] == [{"text": "Extent: main branch."}]
+
+
+def _trainee_until(scenario: Scenario, seed: int, index: int, state: str) -> tuple[fl.Case, Any]:
+    """A trainee's case of ``scenario`` walked along the expert's moves until ``state``."""
+    from isletflow.training import ScenarioLab, moves_of
+    from isletflow.training.lab import act_with_lab
+
+    lab = ScenarioLab.of(scenario, seed, index)
+    expert = simulate(scenario, seed=seed, index=index)
+    case = fl.Case.new(
+        expert.donor, expert.recipient, expert.approach, expert.protocol,
+        fl.SimulatedClock(expert.timeline[0].at),
+    )  # fmt: skip
+    for move in moves_of(expert.timeline):
+        if case.state == state or move.action is None:
+            break
+        act_with_lab(case, lab, move.action, move.after, move.choices)
+    return case, lab
+
+
+def test_a_trainees_bleed_is_drawn_from_the_sealant_the_trainee_chose():
+    """Closing the access bleeds for the trainee as the model says for the chosen sealant."""
+    from isletflow.patient import bleeds_after
+    from isletflow.training.lab import act_with_lab
+
+    data = standard()  # the model's bleeding risk; an open track allowed
+    data["complications"] = {"portal_vein_thrombosis": 0}
+    data["protocol"] = {"require_track_sealing": False}
+    scenario = Scenario.from_mapping(data)
+    outcomes = set()
+    for index in range(30):
+        for sealant in ("coils", None):
+            case, lab = _trainee_until(scenario, 3, index, "infuse.hemostasis")
+            if case.state != "infuse.hemostasis" or case.record.complications:
+                continue
+            expected = bleeds_after(lab.plan, case.record, sealant)
+            choices = {"track_sealant": sealant} if sealant else {}
+            assert act_with_lab(case, lab, "seal_access", "15min", choices).accepted
+            bled = [c.kind for c in case.record.complications] == ["bleeding"]
+            assert bled == expected
+            outcomes.add((sealant, bled))
+    assert (None, True) in outcomes
+    assert ("coils", False) in outcomes
+
+
+def test_a_trainees_doppler_finds_the_thrombosis_the_model_draws():
+    """The trainee's first move after day 1 comes after the Doppler's finding, at its time."""
+    from isletflow.patient import DOPPLER
+    from isletflow.training.lab import act_with_lab
+
+    scenario = _forced(bleeding=0, portal_vein_thrombosis=1)
+    case, lab = _trainee_until(scenario, 2, 0, "immunosuppress.maintenance")
+    sealed = case.now
+    assert act_with_lab(case, lab, "record_trough", "3d", {"drug": "tacrolimus"}).accepted
+    (found,) = case.record.complications
+    assert (found.kind, found.at) == ("portal_vein_thrombosis", sealed + DOPPLER)
+    assert case.record.troughs[0].at == sealed + timedelta(days=3)
+    assert not act_with_lab(case, lab, "start_follow_up", "4d", {}).accepted  # not treated

@@ -34,16 +34,20 @@ from .model.parameters import DEFAULT as MODEL
 from .model.pressure import pressure_rise_mmhg
 from .model.thrombosis import main_branch, thrombosis_probability, track_ablated
 from .models import Approach
+from .record import CaseRecord
 from .sampling import CasePlan, stream
 
 __all__ = [
+    "DOPPLER",
     "Patient",
     "bleed_management",
     "bleeding_risk",
     "bleeds",
+    "bleeds_after",
     "planned_sealant",
     "pressure_rise",
     "thrombosis",
+    "thrombosis_after",
     "thrombosis_risk",
 ]
 
@@ -119,6 +123,9 @@ class Patient:
 
 _DURING = frozenset({"infuse.infusing", "infuse.paused"})
 
+DOPPLER = timedelta(days=MODEL.thrombosis.first_doppler_day)
+"""When after the access is closed the portal Doppler looks for a thrombosis [S15]."""
+
 
 def pressure_rise(readings: Iterable[tuple[float, str]]) -> float:
     """The highest reading during the infusion over the last one before it, in mmHg (≥ 0), from
@@ -170,10 +177,11 @@ def _bleeding_draws(plan: CasePlan) -> Any:
     return stream(plan.seed, plan.index, "complications.bleeding")
 
 
-def bleeds(plan: CasePlan, *, rise_mmhg: float, heparin_units_per_kg: float) -> bool:
-    """Whether this procedure bleeds once its access is closed as the plan says (the first
+def bleeds(
+    plan: CasePlan, *, rise_mmhg: float, heparin_units_per_kg: float, sealant: str | None
+) -> bool:
+    """Whether this procedure bleeds once its access is closed with ``sealant`` (the first
     draw of the case's ``complications.bleeding`` stream)."""
-    sealant = planned_sealant(plan)
     chance = bleeding_risk(
         plan, rise_mmhg=rise_mmhg, heparin_units_per_kg=heparin_units_per_kg, sealant=sealant
     )
@@ -186,6 +194,22 @@ def bleed_management(plan: CasePlan) -> tuple[ManagementStep, ...]:
     draws = _bleeding_draws(plan)
     draws.random()  # the first draw said whether it bleeds
     return management_steps(MANAGEMENTS[management(draws.random())])
+
+
+def bleeds_after(plan: CasePlan, record: CaseRecord, sealant: str | None) -> bool:
+    """Whether the procedure ``record`` tells of bleeds once closed with ``sealant``: with the
+    heparin it recorded and the rise its readings show."""
+    return bleeds(
+        plan,
+        rise_mmhg=_recorded_rise(record),
+        heparin_units_per_kg=record.heparin_units_per_kg or 0.0,
+        sealant=sealant,
+    )
+
+
+def _recorded_rise(record: CaseRecord) -> float:
+    """The pressure rise a case's readings show (:func:`pressure_rise`)."""
+    return pressure_rise((r.mmhg, r.state) for r in record.portal_pressures)
 
 
 def thrombosis_risk(
@@ -217,3 +241,15 @@ def thrombosis(
     if not occurs(chance, draws.random()):
         return None
     return "main_branch" if main_branch(draws.random()) else "peripheral"
+
+
+def thrombosis_after(plan: CasePlan, record: CaseRecord) -> str | None:
+    """The thrombosis (its extent) the day-1 Doppler finds after the procedure ``record`` tells
+    of: the tissue it delivered, the track as it was closed, the rise its readings show."""
+    delivered = record.fraction_delivered
+    return thrombosis(
+        plan,
+        rise_mmhg=_recorded_rise(record),
+        fraction_delivered=1.0 if delivered is None else delivered,
+        sealant=record.track_sealant,
+    )

@@ -24,21 +24,19 @@ from .clock import SimulatedClock
 from .errors import SimulationStuck  # defined with the other errors; re-exported here
 from .guards import GuardResult
 from .patient import (
+    DOPPLER,
     Patient,
     bleed_management,
-    bleeds,
+    bleeds_after,
     planned_sealant,
-    pressure_rise,
-    thrombosis,
+    thrombosis_after,
 )
-from .record import CaseRecord
 from .sampling import CasePlan, PlanSampler
 from .scenario import Scenario
 
 __all__ = ["Move", "Policy", "SimulationStuck", "StandardPolicy", "World", "run", "simulate"]
 
 _ZERO = timedelta(0)
-_DOPPLER = timedelta(days=1)  # portal Doppler on day 1 finds a thrombosis [S15]
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,27 +211,11 @@ def _paused(case: Case, world: World) -> Move:
 
 def _hemostasis(case: Case, world: World) -> Move:
     plan, record = world.plan, case.record
-    if not record.complications and bleeds(
-        plan, rise_mmhg=_rise(record), heparin_units_per_kg=record.heparin_units_per_kg or 0.0
-    ):
-        return Move("record_complication", data={"kind": "bleeding"})
     sealant = planned_sealant(plan)
+    if not record.complications and bleeds_after(plan, record, sealant):
+        return Move("record_complication", data={"kind": "bleeding"})
     return Move(
         "seal_access", plan.timings.hemostasis, {"track_sealant": sealant} if sealant else {}
-    )
-
-
-def _rise(record: CaseRecord) -> float:
-    return pressure_rise((r.mmhg, r.state) for r in record.portal_pressures)
-
-
-def _thrombosis(plan: CasePlan, record: CaseRecord) -> str | None:
-    delivered = record.fraction_delivered
-    return thrombosis(
-        plan,
-        rise_mmhg=_rise(record),
-        fraction_delivered=1.0 if delivered is None else delivered,
-        sealant=record.track_sealant,
     )
 
 
@@ -241,13 +223,13 @@ def _maintenance(case: Case, world: World) -> Move:
     plan, record = world.plan, case.record
     sealed = world.entered["immunosuppress.maintenance"]
     found = any(c.kind == "portal_vein_thrombosis" for c in record.complications)
-    if not found and not record.troughs and (extent := _thrombosis(plan, record)) is not None:
+    if not found and not record.troughs and (extent := thrombosis_after(plan, record)) is not None:
         found_on = {
             "kind": "portal_vein_thrombosis",
             "extent": extent,
             "detail": "found on portal Doppler day 1",
         }
-        return Move("record_complication", _wait_until(case, sealed + _DOPPLER), found_on)
+        return Move("record_complication", _wait_until(case, sealed + DOPPLER), found_on)
     if not record.troughs:
         data: dict[str, Any] = {"drug": plan.trough_drug, "ng_per_ml": plan.trough_ng_per_ml}
         return Move("record_trough", _wait_until(case, sealed + plan.timings.trough), data)

@@ -23,6 +23,12 @@ drawing the n-th value of the case's ``portal_pressure.readings`` stream. So a t
 the simulator's moves reads the simulator's values, and the expert path is
 ``simulate(scenario, seed, index).timeline``. The lab keeps each case's walk and goes on from it
 (``_Walks``), so a reading does not walk the whole timeline again.
+
+What happens to the trainee's patient is drawn with the simulator's own patient functions from
+what the trainee recorded (``act_with_lab``): closing the access may bleed, with the sealant the
+trainee chose, the heparin and the readings recorded; the day-1 Doppler may find a thrombosis.
+Each is recorded on the case as it happens, from the case's own streams, so the trainee who makes
+the expert's choices meets the expert's complications, and a different choice changes the odds.
 """
 
 from __future__ import annotations
@@ -49,7 +55,8 @@ from .. import workflow as wf
 from ..case import ActionResult, Case
 from ..duration import NonNegativeDuration
 from ..errors import InvalidInput, Problem, UnknownAction
-from ..patient import Patient
+from ..models import Approach
+from ..patient import DOPPLER, Patient, bleeds_after, thrombosis_after
 from ..sampling import CasePlan, PlanSampler
 from ..scenario import Scenario
 from ..timeline import Accepted, Advanced, Event, Refused, Timeline, state_after
@@ -303,6 +310,49 @@ def check_choices(action: str, choices: Mapping[str, Any]) -> None:
         raise InvalidInput.from_pydantic(f"data for {action}", error, prefix=action) from None
 
 
+def _sealed_at(case: Case) -> datetime | None:
+    for event in case.timeline:
+        if isinstance(event, Accepted) and event.action == "seal_access":
+            return event.at
+    return None
+
+
+def _what_happens_first(
+    case: Case, plan: CasePlan, action: str, wait: timedelta, choices: Mapping[str, Any]
+) -> timedelta:
+    """Record what happens to the trainee's patient before ``action``, drawn with the
+    simulator's patient functions from what the trainee recorded; the wait left for ``action``.
+
+    Closing the access with the trainee's sealant may bleed (``bleeds_after``), recorded as the
+    access is closed; the day-1 Doppler may find a thrombosis (``thrombosis_after``), recorded at
+    its time when the trainee's next action comes after it. A trainee who records the
+    complication first (as the expert's moves do) is not given a second one.
+    """
+    record, state = case.record, case.state
+    if state == "infuse.hemostasis" and action == "seal_access" and not record.complications:
+        percutaneous = case.approach is Approach.PERCUTANEOUS
+        sealant = choices.get("track_sealant") if percutaneous else None
+        if case.check("seal_access", **choices).accepted and bleeds_after(plan, record, sealant):
+            case.act("record_complication", after=wait, kind="bleeding")
+            return _ZERO
+    sealed = _sealed_at(case)
+    found = any(c.kind == "portal_vein_thrombosis" for c in record.complications)
+    if state == "immunosuppress.maintenance" and sealed is not None and not found:
+        doppler = sealed + DOPPLER
+        if case.now + wait >= doppler and (extent := thrombosis_after(plan, record)):
+            before = max(_ZERO, doppler - case.now)
+            on = "found on portal Doppler day 1"
+            case.act(
+                "record_complication",
+                after=before,
+                kind="portal_vein_thrombosis",
+                extent=extent,
+                detail=on,
+            )
+            return wait - before
+    return wait
+
+
 def act_with_lab(
     case: Case, lab: Lab, action: str, after: timedelta | str | None, choices: Mapping[str, Any]
 ) -> ActionResult:
@@ -314,6 +364,8 @@ def act_with_lab(
     """
     check_choices(action, choices)
     wait = _wait(after)  # parsed once: Case.act takes the timedelta as it is
+    if isinstance(lab, ScenarioLab) and action != "record_complication":
+        wait = _what_happens_first(case, lab.plan, action, wait or _ZERO, choices)
     fields = MEASURED.get(action, frozenset())
     request = LabRequest(action, dict(choices), case, wait or _ZERO)
     answer = lab.measure(request) if fields else {}
