@@ -2,18 +2,19 @@
 
 The issue's done-when, computed from the per-case simulation directly (``simulate``, case by
 case), not from the cohort summary: bleeding per infused percutaneous procedure is well below with
-the track sealed than without; thrombosis is more frequent with more tissue; the digest is smaller
-with longer cold ischaemia and with older donors. Each difference must be more than ``Z`` standard
-errors from zero: a difference chance alone would reach less than once in a thousand runs.
+the track sealed than without; thrombosis is more frequent with more tissue. (The digest falling
+with cold ischaemia and donor age is held on the same population by
+``test_sampling_yield.test_on_the_population_yield_falls_with_cold_ischaemia_and_donor_age``.)
+Each difference must be more than ``Z`` standard errors from zero: a difference chance alone
+would reach less than once in a thousand runs.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
-from statistics import fmean, median, variance
+from statistics import fmean
 
 import pytest
 
@@ -32,9 +33,6 @@ Z = 3.3  # one-sided p < 0.0005
 class Procedure:
     """What one simulated case says about the relations under test."""
 
-    donor_age: int
-    cold_ischemia_hours: float | None
-    digest_ieq: float | None
     infused: bool
     percutaneous: bool
     sealed: bool
@@ -56,15 +54,9 @@ def simulated(cases: int = CASES, seed: int = SEED) -> list[Procedure]:
     for index in range(cases):
         case = simulate(scenario, seed=seed, index=index, sampler=sampler)
         record = case.record
-        started = record.isolation_started_at
         kinds = {c.kind for c in record.complications}
         found.append(
             Procedure(
-                donor_age=case.donor.age_years,
-                cold_ischemia_hours=None
-                if started is None
-                else (started - case.donor.cross_clamp_at) / timedelta(hours=1),
-                digest_ieq=record.digest_ieq,
                 infused=record.infusion_completed_at is not None,
                 percutaneous=case.approach is Approach.PERCUTANEOUS,
                 sealed=record.track_sealant is not None,
@@ -85,12 +77,6 @@ def _z_for_rates(low: list[bool], high: list[bool]) -> float:
     return (p_high - p_low) / se
 
 
-def _z_for_means(low: list[float], high: list[float]) -> float:
-    """How many standard errors the mean of ``high`` lies above that of ``low`` (Welch)."""
-    se = math.sqrt(variance(low) / len(low) + variance(high) / len(high))
-    return (fmean(high) - fmean(low)) / se
-
-
 def test_a_sealed_track_bleeds_well_below_an_open_one(procedures: list[Procedure]) -> None:
     """Per infused percutaneous procedure: sealed tracks bleed in far fewer than open ones."""
     infused = [p for p in procedures if p.infused and p.percutaneous]
@@ -108,24 +94,3 @@ def test_thrombosis_rises_with_tissue_volume(procedures: list[Procedure]) -> Non
     large = [thrombosed for volume, thrombosed in infused if volume >= 5]
     assert min(len(small), len(large)) > 300
     assert _z_for_rates(small, large) > Z
-
-
-def _log_digests(procedures: list[Procedure], key: str) -> tuple[list[float], list[float]]:
-    """Log digests of the cases below and above the median of ``key``."""
-    isolated = [
-        (float(getattr(p, key)), math.log(p.digest_ieq)) for p in procedures if p.digest_ieq
-    ]
-    middle = median(x for x, _ in isolated)
-    below = [log for x, log in isolated if x < middle]
-    above = [log for x, log in isolated if x > middle]
-    return below, above
-
-
-@pytest.mark.parametrize("key", ["cold_ischemia_hours", "donor_age"])
-def test_the_digest_falls_with_cold_ischemia_and_donor_age(
-    procedures: list[Procedure], key: str
-) -> None:
-    """Longer cold ischaemia and older donors give smaller digests [S48, S49]."""
-    below, above = _log_digests(procedures, key)
-    assert min(len(below), len(above)) > 500
-    assert _z_for_means(above, below) > Z
