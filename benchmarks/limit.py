@@ -20,8 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from isletflow.models import Approach
-from isletflow.patient import Patient, bleeds, pressure_rise, thrombosis
+from isletflow.patient import Patient, bleeds, planned_sealant, pressure_rise, thrombosis
 from isletflow.sampling import CasePlan
 
 ZERO = timedelta(0)
@@ -345,7 +344,10 @@ class PlainCase:
         plan = self.plan
         heparin = plan.protocol.heparin_units_per_kg if self.heparin else 0.0
         rise = pressure_rise((mmhg, state) for _, mmhg, state in self.pressures)
-        if not self.complications and bleeds(plan, rise_mmhg=rise, heparin_units_per_kg=heparin):
+        sealant = planned_sealant(plan)
+        if not self.complications and bleeds(
+            plan, rise_mmhg=rise, heparin_units_per_kg=heparin, sealant=sealant
+        ):
             self.complications.append("bleeding")
             self.record("record_complication", "bleeding")
         elif self.wait(plan.timings.hemostasis):
@@ -356,12 +358,12 @@ class PlainCase:
         sealed = self.entered["immunosuppress.maintenance"]
         rise = pressure_rise((mmhg, state) for _, mmhg, state in self.pressures)
         found = "portal_vein_thrombosis" in self.complications
-        track_sealed = plan.approach is Approach.PERCUTANEOUS  # the policy seals every track
+        sealant = planned_sealant(plan)  # as the policy closes the access
         delivered = 1.0 if self.fraction is None else self.fraction
         if (
             not found
             and not self.troughs
-            and thrombosis(plan, rise_mmhg=rise, fraction_delivered=delivered, sealed=track_sealed)
+            and thrombosis(plan, rise_mmhg=rise, fraction_delivered=delivered, sealant=sealant)
         ):
             self.wait(self.until(sealed + DOPPLER))
             self.complications.append("portal_vein_thrombosis")

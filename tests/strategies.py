@@ -202,7 +202,12 @@ def action_data(action: str, approach: fl.Approach | str) -> st.SearchStrategy[d
             return st.sampled_from([{}, *({"igls_grade": g} for g in
                                           ("optimal", "good", "marginal", "failure"))])  # fmt: skip
         case "record_complication":
-            return st.sampled_from([{"kind": "bleeding"}, {"kind": "portal_vein_thrombosis"}])
+            return st.sampled_from([{"kind": "bleeding"}, {"kind": "portal_vein_thrombosis"},
+                                    {"kind": "portal_vein_thrombosis",
+                                     "extent": "main_branch"}])  # fmt: skip
+        case "treat_complication":
+            return st.sampled_from([{"treatment": "observation"},
+                                    {"treatment": "anticoagulation"}])  # fmt: skip
         case "note":
             return st.text(min_size=1, max_size=20).map(lambda text: {"text": text})
         case _:

@@ -47,6 +47,9 @@ CHOICES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "record_complication": st.fixed_dictionaries(
         {"kind": st.sampled_from(["bleeding", "portal_vein_thrombosis"])}
     ),
+    "treat_complication": st.fixed_dictionaries(
+        {"treatment": st.sampled_from(["observation", "transfusion", "anticoagulation"])}
+    ),
     "note": st.fixed_dictionaries({"text": st.just("checked the labels")}),
     "abort": st.fixed_dictionaries({"reason": st.just("recipient_unstable")}),
     "reject": _optional("reason", st.just("low purity")),

@@ -55,6 +55,18 @@ def _walked(script: list[PlanStep]) -> TrainingSession:
     return session
 
 
+def _step_ends(script: list[PlanStep], exercise: Exercise = EXERCISE) -> list[int]:
+    """The event counts at which a session walked by ``script`` stood between two steps: where
+    the service may checkpoint (a step's events, its warnings and deadlines, are written
+    together, so a point never falls inside one)."""
+    session = exercise.session()
+    ends = [len(session.case.timeline)]
+    for step in script:
+        walk(session.case, session.lab, [step])
+        ends.append(len(session.case.timeline))
+    return sorted(set(ends))
+
+
 def _cut(session: TrainingSession, k: int) -> tuple[SessionPoint, Reads]:
     """The point of ``session`` after its first ``k`` events (through JSON), and its loader."""
     timeline = list(session.case.timeline)
@@ -83,7 +95,7 @@ def test_a_session_continued_from_any_point_is_the_session(
     """Cut anywhere, continued with the events after the cut: the same view, case and timeline,
     and the same again after more steps on both."""
     session = _walked(script)
-    k = data.draw(st.integers(1, len(session.case.timeline)), label="cut after")
+    k = data.draw(st.sampled_from(_step_ends(script)), label="cut after")
     point, reads = _cut(session, k)
     continued = _continued(session, point, reads)
     assert continued.view() == session.view()
@@ -133,9 +145,9 @@ def test_a_continued_lab_measures_what_the_whole_walk_measures(
     session = exercise.session()
     moves = list(moves_of(exercise.expert))
     walk(session.case, session.lab, moves)
-    infusing = [
-        i + 1 for i, (_, state) in enumerate(session.case.timeline.states()) if "infuse" in state
-    ]
+    states = session.case.timeline.states()
+    ends = set(_step_ends(moves, exercise))
+    infusing = [i + 1 for i, (_, state) in enumerate(states) if "infuse" in state and i + 1 in ends]
     k = data.draw(st.sampled_from(infusing), label="cut after")
     cut = exercise.session()
     walk(cut.case, cut.lab, moves_of(list(session.case.timeline)[:k]))

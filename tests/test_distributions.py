@@ -14,7 +14,8 @@ from pydantic import BaseModel, ValidationError
 
 from isletflow.distributions import Flag, NumberValue, OneOf, Range, TextValue, TimeValue, Uniform
 from isletflow.sampling import sampler
-from isletflow.scenario import PreparationSpec, Scenario, span_of
+from isletflow.scenario import Scenario
+from isletflow.scenario_sections import PreparationSpec, span_of
 from strategies_sim import standard
 
 

@@ -553,7 +553,8 @@ def test_allowed_lists_each_possible_action_with_its_failing_guards() -> None:
     case = case_at("infuse.access")
     allowed = {c.action: c for c in case.allowed()}
     assert set(allowed) == {"start_infusion", "abort", "give_induction", "add_heparin",
-                            "record_portal_pressure", "record_complication", "note"}  # fmt: skip
+                            "record_portal_pressure", "record_complication",
+                            "treat_complication", "note"}  # fmt: skip
     assert {f.code for f in allowed["start_infusion"].failures} == {"missing_data"}
     assert allowed["abort"].accepted
 

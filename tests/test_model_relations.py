@@ -128,8 +128,8 @@ def test_the_stop_rule_is_an_absolute_limit_a_rise_or_both() -> None:
     """The site chooses the stop rule: the absolute limit, the rise over baseline, or either."""
     assert must_pause(22.0, 10.0, absolute_limit_mmhg=22.0)
     assert not must_pause(21.9, 3.0, absolute_limit_mmhg=22.0)
-    assert must_pause(21.9, 3.0, rise_limit_mmhg=DEFAULT.pressure.stop_rise_mmhg)
-    assert not must_pause(25.0, 10.0, rise_limit_mmhg=DEFAULT.pressure.stop_rise_mmhg)
+    assert must_pause(21.9, 3.0, rise_limit_mmhg=18.4)
+    assert not must_pause(25.0, 10.0, rise_limit_mmhg=18.4)
     assert must_pause(25.0, 10.0, absolute_limit_mmhg=22.0, rise_limit_mmhg=18.4)
     with pytest.raises(ValueError, match="stop rule"):
         must_pause(25.0, 10.0)

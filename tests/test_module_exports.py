@@ -25,8 +25,8 @@ NOT_YET_TRIMMED = {
     "library": {"ScenarioEntry", "entry"},
     "models": {"ApproachSpec"},
     "sampling": {"Sampler", "Timings"},
-    "scenario": {
-        "SCENARIO_SCHEMA_VERSION",
+    "scenario": {"SCENARIO_SCHEMA_VERSION"},
+    "scenario_sections": {
         "ComplicationsSpec",
         "DonorSpec",
         "PortalPressureSpec",

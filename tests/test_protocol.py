@@ -36,7 +36,10 @@ REFERENCE: dict[str, tuple[Any, set[str]]] = {
     "min_stimulation_index": (1.0, {"S5b", "S24"}),
     "max_baseline_portal_pressure_mmhg": (20, {"S19"}),
     "portal_pressure_stop_mmhg": (22, {"UNCONFIRMED"}),
+    # Not in §9: the rise rule of the review's §1c (Wilhelm 2013, autografts), off by default.
+    "portal_pressure_stop_rise_mmhg": (None, {"S16"}),
     "heparin_units_per_kg": (70, {"S20"}),
+    "require_track_sealing": (True, {"S17", "S18", "S39b"}),  # §4: track sealing
     "induction_min_before_infusion": (30 * MINUTES, {"S1"}),
     "induction_max_before_infusion": (360 * MINUTES, {"S1"}),
     "max_infusions": (3, {"S1", "S6"}),

@@ -85,6 +85,13 @@ def standard_next(case: fl.Case) -> tuple[str, dict[str, Any]]:
         case "immunosuppress.maintenance":
             if not record.troughs:
                 return "record_trough", {"drug": "tacrolimus", "ng_per_ml": 5}
+            check = case.check("start_follow_up")
+            untreated = [f for f in check.failures if f.code == "complication_untreated"]
+            if untreated:
+                thrombosis = untreated[0].observed == "portal_vein_thrombosis"
+                return "treat_complication", {
+                    "treatment": "anticoagulation" if thrombosis else "observation"
+                }
             return "start_follow_up", {}
         case "immunosuppress.follow_up":
             return "assess_graft", {"igls_grade": "good"}

@@ -15,7 +15,8 @@ import pytest
 from isletflow.cohort import simulate_cohort
 from isletflow.errors import InvalidInput
 from isletflow.models import TERMS
-from isletflow.scenario import DonorSpec, Scenario
+from isletflow.scenario import Scenario
+from isletflow.scenario_sections import DonorSpec
 from strategies_sim import EXAMPLES, standard
 
 

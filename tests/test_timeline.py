@@ -76,7 +76,7 @@ def test_timeline_json_round_trip_loses_nothing() -> None:
 def test_durations_in_guard_values_are_written_in_clinical_form() -> None:
     """A compared duration is written {"duration": "9h"}, never a bare number or text."""
     data = json.loads(rich_case().timeline.to_json())
-    (warned,) = [e for e in data if e["kind"] == "warned"]
+    (warned,) = [e for e in data if e["kind"] == "warned" and e["action"] == "start_isolation"]
     assert warned["warning"]["observed"] == {"duration": "9h"}
     assert warned["warning"]["limit"] == {"duration": "8h"}
 

@@ -80,8 +80,9 @@ _MODULES: tuple[tuple[str, str], ...] = (
 # (a test checks it), so a new module has to be placed.
 _INTERNAL = (
     "actions record workflow definition engine eventlog rules schema_rules release guards.* "
-    "duration sampling distributions patient files plots model model.* export export._fhir_base "
-    "export._fhir_resources export._fhir_text training.* cli cli.* service service.* _api_doc"
+    "duration sampling distributions patient files plots model model.* scenario_sections export "
+    "export._fhir_base export._fhir_resources export._fhir_text training.* cli cli.* service "
+    "service.* _api_doc"
 )
 
 _HOME = {

@@ -15,10 +15,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from .models import Anesthesia, Imaging, Preparation, Recipient
-from .record import CaseRecord, Complication, Induction, Note, PressureReading, Trough
+from .record import (
+    CaseRecord,
+    Complication,
+    Induction,
+    Note,
+    PressureReading,
+    Treatment,
+    Trough,
+)
 
 __all__ = ["ActionData", "NoData"]
 
@@ -157,6 +165,7 @@ class SealAccess(ActionData):
 
     def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
         record.track_sealant = self.track_sealant
+        record.access_closed_at = at
 
 
 class RecordTrough(ActionData):
@@ -179,10 +188,31 @@ class AssessGraft(ActionData):
 class RecordComplication(ActionData):
     kind: Literal["bleeding", "portal_vein_thrombosis", "other"]
     detail: str | None = Field(None, max_length=500)
+    extent: Literal["main_branch", "peripheral"] | None = Field(
+        None,
+        description="A portal-vein thrombosis's extent: main_branch (the main portal vein or "
+        "its first-order branches) bars a further infusion; peripheral (2nd/3rd-order) does "
+        "not [S2]",
+    )
+
+    @model_validator(mode="after")
+    def _extent_of_a_thrombosis(self) -> RecordComplication:
+        if self.extent is not None and self.kind != "portal_vein_thrombosis":
+            raise ValueError("extent is given only for a portal_vein_thrombosis")
+        return self
 
     def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
-        complication = Complication(at, self.kind, self.detail)
+        complication = Complication(at, self.kind, self.detail, self.extent)
         record.complications = (*record.complications, complication)
+
+
+class TreatComplication(ActionData):
+    """A step of a complication's management, recorded when it starts."""
+
+    treatment: Literal["observation", "transfusion", "embolisation", "surgery", "anticoagulation"]
+
+    def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
+        record.treatments = (*record.treatments, Treatment(at, self.treatment))
 
 
 class NoteText(ActionData):

@@ -12,10 +12,12 @@ draw never depends on the risk, so a choice that lowers the odds (sealing the tr
 changes whether the event happens, never which numbers the rest of the case sees. A scenario's
 fixed chance (``ComplicationsSpec``), when given, replaces the model's risk.
 
-Values the case does not record yet are taken as the model's reference: platelets not under the
-threshold, no aspirin, a first procedure. No step records therapeutic (systemic) heparinisation,
-Kawahara's first preventive measure [S15]; the heparin in the product is not it, so the measure
-counts as missing until an anticoagulation step exists.
+The recipient's platelets and aspirin come from the ``Recipient`` (platelets not given: not under
+the threshold); the procedure is a first one. A bleed's management is the next draw of its stream
+(``bleed_management``); a thrombosis's extent the next draw of its own. No step records
+therapeutic (systemic) heparinisation before a thrombosis, Kawahara's first preventive measure
+[S15]: the heparin in the product is not it, and ``treat_complication`` anticoagulation treats a
+thrombosis already found, so the measure counts as missing.
 """
 
 from __future__ import annotations
@@ -26,21 +28,26 @@ from datetime import datetime, timedelta
 from statistics import NormalDist
 from typing import Any
 
-from .model import occurs
-from .model.bleeding import bleeding_probability
+from .model import management_steps, occurs
+from .model.bleeding import MANAGEMENTS, ManagementStep, bleeding_probability, management
 from .model.parameters import DEFAULT as MODEL
-from .model.thrombosis import main_branch, thrombosis_probability
+from .model.pressure import pressure_rise_mmhg
+from .model.thrombosis import main_branch, thrombosis_probability, track_ablated
 from .models import Approach
+from .record import CaseRecord
 from .sampling import CasePlan, stream
 
 __all__ = [
-    "BRANCH",
-    "MAIN_BRANCH",
+    "DOPPLER",
     "Patient",
+    "bleed_management",
     "bleeding_risk",
     "bleeds",
+    "bleeds_after",
+    "planned_sealant",
     "pressure_rise",
     "thrombosis",
+    "thrombosis_after",
     "thrombosis_risk",
 ]
 
@@ -63,7 +70,9 @@ class Patient:
         self._at: datetime | None = None
         self._rng: Any = None
         infusion = plan.timings.infusion.total_seconds()
-        self._rise_per_second = plan.rise_mmhg_per_ml * plan.tissue_volume_ml / infusion
+        slope = MODEL.pressure.model_copy(update={"rise_mmhg_per_ml": plan.rise_mmhg_per_ml})
+        rise = pressure_rise_mmhg(plan.tissue_volume_ml, plan.liver_volume_ratio, slope)
+        self._rise_per_second = float(rise) / infusion
         self.excess_mmhg = 0.0
         self.infused = _ZERO
 
@@ -112,13 +121,10 @@ class Patient:
 
 # -- Complications, drawn where they apply ----------------------------------------------------
 
-MAIN_BRANCH = "main branch (main portal vein or first-order branches)"
-"""The extent of a thrombosis that bars a further infusion [S2], as the record's detail says."""
-
-BRANCH = "peripheral (2nd/3rd-order branches)"
-"""The extent of a thrombosis that does not bar a further infusion [S2]."""
-
 _DURING = frozenset({"infuse.infusing", "infuse.paused"})
+
+DOPPLER = timedelta(days=MODEL.thrombosis.first_doppler_day)
+"""When after the access is closed the portal Doppler looks for a thrombosis [S15]."""
 
 
 def pressure_rise(readings: Iterable[tuple[float, str]]) -> float:
@@ -145,14 +151,15 @@ def bleeding_risk(
     """The chance this procedure bleeds, its track sealed with ``sealant`` (None: left open)."""
     if plan.bleeding_rate is not None:
         return plan.bleeding_rate
-    p = MODEL.bleeding
+    p, recipient = MODEL.bleeding, plan.recipient
+    platelets = recipient.platelets_per_ul
     return float(
         bleeding_probability(
             procedure_number=1,
-            platelets_per_ul=p.platelet_threshold_per_ul,
+            platelets_per_ul=p.platelet_threshold_per_ul if platelets is None else platelets,
             pressure_rise_mmhg=rise_mmhg,
             heparin_units_per_kg=heparin_units_per_kg,
-            aspirin=False,
+            aspirin=recipient.aspirin,
             sealant=sealant or "none",
             approach=plan.approach.value,
             p=p,
@@ -160,41 +167,89 @@ def bleeding_risk(
     )
 
 
-def bleeds(plan: CasePlan, *, rise_mmhg: float, heparin_units_per_kg: float) -> bool:
-    """Whether this procedure bleeds once its access is closed as the plan says."""
-    sealant = plan.track_sealant if _percutaneous(plan) else None
+def planned_sealant(plan: CasePlan) -> str | None:
+    """The sealant the plan closes the access with: None for surgical access or ``none``."""
+    sealant = plan.track_sealant
+    return sealant if _percutaneous(plan) and sealant != "none" else None
+
+
+def _bleeding_draws(plan: CasePlan) -> Any:
+    return stream(plan.seed, plan.index, "complications.bleeding")
+
+
+def bleeds(
+    plan: CasePlan, *, rise_mmhg: float, heparin_units_per_kg: float, sealant: str | None
+) -> bool:
+    """Whether this procedure bleeds once its access is closed with ``sealant`` (the first
+    draw of the case's ``complications.bleeding`` stream)."""
     chance = bleeding_risk(
         plan, rise_mmhg=rise_mmhg, heparin_units_per_kg=heparin_units_per_kg, sealant=sealant
     )
-    return bool(occurs(chance, stream(plan.seed, plan.index, "complications.bleeding").random()))
+    return bool(occurs(chance, _bleeding_draws(plan).random()))
+
+
+def bleed_management(plan: CasePlan) -> tuple[ManagementStep, ...]:
+    """How this case's bleed is managed, as steps with their times after it is found (the
+    second draw of the ``complications.bleeding`` stream picks the management)."""
+    draws = _bleeding_draws(plan)
+    draws.random()  # the first draw said whether it bleeds
+    return management_steps(MANAGEMENTS[management(draws.random())])
+
+
+def bleeds_after(plan: CasePlan, record: CaseRecord, sealant: str | None) -> bool:
+    """Whether the procedure ``record`` tells of bleeds once closed with ``sealant``: with the
+    heparin it recorded and the rise its readings show."""
+    return bleeds(
+        plan,
+        rise_mmhg=_recorded_rise(record),
+        heparin_units_per_kg=record.heparin_units_per_kg or 0.0,
+        sealant=sealant,
+    )
+
+
+def _recorded_rise(record: CaseRecord) -> float:
+    """The pressure rise a case's readings show (:func:`pressure_rise`)."""
+    return pressure_rise((r.mmhg, r.state) for r in record.portal_pressures)
 
 
 def thrombosis_risk(
-    plan: CasePlan, *, rise_mmhg: float, fraction_delivered: float, sealed: bool
+    plan: CasePlan, *, rise_mmhg: float, fraction_delivered: float, sealant: str | None
 ) -> float:
-    """The chance of a portal-vein thrombosis after this procedure (``sealed``: the track
-    sealed; surgical access leaves none)."""
+    """The chance of a portal-vein thrombosis after this procedure, its track sealed with
+    ``sealant`` (None: left open; surgical access leaves no track)."""
     if plan.thrombosis_rate is not None:
         return plan.thrombosis_rate
     return float(
         thrombosis_probability(
             packed_cell_volume_ml=plan.tissue_volume_ml * fraction_delivered,
             heparinised=False,
-            track_ablated=sealed or not _percutaneous(plan),
+            track_ablated=track_ablated(sealant or "none", plan.approach.value),
             pressure_rise_mmhg=rise_mmhg,
         )
     )
 
 
 def thrombosis(
-    plan: CasePlan, *, rise_mmhg: float, fraction_delivered: float, sealed: bool
+    plan: CasePlan, *, rise_mmhg: float, fraction_delivered: float, sealant: str | None
 ) -> str | None:
-    """The extent of the thrombosis the day-1 Doppler finds (:data:`MAIN_BRANCH` or
-    :data:`BRANCH`), or None if there is none."""
+    """The extent of the thrombosis the day-1 Doppler finds (``main_branch`` or
+    ``peripheral``, see ``record.EXTENTS``), or None if there is none."""
     chance = thrombosis_risk(
-        plan, rise_mmhg=rise_mmhg, fraction_delivered=fraction_delivered, sealed=sealed
+        plan, rise_mmhg=rise_mmhg, fraction_delivered=fraction_delivered, sealant=sealant
     )
     draws = stream(plan.seed, plan.index, "complications.thrombosis")
     if not occurs(chance, draws.random()):
         return None
-    return MAIN_BRANCH if main_branch(draws.random()) else BRANCH
+    return "main_branch" if main_branch(draws.random()) else "peripheral"
+
+
+def thrombosis_after(plan: CasePlan, record: CaseRecord) -> str | None:
+    """The thrombosis (its extent) the day-1 Doppler finds after the procedure ``record`` tells
+    of: the tissue it delivered, the track as it was closed, the rise its readings show."""
+    delivered = record.fraction_delivered
+    return thrombosis(
+        plan,
+        rise_mmhg=_recorded_rise(record),
+        fraction_delivered=1.0 if delivered is None else delivered,
+        sealant=record.track_sealant,
+    )

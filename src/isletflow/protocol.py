@@ -91,15 +91,36 @@ class Protocol(BaseModel):
         "S19",
         gt=0,
     )
-    portal_pressure_stop_mmhg: Number = _field(
+    portal_pressure_stop_mmhg: Number | None = _field(
         22.0,
-        "Portal pressure at or above which the infusion pauses, mmHg. UNCONFIRMED: no readable "
-        "source gives a stop rule for allografts; set the site's own",
+        "Portal pressure at or above which the infusion pauses, mmHg; null for none (then the "
+        "rise limit alone). UNCONFIRMED: no readable source gives a stop rule for allografts; "
+        "set the site's own",
         "UNCONFIRMED",
         gt=0,
     )
+    portal_pressure_stop_rise_mmhg: Number | None = _field(
+        None,
+        "Rise above the baseline (the last reading before the infusion) at or above which the "
+        "infusion pauses, mmHg; null for none. With both limits set, whichever is reached first. "
+        "Autografts: halt if the rise exceeds 25 cmH2O, about 18.4 mmHg [S16]; no allograft rule "
+        "was found, so it is off by default: a site setting",
+        "S16",
+        gt=0,
+    )
     heparin_units_per_kg: Number = _field(
-        70.0, "Unfractionated heparin added to the product, units per kg", "S20", gt=0
+        70.0,
+        "Unfractionated heparin added to the product, units per kg. A site setting: 70 comes "
+        "from one case report [S20]; at or over 45 U/kg the odds of bleeding were 9.8 times "
+        "higher [S47], which start_infusion warns of",
+        "S20",
+        gt=0,
+    )
+    require_track_sealing: YesNo = _field(
+        True,
+        "Whether a percutaneous track must be sealed (gelfoam, coils, glue or collagen paste) "
+        "before the access is closed",
+        "S17, S18, S39b",
     )
     induction_min_before_infusion: NonNegativeDuration = _field(
         timedelta(minutes=30),
@@ -129,7 +150,13 @@ class Protocol(BaseModel):
             problems.append(
                 "induction_min_before_infusion must not exceed induction_max_before_infusion"
             )
-        if self.portal_pressure_stop_mmhg < self.max_baseline_portal_pressure_mmhg:
+        stop = self.portal_pressure_stop_mmhg
+        if stop is None and self.portal_pressure_stop_rise_mmhg is None:
+            problems.append(
+                "portal_pressure_stop_mmhg and portal_pressure_stop_rise_mmhg must not both be "
+                "null: the infusion needs a stop rule"
+            )
+        if stop is not None and stop < self.max_baseline_portal_pressure_mmhg:
             problems.append(
                 "portal_pressure_stop_mmhg must not be below max_baseline_portal_pressure_mmhg"
             )

@@ -13,7 +13,20 @@ from datetime import datetime
 
 from .models import Anesthesia, Imaging, Preparation
 
-__all__ = ["CaseRecord", "Complication", "Induction", "Note", "PressureReading", "Trough"]
+__all__ = [
+    "EXTENTS",
+    "CaseRecord",
+    "Complication",
+    "Induction",
+    "Note",
+    "PressureReading",
+    "Treatment",
+    "Trough",
+]
+
+EXTENTS = ("main_branch", "peripheral")
+"""How far a portal-vein thrombosis reaches: the main portal vein or its first-order branches
+(it bars a further infusion [S2]), or only 2nd/3rd-order branches."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +54,16 @@ class Complication:
     at: datetime
     kind: str
     detail: str | None = None
+    extent: str | None = None  # a thrombosis's, one of EXTENTS
+
+
+@dataclass(frozen=True, slots=True)
+class Treatment:
+    """A step of a complication's management: observation, transfusion, embolisation, surgery
+    (a bleed) or anticoagulation (a thrombosis), started at ``at``."""
+
+    at: datetime
+    treatment: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +96,11 @@ class CaseRecord:
     fraction_delivered: float | None = None
     dose_delivered_ieq_per_kg: float | None = None
     track_sealant: str | None = None
+    access_closed_at: datetime | None = None
     # Immunosuppression and outcome
     troughs: tuple[Trough, ...] = ()
     complications: tuple[Complication, ...] = ()
+    treatments: tuple[Treatment, ...] = ()
     igls_grade: str | None = None
     # Notes: how many, and the last. Every note is in the timeline (``Timeline.notes``); the
     # record keeps none of them, so taking a note costs the same at the ten-thousandth as at the
@@ -85,3 +110,16 @@ class CaseRecord:
 
     def last_pressure(self) -> PressureReading | None:
         return self.portal_pressures[-1] if self.portal_pressures else None
+
+    def baseline_pressure(self) -> PressureReading | None:
+        """The last reading before the infusion started (at access): the infusion's baseline."""
+        before = [r for r in self.portal_pressures if r.state == "infuse.access"]
+        return before[-1] if before else None
+
+    @property
+    def main_branch_thrombosis(self) -> bool:
+        """Whether a portal-vein thrombosis reached the main branches: no further infusion [S2]."""
+        return any(
+            c.kind == "portal_vein_thrombosis" and c.extent == "main_branch"
+            for c in self.complications
+        )

@@ -42,7 +42,8 @@ from .errors import InvalidInput
 from .model import isolation
 from .model.parameters import DEFAULT as MODEL
 from .models import Approach, Donor, Recipient
-from .scenario import PreparationSpec, Scenario, span_of
+from .scenario import Scenario
+from .scenario_sections import PreparationSpec, span_of
 
 if TYPE_CHECKING:
     from numpy.random import Generator
@@ -212,6 +213,7 @@ class CasePlan:
     timings: Timings
     baseline_mmhg: float
     rise_mmhg_per_ml: float
+    liver_volume_ratio: float
     noise_sd_mmhg: float
     fall_half_life: timedelta
     check_every: timedelta
@@ -365,6 +367,7 @@ class PlanSampler:
             timings=timings,
             baseline_mmhg=pressure["baseline_mmhg"],
             rise_mmhg_per_ml=pressure["rise_mmhg_per_ml"],
+            liver_volume_ratio=pressure["liver_volume_ratio"],
             noise_sd_mmhg=pressure["noise_sd_mmhg"],
             fall_half_life=pressure["fall_half_life"],
             check_every=pressure["check_every"],

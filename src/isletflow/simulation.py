@@ -9,6 +9,8 @@ the sampled plan, the patient's portal pressure, and the answer to its last move
 The default ``StandardPolicy`` follows the protocol: it takes the next step when its guards hold,
 waits for what it can wait for (induction given too recently), and otherwise stops with the
 guard's code (a failed release is rejected with the failing tests as the reason).
+Once a complication is recorded, it also records the complication's treatment steps at their
+times (``treat_complication``) before any later move.
 """
 
 from __future__ import annotations
@@ -21,16 +23,20 @@ from .case import ActionResult, Case
 from .clock import SimulatedClock
 from .errors import SimulationStuck  # defined with the other errors; re-exported here
 from .guards import GuardResult
-from .models import Approach
-from .patient import Patient, bleeds, pressure_rise, thrombosis
-from .record import CaseRecord
+from .patient import (
+    DOPPLER,
+    Patient,
+    bleed_management,
+    bleeds_after,
+    planned_sealant,
+    thrombosis_after,
+)
 from .sampling import CasePlan, PlanSampler
 from .scenario import Scenario
 
 __all__ = ["Move", "Policy", "SimulationStuck", "StandardPolicy", "World", "run", "simulate"]
 
 _ZERO = timedelta(0)
-_DOPPLER = timedelta(days=1)  # portal Doppler on day 1 finds a thrombosis [S15]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +77,33 @@ class StandardPolicy:
         last = world.last
         if last is not None and not last.accepted:
             return _after_refusal(case, world, last)
-        return _NEXT[case.state](case, world)
+        move = _NEXT[case.state](case, world)
+        return _treatment_first(case, world, move) if case.record.complications else move
+
+
+def _treatments(case: Case, world: World) -> list[tuple[datetime, str]]:
+    """Every step of the complications' management, with its time: a bleed's steps as the model
+    gives them [S18], a thrombosis anticoagulated when it is found [S15]."""
+    planned = []
+    for found in case.record.complications:
+        if found.kind == "bleeding":
+            planned += [(found.at + s.after, s.kind) for s in bleed_management(world.plan)]
+        elif found.kind == "portal_vein_thrombosis":
+            planned.append((found.at, "anticoagulation"))
+    return sorted(planned)
+
+
+def _treatment_first(case: Case, world: World, move: Move) -> Move:
+    """The next treatment step instead of ``move``, if it falls due no later."""
+    done = len(case.record.treatments)
+    planned = _treatments(case, world)
+    if done >= len(planned):
+        return move
+    at, treatment = planned[done]
+    wait = _wait_until(case, at)
+    if wait > move.after:
+        return move
+    return Move("treat_complication", wait, {"treatment": treatment})
 
 
 def _after_refusal(case: Case, world: World, last: ActionResult) -> Move:
@@ -165,8 +197,7 @@ def _paused(case: Case, world: World) -> Move:
     plan, patient, record = world.plan, world.patient, case.record
     if patient.infused >= plan.timings.infusion:
         return Move("complete_infusion", data={"fraction_delivered": 1.0})  # all of it is in
-    last = record.last_pressure()
-    if last is not None and last.mmhg < plan.protocol.portal_pressure_stop_mmhg:
+    if case.check("resume_infusion").accepted:  # the site's stop rule no longer holds
         return Move("resume_infusion")
     started = record.infusion_started_at
     assert started is not None  # paused implies started
@@ -180,26 +211,11 @@ def _paused(case: Case, world: World) -> Move:
 
 def _hemostasis(case: Case, world: World) -> Move:
     plan, record = world.plan, case.record
-    percutaneous = plan.approach is Approach.PERCUTANEOUS
-    if not record.complications and bleeds(
-        plan, rise_mmhg=_rise(record), heparin_units_per_kg=record.heparin_units_per_kg or 0.0
-    ):
+    sealant = planned_sealant(plan)
+    if not record.complications and bleeds_after(plan, record, sealant):
         return Move("record_complication", data={"kind": "bleeding"})
-    sealant = {"track_sealant": plan.track_sealant} if percutaneous else {}
-    return Move("seal_access", plan.timings.hemostasis, sealant)
-
-
-def _rise(record: CaseRecord) -> float:
-    return pressure_rise((r.mmhg, r.state) for r in record.portal_pressures)
-
-
-def _thrombosis(plan: CasePlan, record: CaseRecord) -> str | None:
-    delivered = record.fraction_delivered
-    return thrombosis(
-        plan,
-        rise_mmhg=_rise(record),
-        fraction_delivered=1.0 if delivered is None else delivered,
-        sealed=record.track_sealant is not None,
+    return Move(
+        "seal_access", plan.timings.hemostasis, {"track_sealant": sealant} if sealant else {}
     )
 
 
@@ -207,12 +223,13 @@ def _maintenance(case: Case, world: World) -> Move:
     plan, record = world.plan, case.record
     sealed = world.entered["immunosuppress.maintenance"]
     found = any(c.kind == "portal_vein_thrombosis" for c in record.complications)
-    if not found and not record.troughs and (extent := _thrombosis(plan, record)) is not None:
+    if not found and not record.troughs and (extent := thrombosis_after(plan, record)) is not None:
         found_on = {
             "kind": "portal_vein_thrombosis",
-            "detail": f"{extent}, on portal Doppler day 1",
+            "extent": extent,
+            "detail": "found on portal Doppler day 1",
         }
-        return Move("record_complication", _wait_until(case, sealed + _DOPPLER), found_on)
+        return Move("record_complication", _wait_until(case, sealed + DOPPLER), found_on)
     if not record.troughs:
         data: dict[str, Any] = {"drug": plan.trough_drug, "ng_per_ml": plan.trough_ng_per_ml}
         return Move("record_trough", _wait_until(case, sealed + plan.timings.trough), data)

@@ -143,6 +143,7 @@ STEPS: tuple[Step, ...] = (
         "infuse.infusing",
         a.StartInfusion,
         guards=("baseline_pressure_low", "induction_timed", "heparin_added"),
+        warnings=("heparin_under_bleeding_threshold",),
         disarms=("culture_window", "release_window"),
     ),
     Step("pause_infusion", ("infuse.infusing",), "infuse.paused"),
@@ -171,7 +172,8 @@ STEPS: tuple[Step, ...] = (
         "start_follow_up",
         ("immunosuppress.maintenance",),
         "immunosuppress.follow_up",
-        guards=("trough_recorded",),
+        guards=("trough_recorded", "complications_treated"),
+        warnings=("troughs_on_target",),
     ),
     Step(
         "assess_graft",
@@ -205,6 +207,8 @@ RECORDINGS: tuple[Recording, ...] = (
         "record_trough", _in("immunosuppress"), a.RecordTrough, measured=frozenset({"ng_per_ml"})
     ),
     Recording("record_complication", _in("infuse", "immunosuppress"), a.RecordComplication),
+    # A bleed is managed, a thrombosis anticoagulated [S15, S18]: each step recorded as it starts.
+    Recording("treat_complication", _in("infuse", "immunosuppress"), a.TreatComplication),
     Recording("note", ACTIVE, a.NoteText),
 )
 

@@ -20,6 +20,7 @@ from ..timeline import (
     Created,
     DeadlineFired,
     Event,
+    Warned,
 )
 from .identity import key
 
@@ -187,6 +188,7 @@ class Walk:
             ("resume_infusion", "Infusion resumed"),
             ("complete_infusion", "Infusion completed"),
             ("seal_access", "Access closed"),
+            ("treat_complication", "Complication treated"),
         ):
             for index in self.at.get(action, ()):
                 details = ", ".join(f"{k}: {_show(v)}" for k, v in self.data(index).items())
@@ -194,6 +196,8 @@ class Walk:
         for index, event in enumerate(self.events):
             if isinstance(event, AutomaticStep) and event.trigger == "pause_infusion":
                 notes.append((index, f"Infusion paused: {event.reason.message}"))
+            elif isinstance(event, Warned) and event.action == "start_infusion":
+                notes.append((index, f"Warning: {event.warning.message}"))
         notes.sort()
         return notes
 

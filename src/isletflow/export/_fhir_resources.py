@@ -315,8 +315,11 @@ class Builder(Walk):
                 onsetDateTime=self.when(index),
                 recordedDate=self.when(index),
             )
-            if data.get("detail"):
-                condition["note"] = [{"text": data["detail"]}]
+            said = [str(data["detail"])] if data.get("detail") else []
+            if data.get("extent"):  # a thrombosis's: main_branch bars a further infusion [S2]
+                said.append(f"Extent: {data['extent'].replace('_', ' ')}.")
+            if said:
+                condition["note"] = [{"text": text} for text in said]
             conditions.append((condition, index))
         if conditions:
             proc["complicationDetail"] = [ref(c) for c, _ in conditions]
@@ -380,4 +383,18 @@ class Builder(Walk):
             )
             if drug in requests:
                 obs["basedOn"] = [ref(requests[drug])]
-            self.add(obs, [index])
+            # A trough off its target is flagged when follow-up starts: noted on the trough.
+            flagged = [
+                i
+                for i, e in enumerate(self.events)
+                if isinstance(e, Warned)
+                and e.action == "start_follow_up"
+                and e.warning.observed == self.data(index)["ng_per_ml"]
+            ]
+            for i in flagged:
+                event = self.events[i]
+                assert isinstance(event, Warned)
+                obs.setdefault("note", []).append(
+                    {"time": self.when(i), "text": event.warning.message}
+                )
+            self.add(obs, [index, *flagged])

@@ -46,7 +46,7 @@ MANAGEMENTS = ("observation", "transfusion", "embolisation", "surgery")
 """What a bleed may lead to, in the order :func:`management` numbers them."""
 
 
-def _index(value: Values, names: tuple[str, ...]) -> Values:
+def index_of(value: Values, names: tuple[str, ...]) -> Values:
     return names.index(value) if isinstance(value, str) else value
 
 
@@ -54,9 +54,9 @@ def _track_log_odds(sealant: Values, approach: Values, p: BleedingParameters) ->
     """The log odds ratio of the access: the sealant's if percutaneous, else the approach's."""
     sealing = np.log([1.0, p.gelfoam_or, p.coils_or, p.glue_or, p.collagen_paste_or])
     access = np.log([1.0, p.laparoscopic_or, p.open_or])
-    approach_index = _index(approach, APPROACHES)
+    approach_index = index_of(approach, APPROACHES)
     percutaneous = approach_index == 0
-    return access[approach_index] + percutaneous * sealing[_index(sealant, SEALANTS)]
+    return access[approach_index] + percutaneous * sealing[index_of(sealant, SEALANTS)]
 
 
 def bleeding_probability(

@@ -106,7 +106,8 @@ class IsolationParameters(Section):
 
 
 class PressureParameters(Section):
-    """Portal-pressure rise from settled tissue volume and liver size; the rise stop limit."""
+    """Portal-pressure rise from settled tissue volume and liver size (the stop rule is the
+    protocol's: ``portal_pressure_stop_mmhg``, ``portal_pressure_stop_rise_mmhg``)."""
 
     rise_mmhg_per_ml: float = calibrated(
         (21 - 13) / 13,
@@ -124,14 +125,6 @@ class PressureParameters(Section):
         "[S45]); taken inversely proportional to the liver volume relative to the reference",
         "S15, S45",
         ge=0.0,
-    )
-    stop_rise_mmhg: float = sourced(
-        18.4,
-        "mmHg",
-        "S16",
-        "halt the infusion, at least for a while, if the rise exceeds "
-        "25 cmH2O (≈ 18.4 mmHg); autografts",
-        **POSITIVE,
     )
 
 

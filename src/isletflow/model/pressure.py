@@ -7,9 +7,10 @@ the strongest predictor [S45]) and falls with a larger liver (standard liver vol
     rise = rise_mmhg_per_ml · PCV · liver_volume_ratio ** (−liver_exponent)
 
 where ``liver_volume_ratio`` is the recipient's liver volume over the reference recipient's
-(1 when unknown). The stop rule is a site setting: an absolute limit (the protocol's
-``portal_pressure_stop_mmhg``, UNCONFIRMED), a rise above the baseline (25 cmH2O in autografts
-[S16]), or both, whichever is reached first.
+(1 when unknown). The stop rule is a site setting of the protocol: an absolute limit
+(``portal_pressure_stop_mmhg``, UNCONFIRMED), a rise above the baseline
+(``portal_pressure_stop_rise_mmhg``; 25 cmH2O in autografts [S16]), or both, whichever is
+reached first; the guard ``pressure_below_stop`` asks :func:`must_pause`.
 """
 
 from __future__ import annotations

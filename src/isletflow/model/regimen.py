@@ -20,6 +20,7 @@ __all__ = [
     "CIT07",
     "EDMONTON",
     "REGIMENS",
+    "TARGETED_DRUGS",
     "TROUGH_STATUSES",
     "Regimen",
     "induction_agents",
@@ -30,6 +31,9 @@ __all__ = [
 
 TROUGH_STATUSES = ("below", "within", "above")
 """The names of :func:`trough_status`'s -1, 0 and 1 (index ``status + 1``)."""
+
+TARGETED_DRUGS = frozenset({"tacrolimus", "sirolimus"})
+"""The maintenance drugs :func:`trough_target` knows a target for [S10]."""
 
 _ANTI_IL2R = frozenset({"basiliximab", "daclizumab"})
 
@@ -74,10 +78,10 @@ def trough_target(
     drug: str, months_since_first_infusion: Values, p: RegimenParameters = DEFAULT.regimen
 ) -> tuple[Values, Values]:
     """The (low, high) trough target of a maintenance drug at that time, ng/mL."""
+    if drug not in TARGETED_DRUGS:
+        raise ValueError(f"no trough target for {drug!r}: tacrolimus or sirolimus")
     if drug == "tacrolimus":
         return p.tacrolimus_low, p.tacrolimus_high
-    if drug != "sirolimus":
-        raise ValueError(f"no trough target for {drug!r}: tacrolimus or sirolimus")
     early = months_since_first_infusion < p.sirolimus_switch_months
     low = np.where(early, p.sirolimus_early_low, p.sirolimus_late_low)[()]
     high = np.where(early, p.sirolimus_early_high, p.sirolimus_late_high)[()]

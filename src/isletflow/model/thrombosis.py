@@ -15,16 +15,33 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .bleeding import APPROACHES, SEALANTS, index_of
 from .complication_parameters import ThrombosisParameters
 from .parameters import DEFAULT
 from .risk import Values, occurs, odds_term, risk
 
 __all__ = [
+    "ABLATING_SEALANTS",
     "consequence",
     "main_branch",
     "repeat_infusion_allowed",
     "thrombosis_probability",
 ]
+
+
+ABLATING_SEALANTS = ("coils", "collagen_paste")
+"""The sealants that ablate the tract completely, Kawahara's second measure [S15]: collagen
+paste (Avitene, "complete ablation" [S15]) and coils with glue [S47]. Gelatin foam and glue
+alone plug the track against bleeding [S18] but no source reads them as complete ablation."""
+
+_ABLATES = np.array([name in ABLATING_SEALANTS for name in SEALANTS])
+
+
+def track_ablated(sealant: Values, approach: Values = "percutaneous") -> Values:
+    """Whether the transhepatic tract is completely ablated: by an ablating sealant, or because
+    surgical access leaves none. Names or, in arrays, indices in ``SEALANTS``/``APPROACHES``."""
+    surgical = index_of(approach, APPROACHES) != 0
+    return np.logical_or(surgical, _ABLATES[index_of(sealant, SEALANTS)])[()]
 
 
 def thrombosis_probability(

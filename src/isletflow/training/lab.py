@@ -22,17 +22,20 @@ simulator's own ``Patient``, brought to the request's time by walking the case's
 drawing the n-th value of the case's ``portal_pressure.readings`` stream. So a trainee who makes
 the simulator's moves reads the simulator's values, and the expert path is
 ``simulate(scenario, seed, index).timeline``. The lab keeps each case's walk and goes on from it
-(``_Walks``), so a reading does not walk the whole timeline again.
+(``Walks``), so a reading does not walk the whole timeline again.
+
+What happens to the trainee's patient is drawn with the simulator's own patient functions from
+what the trainee recorded (``act_with_lab``): closing the access may bleed, with the sealant the
+trainee chose, the heparin and the readings recorded; the day-1 Doppler may find a thrombosis.
+Each is recorded on the case as it happens, from the case's own streams, so the trainee who makes
+the expert's choices meets the expert's complications, and a different choice changes the odds.
 """
 
 from __future__ import annotations
 
-import copy
-import threading
-from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import (
@@ -49,11 +52,11 @@ from .. import workflow as wf
 from ..case import ActionResult, Case
 from ..duration import NonNegativeDuration
 from ..errors import InvalidInput, Problem, UnknownAction
-from ..models import UtcDatetime
-from ..patient import Patient
-from ..sampling import CasePlan, PlanSampler, stream
+from ..models import Approach
+from ..patient import DOPPLER, bleeds_after, thrombosis_after
+from ..sampling import CasePlan, PlanSampler
 from ..scenario import Scenario
-from ..timeline import Accepted, Advanced, Event, Refused, Timeline, state_after
+from .walk import Walk, WalkPoint, Walks
 
 __all__ = [
     "CHOICES",
@@ -134,7 +137,7 @@ class ScenarioLab(BaseModel):
     seed: int = Field(ge=0)
     index: int = Field(0, ge=0)
     _plan: CasePlan = PrivateAttr()
-    _walks: _Walks = PrivateAttr(default_factory=lambda: _Walks())
+    _walks: Walks = PrivateAttr(default_factory=lambda: Walks())
 
     def model_post_init(self, context: Any, /) -> None:
         # Validated and sampled once; a scenario with problems raises InvalidInput listing them.
@@ -197,127 +200,7 @@ class ScenarioLab(BaseModel):
 
     def resume_walk(self, case: Case, point: WalkPoint) -> None:
         """Go on for ``case`` from the walk ``point`` describes (its first ``point.fed`` events)."""
-        self._walks.keep(case, _Walk.resumed(self.plan, case.timeline, point))
-
-
-class WalkPoint(BaseModel):
-    """The lab's walk of one case's patient after ``fed`` events, as data (``ScenarioLab``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    fed: int = Field(ge=1)
-    state: str
-    at: UtcDatetime | None
-    excess_mmhg: float
-    infused: timedelta
-    readings: dict[str, Any] | None = Field(description="The readings stream's generator state")
-
-
-class _Walk:
-    """The simulator's patient walked along one case's timeline, as far as it has been fed.
-
-    The patient is synced as the simulator would have at each of the case's moves: between two
-    moves it was infused if the case stood in ``infuse.infusing`` (the pressure's rise and fall
-    compose exactly, so syncing at every input event gives the simulator's numbers), and each
-    reading asked for drew one value of the readings stream, so the next draws what the
-    simulator's next reading would.
-    """
-
-    __slots__ = ("created", "fed", "last", "patient", "plan", "state")
-
-    def __init__(self, plan: CasePlan, created: Event) -> None:
-        self.plan, self.created = plan, created
-        self.patient = Patient(plan)
-        self.patient.sync(created.at, False)
-        (_, self.state), *_ = Timeline([created]).states()
-        self.fed, self.last = 1, created
-
-    def follows(self, timeline: Sequence[Event]) -> bool:
-        """Whether ``timeline`` is the one fed so far, grown (its events are the very ones)."""
-        fed = self.fed
-        return (
-            len(timeline) >= fed and timeline[0] is self.created and timeline[fed - 1] is self.last
-        )
-
-    def feed(self, events: Sequence[Event]) -> None:
-        for event in events:
-            if isinstance(event, Accepted | Refused | Advanced):
-                self.patient.sync(event.at, self.state == _INFUSING)  # since the last move
-            if isinstance(event, Accepted | Refused) and event.action == "record_portal_pressure":
-                self.patient.reading(_ZERO, False)  # the value this reading drew, dropped
-            self.state = state_after(event, self.state)
-            self.fed += 1
-            self.last = event
-
-    def point(self) -> WalkPoint:
-        patient = self.patient
-        rng = patient._rng
-        return WalkPoint(
-            fed=self.fed,
-            state=self.state,
-            at=patient._at,
-            excess_mmhg=patient.excess_mmhg,
-            infused=patient.infused,
-            readings=None if rng is None else dict(rng.bit_generator.state),
-        )
-
-    @classmethod
-    def resumed(cls, plan: CasePlan, timeline: Sequence[Event], point: WalkPoint) -> _Walk:
-        """The walk ``point`` describes, of ``timeline`` (reading its first and fed-th events)."""
-        walk = cls(plan, timeline[0])
-        patient = walk.patient
-        patient._at, patient.excess_mmhg, patient.infused = (
-            point.at,
-            point.excess_mmhg,
-            point.infused,
-        )
-        if point.readings is not None:
-            patient._rng = stream(plan.seed, plan.index, "portal_pressure.readings")
-            patient._rng.bit_generator.state = point.readings
-        walk.state, walk.fed, walk.last = point.state, point.fed, timeline[point.fed - 1]
-        return walk
-
-    def at(self, now: datetime) -> tuple[Patient, str]:
-        """A copy of the patient brought to ``now``, and the case's state (this walk goes on)."""
-        patient = copy.deepcopy(self.patient, {id(self.plan): self.plan})
-        patient.sync(now, self.state == _INFUSING)
-        return patient, self.state
-
-
-class _Walks:
-    """Each case's walk, kept to go on from (a cache, so any two compare equal): a reading costs
-    the same at the tenth event as at the ten-thousandth. A case is known by its events (the
-    walk keeps its first and last), never kept alive; the least recently used go first."""
-
-    LIMIT = 256
-
-    def __init__(self) -> None:
-        self._walks: OrderedDict[int, _Walk] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Walks)
-
-    def patient(self, plan: CasePlan, case: Case) -> tuple[Patient, str]:
-        """The patient at ``case.now`` and the case's state, as the whole walk would give them."""
-        return self.walked(plan, case).at(case.now)
-
-    def walked(self, plan: CasePlan, case: Case) -> _Walk:
-        """The case's walk, fed to the end of its timeline (kept to go on from)."""
-        timeline = case.timeline
-        with self._lock:
-            walk = self._walks.pop(id(timeline[0]), None)
-        if walk is None or walk.plan is not plan or not walk.follows(timeline):
-            walk = _Walk(plan, timeline[0])
-        walk.feed(timeline[walk.fed :])  # a new walk has taken the first event
-        self.keep(case, walk)
-        return walk
-
-    def keep(self, case: Case, walk: _Walk) -> None:
-        with self._lock:
-            self._walks[id(case.timeline[0])] = walk
-            while len(self._walks) > self.LIMIT:
-                self._walks.popitem(last=False)
+        self._walks.keep(case, Walk.resumed(self.plan, case.timeline, point))
 
 
 def lab_from_data(data: Mapping[str, Any]) -> Lab:
@@ -359,6 +242,42 @@ def check_choices(action: str, choices: Mapping[str, Any]) -> None:
         raise InvalidInput.from_pydantic(f"data for {action}", error, prefix=action) from None
 
 
+def _what_happens_first(
+    case: Case, plan: CasePlan, action: str, wait: timedelta, choices: Mapping[str, Any]
+) -> timedelta:
+    """Record what happens to the trainee's patient before ``action``, drawn with the
+    simulator's patient functions from what the trainee recorded; the wait left for ``action``.
+
+    Closing the access with the trainee's sealant may bleed (``bleeds_after``), recorded as the
+    access is closed; the day-1 Doppler may find a thrombosis (``thrombosis_after``), recorded at
+    its time when the trainee's next action comes after it. A trainee who records the
+    complication first (as the expert's moves do) is not given a second one.
+    """
+    record, state = case.record, case.state
+    if state == "infuse.hemostasis" and action == "seal_access" and not record.complications:
+        percutaneous = case.approach is Approach.PERCUTANEOUS
+        sealant = choices.get("track_sealant") if percutaneous else None
+        if case.check("seal_access", **choices).accepted and bleeds_after(plan, record, sealant):
+            case.act("record_complication", after=wait, kind="bleeding")
+            return _ZERO
+    sealed = record.access_closed_at  # read from the record: the timeline may not be loaded
+    found = any(c.kind == "portal_vein_thrombosis" for c in record.complications)
+    if state == "immunosuppress.maintenance" and sealed is not None and not found:
+        doppler = sealed + DOPPLER
+        if case.now + wait >= doppler and (extent := thrombosis_after(plan, record)):
+            before = max(_ZERO, doppler - case.now)
+            on = "found on portal Doppler day 1"
+            case.act(
+                "record_complication",
+                after=before,
+                kind="portal_vein_thrombosis",
+                extent=extent,
+                detail=on,
+            )
+            return wait - before
+    return wait
+
+
 def act_with_lab(
     case: Case, lab: Lab, action: str, after: timedelta | str | None, choices: Mapping[str, Any]
 ) -> ActionResult:
@@ -370,6 +289,8 @@ def act_with_lab(
     """
     check_choices(action, choices)
     wait = _wait(after)  # parsed once: Case.act takes the timedelta as it is
+    if isinstance(lab, ScenarioLab) and action != "record_complication":
+        wait = _what_happens_first(case, lab.plan, action, wait or _ZERO, choices)
     fields = MEASURED.get(action, frozenset())
     request = LabRequest(action, dict(choices), case, wait or _ZERO)
     answer = lab.measure(request) if fields else {}
