@@ -159,6 +159,9 @@ class Recipient(_Frozen):
 
     id: PatientId
     weight_kg: Number = Field(gt=0, le=300)
+    infusion_number: WholeNumber = Field(
+        1, ge=1, le=3, description="Which of the recipient's infusions this case is [S1, S6]"
+    )
 
 
 class Preparation(_Frozen):

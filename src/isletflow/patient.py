@@ -31,7 +31,7 @@ from .model.bleeding import bleeding_probability
 from .model.parameters import DEFAULT as MODEL
 from .model.thrombosis import main_branch, thrombosis_probability
 from .models import Approach
-from .sampling import CasePlan, stream
+from .sampling import CasePlan
 
 __all__ = [
     "BRANCH",
@@ -104,7 +104,7 @@ class Patient:
         if sd > 0:
             if self._rng is None:
                 plan = self._plan
-                self._rng = stream(plan.seed, plan.index, "portal_pressure.readings")
+                self._rng = plan.stream("portal_pressure.readings")
             u = min(max(self._rng.random(), 1e-12), 1 - 1e-12)
             value += sd * _STANDARD.inv_cdf(u)
         return round(min(max(value, 0.0), 100.0), 1)
@@ -166,7 +166,7 @@ def bleeds(plan: CasePlan, *, rise_mmhg: float, heparin_units_per_kg: float) -> 
     chance = bleeding_risk(
         plan, rise_mmhg=rise_mmhg, heparin_units_per_kg=heparin_units_per_kg, sealant=sealant
     )
-    return bool(occurs(chance, stream(plan.seed, plan.index, "complications.bleeding").random()))
+    return bool(occurs(chance, plan.stream("complications.bleeding").random()))
 
 
 def thrombosis_risk(
@@ -194,7 +194,7 @@ def thrombosis(
     chance = thrombosis_risk(
         plan, rise_mmhg=rise_mmhg, fraction_delivered=fraction_delivered, sealed=sealed
     )
-    draws = stream(plan.seed, plan.index, "complications.thrombosis")
+    draws = plan.stream("complications.thrombosis")
     if not occurs(chance, draws.random()):
         return None
     return MAIN_BRANCH if main_branch(draws.random()) else BRANCH

@@ -30,6 +30,7 @@ from pydantic import (
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import PydanticCustomError
 
+from .course_scenario import CourseSpec
 from .distributions import Flag, NumberValue, OneOf, Range, TextValue, Time, TimeValue
 from .errors import InvalidInput, Problem
 from .files import read_mapping
@@ -294,9 +295,6 @@ class TreatmentSpec(_Section):
     track_sealant: Annotated[TextValue, OneOf("gelfoam", "coils", "glue", "collagen_paste")] = _d(
         "How a percutaneous track is sealed [S17, S18, S39b]", "gelfoam"
     )
-    igls_grade: Annotated[TextValue, OneOf("optimal", "good", "marginal", "failure")] = _d(
-        f"Graft function at assessment (Igls [S21]). Rates per grade: {_UNCONFIRMED}", "optimal"
-    )
 
 
 class Scenario(BaseModel):
@@ -322,6 +320,7 @@ class Scenario(BaseModel):
     portal_pressure: PortalPressureSpec = PortalPressureSpec()
     complications: ComplicationsSpec = ComplicationsSpec()
     treatment: TreatmentSpec = TreatmentSpec()
+    course: CourseSpec = _d("The recipient's course: candidate data, donor wait", CourseSpec())
     protocol: Protocol = _d("Overrides of the protocol's thresholds and windows", Protocol())
     extra_terms: dict[TermField, tuple[_TermName, ...]] = Field(
         default_factory=dict,

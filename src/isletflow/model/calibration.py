@@ -18,6 +18,7 @@ __all__ = [
     "jeffreys_share",
     "logistic_scale_for_cv",
     "median_for_mean",
+    "need_for_cumulative_dose",
     "odds_ratio",
 ]
 
@@ -87,3 +88,14 @@ def logistic_scale_for_cv(cv: float) -> float:
 def median_for_mean(mean: float, scale: float) -> float:
     """The median of ``m · exp(scale · L)`` (L standard logistic) whose mean is ``mean``."""
     return mean * math.sin(math.pi * scale) / (math.pi * scale)
+
+
+def need_for_cumulative_dose(
+    cumulative_ieq_per_kg: float, viability: float, scale: float, attrition_per_year: float
+) -> float:
+    """The median recipient's need (engrafted viable IEQ/kg) from the mean cumulative dose of
+    insulin-independent recipients: that dose as viable islets, less half a year of attrition
+    (the first infusion's loss by the time the last one joins it), as the median of a need
+    that varies as ``exp(scale · L)`` (L standard logistic) across recipients."""
+    viable = cumulative_ieq_per_kg * viability * math.exp(-attrition_per_year / 2)
+    return median_for_mean(viable, scale)

@@ -1,0 +1,109 @@
+"""The coefficients of graft function: engraftment, attrition, the recipient's need, Igls.
+
+A section of the one coefficient table, ``ModelParameters`` (:mod:`isletflow.model.parameters`).
+The Igls thresholds are the published criteria [S21]; the graft-failure C-peptide is the
+protocol's (``Protocol.graft_failure_c_peptide_ng_per_ml``, [S8, S21]). The recipient's median
+need is CALIBRATED to the Edmonton cumulative dose [S11]; the rest no readable source gives.
+"""
+
+from __future__ import annotations
+
+from .calibration import need_for_cumulative_dose
+from .coefficients import POSITIVE, PROBABILITY, Section, calibrated, sourced, unconfirmed
+
+__all__ = ["GraftParameters"]
+
+# Edmonton [S11]: insulin-independent recipients had received 11,910 ± 469 IEQ/kg, mostly over
+# two transplants; the population's product is about 88 % viable (examples/scenarios).
+_EDMONTON_CUMULATIVE_IEQ_PER_KG = 11_910
+_NEED_SCALE = 0.25
+_ATTRITION = 0.10
+
+
+class GraftParameters(Section):
+    """From delivered islets to function: engrafted mass, its attrition, the need it meets."""
+
+    engraftment_fraction: float = unconfirmed(
+        1.0,
+        "share",
+        "the share of viable delivered islets that engraft; no readable source gives it, so "
+        "it is 1 and the calibrated need (below) holds the loss",
+        **POSITIVE,
+    )
+    thrombosis_loss: float = unconfirmed(
+        0.5,
+        "share",
+        "the share of an infusion's islets lost when a portal-vein thrombosis follows it; "
+        "thrombosis is a preventable complication [S15] whose cost in graft is not given",
+        "S15",
+        **PROBABILITY,
+    )
+    attrition_per_year: float = unconfirmed(
+        _ATTRITION,
+        "per year",
+        "the rate at which engrafted mass is lost over the years (exponential); function "
+        "declines over years in long follow-up [S8, S11], the rate is not readable there",
+        "S8, S11",
+        ge=0.0,
+    )
+    median_need_ieq_per_kg: float = calibrated(
+        need_for_cumulative_dose(_EDMONTON_CUMULATIVE_IEQ_PER_KG, 0.88, _NEED_SCALE, _ATTRITION),
+        "viable IEQ/kg",
+        "S11",
+        "Edmonton: insulin-independent recipients had a cumulative 11,910 ± 469 IEQ/kg [S11]: "
+        "the engrafted viable mass the median recipient needs to be insulin-independent, from "
+        "that dose at 88 % viability, less the spread's mean excess and half a year's attrition "
+        "(model.calibration.need_for_cumulative_dose)",
+        **POSITIVE,
+    )
+    need_scale: float = unconfirmed(
+        _NEED_SCALE,
+        "log (logistic scale)",
+        "how much recipients differ in the mass they need (insulin sensitivity, body "
+        "composition); drawn once per recipient from its own stream. Not readable in a source",
+        **POSITIVE,
+    )
+    c_peptide_at_need_ng_per_ml: float = unconfirmed(
+        1.0,
+        "ng/mL",
+        "stimulated C-peptide of a graft that just meets the need; linear in mass. Graft "
+        "failure is below 0.3 ng/mL [S8] and good function above 0.5 [S21]; this value is not "
+        "given",
+        "S8, S21",
+        **POSITIVE,
+    )
+    hba1c_with_graft_percent: float = unconfirmed(
+        6.0,
+        "%",
+        "HbA1c once the graft controls glycaemia (with or without insulin); the Igls optimal "
+        "limit is 6.5 % [S21], the value reached is not given",
+        "S21",
+        **POSITIVE,
+    )
+    glycaemic_control_ratio: float = unconfirmed(
+        0.6,
+        "share of need",
+        "the share of its need at which a graft (with insulin) brings HbA1c down to the value "
+        "above; Igls 'good' grafts reach HbA1c < 7 % on under half the insulin [S21]",
+        "S21",
+        **POSITIVE,
+    )
+    protective_ratio: float = unconfirmed(
+        0.5,
+        "share of need",
+        "the share of its need at which a graft ends severe hypoglycaemia (fewer events below "
+        "it, in proportion); partial function protects [S21], the share is not given",
+        "S21",
+        **POSITIVE,
+    )
+    optimal_hba1c_percent: float = sourced(6.5, "%", "S21", "Igls optimal: HbA1c ≤ 6.5 %")
+    good_hba1c_percent: float = sourced(7.0, "%", "S21", "Igls good: HbA1c < 7.0 %")
+    good_insulin_share: float = sourced(
+        0.5, "of baseline", "S21", "Igls good: insulin < 50 % of baseline", **PROBABILITY
+    )
+    good_insulin_units_per_kg: float = sourced(
+        0.5, "U/kg/day", "S21", "Igls good: insulin < 0.5 U/kg/day", **POSITIVE
+    )
+    good_c_peptide_ng_per_ml: float = sourced(
+        0.5, "ng/mL", "S21", "Igls 2.0: optimal and good also need C-peptide > 0.5 ng/mL"
+    )
