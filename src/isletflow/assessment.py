@@ -12,15 +12,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from .model import graft
 from .model.parameters import DEFAULT as MODEL
 from .protocol import Protocol
 from .recipient import RecipientProfile
 from .record import CaseRecord
 
-__all__ = ["Assessment", "Engrafted", "assess", "engrafted"]
+__all__ = ["Assessment", "Engrafted", "GraftTraits", "assess", "engrafted"]
 
 _YEAR = timedelta(days=365.25)
+
+
+class GraftTraits(BaseModel):
+    """What the recipient brings to the graft, drawn once from its own streams: the engrafted
+    mass it needs to be insulin-independent, and the rate at which it loses graft."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    need_ieq_per_kg: float = Field(gt=0)
+    attrition_per_year: float = Field(ge=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,17 +94,21 @@ def assess(
     at: datetime,
     infusions: tuple[Engrafted, ...],
     profile: RecipientProfile,
-    need_ieq_per_kg: float,
+    traits: GraftTraits,
     protocol: Protocol,
 ) -> Assessment:
     """The graft function at ``at`` of everything engrafted before it (values rounded as a
     clinic reports them: C-peptide to 0.01 ng/mL, HbA1c to 0.1 %, insulin to 0.01 U/kg)."""
     p = MODEL.graft
     mass = sum(
-        float(graft.surviving_ieq_per_kg(i.mass_ieq_per_kg, (at - i.at) / _YEAR, p))
+        float(
+            graft.surviving_ieq_per_kg(
+                i.mass_ieq_per_kg, (at - i.at) / _YEAR, traits.attrition_per_year
+            )
+        )
         for i in infusions
     )
-    ratio = mass / need_ieq_per_kg
+    ratio = mass / traits.need_ieq_per_kg
     c_peptide = round(float(graft.c_peptide_ng_per_ml(ratio, p)), 2)
     baseline = profile.insulin_units_per_kg_per_day
     insulin = round(float(graft.insulin_units_per_kg(ratio, baseline, p)), 2)

@@ -67,6 +67,11 @@ class CourseSpec(_Section):
         f"ABO-compatible donor's cross-clamp. {_UNCONFIRMED}",
         timedelta(days=90),
     )
+    max_donors: Annotated[NumberValue, Range(1, 20, decimals=0)] = _d(
+        "Most donors offered to one recipient, infused or not (a product can fail release). "
+        f"{_UNCONFIRMED}",
+        6,
+    )
     later_induction_agent: Annotated[TextValue, OneOf(), Term("induction_agent")] = _d(
         "Induction of a second or third infusion: basiliximab (CIT-07) [S6]; the first takes "
         "the treatment section's (rabbit ATG [S6, S41])",

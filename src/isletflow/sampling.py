@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from .assessment import Engrafted
+from .assessment import Engrafted, GraftTraits
 from .draws import Sampler, sampler
 from .errors import InvalidInput
 from .model import graft, isolation
@@ -80,7 +80,7 @@ class CasePlan:
 
     What goes wrong is drawn later, where it applies (``simulation``); ``bleeding_rate`` and
     ``thrombosis_rate`` are a scenario's fixed chances, or None for the model's risk.
-    ``profile`` and ``need_ieq_per_kg`` are the recipient's (the same for every infusion of a
+    ``profile`` and ``traits`` are the recipient's (the same for every infusion of a
     course); ``earlier`` what the recipient's earlier infusions engrafted; ``streams`` the
     prefix of this donor's stream names ("" for a course's first donor, so a single case draws
     exactly what it always drew)."""
@@ -108,7 +108,7 @@ class CasePlan:
     trough_ng_per_ml: float
     track_sealant: str
     profile: RecipientProfile
-    need_ieq_per_kg: float
+    traits: GraftTraits
     earlier: tuple[Engrafted, ...] = ()
     streams: str = ""
 
@@ -224,19 +224,21 @@ class PlanSampler:
         self._protocol = scenario.protocol
         integers = ("age_years", "severe_hypoglycaemia_events", "clarke_score")
         self._profile = _Section("recipient.profile", scenario.course.profile, integers)
-        self._course = _Section("course", scenario.course)
+        self._course = _Section("course", scenario.course, ("max_donors",))
 
-    def profile(self, seed: int, index: int) -> tuple[RecipientProfile, float]:
-        """Recipient ``index``'s eligibility data and graft need, the same for each infusion."""
+    def profile(self, seed: int, index: int) -> tuple[RecipientProfile, GraftTraits]:
+        """Recipient ``index``'s eligibility data and graft traits, the same for each donor."""
         weight = self._recipient.sample(seed, index).weight_kg
         profile = RecipientProfile(weight_kg=weight, **self._profile.sample(seed, index))
-        need = float(graft.need_ieq_per_kg(stream(seed, index, "graft.need").random()))
-        return profile, need
+        draws = stream(seed, index, "graft")
+        need = float(graft.need_ieq_per_kg(draws.random()))
+        attrition = float(graft.attrition_per_year(draws.random()))
+        return profile, GraftTraits(need_ieq_per_kg=need, attrition_per_year=attrition)
 
-    def donor_wait(self, seed: int, index: int, donor: int) -> timedelta:
-        """The wait before the recipient's ``donor``-th donor (2, 3, …) is cross-clamped."""
-        wait: timedelta = self._course.sample(seed, index, f"donor{donor}.")["donor_wait"]
-        return wait
+    def course(self, seed: int, index: int, donor: int = 1) -> dict[str, Any]:
+        """The course settings before the recipient's ``donor``-th donor: the wait for it
+        (``donor_wait``), ``max_donors``, ``later_induction_agent``."""
+        return self._course.sample(seed, index, "" if donor == 1 else f"donor{donor}.")
 
     def sample(
         self,
@@ -265,7 +267,7 @@ class PlanSampler:
             care["induction_agent"] = self._course.sample(seed, index)["later_induction_agent"]
         rng = stream(seed, index, prefix + "approach") if self._approach_random else None
         approach = Approach(self._approach(rng))
-        profile, need = self.profile(seed, index)
+        profile, traits = self.profile(seed, index)
 
         timings = Timings(**timing)
         digest = prep["digest_ieq"]
@@ -307,7 +309,7 @@ class PlanSampler:
             bleeding_rate=chance["bleeding"],
             thrombosis_rate=chance["portal_vein_thrombosis"],
             profile=profile,
-            need_ieq_per_kg=need,
+            traits=traits,
             streams=prefix,
             **care,
         )

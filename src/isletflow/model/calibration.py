@@ -91,11 +91,18 @@ def median_for_mean(mean: float, scale: float) -> float:
 
 
 def need_for_cumulative_dose(
-    cumulative_ieq_per_kg: float, viability: float, scale: float, attrition_per_year: float
+    cumulative_ieq_per_kg: float,
+    infusions: int,
+    viability: float,
+    scale: float,
+    attrition_per_year: float,
 ) -> float:
     """The median recipient's need (engrafted viable IEQ/kg) from the mean cumulative dose of
-    insulin-independent recipients: that dose as viable islets, less half a year of attrition
-    (the first infusion's loss by the time the last one joins it), as the median of a need
-    that varies as ``exp(scale · L)`` (L standard logistic) across recipients."""
-    viable = cumulative_ieq_per_kg * viability * math.exp(-attrition_per_year / 2)
+    insulin-independent recipients over ``infusions`` equal infusions: they became
+    independent with the last, so the need lies between the dose before it and the whole;
+    taken half-way, as viable islets, less half a year of attrition (the earlier infusions'
+    loss when the last joins them), as the median of a need varying as ``exp(scale · L)``."""
+    before_last = cumulative_ieq_per_kg * (infusions - 1) / infusions
+    crossed = (before_last + cumulative_ieq_per_kg) / 2
+    viable = crossed * viability * math.exp(-attrition_per_year / 2)
     return median_for_mean(viable, scale)

@@ -28,6 +28,7 @@ from .risk import Values, uniform_logit
 
 __all__ = [
     "GRADES",
+    "attrition_per_year",
     "c_peptide_ng_per_ml",
     "engrafted_ieq_per_kg",
     "hba1c_percent",
@@ -55,12 +56,19 @@ def engrafted_ieq_per_kg(
 
 
 def surviving_ieq_per_kg(
-    engrafted: Values, years_since: Values, p: GraftParameters = DEFAULT.graft
+    engrafted: Values, years_since: Values, attrition_per_year: Values
 ) -> Values:
-    """What is left of an engrafted mass ``years_since`` its infusion (none before it)."""
+    """What is left of an engrafted mass ``years_since`` its infusion (none before it), lost at
+    this recipient's rate."""
     years = np.asarray(years_since)
-    left = engrafted * np.exp(-p.attrition_per_year * np.maximum(years, 0.0))
+    left = engrafted * np.exp(-attrition_per_year * np.maximum(years, 0.0))
     return np.where(years >= 0.0, left, 0.0)
+
+
+def attrition_per_year(u: Values, p: GraftParameters = DEFAULT.graft) -> Values:
+    """This recipient's rate of graft loss, from its uniform draw ``u`` (logistic on the log
+    scale around the median: a few recipients lose their graft within a year or two)."""
+    return p.attrition_per_year * np.exp(p.attrition_scale * uniform_logit(u))
 
 
 def need_ieq_per_kg(u: Values, p: GraftParameters = DEFAULT.graft) -> Values:

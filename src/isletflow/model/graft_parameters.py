@@ -16,8 +16,9 @@ __all__ = ["GraftParameters"]
 # Edmonton [S11]: insulin-independent recipients had received 11,910 ± 469 IEQ/kg, mostly over
 # two transplants; the population's product is about 88 % viable (examples/scenarios).
 _EDMONTON_CUMULATIVE_IEQ_PER_KG = 11_910
+_VIABILITY = 0.88
 _NEED_SCALE = 0.25
-_ATTRITION = 0.10
+_ATTRITION = 0.15
 
 
 class GraftParameters(Section):
@@ -41,18 +42,31 @@ class GraftParameters(Section):
     attrition_per_year: float = unconfirmed(
         _ATTRITION,
         "per year",
-        "the rate at which engrafted mass is lost over the years (exponential); function "
-        "declines over years in long follow-up [S8, S11], the rate is not readable there",
+        "the median recipient's rate of loss of engrafted mass over the years (exponential); "
+        "function declines over years in long follow-up [S8, S11], the rate is not readable "
+        "there",
         "S8, S11",
         ge=0.0,
     )
+    attrition_scale: float = unconfirmed(
+        1.0,
+        "log (logistic scale)",
+        "how much recipients differ in their rate of graft loss (rejection, recurrent "
+        "autoimmunity); drawn once per recipient. Graft loss at one year after the final "
+        "transplant was 28 % in ITN [S56] and 0-39 % at UIC [S57]; the spread is not given",
+        "S56, S57",
+        **POSITIVE,
+    )
     median_need_ieq_per_kg: float = calibrated(
-        need_for_cumulative_dose(_EDMONTON_CUMULATIVE_IEQ_PER_KG, 0.88, _NEED_SCALE, _ATTRITION),
+        need_for_cumulative_dose(
+            _EDMONTON_CUMULATIVE_IEQ_PER_KG, 2, _VIABILITY, _NEED_SCALE, _ATTRITION
+        ),
         "viable IEQ/kg",
         "S11",
-        "Edmonton: insulin-independent recipients had a cumulative 11,910 ± 469 IEQ/kg [S11]: "
-        "the engrafted viable mass the median recipient needs to be insulin-independent, from "
-        "that dose at 88 % viability, less the spread's mean excess and half a year's attrition "
+        "Edmonton: insulin-independent recipients had a cumulative 11,910 ± 469 IEQ/kg, mostly "
+        "over two transplants [S11]: the need lies between the first and the whole, taken "
+        "half-way (three quarters of it), at 88 % viability (the population's product, "
+        "UNCONFIRMED), less half a year's attrition, as the median of the recipients' spread "
         "(model.calibration.need_for_cumulative_dose)",
         **POSITIVE,
     )
@@ -73,7 +87,7 @@ class GraftParameters(Section):
         **POSITIVE,
     )
     hba1c_with_graft_percent: float = unconfirmed(
-        6.0,
+        6.3,
         "%",
         "HbA1c once the graft controls glycaemia (with or without insulin); the Igls optimal "
         "limit is 6.5 % [S21], the value reached is not given",
@@ -81,7 +95,7 @@ class GraftParameters(Section):
         **POSITIVE,
     )
     glycaemic_control_ratio: float = unconfirmed(
-        0.6,
+        1.0,
         "share of need",
         "the share of its need at which a graft (with insulin) brings HbA1c down to the value "
         "above; Igls 'good' grafts reach HbA1c < 7 % on under half the insulin [S21]",
