@@ -15,7 +15,7 @@ from .errors import InvalidInput, MissingTool
 
 if TYPE_CHECKING:
     from .case import Case
-    from .cohort import CohortSummary
+    from .cohort_summary import CohortSummary
 
 __all__ = ["check", "plot_case", "plot_cohort"]
 

@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "cohort": (
         ".cohort:cohort",
-        "Simulate N cases of SCENARIO and summarise outcomes, times and doses.",
+        "Simulate N recipients' courses of SCENARIO and summarise procedures and outcomes.",
     ),
     "diagram": (".diagram:diagram", "Draw the workflow from its state table."),
     "export": (".export:export", "Export saved cases to other systems' formats."),

@@ -1,4 +1,7 @@
-"""``isletflow simulate SCENARIO``: one case of a scenario, as a table, JSON or JSON Lines."""
+"""``isletflow simulate SCENARIO``: one case of a scenario, as a table, JSON or JSON Lines.
+
+``--format json`` prints recipient ``--index``'s course record (the line ``cohort --out``
+writes for it) with the first donor's case: its outcome and timeline."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ import click
     type=click.Choice(["table", "json", "jsonl"]),
     default="table",
     show_default=True,
-    help="table; json (one document); jsonl (events).",
+    help="table; json (the recipient's course record, with this case); jsonl (events).",
 )
 @click.option(
     "--plot",
@@ -53,8 +56,12 @@ def simulate(scenario: str, seed: int | None, index: int, fmt: str, plot: Path |
         for event in case.timeline.to_python():
             click.echo(json.dumps(event, separators=(",", ":")))
     else:
+        from ..course_run import course_record, simulate_course
+
         outcome = case.outcome
+        record = course_record(simulate_course(loaded, seed, index))
         document = {
+            **record,  # recipient ``index``'s course, as ``cohort --out`` writes it
             "scenario": loaded.name,
             "seed": loaded.seed_for(seed),
             "index": index,

@@ -17,8 +17,9 @@ __all__ = ["GraftParameters"]
 # two transplants; the population's product is about 88 % viable (examples/scenarios).
 _EDMONTON_CUMULATIVE_IEQ_PER_KG = 11_910
 _VIABILITY = 0.88
-_NEED_SCALE = 0.25
-_ATTRITION = 0.15
+_NEED_SCALE = 0.15
+_ATTRITION = 0.25
+_ATTRITION_SCALE = 0.3
 
 
 class GraftParameters(Section):
@@ -49,7 +50,7 @@ class GraftParameters(Section):
         ge=0.0,
     )
     attrition_scale: float = unconfirmed(
-        1.0,
+        _ATTRITION_SCALE,
         "log (logistic scale)",
         "how much recipients differ in their rate of graft loss (rejection, recurrent "
         "autoimmunity); drawn once per recipient. Graft loss at one year after the final "
@@ -87,7 +88,7 @@ class GraftParameters(Section):
         **POSITIVE,
     )
     hba1c_with_graft_percent: float = unconfirmed(
-        6.3,
+        6.2,
         "%",
         "HbA1c once the graft controls glycaemia (with or without insulin); the Igls optimal "
         "limit is 6.5 % [S21], the value reached is not given",
@@ -95,7 +96,7 @@ class GraftParameters(Section):
         **POSITIVE,
     )
     glycaemic_control_ratio: float = unconfirmed(
-        1.0,
+        1.2,
         "share of need",
         "the share of its need at which a graft (with insulin) brings HbA1c down to the value "
         "above; Igls 'good' grafts reach HbA1c < 7 % on under half the insulin [S21]",
