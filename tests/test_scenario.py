@@ -279,4 +279,4 @@ def test_every_value_field_has_exactly_one_rule():
             assert len(rules) == len(kinds), f"{section.__name__}.{name}: {rules}"
             assert len(rules) <= 1, f"{section.__name__}.{name} has two rules: {rules}"
             checked += len(rules)
-    assert checked == 46
+    assert checked == 48

@@ -61,6 +61,10 @@ _MODULES: tuple[tuple[str, str], ...] = (
     ("scenario", "Scenario"),
     ("simulation", "simulate"),
     ("cohort", "simulate_cohort CohortSummary"),
+    ("course", "Course main_branch_thrombosis"),
+    ("course_run", "simulate_course course_record"),
+    ("recipient", "RecipientProfile Eligibility Criterion CriterionResult"),
+    ("targets", "calibrate Target TargetResult"),
     ("library", "names entries load resolve"),
     ("report", "timeline_table summary_table"),
     (
@@ -79,7 +83,8 @@ _MODULES: tuple[tuple[str, str], ...] = (
 # (a test checks it), so a new module has to be placed.
 _INTERNAL = (
     "actions record workflow definition engine rules release guards.* duration sampling "
-    "distributions patient files plots model model.* export export._fhir_base "
+    "distributions patient files plots model model.* export export._fhir_base assessment "
+    "cohort_summary course_events course_scenario course_summary draws "
     "export._fhir_resources training.* cli cli.* service service.* _api_doc"
 )
 

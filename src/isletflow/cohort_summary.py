@@ -22,13 +22,11 @@ from .course_summary import CourseSummary, CourseTally
 from .duration import Duration
 
 __all__ = [
-    "TIMES",
     "CohortSummary",
     "Count",
     "OutcomeCount",
     "Percentiles",
     "Tally",
-    "TimePercentiles",
 ]
 
 TIMES = ("cold_ischemia", "isolation_to_infusion", "release_to_infusion", "total")

@@ -41,7 +41,7 @@ from .recipient import Eligibility
 from .record import CaseRecord
 from .timeline import events_from_python
 
-__all__ = ["FOLLOW_UP_YEARS", "YEAR", "Course", "main_branch_thrombosis"]
+__all__ = ["YEAR", "Course", "main_branch_thrombosis"]
 
 YEAR = timedelta(days=365)
 """A follow-up year (the course's assessments fall on the same clock date each year)."""

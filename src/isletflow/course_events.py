@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from .assessment import GraftTraits
-from .errors import InvalidInput
 from .models import Recipient, UtcDatetime
 from .protocol import Protocol
 from .recipient import RecipientProfile
 
 __all__ = [
-    "COURSE_SCHEMA_VERSION",
     "Assessed",
     "CourseEvent",
     "CourseSnapshot",
@@ -27,11 +25,10 @@ __all__ = [
     "Enrolled",
     "Procedure",
     "Purpose",
-    "course_events",
 ]
 
 COURSE_SCHEMA_VERSION = 1
-"""Version of the course timeline and snapshot format."""
+"""Version of the course timeline and snapshot format (the snapshot's ``schema_version``)."""
 
 
 class _Event(BaseModel):
@@ -96,16 +93,6 @@ class Ended(_Event):
 CourseEvent = Annotated[
     Enrolled | Procedure | Assessed | Decided | Ended, Field(discriminator="kind")
 ]
-
-_ADAPTER: TypeAdapter[list[CourseEvent]] = TypeAdapter(list[CourseEvent])
-
-
-def course_events(data: Any, *, what: str = "course timeline") -> list[CourseEvent]:
-    """Course events from JSON-ready data, validated (an ``InvalidInput`` lists what is wrong)."""
-    try:
-        return _ADAPTER.validate_python(data)
-    except ValidationError as error:
-        raise InvalidInput.from_pydantic(what, error) from None
 
 
 class CourseSnapshot(BaseModel):

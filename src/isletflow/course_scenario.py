@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .distributions import NumberValue, OneOf, Range, TextValue, Time
 from .models import Term
 
-__all__ = ["CourseSpec", "ProfileSpec"]
+__all__ = ["CourseSpec"]
 
 _UNCONFIRMED = "UNCONFIRMED: an illustrative value; set your population's."
 

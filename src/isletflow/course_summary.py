@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .model.graft import GRADES
 
-__all__ = ["DOSE_BANDS", "CourseSummary", "CourseTally", "DoseGroup", "YearOutcome"]
+__all__ = ["CourseSummary", "CourseTally"]
 
 DOSE_BANDS = (0, 10_000, 15_000, 20_000)
 """Lower edges of the cumulative-dose bands, IEQ/kg (the last band is open)."""

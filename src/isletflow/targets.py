@@ -27,7 +27,7 @@ from .patient import pressure_rise
 from .sampling import PlanSampler
 from .scenario import Scenario
 
-__all__ = ["TARGETS", "Target", "TargetResult", "calibrate", "recipient_facts"]
+__all__ = ["TARGETS", "Target", "TargetResult", "calibrate"]
 
 _Z = 1.959964
 
