@@ -62,7 +62,7 @@ def test_later_infusions_take_their_own_donor_basiliximab_and_add_up():
     assert decisions[0].reinfuse
     assert (
         decisions[0].at
-        == infused[0].record.infusion_completed_at + Protocol().reinfusion_decision_after
+        == infused[0].record.infusion_completed_at + POPULATION.protocol.reinfusion_decision_after
     )
 
 
