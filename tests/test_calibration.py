@@ -34,12 +34,12 @@ def test_the_bundled_population_lies_inside_every_band(results):
 
 
 def test_the_fitted_targets_are_named_and_the_others_held_out(results):
-    """Only the Edmonton cumulative dose and Villiger's unsealed series were fitted to."""
-    fitted = {r.name for r in results if r.fitted}
-    assert fitted == {
-        "cumulative dose of insulin-independent recipients, IEQ/kg",
-        "bleeding per percutaneous procedure, had the track been left open, heparin under "
-        "45 U/kg (model's risk)",
+    """Targets a coefficient was fitted or tuned to say so; sealed-track bleeding and
+    thrombosis are held out (docs/course.md)."""
+    held_out = {r.name for r in results if not r.fitted}
+    assert held_out == {
+        "bleeding per percutaneous procedure, track sealed (gelatin foam)",
+        "portal-vein thrombosis per procedure",
     }
 
 

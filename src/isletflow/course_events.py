@@ -27,7 +27,7 @@ __all__ = [
     "Purpose",
 ]
 
-COURSE_SCHEMA_VERSION = 1
+COURSE_SCHEMA_VERSION: Literal[1] = 1
 """Version of the course timeline and snapshot format (the snapshot's ``schema_version``)."""
 
 
@@ -100,7 +100,7 @@ class CourseSnapshot(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1] = COURSE_SCHEMA_VERSION
     now: UtcDatetime
     stage: str
     infusions: int
