@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from isletflow.cli.casefile import load_scenario
 from isletflow.course import YEAR, Course, main_branch_thrombosis
@@ -210,3 +212,19 @@ def test_an_ineligible_candidate_is_enrolled_and_ended_at_once():
     assert record["ineligible_because"] == ["too_old"]
     assert isinstance(course.timeline[-1], Ended)
     assert "too_old" in course.timeline[-1].reason
+
+
+@given(index=st.integers(0, 10_000), seed=st.integers(0, 2**32 - 1), cut=st.integers(1, 40))
+@settings(max_examples=8, deadline=None)
+def test_any_course_replays_and_restores_from_any_point(index: int, seed: int, cut: int):
+    """For any recipient, the course replays to itself, and a snapshot taken after any prefix
+    of its timeline restores to an equal course (timeline, stage, deadlines)."""
+    course = simulate_course(POPULATION, seed, index)
+    assert Course.replay(course.timeline).timeline == course.timeline
+    events = list(course.timeline)
+    part = Course.replay(events[: min(cut, len(events))])
+    restored = Course.restore(part.snapshot().model_dump_json())
+    assert restored.timeline == part.timeline
+    assert restored.stage == part.stage
+    assert restored.deadlines == part.deadlines
+    assert [e.at for e in events] == sorted(e.at for e in events)  # time never goes back
