@@ -2,13 +2,17 @@
 
     make bench-service               # or: .venv/bin/python benchmarks/act_latency.py
     .venv/bin/python benchmarks/act_latency.py --sizes 100,1000,10000 --rounds 9 --kinds waits
+    .venv/bin/python benchmarks/act_latency.py --tail 99    # the most a load replays
 
 The service runs in this process (``create_app`` behind FastAPI's ``TestClient``, a SQLite file
 in a temporary folder), so each act is the whole path: the JSON body read, the session found or
 loaded, the action judged, the events committed (WAL, ``synchronous=FULL``), the view built and
 written. Sessions are made on the standard scenario and grown to each size in one append: by
-waits of one second (``waits``: nothing in the view grows) or by notes (``notes``: every note is
-in the record the view shows, so the answer itself grows with them).
+waits of one second (``waits``) or by notes (``notes``: the record counts them and keeps the
+last; the timeline holds them all). The service keeps a checkpoint each time a log passes a
+multiple of ``CHECKPOINT_EVERY`` (100) events, so a session grown to a multiple of 100 has one
+at its end; ``--tail N`` adds N more events in a second append, which a load then replays (99
+at most, by the service's setting).
 
 Per round, interleaved over the sizes, three timings (wall clock, for the commit's sync is the
 cost):
@@ -57,10 +61,12 @@ def _grown(kind: str, to: int) -> Callable[[Session], Step]:
     return grow
 
 
-def build(client: TestClient, registry: Registry, kind: str, size: int) -> str:
-    """A session of ``size`` events of ``kind``; its id."""
+def build(client: TestClient, registry: Registry, kind: str, size: int, tail: int = 0) -> str:
+    """A session of ``size`` events of ``kind``, then ``tail`` more in a second append; its id."""
     view: dict[str, Any] = client.post("/api/sessions", json={"scenario": "standard"}).json()
     registry.change(view["id"], view["version"], _grown(kind, size))
+    if tail:
+        registry.change(view["id"], size, _grown(kind, size + tail))
     return str(view["id"])
 
 
@@ -119,14 +125,15 @@ def report(kind: str, times: dict[str, dict[int, list[float]]]) -> list[str]:
     return lines
 
 
-def run(sizes: list[int], rounds: int, kinds: list[str], folder: Path) -> list[str]:
+def run(sizes: list[int], rounds: int, kinds: list[str], folder: Path, tail: int = 0) -> list[str]:
     """Build the sessions, time them, and return the report's lines."""
     lines: list[str] = []
     for kind in kinds:
-        app = create_app(str(folder / f"{kind}.sqlite3"), max_events=max(sizes) + 4 * rounds + 10)
+        limit = max(sizes) + tail + 4 * rounds + 10
+        app = create_app(str(folder / f"{kind}.sqlite3"), max_events=limit)
         registry: Registry = app.state.registry
         with TestClient(app) as client:
-            ids = {size: build(client, registry, kind, size) for size in sizes}
+            ids = {size: build(client, registry, kind, size, tail) for size in sizes}
             for session_id in ids.values():
                 _act(client, session_id)  # every path once before timing
             lines += report(kind, measure(client, registry, ids, rounds))
@@ -138,13 +145,14 @@ def main(argv: list[str] | None = None) -> list[str]:
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--kinds", default="waits,notes")
+    parser.add_argument("--tail", type=int, default=0, help="events after the last checkpoint")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     kinds = [k for k in args.kinds.split(",") if k]
-    if not set(kinds) <= {"waits", "notes"} or sizes[0] < 2:
-        parser.error("--kinds takes waits and notes; sizes start at 2 events")
+    if not set(kinds) <= {"waits", "notes"} or sizes[0] < 2 or args.tail < 0:
+        parser.error("--kinds takes waits and notes; sizes start at 2 events; --tail from 0")
     with tempfile.TemporaryDirectory(prefix="isletflow-bench-") as folder:
-        lines = run(sizes, args.rounds, kinds, Path(folder))
+        lines = run(sizes, args.rounds, kinds, Path(folder), args.tail)
     for line in lines:
         print(line)
     return lines

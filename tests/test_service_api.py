@@ -14,9 +14,10 @@ from fastapi.testclient import TestClient
 
 from isletflow import Case, InvalidInput, library
 from isletflow.service import create_app
+from isletflow.service.database import EVENTS
 from isletflow.service.schemas import SessionView
 from isletflow.service.sessions import Session, SessionHeader
-from isletflow.service.store import EVENTS, SessionStore
+from isletflow.service.store import SessionStore
 from isletflow.simulation import simulate
 from isletflow.timeline import events_from_python, events_to_python
 from isletflow.training import Exercise, PlanStep, View, moves_of, walk

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from isletflow.errors import IsletflowError
 from isletflow.service import create_app
-from isletflow.service.store import EVENTS, SESSIONS, SessionStore
+from isletflow.service.database import EVENTS, SESSIONS
+from isletflow.service.store import SessionStore
 from isletflow.timeline import Timeline, events_to_python
 from service_support import STANDARD_WALK, act_body
 from strategies_service import Rows, stored_edits
@@ -81,7 +82,14 @@ def _answers_cleanly(client: TestClient, session_id: str) -> int:
     return statuses[0]
 
 
-@settings(suppress_health_check=list(HealthCheck), deadline=None)
+# Each example walks two sessions over HTTP and reads one four ways (about 0.3 s): the
+# ``thorough`` profile's 2,000 would take ten minutes, so it is capped at 300 (86 s, measured);
+# the ``dev`` and ``ci`` profiles (60) are under the cap.
+@settings(
+    max_examples=min(settings().max_examples, 300),
+    suppress_health_check=list(HealthCheck),
+    deadline=None,
+)
 @given(st.integers(0, 8), st.data())
 def test_a_tampered_stored_log_is_served_as_stored_or_refused(
     served: tuple[TestClient, SessionStore], steps: int, data: st.DataObject

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from isletflow.case import Case
@@ -24,12 +24,24 @@ from isletflow.training import (
     standard_exercise,
     walk,
 )
+from isletflow.training.alignment import lcs_pairs
 from isletflow.training.lab import LabRequest
-from isletflow.training.scoring import Scorer, lcs_pairs, score
+from isletflow.training.scoring import Scorer, score
 from strategies_training import trainee_scripts
 
 EXERCISE = standard_exercise()
 RUBRIC = Rubric()
+
+
+def capped(examples: int) -> settings:
+    """The profile's number of examples, at most ``examples``.
+
+    An example of the session tests walks a whole session, rebuilding or re-measuring it at
+    every step: 0.03 to 0.12 s on a shared 2-core machine, so the ``thorough`` profile's 2,000
+    took about eight minutes for this file. Capped, it took 63 s (measured with the damage
+    tests: 156 s for both). The ``dev`` and ``ci`` profiles (60 examples) are under every cap.
+    """
+    return settings(max_examples=min(settings().max_examples, examples))
 
 
 def _textbook_lcs(a: list[str], b: list[str]) -> list[tuple[int, int]]:
@@ -70,6 +82,7 @@ def _session_after(script: list[PlanStep]) -> TrainingSession:
     return session
 
 
+@capped(400)
 @given(trainee_scripts(), st.data())
 def test_a_scorer_fed_in_pieces_scores_as_the_whole_timeline(
     script: list[PlanStep], data: st.DataObject
@@ -92,6 +105,7 @@ def _fresh(session: TrainingSession) -> TrainingSession:
     return TrainingSession(case, lab, session.expert, session.rubric, exercise=session.exercise)
 
 
+@capped(200)
 @given(trainee_scripts())
 def test_the_view_kept_up_step_by_step_is_the_view_rebuilt(script: list[PlanStep]) -> None:
     """After every step, the view a session keeps up equals a rebuilt session's view."""
@@ -105,6 +119,7 @@ def test_the_view_kept_up_step_by_step_is_the_view_rebuilt(script: list[PlanStep
 LAB_EXERCISES = [Exercise.from_scenario(name) for name in ("population", "portal_pressure_pause")]
 
 
+@capped(200)
 @given(st.sampled_from(LAB_EXERCISES), st.data())
 def test_the_labs_kept_walk_measures_what_a_new_lab_measures(
     exercise: Exercise, data: st.DataObject

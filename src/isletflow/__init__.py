@@ -82,7 +82,7 @@ _MODULES: tuple[tuple[str, str], ...] = (
 # every module inside pkg. Each module of the package is a home above, public, or listed here
 # (a test checks it), so a new module has to be placed.
 _INTERNAL = (
-    "actions record workflow definition engine rules release guards.* duration sampling "
+    "actions record workflow definition engine eventlog rules release guards.* duration sampling "
     "distributions patient files plots model model.* export export._fhir_base assessment "
     "cohort_summary course_events course_scenario course_summary draws "
     "export._fhir_resources training.* cli cli.* service service.* _api_doc"

@@ -197,4 +197,5 @@ class NoteText(ActionData):
     text: str = Field(min_length=1, max_length=2000)
 
     def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
-        record.notes = (*record.notes, Note(at, self.text))
+        record.notes_taken += 1
+        record.last_note = Note(at, self.text)

@@ -8,15 +8,16 @@ as the clock passes them, and writes every step, refusal and consequence to its 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from . import workflow as wf
 from .clock import Clock, SimulatedClock
-from .deadlines import ArmedDeadline
+from .deadlines import ArmedDeadline, Deadlines
 from .engine import ActionResult, Check, Engine
 from .errors import InvalidInput, Problem, ReplayMismatch
+from .eventlog import EventLog
 from .models import Approach, Donor, Recipient, validated
 from .protocol import Protocol
 from .timeline import (
@@ -24,6 +25,7 @@ from .timeline import (
     SCHEMA_VERSION,
     Accepted,
     Advanced,
+    CasePoint,
     CaseSnapshot,
     Created,
     DeadlineFired,
@@ -193,14 +195,69 @@ class Case(Engine):
         first = events[0]
         sim = clock if clock is not None else SimulatedClock(first.at)
         case = cls.new(first.donor, first.recipient, first.approach, first.protocol, sim)
-        for index, event in enumerate(events[1:], start=1):
+        if case._events[0] != first:
+            raise ReplayMismatch(0, first, case._events[0])
+        case._follow(events[1:], 1)
+        return case
+
+    @classmethod
+    def continued(
+        cls,
+        point: CasePoint,
+        log: EventLog,
+        following: Sequence[Event] = (),
+        clock: Clock | None = None,
+    ) -> Case:
+        """The case at ``point``, whose events so far are ``log``, then ``following`` replayed.
+
+        For the service's own checkpoints only: ``point`` is taken as it is, not rebuilt from
+        the log, so it must have been written by this engine beside that very log and bound to
+        it (the service's store checks a digest of both). A snapshot from anywhere else goes
+        through ``restore``, which replays its timeline and trusts nothing. The events after the
+        point are replayed as ``replay`` does, and must come out as they are.
+        ``clock``, if given, must show ``point.now``.
+        """
+        first = log[0]
+        if not isinstance(first, Created):
+            raise InvalidInput.single("timeline", "0", first, "must start with a 'created' event")
+        unknown = [name for name in point.deadlines if name not in wf.DEADLINES]
+        if point.state not in wf.STATES or unknown:
+            rule = "must be a state and deadlines of the workflow"
+            raise InvalidInput.single("point", "state", (point.state, unknown), rule)
+        sim = clock if clock is not None else SimulatedClock(point.now)
+        case = cls._blank(first.donor, first.recipient, first.approach, first.protocol, sim)
+        case.record = dataclasses.replace(point.record)
+        case._state = point.state
+        case._deadlines = Deadlines(point.deadlines)
+        case._outcome = point.outcome
+        case._events = log
+        case._follow(following, len(log))
+        return case
+
+    def point(self) -> CasePoint:
+        """What the case is now, less its timeline (for ``continued``: see there). Exactly what
+        its events say: a deadline the clock has passed fires on the next read, not here."""
+        return CasePoint.model_construct(
+            now=self.clock.now(),
+            state=self._state,
+            deadlines=self._deadlines.as_dict(),
+            record=dataclasses.replace(self.record),
+            outcome=self._outcome,
+        )
+
+    def _follow(self, events: Sequence[Event], offset: int) -> None:
+        """Replay the inputs of ``events``, the case's events from ``offset`` on; each event
+        the case then holds from ``offset`` must be the one given (``ReplayMismatch``)."""
+        sim = self.clock
+        for index, event in enumerate(events, start=offset):
             if event.kind not in INPUT_KINDS:
-                following = events[index + 1] if index + 1 < len(events) else None
+                nxt = index + 1 - offset
+                following = events[nxt] if nxt < len(events) else None
                 if isinstance(event, DeadlineFired) and not isinstance(following, Advanced):
                     # It fired on a read (or during an act's wait). A deadline fired by an
                     # ``advance`` is followed by that advance's event: replaying the advance
                     # fires it again, and firing it here first would lose the advance's event.
-                    case._fire_due(event.due, inclusive=True)
+                    self._fire_due(event.due, inclusive=True)
                 continue
             wait = event.at - sim.now()
             if wait < timedelta(0):
@@ -216,18 +273,19 @@ class Case(Engine):
                 if catch_up < timedelta(0):
                     raise ReplayMismatch(index, event, "an advance that began in the past")
                 sim.advance(catch_up)
-                case.advance(event.by)
+                self.advance(event.by)
             elif isinstance(event, Accepted | Refused):
                 sim.advance(wait)
-                case.act(event.action, **event.data)
-        produced = case._events
-        for index, (want, got) in enumerate(zip(events, produced, strict=False)):
+                self.act(event.action, **event.data)
+        produced = self._events[offset:]
+        for index, (want, got) in enumerate(zip(events, produced, strict=False), start=offset):
             if want != got:
                 raise ReplayMismatch(index, want, got)
         if len(produced) != len(events):
-            index = min(len(produced), len(events))
-            raise ReplayMismatch(index, events[index : index + 1], produced[index : index + 1])
-        return case
+            at = min(len(produced), len(events))
+            raise ReplayMismatch(
+                offset + at, list(events[at : at + 1]), list(produced[at : at + 1])
+            )
 
     def snapshot(self) -> CaseSnapshot:
         """Everything needed to go on exactly from here: ``Case.restore(snapshot)``."""
@@ -288,7 +346,7 @@ class Case(Engine):
         return f"<Case {self.recipient.id} {self._state} at {self.clock.now().isoformat()}>"
 
 
-def _disagreements(case: Case, snap: CaseSnapshot, fired: list[Event]) -> list[Problem]:
+def _disagreements(case: Case, snap: CaseSnapshot, fired: Sequence[Event]) -> list[Problem]:
     """Where a snapshot says something other than the replay of its own timeline."""
     problems = [
         Problem("timeline", f"{event.kind} at {event.at.isoformat()}", "had not been recorded")

@@ -22,6 +22,7 @@ from .clock import Clock
 from .deadlines import Deadlines, due
 from .duration import NonNegativeDuration, format_duration
 from .errors import InvalidInput, UnknownAction
+from .eventlog import EventLog
 from .guards import GUARDS, Facts, Guard, GuardResult
 from .models import Approach, Donor, Recipient
 from .protocol import Protocol
@@ -125,7 +126,7 @@ class Engine:
     clock: Clock
     record: CaseRecord
     _state: str
-    _events: list[Event]
+    _events: EventLog
     _deadlines: Deadlines
     _outcome: Outcome | None
 
@@ -144,7 +145,7 @@ class Engine:
         case.protocol, case.clock = protocol, clock
         case.record = CaseRecord()
         case._state = wf.INITIAL
-        case._events = []
+        case._events = EventLog()
         case._deadlines = Deadlines()
         case._outcome = None
         return case

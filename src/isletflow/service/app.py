@@ -26,7 +26,7 @@ from ..training.lab import CHOICES
 from ..training.rubric import Rubric
 from . import page, problems, readouts
 from .middleware import BearerToken, BodyLimit, HeadAsGet, checked_token
-from .registry import DEFAULT_CACHE_BYTES, Registry
+from .registry import CHECKPOINT_EVERY, DEFAULT_CACHE_BYTES, Registry, checked_interval
 from .schemas import (
     ERRORS,
     TEXT_ERRORS,
@@ -40,6 +40,7 @@ from .schemas import (
     ScenarioView,
     SessionView,
     TimelineResponse,
+    typed_act_bodies,
 )
 from .sessions import Session, SessionHeader
 from .store import SessionStore, shown_url
@@ -69,16 +70,23 @@ def create_app(
     cache_size: int = 256,
     cache_bytes: int | None = None,
     max_events: int = 10_000,
+    checkpoint_every: int = CHECKPOINT_EVERY,
 ) -> FastAPI:
     """The service over the database at ``db`` (a SQLite path or a database URL).
 
     ``cache_bytes`` bounds the memory of the sessions kept loaded (as estimated); unset, it is
-    ``ISLETFLOW_CACHE_MB`` megabytes if that is set, else 512 MiB.
+    ``ISLETFLOW_CACHE_MB`` megabytes if that is set, else 512 MiB. A session's checkpoint is
+    stored every ``checkpoint_every`` events (a load replays fewer events than that).
     """
     token = checked_token(token)
+    checkpoint_every = checked_interval(checkpoint_every)  # before the store opens
     budget = cache_bytes if cache_bytes is not None else _cache_bytes_from_environment()
     registry = Registry(
-        SessionStore(db), cache_size=cache_size, cache_bytes=budget, max_events=max_events
+        SessionStore(db),
+        cache_size=cache_size,
+        cache_bytes=budget,
+        max_events=max_events,
+        checkpoint_every=checkpoint_every,
     )
 
     @contextlib.asynccontextmanager
@@ -86,7 +94,7 @@ def create_app(
         yield
         registry.store.close()  # the writer thread finishes its group; connections close
 
-    app = FastAPI(
+    app = _Service(
         lifespan=lifespan,
         title="isletflow",
         version=__version__,
@@ -108,6 +116,15 @@ def create_app(
     if token is not None:
         app.add_middleware(BearerToken, token=token)
     return app
+
+
+class _Service(FastAPI):
+    """The app, whose OpenAPI document gives each action's act body (``typed_act_bodies``)."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            typed_act_bodies(super().openapi())
+        return super().openapi()
 
 
 def from_environment() -> FastAPI:

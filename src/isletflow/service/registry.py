@@ -1,6 +1,8 @@
 """Sessions in use: loaded on demand, a bounded cache, one writer per session at a time.
 
-The database is the truth; the cache only saves a replay. A change is based on the version the
+The database is the truth; the cache only saves a load. Every ``checkpoint_every`` events an
+append keeps the session's checkpoint beside its log, so a load goes on from the newest one
+and replays fewer events than that. A change is based on the version the
 client saw: if the cached session is at that version the change is made on it and appended with
 the store's conditional update, which refuses it if another process appended first (then the
 cached copy is dropped and the client gets the current state). Within a process a striped lock
@@ -9,6 +11,8 @@ keeps two threads off one session at a time; across processes the database decid
 
 from __future__ import annotations
 
+import functools
+import logging
 import secrets
 import threading
 from collections import OrderedDict
@@ -23,13 +27,14 @@ from .schemas import SessionView
 from .sessions import Session, SessionHeader, Step
 from .store import Conflict, SessionStore, UnreadableSession
 
-__all__ = ["Registry", "SessionNotFound", "StaleVersion", "UnreadableSession"]
+__all__ = ["Registry", "SessionNotFound", "StaleVersion", "UnreadableSession", "checked_interval"]
 
 _STRIPES = 64
 # What a damaged log can raise as it is read and replayed (a deadline pushed past the calendar
 # overflows, a body nested too deep recurses): each is that session's damage, not a 500.
 _DAMAGE = (IsletflowError, ValidationError, ValueError, OverflowError, RecursionError)
 _T = TypeVar("_T")
+_LOG = logging.getLogger("isletflow.service")
 
 
 class SessionNotFound(IsletflowError):
@@ -54,6 +59,16 @@ class StaleVersion(IsletflowError):
 
 DEFAULT_CACHE_BYTES = 512 * 1024 * 1024
 """What the cached sessions may take in memory, estimated (``Session.memory``): 512 MiB."""
+CHECKPOINT_EVERY = 100
+"""A session's checkpoint is stored each time its log passes a multiple of this many events."""
+
+
+def checked_interval(every: object) -> int:
+    """``every`` as a checkpoint interval: a whole number of events, at least 1."""
+    if type(every) is not int or every < 1:
+        rule = "must be a whole number of events, at least 1"
+        raise InvalidInput.single("service", "checkpoint_every", every, rule)
+    return every
 
 
 class Registry:
@@ -72,8 +87,10 @@ class Registry:
         cache_size: int = 256,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
         max_events: int = 10_000,
+        checkpoint_every: int = CHECKPOINT_EVERY,
     ) -> None:
         self.store = store
+        self.checkpoint_every = checked_interval(checkpoint_every)
         self.cache_size = cache_size
         self.cache_bytes = cache_bytes
         self.max_events = max_events
@@ -95,7 +112,10 @@ class Registry:
     def read(self, session_id: str, look: Callable[[Session], _T]) -> _T:
         """``look`` at the session's current state (its latest version in the database)."""
         with self._lock(session_id):
-            return look(self._current(session_id))
+            session = self._current(session_id)
+            seen = look(session)
+            self._remember(session)  # reading its whole timeline may have made it bigger
+            return seen
 
     def change(
         self, session_id: str, expected: int, how: Callable[[Session], Step]
@@ -112,7 +132,10 @@ class Registry:
                 raise InvalidInput.single("session", "session", session.version, limit)
             try:
                 step = how(session)
-                self.store.append(session_id, expected, step.events, session.now)
+                every = self.checkpoint_every
+                due = session.version // every > expected // every
+                checkpoint = session.checkpoint() if due else None
+                self.store.append(session_id, expected, step.events, session.now, checkpoint)
             except Conflict:
                 self.evict(session_id)
                 raise StaleVersion(expected, self._load(session_id).view()) from None
@@ -138,14 +161,39 @@ class Registry:
         return self._load(session_id)
 
     def _load(self, session_id: str) -> Session:
+        """The session from the store: from its checkpoint if it has one that goes on to its
+        log, else by replaying the whole log; a log that cannot be read is that session's 410."""
         stored = self.store.load(session_id)
         if stored is None:
             raise SessionNotFound(session_id)
+        earlier = functools.partial(self.store.events, session_id)
         try:
-            session = Session.resume(session_id, stored.header, stored.log, stored.clock)
+            session = Session.resume(
+                session_id,
+                stored.header,
+                stored.log,
+                stored.clock,
+                checkpoint=stored.checkpoint,
+                earlier=earlier,
+            )
         except _DAMAGE as error:
-            # Not the client's input: a 422 would blame them. This session's own error (410).
-            raise UnreadableSession(session_id, error) from error
+            if stored.checkpoint is None:
+                # Not the client's input: a 422 would blame them. This session's own error (410).
+                raise UnreadableSession(session_id, error) from error
+            _LOG.warning(
+                "session %s: its log does not go on from its checkpoint at version %d (%s); "
+                "the whole log is replayed",
+                session_id,
+                stored.start,
+                str(error)[:300],
+            )
+            whole = self.store.load(session_id, checkpoint=False)
+            if whole is None:
+                raise SessionNotFound(session_id) from None
+            try:
+                session = Session.resume(session_id, whole.header, whole.log, whole.clock)
+            except _DAMAGE as error:
+                raise UnreadableSession(session_id, error) from error
         self._remember(session)
         return session
 

@@ -29,6 +29,7 @@ from pydantic_core import InitErrorDetails
 
 from .. import workflow as wf
 from ..duration import format_duration, parse_duration
+from ..training.lab import CHOICES
 from ..training.rubric import Rubric
 from ..training.view import Verdict, View
 
@@ -47,6 +48,7 @@ __all__ = [
     "ScenarioView",
     "SessionView",
     "TimelineResponse",
+    "typed_act_bodies",
 ]
 
 MAX_BODY_DEPTH = 32
@@ -236,6 +238,43 @@ class ActRequest(_Request):
     data: dict[str, Any] = Field(
         default_factory=dict, description="The action's data; see GET /api/actions"
     )
+
+
+def typed_act_bodies(document: dict[str, Any]) -> None:
+    """Document the act route's body as one schema per action, told apart by ``action``.
+
+    Each is ``ActRequest`` with ``action`` fixed and ``data`` that action's choices
+    (``training.lab.CHOICES``), so a generated client knows each action's fields. Only the
+    document changes: the server reads every body as ``ActRequest`` and the session checks
+    ``data`` strictly against those same models, so there is one validation with one set of
+    answers (an unknown action still lists the valid ones).
+    """
+    components: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
+    base = components["ActRequest"]
+    mapping: dict[str, str] = {}
+    for action, model in CHOICES.items():
+        choices = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in choices.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components[model.__name__] = choices
+        title = model.__name__.removesuffix("Choices") + "Act"
+        data = {
+            "$ref": f"#/components/schemas/{model.__name__}",
+            "description": "What the trainee chooses (the lab measures the rest)",
+        }
+        components[title] = {
+            **base,
+            "title": title,
+            "description": f"Take {action}, based on the session version the client last saw.",
+            "properties": {**base["properties"], "action": {"const": action}, "data": data},
+            "required": [*base["required"], *(["data"] if choices.get("required") else [])],
+        }
+        mapping[action] = f"#/components/schemas/{title}"
+    operation = document["paths"]["/api/sessions/{session_id}/act"]["post"]
+    operation["requestBody"]["content"]["application/json"]["schema"] = {
+        "oneOf": [{"$ref": ref} for ref in mapping.values()],
+        "discriminator": {"propertyName": "action", "mapping": mapping},
+    }
 
 
 class AdvanceRequest(_Request):

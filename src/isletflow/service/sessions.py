@@ -1,12 +1,15 @@
 """What a session *is*: the one place in the service that knows it runs a training session.
 
 A session is stored as a header (what it was made from: the scenario as data, its bundled name
-if it has one, the seed, the case index and the rubric) and its event log (the trainee's case
-timeline as JSON). Restoring it rebuilds the exercise from the header (the scenario's lab and the
-simulator's expert path), replays the log with ``Case.replay`` and moves the clock to where it
-stood. The store and the registry see only ``header_json()``, ``events_json()``, ``version`` and
-``now``; the routes see ``act``, ``advance``, ``view`` and the read-outs (score, debrief, xAPI,
-FHIR, diagram). Nothing below this class knows what a ``Case`` is.
+if it has one, the seed, the case index and the rubric), its event log (the trainee's case
+timeline as JSON) and, every so many events, a checkpoint (``checkpoint()``: the training
+session's ``SessionPoint`` as JSON). Restoring it rebuilds the exercise from the header (the
+scenario's lab and the simulator's expert path), then goes on from the checkpoint with the events
+after it (``TrainingSession.continued``) or, without one, replays the whole log with
+``Case.replay``, and moves the clock to where it stood. The store and the registry see only
+``header_json()``, ``events_json()``, ``checkpoint()``, ``version`` and ``now``; the routes see
+``act``, ``advance``, ``view`` and the read-outs (score, debrief, xAPI, FHIR, diagram). Nothing
+below this class knows what a ``Case`` is.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -24,13 +28,14 @@ from ..errors import InvalidInput, Problem
 from ..report import timeline_table
 from ..scenario import Scenario
 from ..simulation import SimulationStuck
-from ..timeline import Timeline, events_to_python
+from ..timeline import Event, Timeline, events_to_python
 from ..training.exercise import Exercise
 from ..training.lab import CHOICES, check_choices
 from ..training.rubric import Rubric
-from ..training.session import TrainingSession
+from ..training.session import SessionPoint, TrainingSession
 from ..training.view import Verdict
 from .schemas import SessionView
+from .store import UnreadableSession
 
 __all__ = ["Session", "SessionHeader", "Step"]
 
@@ -115,6 +120,19 @@ def _json_size(events: list[Any]) -> int:
     return sum(len(json.dumps(e, separators=(",", ":"), ensure_ascii=False)) + 1 for e in events)
 
 
+def _earlier(session_id: str, text: str, point: SessionPoint) -> list[Event]:
+    """The events before a checkpoint's last one, from the JSON text of the first
+    ``point.version``; ``UnreadableSession`` if they are not the log the checkpoint was bound to
+    (read much later than the checkpoint: the rows may have been damaged since)."""
+    try:
+        events = list(Timeline.from_json(text))
+    except (InvalidInput, ValueError, RecursionError) as error:
+        raise UnreadableSession(session_id, error) from None
+    if len(events) != point.version or events[0] != point.first or events[-1] != point.last:
+        raise UnreadableSession(session_id, "its log disagrees with its checkpoint")
+    return events[:-1]
+
+
 def _calendar_safe(what: str) -> InvalidInput:
     return InvalidInput.single(what, what, None, "would move the clock beyond the calendar")
 
@@ -130,13 +148,15 @@ class Session:
         self.id = session_id
         self.header = header
         self.training = training
-        self.log_bytes = log_bytes  # its events' JSON, as stored: what its memory grows with
+        self.log_bytes = log_bytes  # the JSON it holds, as stored: what its memory grows with
 
     def memory(self) -> int:
         """Bytes this session takes in memory, estimated from above for the cache's bound.
 
-        Measured with tracemalloc: 1.1 to 4.1 times its log's JSON (long notes at the low end,
-        refusals with their deviations at the high end), plus about 7 KB.
+        Measured with tracemalloc: 1.1 to 4.1 times the JSON it holds (long notes at the low
+        end, refusals with their deviations at the high end), plus about 7 KB. A session loaded
+        from a checkpoint holds the checkpoint and the events after it, until its whole timeline
+        is read (then those too).
         """
         return SESSION_BYTES + LOG_FACTOR * self.log_bytes
 
@@ -158,15 +178,55 @@ class Session:
         )
 
     @classmethod
-    def resume(cls, session_id: str, header: dict[str, Any], log: str, clock: datetime) -> Session:
-        """The session as stored: replay its log (JSON text), then put the clock where it stood.
+    def resume(
+        cls,
+        session_id: str,
+        header: dict[str, Any],
+        log: str,
+        clock: datetime,
+        *,
+        checkpoint: str | None = None,
+        earlier: Callable[[int], str] | None = None,
+    ) -> Session:
+        """The session as stored: its log (JSON text) replayed, or its checkpoint and the events
+        after it (``log``, then), then the clock put where it stood.
 
-        The log is the truth, and every disagreement with it is refused (``InvalidInput``): a
-        log that does not replay, or a clock that is not where the log leaves it.
+        ``earlier(n)`` reads the log's first ``n`` events (JSON text); with a checkpoint it is
+        called only if the whole timeline is asked for. The log is the truth, and every
+        disagreement with it is refused (``InvalidInput``): a log that does not replay, events
+        after a checkpoint that do not follow from it, or a clock not where the log leaves it.
         """
         read = SessionHeader.model_validate(header)
         exercise = exercise_of(read)
-        case = Case.replay(Timeline.from_json(log))
+        events = Timeline.from_json(log)
+        session: Session | None = None
+        if checkpoint is None:
+            case = Case.replay(events)
+            training = TrainingSession(
+                case, exercise.lab, exercise.expert, read.rubric, exercise=exercise.name
+            )
+        else:
+            if earlier is None:
+                raise ValueError("a session resumed from a checkpoint needs its earlier events")
+            point = SessionPoint.model_validate_json(checkpoint)
+            reader = earlier
+
+            def before() -> list[Event]:
+                text = reader(point.version)
+                if session is not None:
+                    session.log_bytes += len(text)
+                return _earlier(session_id, text, point)
+
+            training = TrainingSession.continued(
+                point,
+                before,
+                list(events),
+                exercise.lab,
+                exercise.expert,
+                read.rubric,
+                exercise=exercise.name,
+            )
+            case = training.case
         # An active case's clock stands at its last event; a finished one records no advance,
         # so its clock is kept by the store alone (and cannot be behind its last event).
         behind = clock - case.now
@@ -175,10 +235,12 @@ class Session:
             raise InvalidInput.single(f"session {session_id}", "clock", clock.isoformat(), rule)
         if behind:
             case.clock.advance(behind)
-        training = TrainingSession(
-            case, exercise.lab, exercise.expert, read.rubric, exercise=exercise.name
-        )
-        return cls(session_id, read, training, len(log))
+        session = cls(session_id, read, training, len(log) + len(checkpoint or ""))
+        return session
+
+    def checkpoint(self) -> str:
+        """Where the session stands, as JSON text for the store to keep beside its log."""
+        return self.training.point().model_dump_json()
 
     def header_json(self) -> dict[str, Any]:
         data: dict[str, Any] = self.header.model_dump(mode="json", exclude_none=True)

@@ -12,15 +12,23 @@ someone else appended first (in this process or another), and nothing is written
 event ``seq``. A write is acknowledged only after its transaction commits; on SQLite the
 connection runs in WAL mode with ``synchronous=FULL``, so a committed write survives a killed
 process (and a power cut). Appends waiting at the same moment share one commit (group commit),
-so the cost of that sync is paid once per group, not once per action.
+so the cost of that sync is paid once per group, not once per action (``commit``).
+
+Each event row carries a running digest (``chain``: SHA-256 of the previous row's digest and its
+own body), and every so many events an append keeps beside the log the session's checkpoint
+(``checkpoint`` in ``append``: opaque JSON text to the store), bound to the log by a digest of
+its content and of the chain at its version. ``load`` gives the newest checkpoint whose digest
+verifies and only the events after it; one that does not verify is ignored (logged at warning)
+and the whole log is read. Every event read is checked against its chain, so a body edited
+behind the service's back makes the session unreadable rather than silently different.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-import queue
-import threading
-import time
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,9 +37,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import IsletflowError
+from .commit import GroupCommit, Pending
+from .database import CHECKPOINTS, EVENTS, SESSIONS, damage, opened, reason
 
 __all__ = [
     "Conflict",
@@ -43,30 +53,7 @@ __all__ = [
     "shown_url",
 ]
 
-_METADATA = sa.MetaData()
-
-SESSIONS = sa.Table(
-    "isletflow_sessions",
-    _METADATA,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("header", sa.Text, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("clock", sa.String(40), nullable=False),
-    sa.Column("created_at", sa.String(40), nullable=False),
-)
-
-EVENTS = sa.Table(
-    "isletflow_events",
-    _METADATA,
-    sa.Column(
-        "session_id",
-        sa.String(64),
-        sa.ForeignKey("isletflow_sessions.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("body", sa.Text, nullable=False),
-)
+_LOG = logging.getLogger("isletflow.service")
 
 
 class Conflict(IsletflowError):
@@ -99,7 +86,9 @@ class StoredSession:
     """One session as stored: its header, version, clock and its events as one JSON array.
 
     ``log`` is the events' JSON text exactly as stored, joined into an array (read once by
-    whoever knows what an event is); ``events`` parses it.
+    whoever knows what an event is); ``events`` parses it. With a ``checkpoint`` (its JSON text,
+    verified against the log) ``log`` holds only the events after it, from ``start`` on; the
+    events before are read with ``SessionStore.events``.
     """
 
     id: str
@@ -107,6 +96,8 @@ class StoredSession:
     version: int
     clock: datetime
     log: str
+    checkpoint: str | None = None
+    start: int = 0
 
     @property
     def events(self) -> list[Any]:
@@ -135,6 +126,17 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def _chained(previous: str, body: str) -> str:
+    """The chain digest of an event row: of the previous row's digest and this row's body."""
+    return hashlib.sha256(f"{previous}\n{body}".encode()).hexdigest()
+
+
+def _bound(session_id: str, version: int, chain: str, body: str) -> str:
+    """A checkpoint's digest: of its content, and of the log's chain at its version."""
+    text = f"isletflow checkpoint\n{session_id}\n{version}\n{chain}\n{body}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 class SessionStore:
     """Sessions in a SQL database, durable once a call returns."""
 
@@ -142,15 +144,14 @@ class SessionStore:
         self.url = database_url(url)
         shown = shown_url(self.url)
         try:
-            self.engine: Engine = _engine(self.url)
-            _create_tables(self.engine)
-            damage = _damage(self.engine)
+            self.engine: Engine = opened(self.url)
+            damaged = damage(self.engine)
         except (SQLAlchemyError, ImportError) as error:
-            raise StoreUnavailable(shown, _reason(error)) from None
-        if damage:
+            raise StoreUnavailable(shown, reason(error)) from None
+        if damaged:
             self.engine.dispose()
-            raise StoreUnavailable(shown, f"the file is damaged ({damage})")
-        self._writer = _GroupCommit(self.engine)
+            raise StoreUnavailable(shown, f"the file is damaged ({damaged})")
+        self._writer = GroupCommit(self.engine, self._write)
 
     def close(self) -> None:
         self._writer.stop()
@@ -171,17 +172,29 @@ class SessionStore:
                     created_at=created_at,
                 )
             )
-            self._insert_events(conn, session_id, 0, events)
+            self._insert_events(conn, session_id, 0, events, session_id)
 
-    def append(self, session_id: str, expected: int, events: Sequence[Any], clock: datetime) -> int:
+    def append(
+        self,
+        session_id: str,
+        expected: int,
+        events: Sequence[Any],
+        clock: datetime,
+        checkpoint: str | None = None,
+    ) -> int:
         """Append ``events`` after event ``expected``; raise ``Conflict`` if that is stale.
 
         Returns the new version once the append has committed. Atomic across threads and
         processes: the conditional update and the inserts commit together or not at all.
-        Appends that arrive together share one commit (one fsync): see ``_GroupCommit``.
+        Appends that arrive together share one commit (one fsync): see ``commit``. With
+        ``checkpoint`` (the session as it stands after these events, JSON text) the session's
+        checkpoint is replaced by it in the same transaction, bound to the log at the new
+        version.
         """
-        pending = _Pending(session_id, expected, events, clock)
+        pending = Pending(session_id, expected, events, clock, checkpoint)
         self._writer.submit(pending)
+        if pending.stale:
+            raise Conflict(session_id, expected)
         return expected + len(events)
 
     def version(self, session_id: str) -> int | None:
@@ -197,201 +210,175 @@ class SessionStore:
         except (TypeError, ValueError):
             raise UnreadableSession(session_id, f"its version is {found!r}, not a number") from None
 
-    def load(self, session_id: str) -> StoredSession | None:
-        """The session with every event, read in one transaction (a consistent version).
+    def load(self, session_id: str, *, checkpoint: bool = True) -> StoredSession | None:
+        """The session, read in one transaction (a consistent version): its newest checkpoint
+        that verifies and the events after it, or (with none, or ``checkpoint=False``) every
+        event.
 
         Raises ``UnreadableSession`` if the rows are not what the store writes: a header that is
-        not a JSON object, a clock that is not a time, or events that are not exactly ``0 …
-        version - 1`` (a version ahead of its events would refuse every append for ever). The
-        events' own JSON is checked by whoever reads ``log``.
+        not a JSON object, a clock that is not a time, events that are not exactly ``start …
+        version - 1`` (a version ahead of its events would refuse every append for ever), or an
+        event whose body disagrees with its chain digest. The events' own JSON is checked by
+        whoever reads ``log``.
         """
         with self.engine.connect() as conn, conn.begin():
             row = conn.execute(sa.select(SESSIONS).where(SESSIONS.c.id == session_id)).first()
             if row is None:
                 return None
-            rows = conn.execute(
-                sa.select(EVENTS.c.seq, EVENTS.c.body)
-                .where(EVENTS.c.session_id == session_id)
-                .order_by(EVENTS.c.seq)
-            ).all()
-        try:
-            header = json.loads(row.header)
-            clock = datetime.fromisoformat(row.clock)
-            version = int(row.version)
-        except (TypeError, ValueError, RecursionError) as error:
-            raise UnreadableSession(
-                session_id, f"its header, clock or version cannot be read ({error})"
-            ) from None
-        if not isinstance(header, dict) or clock.tzinfo is None:
-            raise UnreadableSession(
-                session_id, "its header is not a JSON object or its clock has no zone"
-            )
-        seqs = [seq for seq, _ in rows]
-        if seqs != list(range(version)):
-            found = f"events {seqs[0]} to {seqs[-1]}" if seqs else "no events"
-            raise UnreadableSession(
-                session_id, f"its version is {version} but it holds {len(seqs)} ({found})"
-            )
-        log = "[" + ",".join(str(body) for _, body in rows) + "]"
-        return StoredSession(row.id, header, version, clock, log)
+            try:
+                header = json.loads(row.header)
+                clock = datetime.fromisoformat(row.clock)
+                version = int(row.version)
+            except (TypeError, ValueError, RecursionError) as error:
+                raise UnreadableSession(
+                    session_id, f"its header, clock or version cannot be read ({error})"
+                ) from None
+            if not isinstance(header, dict) or clock.tzinfo is None:
+                raise UnreadableSession(
+                    session_id, "its header is not a JSON object or its clock has no zone"
+                )
+            point = self._checkpoint(conn, session_id, version) if checkpoint else None
+            start, chain = (point[0], point[1]) if point is not None else (0, session_id)
+            rows = self._rows(conn, session_id, start, version, whole=True)
+        _verified(session_id, rows, start, chain)
+        log = "[" + ",".join(str(body) for _, body, _ in rows) + "]"
+        body = point[2] if point is not None else None
+        return StoredSession(row.id, header, version, clock, log, body, start)
+
+    def events(self, session_id: str, stop: int) -> str:
+        """The session's first ``stop`` events as one JSON array, each checked against its chain
+        (``UnreadableSession`` if one is missing or disagrees): the part of a log a checkpoint
+        spared its load, read when something asks for the whole timeline."""
+        with self.engine.connect() as conn, conn.begin():
+            rows = self._rows(conn, session_id, 0, stop, whole=False)
+        _verified(session_id, rows, 0, session_id)
+        return "[" + ",".join(str(body) for _, body, _ in rows) + "]"
 
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(SESSIONS)).scalar_one())
 
     @staticmethod
-    def _write(conn: sa.Connection, pending: _Pending) -> bool:
+    def _rows(
+        conn: sa.Connection, session_id: str, start: int, stop: int, *, whole: bool
+    ) -> list[Any]:
+        """Rows ``start … stop - 1``, exactly; with ``whole`` none may follow them either."""
+        query = sa.select(EVENTS.c.seq, EVENTS.c.body, EVENTS.c.chain).where(
+            EVENTS.c.session_id == session_id, EVENTS.c.seq >= start
+        )
+        if not whole:
+            query = query.where(EVENTS.c.seq < stop)
+        rows = list(conn.execute(query.order_by(EVENTS.c.seq)).all())
+        seqs = [seq for seq, _, _ in rows]
+        if seqs != list(range(start, stop)):
+            found = f"events {seqs[0]} to {seqs[-1]}" if seqs else "no events"
+            raise UnreadableSession(
+                session_id, f"its version is {stop} but it holds {len(seqs)} ({found})"
+            )
+        return rows
+
+    @staticmethod
+    def _checkpoint(
+        conn: sa.Connection, session_id: str, version: int
+    ) -> tuple[int, str, str] | None:
+        """The session's checkpoint (its version, the chain there, its body) if it verifies."""
+        row = conn.execute(
+            sa.select(CHECKPOINTS).where(CHECKPOINTS.c.session_id == session_id)
+        ).first()
+        if row is None:
+            return None
+        at = row.version if isinstance(row.version, int) and 0 < row.version <= version else None
+        chain = (
+            conn.execute(
+                sa.select(EVENTS.c.chain).where(
+                    EVENTS.c.session_id == session_id, EVENTS.c.seq == at - 1
+                )
+            ).scalar()
+            if at is not None
+            else None
+        )
+        if (
+            at is None
+            or not isinstance(chain, str)
+            or not isinstance(row.body, str)
+            or not isinstance(row.digest, str)
+            or not hmac.compare_digest(row.digest, _bound(session_id, at, chain, row.body))
+        ):
+            _LOG.warning(
+                "session %s: its checkpoint (version %r) does not match its log; "
+                "ignored, the whole log is read and replayed",
+                session_id,
+                row.version,
+            )
+            return None
+        return at, chain, row.body
+
+    @staticmethod
+    def _write(conn: sa.Connection, pending: Pending) -> bool:
         """One append inside a transaction; False (nothing written) if its version is stale."""
+        session_id, expected = pending.session_id, pending.expected
         moved = conn.execute(
             SESSIONS.update()
-            .where(SESSIONS.c.id == pending.session_id, SESSIONS.c.version == pending.expected)
-            .values(version=pending.expected + len(pending.events), clock=pending.clock.isoformat())
+            .where(SESSIONS.c.id == session_id, SESSIONS.c.version == expected)
+            .values(version=expected + len(pending.events), clock=pending.clock.isoformat())
         )
         if moved.rowcount != 1:
             return False
-        SessionStore._insert_events(conn, pending.session_id, pending.expected, pending.events)
+        previous = (
+            conn.execute(
+                sa.select(EVENTS.c.chain).where(
+                    EVENTS.c.session_id == session_id, EVENTS.c.seq == expected - 1
+                )
+            ).scalar()
+            if expected
+            else session_id
+        )
+        chain = SessionStore._insert_events(conn, session_id, expected, pending.events, previous)
+        if pending.checkpoint is not None and chain is not None:
+            version = expected + len(pending.events)
+            conn.execute(sa.delete(CHECKPOINTS).where(CHECKPOINTS.c.session_id == session_id))
+            conn.execute(
+                CHECKPOINTS.insert().values(
+                    session_id=session_id,
+                    version=version,
+                    body=pending.checkpoint,
+                    digest=_bound(session_id, version, chain, pending.checkpoint),
+                )
+            )
         return True
 
     @staticmethod
     def _insert_events(
-        conn: sa.Connection, session_id: str, start: int, events: Sequence[Any]
-    ) -> None:
-        if events:
-            conn.execute(
-                EVENTS.insert(),
-                [
-                    {"session_id": session_id, "seq": start + i, "body": _dumps(e)}
-                    for i, e in enumerate(events)
-                ],
+        conn: sa.Connection,
+        session_id: str,
+        start: int,
+        events: Sequence[Any],
+        previous: str | None,
+    ) -> str | None:
+        """Insert ``events`` from ``start``, chained from ``previous`` (None: the session's rows
+        predate chains, and so do these); the chain at the last of them."""
+        values = []
+        for i, event in enumerate(events):
+            body = _dumps(event)
+            previous = _chained(previous, body) if previous is not None else None
+            values.append(
+                {"session_id": session_id, "seq": start + i, "body": body, "chain": previous}
             )
+        if values:
+            conn.execute(EVENTS.insert(), values)
+        return previous
 
 
-def _reason(error: Exception) -> str:
-    """The database's (or driver's) own first line, without SQLAlchemy's statement and link."""
-    cause = getattr(error, "orig", None) or error
-    return str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-
-
-def _damage(engine: Engine) -> str | None:
-    """SQLite's own check of every page (about 1.5 s a gigabyte, once at start-up), so a
-    scrambled file is refused before serving, not found out request by request."""
-    if engine.dialect.name != "sqlite":
-        return None  # a database server checks its own pages
-    with engine.connect() as conn:
-        found = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA quick_check")]
-    if found == ["ok"]:
-        return None
-    lines = [line for line in "\n".join(found).splitlines() if not line.startswith("***")]
-    return "; ".join(lines[:3])
-
-
-def _create_tables(engine: Engine) -> None:
-    # Several server processes may start at once: if another created a table between our
-    # look and our CREATE, look again (it is there now).
-    for attempt in range(3):
-        try:
-            _METADATA.create_all(engine)
-            return
-        except (OperationalError, ProgrammingError, IntegrityError):
-            if attempt == 2:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-
-
-def _engine(url: str) -> Engine:
-    if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-    @sa.event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-        # WAL lets readers and one writer work at once; FULL syncs the log at every commit,
-        # so an acknowledged append survives a killed process or a power cut.
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    return engine
-
-
-class _Pending:
-    """An append waiting for its commit."""
-
-    __slots__ = ("clock", "done", "error", "events", "expected", "session_id")
-
-    def __init__(
-        self, session_id: str, expected: int, events: Sequence[Any], clock: datetime
-    ) -> None:
-        self.session_id = session_id
-        self.expected = expected
-        self.events = events
-        self.clock = clock
-        self.done = threading.Event()
-        self.error: BaseException | None = None
-
-
-class _GroupCommit:
-    """One writer thread that commits the appends waiting at that moment in one transaction.
-
-    SQLite (and any database) pays its fsync per commit, not per row: appends from many
-    requests that arrive while a commit is under way are written together by the next, so
-    durable throughput grows with concurrency instead of stopping at one fsync per action.
-    Each caller waits until the commit that holds its append is done; a stale one in the group
-    is refused alone (its conditional update matches nothing and it writes nothing).
-    """
-
-    MAX_GROUP = 256
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="isletflow-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, pending: _Pending) -> None:
-        self._queue.put(pending)
-        pending.done.wait()
-        if pending.error is not None:
-            raise pending.error
-
-    def stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            group = [first]
-            while len(group) < self.MAX_GROUP:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._queue.put(None)  # stop after this group
-                    break
-                group.append(item)
-            self._commit(group)
-
-    def _commit(self, group: list[_Pending]) -> None:
-        try:
-            with self._engine.begin() as conn:
-                for pending in group:
-                    if not SessionStore._write(conn, pending):
-                        pending.error = Conflict(pending.session_id, pending.expected)
-        except IntegrityError:
-            # Nothing of the group was written; each caller reloads and sees the truth.
-            for pending in group:
-                pending.error = Conflict(pending.session_id, pending.expected)
-        except BaseException as error:  # the database failed: nothing was committed
-            for pending in group:
-                if pending.error is None:
-                    pending.error = error
-        finally:
-            for pending in group:
-                pending.done.set()
+def _verified(session_id: str, rows: Sequence[Any], start: int, chain: str) -> None:
+    """Check each row's body against its chain digest, from ``chain`` (the digest before
+    ``start``). Rows written before chains existed carry none; once one does, all after do."""
+    previous: str | None = chain
+    for seq, body, stored in rows:
+        if stored is None and (previous is None or seq == 0):
+            previous = None  # a store from before chains: the replay is the only check
+            continue
+        if previous is None or stored != _chained(previous, str(body)):
+            raise UnreadableSession(
+                session_id, f"event {seq} is not the one written (its digest disagrees)"
+            )
+        previous = stored

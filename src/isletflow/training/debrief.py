@@ -24,8 +24,9 @@ from ..timeline import (
     Status,
     Timeline,
 )
+from .alignment import lcs_pairs
 from .rubric import Rubric
-from .scoring import Deviation, infusion_started, lcs_pairs, score
+from .scoring import Deviation, infusion_started, score
 
 __all__ = ["Debrief", "DebriefOutcome", "DebriefRow", "debrief", "outcome_view"]
 

@@ -49,6 +49,7 @@ from .. import workflow as wf
 from ..case import ActionResult, Case
 from ..duration import NonNegativeDuration
 from ..errors import InvalidInput, Problem, UnknownAction
+from ..models import UtcDatetime
 from ..patient import Patient
 from ..sampling import CasePlan, PlanSampler
 from ..scenario import Scenario
@@ -60,6 +61,7 @@ __all__ = [
     "Lab",
     "LabRequest",
     "ScenarioLab",
+    "WalkPoint",
     "act_with_lab",
     "lab_from_data",
 ]
@@ -194,6 +196,27 @@ class ScenarioLab(BaseModel):
         data: dict[str, Any] = self.model_dump(mode="json")
         return data
 
+    def walk_point(self, case: Case) -> WalkPoint:
+        """The patient walked along ``case``'s timeline to its end, as data (a checkpoint's)."""
+        return self._walks.walked(self.plan, case).point()
+
+    def resume_walk(self, case: Case, point: WalkPoint) -> None:
+        """Go on for ``case`` from the walk ``point`` describes (its first ``point.fed`` events)."""
+        self._walks.keep(case, _Walk.resumed(self.plan, case.timeline, point))
+
+
+class WalkPoint(BaseModel):
+    """The lab's walk of one case's patient after ``fed`` events, as data (``ScenarioLab``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fed: int = Field(ge=1)
+    state: str
+    at: UtcDatetime | None
+    excess_mmhg: float
+    infused: timedelta
+    readings: dict[str, Any] | None = Field(description="The readings stream's generator state")
+
 
 class _Walk:
     """The simulator's patient walked along one case's timeline, as far as it has been fed.
@@ -231,6 +254,34 @@ class _Walk:
             self.fed += 1
             self.last = event
 
+    def point(self) -> WalkPoint:
+        patient = self.patient
+        rng = patient._rng
+        return WalkPoint(
+            fed=self.fed,
+            state=self.state,
+            at=patient._at,
+            excess_mmhg=patient.excess_mmhg,
+            infused=patient.infused,
+            readings=None if rng is None else dict(rng.bit_generator.state),
+        )
+
+    @classmethod
+    def resumed(cls, plan: CasePlan, timeline: Sequence[Event], point: WalkPoint) -> _Walk:
+        """The walk ``point`` describes, of ``timeline`` (reading its first and fed-th events)."""
+        walk = cls(plan, timeline[0])
+        patient = walk.patient
+        patient._at, patient.excess_mmhg, patient.infused = (
+            point.at,
+            point.excess_mmhg,
+            point.infused,
+        )
+        if point.readings is not None:
+            patient._rng = plan.stream("portal_pressure.readings")
+            patient._rng.bit_generator.state = point.readings
+        walk.state, walk.fed, walk.last = point.state, point.fed, timeline[point.fed - 1]
+        return walk
+
     def at(self, now: datetime) -> tuple[Patient, str]:
         """A copy of the patient brought to ``now``, and the case's state (this walk goes on)."""
         patient = copy.deepcopy(self.patient, {id(self.plan): self.plan})
@@ -254,19 +305,24 @@ class _Walks:
 
     def patient(self, plan: CasePlan, case: Case) -> tuple[Patient, str]:
         """The patient at ``case.now`` and the case's state, as the whole walk would give them."""
+        return self.walked(plan, case).at(case.now)
+
+    def walked(self, plan: CasePlan, case: Case) -> _Walk:
+        """The case's walk, fed to the end of its timeline (kept to go on from)."""
         timeline = case.timeline
-        key = id(timeline[0])
         with self._lock:
-            walk = self._walks.pop(key, None)
+            walk = self._walks.pop(id(timeline[0]), None)
         if walk is None or walk.plan is not plan or not walk.follows(timeline):
             walk = _Walk(plan, timeline[0])
         walk.feed(timeline[walk.fed :])  # a new walk has taken the first event
-        answer = walk.at(case.now)
+        self.keep(case, walk)
+        return walk
+
+    def keep(self, case: Case, walk: _Walk) -> None:
         with self._lock:
-            self._walks[key] = walk
+            self._walks[id(case.timeline[0])] = walk
             while len(self._walks) > self.LIMIT:
                 self._walks.popitem(last=False)
-        return answer
 
 
 def lab_from_data(data: Mapping[str, Any]) -> Lab:

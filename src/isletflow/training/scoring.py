@@ -21,11 +21,10 @@ The kinds of deviation:
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..deadlines import window
 from ..duration import spoken
@@ -35,20 +34,22 @@ from ..timeline import (
     Created,
     DeadlineFired,
     Event,
+    JsonEvent,
     Outcome,
     Refused,
     Timeline,
     Warned,
 )
+from .alignment import Alignment
 from .rubric import DEVIATION_KINDS, DeviationKind, Rubric
 
 __all__ = [
     "Deviation",
     "Score",
     "Scorer",
+    "ScorerPoint",
     "deviations",
     "infusion_started",
-    "lcs_pairs",
     "score",
 ]
 
@@ -81,81 +82,33 @@ class Score(BaseModel):
         return sum(d.cost for d in self.deviations)
 
 
+class ScorerPoint(BaseModel):
+    """A ``Scorer`` part-way, as data: what it took in of the first ``fed`` events.
+
+    Written into the service's checkpoints (``Scorer.point``, ``Scorer.resumed``), so a session
+    continued from one scores on without feeding the events before it again.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fed: int = Field(ge=1)
+    found: tuple[Deviation, ...]
+    candidates: tuple[Deviation, ...]
+    taken: dict[str, int]
+    ending: JsonEvent | None
+    ended_by: JsonEvent | None
+    outcome: Outcome | None
+    infusion: tuple[int, JsonEvent] | None
+    ordered: int = Field(ge=0, description="How many actions the order comparison holds")
+    positions: dict[str, list[int]]
+
+
 def infusion_started(events: Sequence[Event]) -> timedelta | None:
     """Time from cross-clamp to the start of the infusion, if it started."""
     for event in events:
         if isinstance(event, Accepted) and event.action == "start_infusion":
             return event.at - Timeline(events).cross_clamp
     return None
-
-
-def lcs_pairs(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int]]:
-    """Index pairs of one longest common subsequence of ``a`` and ``b`` (earliest matches)."""
-    alignment = Alignment(b)
-    for name in a:
-        alignment.append(name)
-    return alignment.pairs()
-
-
-class Alignment:
-    """One longest common subsequence of a growing ``a`` and a fixed ``b``: ``lcs_pairs``.
-
-    The pairs are those of the textbook walk (from the start, matching where ``a[i] == b[j]``,
-    else skipping ``a[i]`` if that keeps the longest common subsequence of what is left, else
-    ``b[j]``), found without the table of every ``(i, j)``: for each ``j`` and length ``k`` it
-    keeps the last start in ``a`` from which ``k`` of ``b[j:]`` can still be matched, read off
-    the positions of each name in ``a``. Appending to ``a`` costs nothing; ``pairs`` then costs
-    ``len(b)²`` binary searches, however long ``a`` is. ``b`` is the expert's path: short.
-    """
-
-    def __init__(self, b: Sequence[str]) -> None:
-        self._b = list(b)
-        self._length = 0
-        self._positions: dict[str, list[int]] = {}  # name -> where it stands in a, ascending
-        self._pairs: list[tuple[int, int]] | None = []
-
-    def append(self, name: str) -> None:
-        self._positions.setdefault(name, []).append(self._length)
-        self._length += 1
-        self._pairs = None
-
-    def pairs(self) -> list[tuple[int, int]]:
-        if self._pairs is None:
-            self._pairs = self._walk(self._starts())
-        return self._pairs
-
-    def _starts(self) -> list[list[int]]:
-        """``starts[j][k]``: the last ``i`` with ``k`` of ``b[j:]`` matched in ``a[i:]`` (or -1)."""
-        b, n = self._b, self._length
-        starts = [[n] + [-1] * (len(b) - j) for j in range(len(b) + 1)]
-        for j in range(len(b) - 1, -1, -1):
-            row, below = starts[j], starts[j + 1]
-            at = self._positions.get(b[j], [])
-            for k in range(1, len(row)):
-                best = below[k] if k < len(below) else -1
-                end = below[k - 1]  # b[j] matched before this, the rest of k from here
-                found = bisect_left(at, end) - 1 if end > 0 else -1
-                if found >= 0 and at[found] > best:
-                    best = at[found]
-                row[k] = best
-        return starts
-
-    def _walk(self, starts: list[list[int]]) -> list[tuple[int, int]]:
-        pairs: list[tuple[int, int]] = []
-        i = j = 0
-        left = max(k for k, start in enumerate(starts[0]) if start >= 0)
-        while left > 0:  # left of the longest common subsequence of a[i:] and b[j:]
-            at = self._positions.get(self._b[j], [])
-            nxt = bisect_left(at, i)
-            match = at[nxt] if nxt < len(at) else self._length
-            last = starts[j][left]  # skipping a[i] keeps `left` up to here
-            if match <= last:
-                pairs.append((match, j))
-                i, left = match + 1, left - 1
-            else:
-                i = last  # here skipping b[j] keeps `left`
-            j += 1
-        return pairs
 
 
 def _ordered(events: Sequence[Event], rubric: Rubric) -> list[str]:
@@ -227,6 +180,47 @@ class Scorer:
         self.ended_by: Event | None = None  # the event the outcome comes from
         self._infusion: tuple[int, Accepted] | None = None  # the first start_infusion
         self._score: Score | None = None
+
+    def point(self) -> ScorerPoint:
+        """This scorer as data, to go on from with ``resumed`` (after at least one event)."""
+        alignment = self._alignment
+        return ScorerPoint.model_construct(
+            fed=self.fed,
+            found=tuple(self._found),
+            candidates=tuple(self._candidates),
+            taken=dict(self._taken),
+            ending=self._ending,
+            ended_by=self.ended_by,
+            outcome=self._outcome,
+            infusion=self._infusion,
+            ordered=alignment._length,
+            positions={name: list(at) for name, at in alignment._positions.items()},
+        )
+
+    @classmethod
+    def resumed(
+        cls, expert: Sequence[Event], rubric: Rubric, point: ScorerPoint, first: Event
+    ) -> Scorer:
+        """The scorer ``point`` describes, of a timeline that begins with ``first``."""
+        scorer = cls(expert, rubric)
+        scorer.fed, scorer._first = point.fed, first
+        scorer._found, scorer._candidates = list(point.found), list(point.candidates)
+        scorer._taken = dict(point.taken)
+        scorer._ending, scorer.ended_by, scorer._outcome = (
+            point.ending,
+            point.ended_by,
+            point.outcome,
+        )
+        if point.infusion is not None:
+            index, started = point.infusion
+            if not isinstance(started, Accepted):
+                raise ValueError("a scorer's infusion must be an accepted start_infusion")
+            scorer._infusion = (index, started)
+        alignment = scorer._alignment
+        alignment._length = point.ordered
+        alignment._positions = {name: list(at) for name, at in point.positions.items()}
+        alignment._pairs = None
+        return scorer
 
     def feed(self, events: Iterable[Event]) -> Scorer:
         """Take in the timeline's next events (those after the ``fed`` already taken)."""

@@ -10,7 +10,7 @@ session mid-case, clock and deadlines included.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,12 +19,21 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from ..case import ActionResult, Case, Check
 from ..clock import AcceleratedClock, Clock, SimulatedClock
 from ..errors import InvalidInput
+from ..eventlog import EventLog
 from ..models import UtcDatetime
-from ..timeline import Created, Event, Timeline, events_from_python, events_to_python
+from ..timeline import (
+    CasePoint,
+    Created,
+    Event,
+    JsonEvent,
+    Timeline,
+    events_from_python,
+    events_to_python,
+)
 from .debrief import Debrief, debrief, outcome_view
-from .lab import MEASURED, Lab, LabRequest, act_with_lab, lab_from_data
+from .lab import MEASURED, Lab, LabRequest, ScenarioLab, WalkPoint, act_with_lab, lab_from_data
 from .rubric import Rubric
-from .scoring import Score, Scorer
+from .scoring import Score, Scorer, ScorerPoint
 from .view import (
     ActionView,
     CaseView,
@@ -37,7 +46,7 @@ from .view import (
 )
 from .xapi import Actor, xapi_statements
 
-__all__ = ["SessionSnapshot", "TrainingSession"]
+__all__ = ["SessionPoint", "SessionSnapshot", "TrainingSession"]
 
 SESSION_SCHEMA_VERSION = 1
 
@@ -56,6 +65,26 @@ class SessionSnapshot(BaseModel):
     clock_factor: float | None = Field(
         None, description="The AcceleratedClock's factor, or None for a simulated clock"
     )
+
+
+class SessionPoint(BaseModel):
+    """A session after its first ``version`` events, less its timeline: the service's checkpoint.
+
+    The case where it stands, the score and the values revealed as folded so far, and the
+    timeline's first and last events (what the case reads of its timeline to go on). Unlike a
+    ``SessionSnapshot`` it is taken as it is (``TrainingSession.continued``): only for one
+    written by this engine beside the log it describes and bound to it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int = Field(ge=1, description="How many events of the timeline it covers")
+    first: JsonEvent
+    last: JsonEvent
+    case: CasePoint
+    scorer: ScorerPoint
+    revealed: tuple[Measurement, ...]
+    walk: WalkPoint | None = Field(None, description="A ScenarioLab's walk of the patient")
 
 
 def _same_case(a: Event, b: Event) -> bool:
@@ -198,6 +227,57 @@ class TrainingSession:
             clock_factor=factor,
         )
 
+    def point(self) -> SessionPoint:
+        """Where the session stands, for ``continued`` (the service's checkpoints)."""
+        folds = self._folds()
+        timeline = self.case.timeline
+        return SessionPoint.model_construct(
+            version=len(timeline),
+            first=timeline[0],
+            last=timeline[-1],
+            case=self.case.point(),
+            scorer=folds.scorer.point(),
+            revealed=folds.revealed(),
+            walk=self.lab.walk_point(self.case) if isinstance(self.lab, ScenarioLab) else None,
+        )
+
+    @classmethod
+    def continued(
+        cls,
+        point: SessionPoint,
+        earlier: Callable[[], Sequence[Event]],
+        following: Sequence[Event],
+        lab: Lab,
+        expert: Sequence[Event],
+        rubric: Rubric | None = None,
+        *,
+        exercise: str = "training session",
+    ) -> TrainingSession:
+        """The session at ``point``, then ``following`` (the events after it) replayed.
+
+        ``earlier()`` reads the events before the point's last one, when something asks for
+        the whole timeline (a debrief, an export); until then the session never reads them.
+        Trusted as ``Case.continued`` is: only for the service's own, digest-bound checkpoints.
+        """
+        for name, fed in (("scorer", point.scorer.fed), ("walk", point.walk and point.walk.fed)):
+            if fed not in (point.version, None):
+                rule = f"must have taken in the point's {point.version} events"
+                raise InvalidInput.single("session point", f"{name}.fed", fed, rule)
+        start = point.version - 1
+        log = (
+            EventLog([point.last], first=point.first, start=start, load=earlier)
+            if start
+            else EventLog([point.first])
+        )
+        case = Case.continued(point.case, log, following)
+        if point.walk is not None and isinstance(lab, ScenarioLab):
+            lab.resume_walk(case, point.walk)
+        session = cls(case, lab, expert, rubric, exercise=exercise)
+        folds = session._kept = _Folds(session)
+        folds.scorer = Scorer.resumed(session.expert, session.rubric, point.scorer, point.first)
+        folds.resume(point.revealed)
+        return session
+
     @classmethod
     def restore(
         cls, snapshot: SessionSnapshot | Mapping[str, Any] | str | bytes, clock: Clock | None = None
@@ -249,6 +329,11 @@ class _Folds:
                     self._measurements += found
                     self._revealed = None
         return self
+
+    def resume(self, revealed: Sequence[Measurement]) -> None:
+        """Go on from the values revealed by the events the scorer has been fed."""
+        self._measurements = list(revealed)
+        self._revealed = None
 
     def revealed(self) -> tuple[Measurement, ...]:
         if self._revealed is None:
