@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
 from isletflow.cli import main
 from isletflow.cli.casefile import load_scenario
 from isletflow.cohort import simulate_cohort
+from isletflow.course_run import CourseRecord
 from isletflow.targets import TARGETS, calibrate
 
 # 200 recipients take about 5 s; a share near 60 % then has a 95 % interval of about ± 7 points.
@@ -107,6 +109,10 @@ def test_cohort_out_writes_one_record_per_recipient_equal_to_simulate(tmp_path: 
             assert set(assessment) >= ASSESSMENT
         if record["infusions"]:
             assert [a["year"] for a in record["follow_up"]] == [1, 2, 3, 4, 5]
+    schema = CourseRecord.model_json_schema()
+    for record in lines:
+        jsonschema.validate(record, schema)  # the record's published shape
+        assert CourseRecord.model_validate(record).model_dump(mode="json") == record
     for index in (0, 5):
         shown = runner.invoke(
             main, ["simulate", "population", "--index", str(index), "--format", "json"]

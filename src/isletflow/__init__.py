@@ -62,7 +62,7 @@ _MODULES: tuple[tuple[str, str], ...] = (
     ("simulation", "simulate"),
     ("cohort", "simulate_cohort CohortSummary"),
     ("course", "Course main_branch_thrombosis"),
-    ("course_run", "simulate_course course_record"),
+    ("course_run", "simulate_course course_record CourseRecord"),
     ("recipient", "RecipientProfile Eligibility Criterion CriterionResult"),
     ("targets", "calibrate Target TargetResult"),
     ("library", "names entries load resolve"),
