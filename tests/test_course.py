@@ -242,3 +242,22 @@ def test_any_course_replays_and_restores_from_any_point(index: int, seed: int, c
     for i in torn[:1]:
         with pytest.raises(ReplayMismatch):
             Course.replay(events[:i])
+
+
+def test_a_wrong_procedure_or_a_negative_advance_is_refused_and_changes_nothing():
+    """A case of another infusion number, or one not ended, is an InvalidInput naming each
+    problem; so is a negative advance; the course is unchanged."""
+    course = _several_infusions()
+    events = list(course.timeline)
+    cut = _after_first_infusion(events)
+    part = Course.replay(events[:cut])
+    before = part.timeline
+    first_case = part.cases[-1]  # infusion 1: the course waits for infusion 2 only later
+    with pytest.raises(InvalidInput) as caught:
+        part.add_procedure(first_case)
+    locations = {p.location for p in caught.value.problems}
+    assert "case.recipient.infusion_number" in locations
+    assert "course.stage" in locations
+    with pytest.raises(InvalidInput):
+        part.advance(-YEAR)
+    assert part.timeline == before

@@ -225,9 +225,20 @@ class PlanSampler:
         integers = ("age_years", "severe_hypoglycaemia_events", "clarke_score")
         self._profile = _Section("recipient.profile", scenario.course.profile, integers)
         self._course = _Section("course", scenario.course, ("max_donors",))
+        self._last_profile: tuple[tuple[int, int], tuple[RecipientProfile, GraftTraits]] | None
+        self._last_profile = None
 
     def profile(self, seed: int, index: int) -> tuple[RecipientProfile, GraftTraits]:
-        """Recipient ``index``'s eligibility data and graft traits, the same for each donor."""
+        """Recipient ``index``'s eligibility data and graft traits, the same for each donor
+        (the last recipient's are kept: a course asks again for each of its donors)."""
+        last = self._last_profile
+        if last is not None and last[0] == (seed, index):
+            return last[1]
+        found = self._profile_of(seed, index)
+        self._last_profile = ((seed, index), found)  # one assignment: safe across threads
+        return found
+
+    def _profile_of(self, seed: int, index: int) -> tuple[RecipientProfile, GraftTraits]:
         weight = self._recipient.sample(seed, index).weight_kg
         profile = RecipientProfile(weight_kg=weight, **self._profile.sample(seed, index))
         draws = stream(seed, index, "graft")
