@@ -37,11 +37,13 @@ def test_a_scenario_of_each_approach_exports_to_a_valid_bundle(approach: str) ->
 def test_scenario_export_is_the_simulated_case() -> None:
     """The bundle of a scenario equals the bundle of simulate() with the same seed."""
     from isletflow.export.fhir import case_bundle
+    from isletflow.export.identity import case_id
 
     path = SCENARIOS / "population.yaml"
     result = CliRunner().invoke(main, ["export", "fhir", str(path), "--seed", "7"])
     assert result.exit_code == 0, result.output
-    expected = case_bundle(simulate(Scenario.load(path), 7), 7)
+    scenario = Scenario.load(path)
+    expected = case_bundle(simulate(scenario, 7), 7, case_index=0, case_id=case_id(scenario, 7, 0))
     assert json.loads(result.output) == expected
 
 

@@ -13,9 +13,11 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 import isletflow as fl
+from isletflow import library
 from isletflow.errors import InvalidInput
 from isletflow.export import schemas
 from isletflow.export.schemas import SCHEMAS, schema, schema_text, write_schemas
+from isletflow.scenario import Scenario
 from strategies_interop import new_case, run, walk
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,3 +130,44 @@ def test_broken_scenario_is_rejected_by_the_schema() -> None:
     data["logistics"] = {"cold_ischemia": "6h"}
     errors = list(validator("scenario").iter_errors(data))
     assert errors, "an unknown top-level key must fail the schema"
+
+
+def _walk(node: Any) -> list[dict[str, Any]]:
+    """Every object in a schema, depth first."""
+    if isinstance(node, list):
+        return [found for item in node for found in _walk(item)]
+    if isinstance(node, dict):
+        return [node, *(found for value in node.values() for found in _walk(value))]
+    return []
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_schemas_are_portable(name: str) -> None:
+    """An $id, definitions named without Python internals, only standard keywords, one type."""
+    made = schema(name)
+    assert made["$id"] == f"urn:isletflow:schema:{name}"
+    for definition in made.get("$defs", {}):
+        assert definition.isalnum(), definition
+    for node in _walk(made):
+        assert not isinstance(node.get("discriminator"), dict)
+        assert not isinstance(node.get("source"), str)
+        assert not isinstance(node.get("type"), list)
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "value"),
+    [(None, "approach", "robotic"), ("preparation", "purity_percent", 150),
+     ("recipient", "weight_kg", -70), ("donor", "donation", "living")],
+)  # fmt: skip
+def test_the_scenario_schema_refuses_what_validation_refuses(
+    section: str | None, field: str, value: Any
+) -> None:
+    """A fixed value outside its field's range or options fails the schema and isletflow alike."""
+    base = json.loads(library.load("standard").model_dump_json(exclude_unset=True))
+    validator("scenario").validate(base)
+    changed = copy.deepcopy(base)
+    (changed[section] if section else changed)[field] = value
+    with pytest.raises(jsonschema.ValidationError):
+        validator("scenario").validate(changed)
+    with pytest.raises(InvalidInput):
+        Scenario.from_mapping(changed)

@@ -236,3 +236,13 @@ def test_strict_is_json_strict_not_stricter(client: TestClient, session: dict[st
     both = {"late_infusion_grace": "PT1H", "late_infusion_max": False}
     refused = client.post("/api/sessions", json={"scenario": "standard", "rubric": both})
     assert [p["location"] for p in refused.json()["problems"]] == ["body.rubric.late_infusion_max"]
+
+
+def test_a_custom_error_beside_a_duration_error_is_a_422(client: TestClient) -> None:
+    """Found by the stateful fuzzer: a rubric duration given as ``false`` (a custom error type)
+    beside another problem was re-raised under a type pydantic cannot name: a 500."""
+    body = {"rubric": {"late_infusion_grace": False}, "scenario_spec": []}
+    answer = client.post("/api/sessions", json=body)
+    assert answer.status_code == 422, answer.text[:300]
+    places = {p["location"] for p in answer.json()["problems"]}
+    assert places == {"body.scenario_spec", "body.rubric.late_infusion_grace"}

@@ -73,10 +73,11 @@ def test_xapi_statements_name_the_trainee(client: TestClient) -> None:
     """xAPI statements carry the trainee's account; a bad home page is a 422 at the query."""
     view = _play(client, "standard", upto="release")
     base = f"/api/sessions/{view['id']}/xapi"
-    statements = client.get(base, params={"trainee": "ada"}).json()
+    lms = "https://lms.example.org"
+    statements = client.get(base, params={"account": "ada", "home_page": lms}).json()
     assert statements[0]["verb"]["id"].endswith("/attempted")
     assert {s["actor"]["account"]["name"] for s in statements} == {"ada"}
-    bad = client.get(base, params={"home_page": "not a url"})
+    bad = client.get(base, params={"account": "ada", "home_page": "not a url"})
     assert bad.status_code == 422
     assert bad.json()["problems"][0]["location"].startswith("query")
 

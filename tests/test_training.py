@@ -507,9 +507,14 @@ def test_xapi_statements_are_deterministic_and_typed() -> None:
         session = _session()
         session.act("release")
         walk(session.case, session.lab, EXPERT_MOVES)
-        statements = session.statements(actor)
+        statements = session.statements(actor, attempt="attempt-1")
         assert statements == xapi_statements(
-            session.case.timeline, session.expert, session.rubric, actor, session.exercise
+            session.case.timeline,
+            session.expert,
+            session.rubric,
+            actor,
+            session.exercise,
+            attempt="attempt-1",
         )
         return statements
 
@@ -522,7 +527,10 @@ def test_xapi_statements_are_deterministic_and_typed() -> None:
     refused = first[1]
     assert refused["result"]["success"] is False  # type: ignore[index]
     assert "not possible" in refused["result"]["response"]  # type: ignore[index]
-    assert first[2]["timestamp"] == "2026-03-03T04:00:00Z"
+    assert first[2]["context"]["extensions"]["urn:isletflow:xapi:case-time"] == (  # type: ignore[index]
+        "2026-03-03T04:00:00Z"
+    )
+    assert "timestamp" not in first[2]
     final = first[-1]["result"]
     assert final["score"] == {"raw": 99.0, "min": 0, "max": 100.0, "scaled": 0.99}  # type: ignore[index]
 

@@ -82,7 +82,8 @@ def test_writes_xapi_and_json_debrief(tmp_path: Path) -> None:
     """--xapi writes the statements and --json prints the debrief as data."""
     path = tmp_path / "statements.json"
     result = CliRunner().invoke(
-        main, ["train", "--json", "--xapi", str(path), "--trainee", "ana"],
+        main, ["train", "--json", "--xapi", str(path), "--trainee", "ana",
+               "--home-page", "https://lms.example.org"],
         input="\n".join(EXPERT_LINES) + "\n",
     )  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -73,7 +73,8 @@ _MODULES: tuple[tuple[str, str], ...] = (
         "ScenarioLab lab_from_data Rubric Weights score Score deviations "
         "Deviation debrief Debrief xapi_statements Actor moves_of walk PlanStep",
     ),
-    ("export.fhir", "case_bundle write_ndjson validate_bundle"),
+    ("export.fhir", "case_bundle case_resources write_ndjson validate_bundle"),
+    ("export.identity", "case_id named_case_id timeline_case_id IdentifiedCase"),
     ("export.diagram", "mermaid dot render case_path CasePath"),
     ("export.schemas", "schema schema_text write_schemas"),
 )
@@ -82,10 +83,10 @@ _MODULES: tuple[tuple[str, str], ...] = (
 # every module inside pkg. Each module of the package is a home above, public, or listed here
 # (a test checks it), so a new module has to be placed.
 _INTERNAL = (
-    "actions record workflow definition engine eventlog rules release guards.* duration sampling "
-    "distributions patient files plots model model.* export export._fhir_base assessment "
-    "cohort_summary course_events course_scenario course_summary draws "
-    "export._fhir_resources training.* cli cli.* service service.* _api_doc"
+    "actions record workflow definition engine eventlog rules schema_rules release guards.* "
+    "duration sampling distributions patient files plots model model.* export export._fhir_base "
+    "export._fhir_resources export._fhir_text training.* cli cli.* service service.* _api_doc "
+    "assessment cohort_summary course_events course_scenario course_summary draws"
 )
 
 _HOME = {

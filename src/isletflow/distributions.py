@@ -42,6 +42,7 @@ from pydantic_core import core_schema
 from .duration import Duration, format_duration
 from .errors import did_you_mean, shown
 from .models import Number, YesNo
+from .schema_rules import PublishedRule
 
 __all__ = [
     "Bernoulli",
@@ -165,7 +166,7 @@ def _tag(value: Any) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Range:
+class Range(PublishedRule):
     """Where a field's values may lie, and how finely they are kept."""
 
     low: float | None = None
@@ -216,7 +217,7 @@ class Range:
         return value
 
 
-class OneOf:
+class OneOf(PublishedRule):
     """The rule of a text field: one of ``options`` (any text when there are none)."""
 
     __slots__ = ("options",)

@@ -23,7 +23,8 @@ from .casefile import read_case
     "--case",
     "case_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A saved timeline or snapshot (JSON) whose path through the workflow is highlighted.",
+    help="A saved case (timeline, snapshot, or simulate --format json) whose path through "
+    "the workflow is highlighted.",
 )
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not to stdout."
@@ -33,7 +34,7 @@ def diagram(fmt: str, case_file: Path | None, out: Path | None) -> None:
     from .preflight import output_file
 
     output_file(out, "--out")
-    path = case_path(read_case(case_file).timeline) if case_file is not None else None
+    path = case_path(read_case(case_file).case.timeline) if case_file is not None else None
     if fmt == "mermaid":
         data = mermaid(path).encode()
     elif fmt == "dot":

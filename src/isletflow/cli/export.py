@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import click
 
-from .casefile import is_scenario, load_scenario, read_cases
+from .casefile import read_cases
 
 
 @click.group()
@@ -43,6 +44,26 @@ def export() -> None:
     help="For a scenario: how many cases to simulate (cases 0..n-1; needs --ndjson when above 1).",
 )
 @click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["transaction", "batch"]),
+    default="transaction",
+    show_default=True,
+    help="transaction: atomic, at most --max-entries entries; batch: each entry on its own.",
+)
+@click.option(
+    "--max-entries",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="The most entries a transaction may have (servers cap it; Medplum at 50).",
+)
+@click.option(
+    "--case-id",
+    help="The case's id, which every resource id derives from (default: from the scenario, "
+    "seed and index, or the id a case document carries).",
+)
+@click.option(
     "--validate/--no-validate",
     default=True,
     show_default=True,
@@ -54,14 +75,18 @@ def fhir(
     ndjson_dir: Path | None,
     seed: int | None,
     count: int,
+    kind: Literal["transaction", "batch"],
+    max_entries: int,
+    case_id: str | None,
     validate: bool,
 ) -> None:
-    """Export cases as FHIR R4B: saved cases (timeline or snapshot JSON) or scenarios.
+    """Export cases as FHIR R4B: saved cases or scenarios.
 
+    A saved case is a timeline or snapshot JSON, or the document simulate --format json writes.
     A scenario (a bundled name such as standard, a YAML file, or JSON with timings) is simulated
-    first, with --seed; --n simulates a cohort of it. One case gives one transaction Bundle; with
-    --ndjson, any number of cases give bulk-data NDJSON files (Patient.ndjson, Observation.ndjson,
-    ...).
+    first, with --seed; --n simulates a cohort of it. One case gives one Bundle; with --ndjson,
+    any number of cases give bulk-data NDJSON files (Patient.ndjson, Observation.ndjson, ...).
+    A case has the same resource ids in both.
     """
     from ..export.fhir import case_bundle, write_ndjson
     from .preflight import extra, output_file
@@ -69,26 +94,30 @@ def fhir(
     output_file(out, "--out")
     if validate:
         extra("fhir")
-
-    # Provenance names the seed that produced a case: for a scenario, the one simulate used.
-    def seed_of(path: str) -> int | None:
-        return load_scenario(path).seed_for(seed) if is_scenario(path) else seed
-
     if ndjson_dir is not None:
         if out is not None:
             raise click.UsageError("give --out or --ndjson, not both")
-        seeds = {seed_of(path) for path in case_files}
-        cases = (case for path in case_files for case in read_cases(path, seed=seed, n=count))
-        written = write_ndjson(
-            cases, ndjson_dir, seed=seeds.pop() if len(seeds) == 1 else None, validate=validate
-        )
-        for kind, path in written.items():
-            click.echo(f"{kind}\t{path}")
+        if case_id is not None and (len(case_files) != 1 or count != 1):
+            raise click.UsageError("--case-id names one case; give one case, or leave it out")
+        cases = (loaded for path in case_files for loaded in read_cases(path, seed=seed, n=count))
+        if case_id is not None:
+            cases = (loaded._replace(case_id=case_id) for loaded in cases)
+        written = write_ndjson(cases, ndjson_dir, validate=validate)
+        for name, path in written.items():
+            click.echo(f"{name}\t{path}")
         return
     if len(case_files) != 1 or count != 1:
         raise click.UsageError("one case makes one bundle; for several, use --ndjson DIR")
-    (case,) = read_cases(case_files[0], seed=seed)
-    bundle = case_bundle(case, seed_of(case_files[0]), validate=validate)
+    (loaded,) = read_cases(case_files[0], seed=seed)
+    bundle = case_bundle(
+        loaded.case,
+        loaded.seed,
+        case_index=loaded.case_index,
+        case_id=case_id or loaded.resolved_id(),
+        kind=kind,
+        max_entries=max_entries,
+        validate=validate,
+    )
     text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
     if out is not None:
         out.write_text(text, encoding="utf-8")

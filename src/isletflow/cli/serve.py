@@ -39,13 +39,27 @@ from .preflight import extra
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
-def serve(host: str, port: int, db: str, workers: int, log_level: str) -> None:
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    help="A web origin allowed to call the API from a browser, e.g. http://localhost:5173 "
+    "(repeat for more; default: ISLETFLOW_CORS_ORIGINS, else none).",
+)
+def serve(
+    host: str, port: int, db: str, workers: int, log_level: str, cors_origins: tuple[str, ...]
+) -> None:
     """Serve the HTTP API (docs at /docs) and the trainer page (at /).
 
     If the environment variable ISLETFLOW_TOKEN is set, every API request must carry
     "Authorization: Bearer <token>".
     """
     extra("service")
+    from ..service.middleware import CORS_VARIABLE, checked_origins
+
+    if cors_origins:
+        # Checked now (one line, exit 1), and handed to every worker through the environment.
+        os.environ[CORS_VARIABLE] = " ".join(checked_origins(cors_origins, "--cors-origin"))
     _check_database(db)
     import uvicorn  # the server extra loads only when serving
 

@@ -1,7 +1,7 @@
 """``isletflow simulate SCENARIO``: one case of a scenario, as a table, JSON or JSON Lines.
 
-``--format json`` prints recipient ``--index``'s course record (the line ``cohort --out``
-writes for it) with the first donor's case: its outcome and timeline."""
+``--format json`` prints the first donor's case (id, outcome, timeline) and, as ``course``,
+recipient ``--index``'s course record: the line ``cohort --out`` writes for it."""
 
 from __future__ import annotations
 
@@ -57,20 +57,23 @@ def simulate(scenario: str, seed: int | None, index: int, fmt: str, plot: Path |
             click.echo(json.dumps(event, separators=(",", ":")))
     else:
         from ..course_run import course_record, simulate_course
+        from ..export.identity import case_id
+        from .casefile import CaseDocument
 
         outcome = case.outcome
-        record = course_record(simulate_course(loaded, seed, index))
-        document = {
-            **record,  # recipient ``index``'s course, as ``cohort --out`` writes it
-            "scenario": loaded.name,
-            "seed": loaded.seed_for(seed),
-            "index": index,
-            "outcome": None
+        used = loaded.seed_for(seed)
+        document = CaseDocument(
+            case_id=case_id(loaded, used, index),
+            scenario=loaded.name,
+            seed=used,
+            index=index,
+            outcome=None
             if outcome is None
             else {"status": outcome.status, "code": outcome.code, "at": outcome.at.isoformat()},
-            "timeline": case.timeline.to_python(),
-        }
-        click.echo(json.dumps(document, indent=2, allow_nan=False))
+            timeline=case.timeline.to_python(),
+            course=course_record(simulate_course(loaded, seed, index)),
+        )
+        click.echo(json.dumps(document.model_dump(mode="json"), indent=2, allow_nan=False))
     if plot is not None:
         from ..plots import plot_case
 

@@ -13,11 +13,14 @@ import dataclasses
 import json
 import shlex
 import sys
+import uuid
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from .. import library
 from ..clock import AcceleratedClock
@@ -293,13 +296,12 @@ def _reader(session: TrainingSession) -> Callable[[], str | None]:
     "--trainee",
     default="trainee",
     show_default=True,
-    help="The trainee's account name in the xAPI statements.",
+    help="The trainee's account id on the learning platform (xAPI).",
 )
+@click.option("--trainee-name", help="The trainee's display name in the xAPI statements.")
 @click.option(
     "--home-page",
-    default="https://lms.example.org",
-    show_default=True,
-    help="The learning platform of the trainee's account (xAPI).",
+    help="The learning platform of the trainee's account (xAPI; needed with --xapi).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the debrief as JSON.")
 def train(
@@ -310,7 +312,8 @@ def train(
     rubric_path: str | None,
     xapi_path: str | None,
     trainee: str,
-    home_page: str,
+    trainee_name: str | None,
+    home_page: str | None,
     as_json: bool,
 ) -> None:
     """Train on a case of SCENARIO: take the steps, see why they are refused, get a debrief.
@@ -320,19 +323,37 @@ def train(
     is the simulator's on the same sampled case.
     """
     rubric = Rubric.load(rubric_path) if rubric_path else None
-    actor = Actor(name=trainee, account_name=trainee, home_page=home_page)
+    actor = None
+    if xapi_path:
+        if home_page is None:
+            raise click.UsageError("--xapi needs --home-page, the trainee's learning platform")
+        actor = _xapi_actor(trainee, home_page, trainee_name)
     session = build_session(scenario, seed=seed, index=index, factor=factor, rubric=rubric)
+    # When the trainee acted, by the wall clock: the xAPI statements' timestamps.
+    acted = {0: datetime.now(UTC)}
     click.echo(f"Training: {session.exercise}. Type help for the commands.")
     click.echo(show(session.view()))
     read = _reader(session)
     while not session.finished:
         line = read()
+        before = len(session.case.timeline)
         if line is None or not step(session, line, click.echo):
             break
+        now = datetime.now(UTC)
+        acted |= dict.fromkeys(range(before, len(session.case.timeline)), now)
     result = session.debrief()
     click.echo("")
     click.echo(result.model_dump_json(indent=2) if as_json else result.text())
-    if xapi_path:
-        statements = session.statements(actor)
+    if xapi_path and actor is not None:
+        # A new attempt each run: its own registration and statement ids.
+        statements = session.statements(actor, attempt=str(uuid.uuid4()), acted=acted)
         Path(xapi_path).write_text(json.dumps(statements, indent=2) + "\n", encoding="utf-8")
         click.echo(f"\nWrote {len(statements)} xAPI statements to {xapi_path}.")
+
+
+def _xapi_actor(account: str, home_page: str, name: str | None) -> Actor:
+    """The trainee as an xAPI account; a bad option is an ``InvalidInput`` naming it."""
+    try:
+        return Actor(account_name=account, home_page=home_page, name=name)
+    except ValidationError as error:
+        raise InvalidInput.from_pydantic("xAPI actor", error) from None

@@ -6,7 +6,6 @@ offers the helpers the resources are built with; ``_fhir_resources.Builder`` mak
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,11 +20,9 @@ from ..timeline import (
     Created,
     DeadlineFired,
     Event,
-    events_to_python,
 )
+from .identity import key
 
-NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:isletflow")
-"""The uuid5 namespace every case key is derived in."""
 SYSTEM = "urn:isletflow"
 """Base of isletflow's identifier systems; a site maps them to its own when it loads a bundle."""
 CODES = f"{SYSTEM}:code"
@@ -47,16 +44,6 @@ RELEASE_TESTS: tuple[tuple[str, str, str, str, str], ...] = (
     ("endotoxin_eu_per_kg", "endotoxin", "Endotoxin per kg recipient weight", "EU/kg", "{EU}/kg"),
     ("stimulation_index", "stimulation-index", "Glucose stimulation index", "ratio", "1"),
 )
-
-
-def case_key(created: Created, seed: int | None = None, case_index: int | None = None) -> uuid.UUID:
-    """The uuid5 every id of a case is derived from: its created event, seed and case index."""
-    text = json.dumps(
-        {"created": events_to_python([created])[0], "seed": seed, "case_index": case_index},
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return uuid.uuid5(NAMESPACE, text)
 
 
 def stamp(moment: datetime) -> str:
@@ -93,7 +80,14 @@ class Made:
 class Walk:
     """One walk over a case's timeline, and the helpers that make resources from it."""
 
-    def __init__(self, case: Case, seed: int | None, case_index: int | None) -> None:
+    def __init__(
+        self,
+        case: Case,
+        seed: int | None,
+        case_index: int | None,
+        case_id: str,
+        course_id: str,
+    ) -> None:
         self.case = case
         # Reading the state first lets deadlines the clock has passed fire and join the timeline.
         self.state = case.state
@@ -103,7 +97,10 @@ class Walk:
             raise TypeError("a timeline starts with its created event")
         self.created = created
         self.seed, self.case_index = seed, case_index
-        self.key = case_key(created, seed, case_index)
+        self.case_id, self.course_id = case_id, course_id
+        # The Patient derives from the recipient's course, every other resource from the case.
+        self.key = key("case", case_id)
+        self.patient_id = str(uuid.uuid5(key("course", course_id), "Patient"))
         self.made: list[Made] = []
         # Where each accepted action happened (every index, in order), and the end of the case.
         self.at: dict[str, list[int]] = {}
@@ -145,7 +142,7 @@ class Walk:
         return {"resourceType": kind, "id": self.id(kind, *parts), **body}
 
     def subject(self) -> dict[str, str]:
-        return {"reference": f"Patient/{self.id('Patient')}"}
+        return {"reference": f"Patient/{self.patient_id}"}
 
     def observation(
         self, name: str, index: int, code: dict[str, Any], category: str | None, **value: Any

@@ -36,11 +36,15 @@ class Builder(Walk):
 
     def build(self) -> list[Made]:
         recipient = self.created.recipient
-        patient = self.resource(
-            "Patient",
-            identifier=[{"system": f"{SYSTEM}:recipient", "value": recipient.id}],
-            active=True,
-        )
+        patient = {
+            "resourceType": "Patient",
+            "id": self.patient_id,
+            "identifier": [
+                {"system": f"{SYSTEM}:recipient", "value": recipient.id},
+                {"system": f"{SYSTEM}:course", "value": self.course_id},
+            ],
+            "active": True,
+        }
         self.add(patient, [0])
         self.add(
             self.observation(
@@ -209,7 +213,7 @@ class Builder(Walk):
             events.append(released)
         product = self.resource(
             "BiologicallyDerivedProduct",
-            identifier=[{"system": f"{SYSTEM}:product", "value": f"{self.key}/product"}],
+            identifier=[{"system": f"{SYSTEM}:product", "value": f"{self.case_id}/product"}],
             productCategory="cells",
             productCode=_code("allogeneic-islets", "Allogeneic pancreatic islets"),
             status="available" if available else "unavailable",

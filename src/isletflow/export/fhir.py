@@ -6,14 +6,24 @@ it). Clinical systems take R4 today (US Core, the EHR vendors' APIs, bulk data);
 none of the resources written here, and no R5-only element is used
 (``BiologicallyDerivedProduct.expirationDate`` is R5: the expiry goes in ``storage.duration``).
 
-Why a *transaction* Bundle whose entries are ``PUT Type/id``: every id is derived from the case
-(uuid5 of its ``created`` event, the seed and case index, and the timeline index), never random,
-so a server loads a case in one atomic request, and exporting the same case again, or further
-on, updates the same resources instead of adding copies. A ``collection`` would read the same
-but tells a server nothing. References are relative (``Patient/<id>``), so the very same
-resources also stand alone, one per line, in the bulk-data NDJSON files of ``write_ndjson``.
+Why a *transaction* Bundle whose entries are ``PUT Type/id``: every id is derived from the
+case's id (``isletflow.export.identity``: from the scenario's content, seed and index, or set by
+the caller), never random, so a server loads a case in one atomic request, exporting the same
+case again, or further on, updates the same resources instead of adding copies, and two
+different cases never touch each other's resources. The ``Patient`` derives from the
+recipient's course (a case alone is its own course). A transaction holds at most 50 entries by
+default (servers cap the updates of one transaction: Medplum at 50), which one ``Provenance``
+for the whole case keeps every bundled case within; ``kind="batch"`` gives a bundle of any size
+whose entries a server takes one by one.
 
-The mapping (each resource's ``Provenance`` lists the timeline events it comes from):
+References follow the Bundle rules: in a transaction, every entry's ``fullUrl`` is
+``urn:uuid:<id>`` and references to it are written so; in a batch (whose entries are not
+resolved against each other) and in the bulk-data NDJSON of ``write_ndjson``, references are
+relative (``Patient/<id>``), the same resources standing alone one per line. Every resource has
+a generated narrative (``text``).
+
+The mapping (the case's one ``Provenance`` targets every resource and lists the timeline events
+they come from):
 
 - ``created``: the recipient ``Patient`` (identifier only) and a body-weight ``Observation``;
 - ``start_isolation`` … end of purification: the isolation ``Procedure`` (a local code: CPT has
@@ -28,11 +38,11 @@ The mapping (each resource's ``Provenance`` lists the timeline events it comes f
   [S22], status ``completed``, ``stopped`` (aborted, or a partial dose), ``not-done`` (never
   started, case over), ``in-progress``/``on-hold`` (paused)/``preparation`` while the case goes
   on; its steps as time-stamped notes; portal pressures and the dose delivered as
-  ``Observation``\\ s; complications as ``Condition``\\ s. Its ``Provenance`` names the product
+  ``Observation``\\ s; complications as ``Condition``\\ s. The ``Provenance`` names the product
   as a source: an R4 ``Procedure`` has no element that may reference one;
 - ``record_trough``: an ``Observation``, and one maintenance ``MedicationRequest`` per drug;
 - ``assess_graft``: the Igls grade as an ``Observation``;
-- a ``Device`` for isletflow itself, the agent of every ``Provenance``.
+- a ``Device`` for isletflow itself, the agent of the ``Provenance``.
 
 Units are UCUM: ``mm[Hg]``, ``%``, ``mL``, ``kg``, ``h``, ``ng/mL``. UCUM has no islet equivalent
 or endotoxin unit, so those are annotations, ``{IEQ}/kg`` and ``{EU}/kg`` (``EU`` bare would read
@@ -47,32 +57,35 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from .. import __version__
 from ..case import Case
+from ..errors import InvalidInput
 from ..timeline import Accepted
 from . import MissingTool
-from ._fhir_base import (
-    CPT,
-    NAMESPACE,
-    SYSTEM,
-    UCUM,
-    Made,
-    ref,
-    stamp,
-)
+from ._fhir_base import CPT, SYSTEM, UCUM, Made, ref, stamp
 from ._fhir_resources import Builder
+from ._fhir_text import narrative
+from .identity import NAMESPACE, IdentifiedCase, timeline_case_id
 
 __all__ = [
     "CPT",
+    "MAX_TRANSACTION_ENTRIES",
     "UCUM",
     "case_bundle",
+    "case_resources",
     "validate_bundle",
     "write_ndjson",
 ]
+
+MAX_TRANSACTION_ENTRIES = 50
+"""The most entries a transaction Bundle may have by default: Medplum's FHIR engine refuses more
+update operations in one transaction (``@medplum/fhir-router``), and other servers cap it too."""
+
+BundleType = Literal["transaction", "batch"]
 
 
 def _device() -> dict[str, Any]:
@@ -84,58 +97,32 @@ def _device() -> dict[str, Any]:
     }
 
 
-def _provenance(b: Builder, made: Made, device: dict[str, Any]) -> dict[str, Any]:
-    resource = made.resource
-    times = [b.events[i].at for i in made.events]
-    entity = [
-        {
-            "role": "source",
-            "what": {
-                "identifier": {"system": f"{SYSTEM}:case", "value": str(b.key)},
-                "display": "isletflow case",
-            },
-        }
-    ]
-    for index in made.events:
+def _source(system: str, value: object, display: str) -> dict[str, Any]:
+    identifier = {"system": f"{SYSTEM}:{system}", "value": str(value)}
+    return {"role": "source", "what": {"identifier": identifier, "display": display}}
+
+
+def _provenance(b: Builder, made: list[Made], device: dict[str, Any]) -> dict[str, Any]:
+    """One Provenance for the whole case: it targets every resource, and names the case, every
+    timeline event a resource comes from, the seed and the case index as its sources."""
+    cited = sorted({i for m in made for i in m.events})
+    times = [b.events[i].at for i in cited]
+    entity = [_source("case", b.case_id, "isletflow case")]
+    for index in cited:
         event = b.events[index]
         label = event.action if isinstance(event, Accepted) else event.kind
         entity.append(
-            {
-                "role": "source",
-                "what": {
-                    "identifier": {
-                        "system": f"{SYSTEM}:timeline-event",
-                        "value": f"{b.key}/{index}",
-                    },
-                    "display": f"timeline event {index}: {label}",
-                },
-            }
+            _source("timeline-event", f"{b.case_id}/{index}", f"timeline event {index}: {label}")
         )
     if b.seed is not None:
-        entity.append(
-            {
-                "role": "source",
-                "what": {
-                    "identifier": {"system": f"{SYSTEM}:seed", "value": str(b.seed)},
-                    "display": "simulation seed",
-                },
-            }
-        )
+        entity.append(_source("seed", b.seed, "simulation seed"))
     if b.case_index is not None:
-        entity.append(
-            {
-                "role": "source",
-                "what": {
-                    "identifier": {"system": f"{SYSTEM}:case-index", "value": str(b.case_index)},
-                    "display": "case index in its cohort",
-                },
-            }
-        )
-    entity += [{"role": "source", "what": source} for source in made.sources]
+        entity.append(_source("case-index", b.case_index, "case index in its cohort"))
+    entity += [{"role": "source", "what": source} for m in made for source in m.sources]
     return {
         "resourceType": "Provenance",
-        "id": b.id("Provenance", resource["resourceType"], resource["id"]),
-        "target": [ref(resource)],
+        "id": b.id("Provenance"),
+        "target": [ref(m.resource) for m in made],
         "occurredPeriod": {"start": stamp(min(times)), "end": stamp(max(times))},
         "recorded": stamp(max(times)),
         "agent": [{"who": ref(device)}],
@@ -143,38 +130,110 @@ def _provenance(b: Builder, made: Made, device: dict[str, Any]) -> dict[str, Any
     }
 
 
-def _bundle(b: Builder) -> dict[str, Any]:
+def _made(
+    case: Case,
+    seed: int | None,
+    case_index: int | None,
+    case_id: str | None,
+    course_id: str | None,
+) -> tuple[Builder, list[dict[str, Any]]]:
+    if case_id is None:
+        case_id = timeline_case_id(case.timeline.created, seed, case_index)
+    b = Builder(case, seed, case_index, case_id, course_id or case_id)
     made = b.build()
     device = _device()
-    resources = [m.resource for m in made]
-    resources += [device, *(_provenance(b, m, device) for m in made)]
-    return {
-        "resourceType": "Bundle",
-        "id": b.id("Bundle"),
-        "identifier": {"system": f"{SYSTEM}:case", "value": str(b.key)},
-        "type": "transaction",
-        "timestamp": stamp(b.events[-1].at),
-        "entry": [
-            {
-                "fullUrl": f"urn:uuid:{r['id']}",
-                "resource": r,
-                "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
-            }
-            for r in resources
-        ],
-    }
+    resources = [m.resource for m in made] + [device, _provenance(b, made, device)]
+    # The narrative goes after the id, where a reader of the JSON looks first.
+    return b, [
+        {"resourceType": r["resourceType"], "id": r["id"], "text": narrative(r), **r}
+        for r in resources
+    ]
+
+
+def case_resources(
+    case: Case,
+    seed: int | None = None,
+    *,
+    case_index: int | None = None,
+    case_id: str | None = None,
+    course_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """The case's resources, each with its narrative, references relative (``Patient/<id>``):
+    the clinical ones in a fixed order, then the ``Device`` and the case's ``Provenance``.
+
+    ``case_id`` is the case's identity (``isletflow.export.identity``): every id derives from
+    it, so different cases never share a resource and the same case always gives the same ids.
+    Without it, the id comes from the timeline's created event, ``seed`` and ``case_index``
+    (``timeline_case_id``). ``course_id`` is the recipient's course, which the ``Patient``
+    derives from (default: the case is its own course).
+    """
+    return _made(case, seed, case_index, case_id, course_id)[1]
+
+
+def _urn(value: Any, bundled: dict[str, str]) -> Any:
+    """``value`` with every reference to a bundled resource written as its ``urn:uuid``."""
+    if isinstance(value, dict):
+        return {
+            k: bundled.get(v, v) if k == "reference" else _urn(v, bundled) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_urn(v, bundled) for v in value]
+    return value
 
 
 def case_bundle(
-    case: Case, seed: int | None = None, *, case_index: int | None = None, validate: bool = True
+    case: Case,
+    seed: int | None = None,
+    *,
+    case_index: int | None = None,
+    case_id: str | None = None,
+    course_id: str | None = None,
+    kind: BundleType = "transaction",
+    max_entries: int = MAX_TRANSACTION_ENTRIES,
+    validate: bool = True,
 ) -> dict[str, Any]:
-    """The case as a FHIR R4B transaction Bundle, JSON-ready; the same case gives the same bundle.
+    """The case as a FHIR R4B Bundle of ``PUT Type/id`` entries, JSON-ready; the same case gives
+    the same bundle.
 
-    ``seed`` (and ``case_index``, a case's place in its cohort) are recorded in every
-    ``Provenance`` and enter every id, so cases of one cohort never share an id.
-    ``validate`` parses the result with ``fhir.resources`` (extra ``isletflow[fhir]``).
+    A ``transaction`` (atomic) names each entry ``urn:uuid:<id>`` and references it so, as the
+    Bundle rules resolve references; it may hold at most ``max_entries`` entries (an
+    ``InvalidInput`` otherwise: ask for a ``batch``, or raise the limit for a server that
+    allows more). A ``batch`` (each entry on its own, any size) has no ``fullUrl`` and keeps
+    references relative: a batch's entries are not resolved against each other.
+    ``seed`` and ``case_index`` are recorded in the ``Provenance``; ``case_id`` and
+    ``course_id`` are as in ``case_resources``. ``validate`` parses the result with
+    ``fhir.resources`` (extra ``isletflow[fhir]``).
     """
-    bundle = _bundle(Builder(case, seed, case_index))
+    if kind not in ("transaction", "batch"):
+        raise InvalidInput.single("FHIR bundle", "kind", kind, "must be transaction or batch")
+    b, resources = _made(case, seed, case_index, case_id, course_id)
+    if kind == "transaction" and len(resources) > max_entries:
+        raise InvalidInput.single(
+            "FHIR transaction",
+            "entries",
+            len(resources),
+            f"must be at most {max_entries} (servers cap a transaction's updates); "
+            "export a batch instead, or raise the limit if your server allows more",
+        )
+    if kind == "transaction":
+        bundled = {f"{r['resourceType']}/{r['id']}": f"urn:uuid:{r['id']}" for r in resources}
+        resources = [_urn(r, bundled) for r in resources]
+    entries = [
+        {
+            **({"fullUrl": f"urn:uuid:{r['id']}"} if kind == "transaction" else {}),
+            "resource": r,
+            "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
+        }
+        for r in resources
+    ]
+    bundle = {
+        "resourceType": "Bundle",
+        "id": b.id("Bundle"),
+        "identifier": {"system": f"{SYSTEM}:case", "value": b.case_id},
+        "type": kind,
+        "timestamp": stamp(b.events[-1].at),
+        "entry": entries,
+    }
     if validate:
         validate_bundle(bundle)
     return bundle
@@ -192,7 +251,7 @@ def validate_bundle(bundle: dict[str, Any]) -> None:
 
 
 def write_ndjson(
-    cases: Iterable[Case],
+    cases: Iterable[Case | IdentifiedCase],
     directory: str | Path,
     *,
     seed: int | None = None,
@@ -202,9 +261,12 @@ def write_ndjson(
     a line, in case order; return the files by type.
 
     This is the layout of FHIR Bulk Data ``$export`` output, which servers' bulk import reads.
-    With ``seed`` (a cohort's), each case is identified by its index in ``cases`` too. Files of
-    the same names in ``directory`` are replaced. Cases are read one at a time (a generator of a
-    large cohort is never held whole); the ``Device`` is written once.
+    Each case comes alone or as an ``IdentifiedCase`` (with its case id, seed and index), and its
+    resources are those of ``case_resources``: the same ids as the case's own bundle. A case
+    alone is named by its timeline; with ``seed`` (a cohort's), by its index in ``cases`` too.
+    Files of the same names in ``directory`` are replaced. Cases are read one at a time (a
+    generator of a large cohort is never held whole); the ``Device`` is written once.
+    ``validate`` parses each resource.
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -212,11 +274,15 @@ def write_ndjson(
     paths: dict[str, Path] = {}
     seen_devices: set[str] = set()
     try:
-        for index, case in enumerate(cases):
-            bundle = case_bundle(
-                case, seed, case_index=index if seed is not None else None, validate=validate
+        for index, item in enumerate(cases):
+            if not isinstance(item, IdentifiedCase):
+                item = IdentifiedCase(item, None, seed, index if seed is not None else None)
+            resources = case_resources(
+                item.case, item.seed, case_index=item.case_index, case_id=item.resolved_id()
             )
-            for resource in _resources(bundle):
+            if validate:
+                _validate_resources(resources)
+            for resource in resources:
                 kind = resource["resourceType"]
                 if kind == "Device":
                     if resource["id"] in seen_devices:
@@ -232,7 +298,10 @@ def write_ndjson(
     return dict(sorted(paths.items()))
 
 
-def _resources(bundle: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for entry in bundle["entry"]:
-        resource: dict[str, Any] = entry["resource"]
-        yield resource
+def _validate_resources(resources: list[dict[str, Any]]) -> None:
+    """Parse resources as a batch Bundle would hold them (relative references, no fullUrl)."""
+    entries = [
+        {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
+        for r in resources
+    ]
+    validate_bundle({"resourceType": "Bundle", "type": "batch", "entry": entries})

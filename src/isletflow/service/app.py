@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -24,8 +24,16 @@ from ..errors import InvalidInput, Problem
 from ..scenario import Scenario
 from ..training.lab import CHOICES
 from ..training.rubric import Rubric
-from . import page, problems, readouts
-from .middleware import BearerToken, BodyLimit, HeadAsGet, checked_token
+from . import apidocs, page, problems, readouts
+from .middleware import (
+    CORS_VARIABLE,
+    BearerToken,
+    BodyLimit,
+    Cors,
+    HeadAsGet,
+    checked_origins,
+    checked_token,
+)
 from .registry import CHECKPOINT_EVERY, DEFAULT_CACHE_BYTES, Registry, checked_interval
 from .schemas import (
     ERRORS,
@@ -71,8 +79,12 @@ def create_app(
     cache_bytes: int | None = None,
     max_events: int = 10_000,
     checkpoint_every: int = CHECKPOINT_EVERY,
+    cors_origins: str | Sequence[str] | None = None,
 ) -> FastAPI:
     """The service over the database at ``db`` (a SQLite path or a database URL).
+
+    ``cors_origins`` are the web origins allowed to call the API from a browser (default:
+    ``ISLETFLOW_CORS_ORIGINS``, else none).
 
     ``cache_bytes`` bounds the memory of the sessions kept loaded (as estimated); unset, it is
     ``ISLETFLOW_CACHE_MB`` megabytes if that is set, else 512 MiB. A session's checkpoint is
@@ -80,6 +92,9 @@ def create_app(
     """
     token = checked_token(token)
     checkpoint_every = checked_interval(checkpoint_every)  # before the store opens
+    origins = checked_origins(
+        cors_origins if cors_origins is not None else os.environ.get(CORS_VARIABLE)
+    )
     budget = cache_bytes if cache_bytes is not None else _cache_bytes_from_environment()
     registry = Registry(
         SessionStore(db),
@@ -106,15 +121,20 @@ def create_app(
             "names the version it was based on (`expected_version`)."
         ),
         generate_unique_id_function=lambda route: route.name,  # operationId: the route's name
+        docs_url=None,  # apidocs serves /docs without a CDN
+        redoc_url=None,
     )
     app.state.registry = registry
     app.include_router(_api(registry, secured=token is not None))
     app.include_router(page.router())
+    app.include_router(apidocs.router())
     problems.install(app)
     app.add_middleware(HeadAsGet)
     app.add_middleware(BodyLimit, limit=body_limit)
     if token is not None:
         app.add_middleware(BearerToken, token=token)
+    if origins:
+        app.add_middleware(Cors, origins=origins)  # added last: outermost
     return app
 
 

@@ -1,20 +1,39 @@
-"""The gates every request passes: a bearer token (when one is set), a body size limit, HEAD.
+"""The gates every request passes: CORS (for the origins allowed), a bearer token (when one is
+set), a body size limit, HEAD.
 
-Both are plain ASGI so they sit in front of everything, the OpenAPI document included. Only the
+All are plain ASGI so they sit in front of everything, the OpenAPI document included. Only the
 trainer page's own files are open without the token: they hold no data, and the page asks for
-the token before it calls the API.
+the token before it calls the API. CORS sits outermost: a browser's preflight carries no token,
+and a 401 or 413 must still reach the web page that asked, to be read.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from ..errors import InvalidInput
 
-__all__ = ["BearerToken", "BodyLimit", "HeadAsGet", "checked_token"]
+__all__ = [
+    "CORS_VARIABLE",
+    "BearerToken",
+    "BodyLimit",
+    "Cors",
+    "HeadAsGet",
+    "checked_origins",
+    "checked_token",
+]
+
+CORS_VARIABLE = "ISLETFLOW_CORS_ORIGINS"
+"""The web origins allowed to call the API from a browser, separated by commas or spaces."""
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
+)
+_METHODS = b"GET, HEAD, POST, OPTIONS"
+_HEADERS = frozenset({b"authorization", b"content-type"})
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -160,3 +179,67 @@ class HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+def checked_origins(
+    origins: str | Iterable[str] | None, where: str = CORS_VARIABLE
+) -> tuple[str, ...]:
+    """The origins a browser may call the API from: each ``scheme://host[:port]``, exactly as a
+    browser sends it (no path, no trailing slash, no ``*``: an allow-list, not a wildcard).
+    ``None`` or an empty text allows none."""
+    if origins is None:
+        return ()
+    given = origins.replace(",", " ").split() if isinstance(origins, str) else list(origins)
+    for origin in given:
+        if not _ORIGIN.fullmatch(origin):
+            rule = "must be an origin as a browser sends it, e.g. http://localhost:5173 (no path)"
+            raise InvalidInput.single("service settings", where, origin, rule)
+    return tuple(dict.fromkeys(given))
+
+
+class Cors:
+    """Cross-origin requests from the allowed ``origins`` only (the Fetch standard's CORS).
+
+    A preflight (``OPTIONS`` with ``Access-Control-Request-Method``) from an allowed origin is
+    answered here, 204, for the methods the API has and the ``Authorization`` and
+    ``Content-Type`` headers; every answer to an allowed origin names it in
+    ``Access-Control-Allow-Origin`` and exposes ``Location``. Other origins get no CORS header
+    at all, so their browsers withhold the answer; requests without ``Origin`` pass untouched.
+    """
+
+    def __init__(self, app: ASGIApp, origins: Iterable[str]) -> None:
+        self.app = app
+        self.origins = frozenset(o.encode() for o in origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        origin = _header(scope, b"origin") if scope["type"] == "http" else None
+        if origin is None or origin not in self.origins:
+            await self.app(scope, receive, send)
+            return
+        allowed = [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
+        asked = _header(scope, b"access-control-request-method")
+        if scope.get("method") == "OPTIONS" and asked is not None:
+            wanted = _header(scope, b"access-control-request-headers") or b""
+            headers = {h.strip().lower() for h in wanted.split(b",") if h.strip()}
+            preflight = [
+                (b"access-control-allow-methods", _METHODS),
+                (
+                    b"access-control-allow-headers",
+                    b", ".join(sorted(_HEADERS | headers & _HEADERS)),
+                ),
+                (b"access-control-max-age", b"600"),
+                (b"content-length", b"0"),
+            ]
+            await send(
+                {"type": "http.response.start", "status": 204, "headers": allowed + preflight}
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                exposed = [(b"access-control-expose-headers", b"Location")]
+                message = {**message, "headers": [*message.get("headers", ()), *allowed, *exposed]}
+            await send(message)
+
+        await self.app(scope, receive, with_cors)

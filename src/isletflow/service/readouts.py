@@ -6,10 +6,10 @@ case. ``app`` includes them under ``/api`` with the other routes' authentication
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import ValidationError
 
 from .. import workflow as wf
@@ -23,8 +23,13 @@ from .sessions import Session
 
 __all__ = ["router"]
 
-_LMS = "https://lms.example.org"
 _IRL: str = Actor.model_json_schema()["properties"]["home_page"]["pattern"]  # the actor's rule
+
+
+class FhirResponse(JSONResponse):
+    """FHIR's own JSON media type, which FHIR servers and clients expect."""
+
+    media_type = "application/fhir+json"
 
 
 def router(registry: Registry) -> APIRouter:
@@ -54,27 +59,50 @@ def router(registry: Registry) -> APIRouter:
     @api.get("/sessions/{session_id}/xapi", tags=["training"])
     def session_xapi(
         session_id: str,
-        trainee: Annotated[str, Query(min_length=1, max_length=200)] = "trainee",
-        home_page: Annotated[str, Query(min_length=1, max_length=500, pattern=_IRL)] = _LMS,
+        account: Annotated[str, Query(min_length=1, max_length=200)],
+        home_page: Annotated[str, Query(min_length=1, max_length=500, pattern=_IRL)],
+        name: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     ) -> list[dict[str, Any]]:
-        """The session so far as xAPI statements for a learning record store."""
-        actor = _actor(trainee, home_page)
-        return registry.read(session_id, lambda s: s.training.statements(actor))
+        """The session so far as xAPI statements for a learning record store.
+
+        ``account`` is the trainee's stable id on the learning platform ``home_page``; ``name``
+        an optional display name. The session is one attempt: one registration, statement ids
+        of its own. Statements carry no timestamp (the LRS stamps them as it stores them); the
+        case's time is in the ``case-time`` and ``since-cross-clamp`` extensions.
+        """
+        actor = _actor(account, home_page, name)
+        return registry.read(session_id, lambda s: s.training.statements(actor, attempt=s.id))
 
     @api.get(
         "/sessions/{session_id}/fhir",
         tags=["interop"],
+        response_class=FhirResponse,
         responses={501: {"description": "Validation asked for, fhir.resources missing"}},
     )
-    def session_fhir(session_id: str, validate: bool = False) -> dict[str, Any]:
-        """The case as a FHIR R4B transaction Bundle; ``validate`` parses it with fhir.resources.
+    def session_fhir(
+        session_id: str,
+        validate: bool = False,
+        kind: Annotated[Literal["transaction", "batch"], Query(alias="type")] = "transaction",
+    ) -> dict[str, Any]:
+        """The case as a FHIR R4B Bundle (``application/fhir+json``): a transaction of at most
+        50 entries, or a ``batch``; ``validate`` parses it with fhir.resources.
 
-        Building the bundle needs nothing extra; validating it needs ``isletflow[fhir]``.
+        Every id derives from the session (``named_case_id("session", id)``), so two sessions
+        on one scenario are two cases, and the session's id itself is in no resource. Building
+        the bundle needs nothing extra; validating it needs ``isletflow[fhir]``.
         """
         from ..export.fhir import case_bundle, validate_bundle
+        from ..export.identity import named_case_id
 
         def bundle_of(s: Session) -> dict[str, Any]:
-            return case_bundle(s.case, s.header.seed, case_index=s.header.index, validate=False)
+            return case_bundle(
+                s.case,
+                s.header.seed,
+                case_index=s.header.index,
+                case_id=named_case_id("session", s.id),
+                kind=kind,
+                validate=False,
+            )
 
         bundle = registry.read(session_id, bundle_of)
         if validate:
@@ -99,9 +127,9 @@ def router(registry: Registry) -> APIRouter:
     return api
 
 
-def _actor(trainee: str, home_page: str) -> Actor:
+def _actor(account: str, home_page: str, name: str | None) -> Actor:
     try:
-        return Actor(name=trainee, account_name=trainee, home_page=home_page)
+        return Actor(account_name=account, home_page=home_page, name=name)
     except ValidationError as error:
         raise InvalidInput.from_pydantic("xAPI actor", error, prefix="query") from None
 

@@ -25,7 +25,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_core import InitErrorDetails
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .. import workflow as wf
 from ..duration import format_duration, parse_duration
@@ -167,7 +167,12 @@ def _strictly(model: type[BaseModel]) -> Callable[[Any], Any]:
             return model.model_validate_json(text, strict=True)
         except ValidationError as error:
             confused: list[InitErrorDetails] = [
-                {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
+                # A custom error's type is not one pydantic can raise by name: keep its message.
+                {
+                    "type": PydanticCustomError(e["type"], e["msg"]),
+                    "loc": e["loc"],
+                    "input": e["input"],
+                }
                 for e in error.errors()
                 if e["type"] != "time_delta_type"
             ]

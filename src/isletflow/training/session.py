@@ -147,9 +147,21 @@ class TrainingSession:
     def debrief(self) -> Debrief:
         return debrief(self.case.timeline, self.expert, self.rubric, self.exercise)
 
-    def statements(self, actor: Actor) -> list[dict[str, Any]]:
-        """The session so far as xAPI statements (see ``isletflow.training.xapi``)."""
-        return xapi_statements(self.case.timeline, self.expert, self.rubric, actor, self.exercise)
+    def statements(
+        self, actor: Actor, *, attempt: str, acted: Mapping[int, datetime] | None = None
+    ) -> list[dict[str, Any]]:
+        """The session so far as xAPI statements, ``attempt`` naming this attempt and ``acted``
+        when the trainee acted (wall clock, by timeline index; see ``isletflow.training.xapi``).
+        """
+        return xapi_statements(
+            self.case.timeline,
+            self.expert,
+            self.rubric,
+            actor,
+            self.exercise,
+            attempt=attempt,
+            acted=acted,
+        )
 
     def view(self) -> View:
         """What a UI shows now: state, possible actions with reasons, deadlines, results."""

@@ -9,24 +9,32 @@ Verbs, from ADL's vocabulary:
   sentences are the response), a deadline that fired, and the exercise when the case ended
   aborted or discarded (with the score).
 
-Everything comes from the timeline: timestamps are the case's own times (never the wall clock),
-and statement ids are uuid5 of the registration and the event's place, so the same session gives
-the same statements byte for byte. Activities and extensions are named by ``urn:isletflow:``
-IRIs; the actor is an account on the caller's learning platform.
+Identity: one **attempt** of one exercise by one trainee is one xAPI ``registration`` (uuid5 of
+the platform, the account, the exercise and the attempt's id, which the caller gives: the
+service's session id, a new uuid per ``isletflow train``). Statement ids are uuid5 of the
+registration and the event's place, so two attempts, or two exercises, never share an id, while
+sending the same attempt again sends the same statements byte for byte (an LRS keeps them once).
+
+Time: ``timestamp`` is when the trainee acted, by the wall clock: the caller passes those times
+(``acted``, by timeline index) where it knows them; where it does not, the statement has no
+timestamp and the LRS sets it to when it stored the statement, as xAPI says. The case's own
+(simulated) time is in the context extensions ``…:case-time`` (an instant) and
+``…:since-cross-clamp`` (an ISO 8601 duration). Activities and extensions are named by
+``urn:isletflow:`` IRIs; the actor is an account on the caller's learning platform, its
+display name optional and separate from the account's id.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from ..duration import format_duration
-from ..timeline import Accepted, DeadlineFired, Event, Outcome, Refused, Timeline, events_to_python
+from ..timeline import Accepted, DeadlineFired, Event, Outcome, Refused, Timeline
 from .rubric import Rubric
 from .scoring import Score, score
 
@@ -40,6 +48,7 @@ VERBS = {
     "failed": "http://adlnet.gov/expapi/verbs/failed",
 }
 _EXT = "urn:isletflow:xapi:"
+_ISO_DURATION: TypeAdapter[timedelta] = TypeAdapter(timedelta)  # pydantic writes ISO 8601
 
 
 class Actor(BaseModel):
@@ -47,16 +56,21 @@ class Actor(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    account_name: str = Field(min_length=1, max_length=200)
+    account_name: str = Field(
+        min_length=1, max_length=200, description="The account's id on the platform (stable)"
+    )
     home_page: str = Field(
         pattern=r"^https?://", description="The platform where the account lives (an IRL)"
     )
+    name: str | None = Field(
+        None, min_length=1, max_length=200, description="The trainee's display name, if any"
+    )
 
     def agent(self) -> dict[str, Any]:
+        shown = {"name": self.name} if self.name is not None else {}
         return {
             "objectType": "Agent",
-            "name": self.name,
+            **shown,
             "account": {"homePage": self.home_page, "name": self.account_name},
         }
 
@@ -112,18 +126,40 @@ def _ending(outcome: Outcome, result: Score) -> tuple[str, dict[str, Any]]:
     return "completed" if done else "failed", said
 
 
+def _ending_index(trainee: Sequence[Event], ended: Outcome) -> int:
+    """Where the case ended: the deadline that fired, or the step into its end state."""
+    return max(
+        i
+        for i, e in enumerate(trainee)
+        if e.at == ended.at
+        and (isinstance(e, DeadlineFired) or (isinstance(e, Accepted) and e.target == ended.status))
+    )
+
+
+def registration(actor: Actor, exercise: str, attempt: str) -> uuid.UUID:
+    """The xAPI registration of one ``attempt`` of ``exercise`` by ``actor``."""
+    who = {"platform": actor.home_page, "account": actor.account_name}
+    text = json.dumps({**who, "exercise": exercise, "attempt": attempt}, sort_keys=True)
+    return uuid.uuid5(NAMESPACE, text)
+
+
 def xapi_statements(
     trainee: Sequence[Event],
     expert: Sequence[Event],
     rubric: Rubric,
     actor: Actor,
     exercise: str = "training session",
+    *,
+    attempt: str,
+    acted: Mapping[int, datetime] | None = None,
 ) -> list[dict[str, Any]]:
-    """The session as xAPI statements, oldest first."""
+    """The session as xAPI statements, oldest first.
+
+    ``attempt`` names this attempt (any text, unique per attempt); ``acted`` gives, by timeline
+    index, when the trainee acted by the wall clock (a statement without it has no timestamp).
+    """
     timeline = Timeline(trainee)
-    first = timeline.created
-    created = json.dumps(events_to_python([first]), sort_keys=True)
-    registration = uuid.uuid5(NAMESPACE, f"{actor.home_page}|{actor.account_name}|{created}")
+    attempt_id = registration(actor, exercise, attempt)
     slug = "-".join(exercise.lower().split())
     course = _activity(f"urn:isletflow:exercise:{slug}", exercise, "simulation")
     result = score(trainee, expert, rubric)
@@ -132,35 +168,42 @@ def xapi_statements(
         if d.event_index is not None:
             cost = {"kind": d.kind, "code": d.code, "cost": d.cost}
             costs.setdefault(d.event_index, []).append(cost)
+    when = acted or {}
 
     def statement(
-        place: str, at: datetime, verb: str, obj: dict[str, Any], said: dict[str, Any]
+        place: str, index: int, verb: str, obj: dict[str, Any], said: dict[str, Any]
     ) -> dict[str, Any]:
+        at = trainee[index].at
+        since = _ISO_DURATION.dump_python(at - timeline.cross_clamp, mode="json")
+        # The exercise is the parent of what happens in it, not of itself.
+        parent = {} if obj is course else {"contextActivities": {"parent": [course]}}
+        stamped = {"timestamp": _timestamp(when[index])} if index in when else {}
         return {
-            "id": str(uuid.uuid5(registration, place)),
+            "id": str(uuid.uuid5(attempt_id, place)),
             "version": XAPI_VERSION,
             "actor": actor.agent(),
             "verb": {"id": VERBS[verb], "display": {"en": verb}},
             "object": obj,
             "result": said,
             "context": {
-                "registration": str(registration),
+                "registration": str(attempt_id),
                 "platform": "isletflow",
-                "contextActivities": {"parent": [course]},
+                **parent,
                 "extensions": {
-                    f"{_EXT}since-cross-clamp": format_duration(at - timeline.cross_clamp)
+                    f"{_EXT}case-time": _timestamp(at),
+                    f"{_EXT}since-cross-clamp": since,
                 },
             },
-            "timestamp": _timestamp(at),
+            **stamped,
         }
 
-    out = [statement("0", first.at, "attempted", course, {"completion": False})]
+    out = [statement("0", 0, "attempted", course, {"completion": False})]
     for index, event in enumerate(trainee):
         about = _about(event, {f"{_EXT}deviations": costs.get(index, [])})
         if about is not None:
-            out.append(statement(str(index), event.at, *about))
+            out.append(statement(str(index), index, *about))
     ended = timeline.outcome
     if ended is not None:
         verb, said = _ending(ended, result)
-        out.append(statement("outcome", ended.at, verb, course, said))
+        out.append(statement("outcome", _ending_index(trainee, ended), verb, course, said))
     return out
