@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from isletflow.assessment import Engrafted, assess
 from isletflow.patient import Patient, bleeds, planned_sealant, pressure_rise, thrombosis
 from isletflow.sampling import CasePlan
 
@@ -380,7 +381,17 @@ class PlainCase:
         at = self.entered["immunosuppress.follow_up"] + self.plan.timings.assessment
         self.wait(self.until(at))
         self.fire("assess_graft")
-        self.end("completed", self.plan.igls_grade)
+        self.end("completed", self.grade(at))
+
+    def grade(self, at: datetime) -> str:
+        """The Igls grade the graft model computes, as the engine's assessment does."""
+        plan, t = self.plan, self.plan.release_tests
+        infused = next(e[0] for e in self.events if e[2] == "complete_infusion")
+        dose = t["ieq"] / plan.recipient.weight_kg * (self.fraction or 1.0)
+        clotted = "portal_vein_thrombosis" in self.complications
+        this = Engrafted(infused, dose, t["viability_percent"], clotted)
+        found = assess(at, (*plan.earlier, this), plan.profile, plan.traits, plan.protocol)
+        return found.igls
 
 
 CHECKS: dict[str, Callable[[PlainCase], bool]] = {

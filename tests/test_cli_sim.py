@@ -27,7 +27,7 @@ def test_simulate_prints_the_timeline_table():
     result = _run("simulate", STANDARD)
     assert result.exit_code == 0, result.output
     assert "start_isolation" in result.output
-    assert "Outcome: completed (optimal)" in result.output
+    assert "Outcome: completed (good)" in result.output  # one infusion: computed, not given
 
 
 def test_simulate_json_and_jsonl():
@@ -85,19 +85,22 @@ def test_usage_mistakes_exit_2():
     assert _run("cohort", STANDARD, "--n", "2", "--workers", "1", "--dask", "x:1").exit_code == 2
 
 
-def test_cohort_prints_a_summary_and_writes_timelines(tmp_path: Path):
-    """cohort summarises outcomes and times, and --out writes one line per case."""
+def test_cohort_prints_a_summary_and_writes_records(tmp_path: Path):
+    """cohort summarises outcomes, times and recipients, and --out writes one line per
+    recipient."""
     out = tmp_path / "cases.jsonl"
     population = str(EXAMPLES / "population.yaml")
     result = _run("cohort", population, "--n", "25", "--workers", "1", "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert "25 cases" in result.output
     assert "cold_ischemia" in result.output
+    assert "recipients 25;" in result.output
+    assert "by cumulative dose" in result.output
     assert len(out.read_text().splitlines()) == 25
     summary = json.loads(
         _run("cohort", population, "--n", "25", "--workers", "1", "--format", "json").stdout
     )
-    assert summary["cases"] == 25
+    assert summary["course"]["recipients"] == 25
+    assert summary["cases"] >= 25
 
 
 def test_help_does_not_import_numpy():
@@ -119,7 +122,7 @@ def test_real_subprocess_matches_in_process_output():
     assert done.stdout == _run("simulate", STANDARD, "--format", "json").output
     table = subprocess.run([str(command), "simulate", "examples/scenarios/standard.yaml"],
                            capture_output=True, text=True, cwd=ROOT, check=True)  # fmt: skip
-    assert "Outcome: completed (optimal)" in table.stdout
+    assert "Outcome: completed (good)" in table.stdout
 
 
 def test_cohort_runs_on_a_dask_cluster_address():

@@ -1,4 +1,4 @@
-"""Cohorts: the same summary however the cases are split, tallies, percentiles, timelines."""
+"""Cohorts: the same summary however the recipients are split, tallies, percentiles, records."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from isletflow.cohort import Tally, _percentiles, simulate_cohort
+from isletflow.cohort import Tally, simulate_cohort
+from isletflow.cohort_summary import _percentiles
+from isletflow.course_run import course_record, simulate_course
 from isletflow.errors import InvalidInput
 from isletflow.scenario import Scenario
 from isletflow.simulation import simulate
@@ -22,37 +24,37 @@ def test_summary_is_identical_across_workers_and_chunking(tmp_path: Path):
     """1 worker in-process and 2 processes with other chunks give byte-identical results."""
     one = tmp_path / "one.jsonl"
     two = tmp_path / "two.jsonl"
-    a = simulate_cohort(POPULATION, 120, seed=5, workers=1, chunk_size=50, timelines=one)
-    b = simulate_cohort(POPULATION, 120, seed=5, workers=2, chunk_size=7, timelines=two)
+    a = simulate_cohort(POPULATION, 60, seed=5, workers=1, chunk_size=25, records=one)
+    b = simulate_cohort(POPULATION, 60, seed=5, workers=2, chunk_size=7, records=two)
     assert a.model_dump_json() == b.model_dump_json()
     assert one.read_bytes() == two.read_bytes()
 
 
 def test_any_executor_gives_the_same_summary():
     """A thread pool passed as executor gives the summary of the default run."""
-    a = simulate_cohort(POPULATION, 60, seed=3, workers=1)
+    a = simulate_cohort(POPULATION, 30, seed=3, workers=1)
     with ThreadPoolExecutor(2) as pool:
-        b = simulate_cohort(POPULATION, 60, seed=3, executor=pool, chunk_size=11)
+        b = simulate_cohort(POPULATION, 30, seed=3, executor=pool, chunk_size=11)
     assert a == b
 
 
-def test_cohort_case_is_the_simulated_case(tmp_path: Path):
-    """Line i of the timelines file is exactly simulate(scenario, seed, i)'s timeline."""
+def test_cohort_recipient_is_the_simulated_course(tmp_path: Path):
+    """Line i of the records file is exactly simulate_course(scenario, seed, i)'s record."""
     out = tmp_path / "t.jsonl"
-    simulate_cohort(POPULATION, 12, seed=9, workers=1, chunk_size=5, timelines=out)
+    simulate_cohort(POPULATION, 12, seed=9, workers=1, chunk_size=5, records=out)
     lines = out.read_text().splitlines()
     assert len(lines) == 12
     seventh = json.loads(lines[7])
     assert seventh["index"] == 7
-    expected = json.loads(simulate(POPULATION, seed=9, index=7).timeline.to_json())
-    assert seventh["timeline"] == expected
+    assert seventh == course_record(simulate_course(POPULATION, 9, 7))
 
 
 def test_counts_and_rates_add_up():
     """Outcome counts sum to n, each status's codes to its count, and rates to 1."""
-    summary = simulate_cohort(POPULATION, 200, seed=1, workers=1)
-    assert summary.cases == 200
-    assert sum(o.count for o in summary.outcomes.values()) == 200
+    summary = simulate_cohort(POPULATION, 100, seed=1, workers=1)
+    assert summary.course.recipients == 100
+    assert summary.cases >= 100  # one case per donor offered
+    assert sum(o.count for o in summary.outcomes.values()) == summary.cases
     assert sum(o.rate for o in summary.outcomes.values()) == pytest.approx(1)
     for outcome in summary.outcomes.values():
         assert sum(c.count for c in outcome.codes.values()) == outcome.count
@@ -63,14 +65,17 @@ def test_counts_and_rates_add_up():
     assert times is not None
     assert times.p5 <= times.p50 <= times.p95
     assert summary.dose_ieq_per_kg is not None
-    assert summary.dose_ieq_per_kg.min >= 5000  # released products meet the minimum dose
+    assert summary.dose_ieq_per_kg.min >= 4000  # released products meet the minimum dose
+    infusions = summary.course.infusions
+    assert sum(c.count for c in infusions.values()) == summary.course.eligible.count
+    assert sum(int(k) * c.count for k, c in infusions.items()) == summary.infused.count
 
 
 def test_progress_reports_every_case():
-    """The progress callback is told about every case exactly once."""
+    """The progress callback is told about every recipient exactly once."""
     seen: list[int] = []
-    simulate_cohort(POPULATION, 37, seed=2, workers=1, chunk_size=10, progress=seen.append)
-    assert sum(seen) == 37
+    simulate_cohort(POPULATION, 17, seed=2, workers=1, chunk_size=5, progress=seen.append)
+    assert sum(seen) == 17
 
 
 def test_percentiles_use_nearest_rank():
@@ -87,21 +92,27 @@ def test_percentiles_use_nearest_rank():
 def test_tallies_merge_in_any_order():
     """Merging tallies is order-independent, so chunks may finish in any order."""
     cases = [simulate(POPULATION, seed=4, index=i) for i in range(6)]
+    records = [course_record(simulate_course(POPULATION, 4, i)) for i in range(4)]
     forward, backward = Tally(), Tally()
-    for case in cases:
+    for case, record in zip(cases, [*records, None, None], strict=True):
         part = Tally()
         part.add(case)
+        if record is not None:
+            part.courses.add(record)
         forward.merge(part)
-    for case in reversed(cases):
+    for case, record in reversed(list(zip(cases, [*records, None, None], strict=True))):
         part = Tally()
         part.add(case)
+        if record is not None:
+            part.courses.add(record)
         backward.merge(part)
     assert forward == backward
     assert forward.cases == 6
+    assert forward.courses.recipients == 4
 
 
 def test_negative_n_is_refused():
-    """A negative number of cases is InvalidInput naming n, not an empty cohort."""
+    """A negative number of recipients is InvalidInput naming n, not an empty cohort."""
     with pytest.raises(InvalidInput) as caught:
         simulate_cohort(POPULATION, -1, workers=1)
     (problem,) = caught.value.problems
@@ -117,5 +128,5 @@ def test_dask_cluster_gives_the_same_summary():
         n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
     )
     with cluster, dask_executor(cluster.scheduler_address) as executor:
-        remote = simulate_cohort(POPULATION, 30, seed=8, executor=executor, chunk_size=8)
-    assert remote == simulate_cohort(POPULATION, 30, seed=8, workers=1)
+        remote = simulate_cohort(POPULATION, 12, seed=8, executor=executor, chunk_size=4)
+    assert remote == simulate_cohort(POPULATION, 12, seed=8, workers=1)

@@ -14,7 +14,7 @@ from strategies_sim import EXAMPLES, standard
 @pytest.fixture(scope="module")
 def population() -> CohortSummary:
     scenario = Scenario.load(EXAMPLES / "population.yaml")
-    return simulate_cohort(scenario, n=600, seed=1, workers=1)
+    return simulate_cohort(scenario, n=250, seed=1, workers=1)
 
 
 def test_complication_rates_are_over_the_infused_procedures(population: CohortSummary):

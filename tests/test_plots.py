@@ -56,3 +56,23 @@ def test_unknown_plot_format_is_invalid_input(tmp_path: Path):
     case = simulate(Scenario.load(EXAMPLES / "standard.yaml"))
     with pytest.raises(InvalidInput, match=r"must end in \.png or \.svg"):
         plot_case(case, tmp_path / "case.gif")
+
+
+def test_the_cohort_plot_shows_five_years_of_the_recipients(tmp_path: Path):
+    """The cohort plot's third panel steps through insulin independence and working grafts at
+    years 0-5 after the first infusion, as the summary gives them."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from isletflow.cohort import simulate_cohort
+    from isletflow.plots import _five_years
+    from isletflow.scenario import Scenario
+
+    summary = simulate_cohort(Scenario.load(EXAMPLES / "population.yaml"), 12, workers=1)
+    axes = Figure().subplots()
+    _five_years(summary, axes)
+    works, free = (line.get_ydata() for line in axes.get_lines())
+    follow = summary.course.follow_up
+    assert list(free) == [0.0, *(100 * y.insulin_independent.rate for y in follow)]
+    assert list(works) == [100.0, *(100 * y.graft_function.rate for y in follow)]
+    assert list(axes.get_lines()[0].get_xdata()) == [0, 1, 2, 3, 4, 5]

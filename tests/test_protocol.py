@@ -29,6 +29,7 @@ REFERENCE: dict[str, tuple[Any, set[str]]] = {
     "max_culture": (72 * HOURS, {"S29", "S30", "S31"}),
     "max_release_to_infusion": (6 * HOURS, {"S1"}),
     "min_dose_ieq_per_kg": (5000, {"S1", "S5b"}),
+    "min_later_dose_ieq_per_kg": (4000, {"S5b", "S1"}),  # §9: 4,000 (CIT); Lantidra 4,500
     "max_tissue_volume_ml": (10, {"S1", "S5b"}),
     "min_purity_percent": (30, {"S24", "S44"}),
     "min_viability_percent": (70, {"S5b", "S24"}),
@@ -43,6 +44,7 @@ REFERENCE: dict[str, tuple[Any, set[str]]] = {
     "induction_min_before_infusion": (30 * MINUTES, {"S1"}),
     "induction_max_before_infusion": (360 * MINUTES, {"S1"}),
     "max_infusions": (3, {"S1", "S6"}),
+    "reinfusion_decision_after": (365 * 24 * HOURS, {"S1"}),  # §6: within 1 year of the last
     "graft_failure_c_peptide_ng_per_ml": (0.3, {"S8", "S21"}),
 }
 

@@ -110,4 +110,6 @@ def test_a_cohort_keeps_the_scenarios_extra_terms() -> None:
     """Workers rebuild the scenario from its JSON; its extra_terms travel with it."""
     scenario = Scenario.load(EXAMPLES / "preservation_unaccepted.yaml")
     summary = simulate_cohort(scenario, n=3, seed=1, workers=1)
-    assert summary.outcomes["aborted"].codes["preservation_unaccepted"].count == 3
+    assert summary.course.recipients == 3
+    # Every donor offered to the three recipients is refused for the same reason.
+    assert summary.outcomes["aborted"].codes["preservation_unaccepted"].count == summary.cases

@@ -426,7 +426,7 @@ def test_debrief_lists_each_deviation_with_reason_and_cost() -> None:
     assert report.finished
     assert report.points == 46
     assert "Outcome:  aborted (islets_expired)" in text
-    assert "Expert:   completed (optimal)" in text
+    assert "Expert:   completed (good)" in text
     assert "Score:    46 / 100" in text
     assert "-20  deadline_breached [islets_expired]" in text
     assert "release is not possible in harvest.digesting" in text

@@ -61,6 +61,10 @@ _MODULES: tuple[tuple[str, str], ...] = (
     ("scenario", "Scenario"),
     ("simulation", "simulate"),
     ("cohort", "simulate_cohort CohortSummary"),
+    ("course", "Course"),
+    ("course_run", "simulate_course course_record CourseRecord"),
+    ("recipient", "RecipientProfile Eligibility Criterion CriterionResult"),
+    ("targets", "calibrate Target TargetResult"),
     ("library", "names entries load resolve"),
     ("report", "timeline_table summary_table"),
     (
@@ -82,7 +86,8 @@ _INTERNAL = (
     "actions record workflow definition engine eventlog rules schema_rules release guards.* "
     "duration sampling distributions patient files plots model model.* scenario_sections export "
     "export._fhir_base export._fhir_resources export._fhir_text training.* cli cli.* service "
-    "service.* _api_doc"
+    "service.* _api_doc "
+    "assessment cohort_summary course_events course_scenario course_summary draws"
 )
 
 _HOME = {

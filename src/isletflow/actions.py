@@ -177,9 +177,17 @@ class RecordTrough(ActionData):
 
 
 class AssessGraft(ActionData):
+    """The graft assessment: the measured values, and the Igls grade computed from them [S21]
+    (the simulator and the training lab compute both: ``isletflow.assessment``)."""
+
     igls_grade: Literal["optimal", "good", "marginal", "failure"] | None = Field(
-        None, description="Igls graft function [S21]"
+        None, description="Igls graft function, computed from the values below [S21]"
     )
+    insulin_independent: bool | None = None
+    c_peptide_stimulated_ng_per_ml: float | None = Field(None, ge=0, le=20)
+    insulin_units_per_kg_per_day: float | None = Field(None, ge=0, le=10)
+    hba1c_percent: float | None = Field(None, gt=0, le=25)
+    severe_hypoglycaemia_events: int | None = Field(None, ge=0, le=1000)
 
     def apply(self, record: CaseRecord, at: datetime, state: str, recipient: Recipient) -> None:
         record.igls_grade = self.igls_grade

@@ -1,34 +1,30 @@
-"""Cohorts: many cases of one scenario, on every core, or on any ``concurrent.futures.Executor``.
+"""Cohorts: many recipients of one scenario, on every core, or on any ``Executor``.
 
-Each case depends only on (seed, index), and workers return tallies, not timelines: counts per
-outcome and code, and value counts of the key times (to the minute) and doses (to the IEQ/kg).
-Tallies add up the same in any order, so the summary is identical however the cohort is split,
-and memory stays flat: a tally grows with the range of values seen, not with the cases.
-Percentiles are exact on those quantised values (nearest rank).
+Each recipient's course depends only on (seed, index), and workers return tallies, not
+timelines (``isletflow.cohort_summary``): counts per procedure case and per recipient, which add
+up the same in any order, so the summary is identical however the cohort is split, and memory
+stays flat. ``records`` receives each recipient's course record (``course_run.course_record``)
+as one JSON line, in recipient order.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
-from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import BaseModel, ConfigDict
-
-from .case import Case
-from .duration import Duration
+from .cohort_summary import CohortSummary, Count, OutcomeCount, Percentiles, Tally
+from .course_run import course_record, simulate_course
 from .errors import InvalidInput, IsletflowError, MissingTool
 from .sampling import PlanSampler
 from .scenario import Scenario
-from .simulation import StandardPolicy, run, start
+from .simulation import StandardPolicy
 
 __all__ = [
     "CohortSummary",
@@ -40,237 +36,36 @@ __all__ = [
     "simulate_cohort",
 ]
 
-TIMES = ("cold_ischemia", "isolation_to_infusion", "release_to_infusion", "total")
-"""Key times: cross-clamp to isolation; start of isolation to start of infusion; release to
-start of infusion; cross-clamp to the case's end."""
-
-_MINUTE = timedelta(minutes=1)
-
-
-# -- Tallies (what workers send back) --------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Tally:
-    """Counts from some cases of a cohort; ``merge`` adds another in."""
-
-    cases: int = 0
-    outcomes: Counter[str] = field(default_factory=Counter)
-    codes: Counter[tuple[str, str]] = field(default_factory=Counter)
-    release_failures: Counter[str] = field(default_factory=Counter)
-    complications: Counter[str] = field(default_factory=Counter)
-    infused: int = 0
-    paused: int = 0
-    partial_dose: int = 0
-    groups: Counter[tuple[str, str, str]] = field(default_factory=Counter)
-    minutes: dict[str, Counter[int]] = field(default_factory=lambda: {t: Counter() for t in TIMES})
-    dose: Counter[int] = field(default_factory=Counter)
-
-    def add(self, case: Case) -> None:
-        """Count one ended case."""
-        outcome = case.outcome
-        assert outcome is not None  # the simulator runs each case to its end
-        record = case.record
-        clamp = case.donor.cross_clamp_at
-        self.cases += 1
-        self.outcomes[outcome.status] += 1
-        self.codes[outcome.status, outcome.code or ""] += 1
-        if outcome.status == "discarded" and outcome.code:
-            for sub in outcome.code.split("+"):
-                self.release_failures[sub] += 1
-        for complication in record.complications:
-            self.complications[complication.kind] += 1
-        if record.infusion_started_at is not None:
-            self.infused += 1
-            approach = case.approach.value
-            unsealed = "none" if approach == "percutaneous" else "no track"
-            for group in (("approach", approach), ("sealant", record.track_sealant or unsealed)):
-                self.groups[(*group, "")] += 1  # the procedures ("" sorts first)
-                self.groups.update((*group, c.kind) for c in record.complications)
-        if any(getattr(e, "target", None) == "infuse.paused" for e in case.timeline):
-            self.paused += 1
-        if record.fraction_delivered is not None and record.fraction_delivered < 1:
-            self.partial_dose += 1
-        started, infused = record.isolation_started_at, record.infusion_started_at
-        _minutes(self.minutes["cold_ischemia"], clamp, started)
-        _minutes(self.minutes["isolation_to_infusion"], started, infused)
-        _minutes(self.minutes["release_to_infusion"], record.released_at, infused)
-        _minutes(self.minutes["total"], clamp, outcome.at)
-        if record.dose_delivered_ieq_per_kg is not None:
-            self.dose[round(record.dose_delivered_ieq_per_kg)] += 1
-
-    def merge(self, other: Tally) -> None:
-        for name in ("cases", "infused", "paused", "partial_dose"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        for name in ("outcomes", "codes", "release_failures", "complications", "groups", "dose"):
-            getattr(self, name).update(getattr(other, name))
-        for name, counts in other.minutes.items():
-            self.minutes[name].update(counts)
-
-
-def _minutes(into: Counter[int], since: datetime | None, until: datetime | None) -> None:
-    if since is not None and until is not None:
-        into[round((until - since) / _MINUTE)] += 1
-
-
-# -- The summary (what a caller gets) ---------------------------------------------------------
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Count(_Model):
-    count: int
-    rate: float
-
-
-class OutcomeCount(_Model):
-    count: int
-    rate: float
-    codes: dict[str, Count]
-
-
-class Percentiles(_Model):
-    """Nearest-rank percentiles of a quantity over the cases that have it."""
-
-    count: int
-    mean: float
-    min: float
-    p5: float
-    p25: float
-    p50: float
-    p75: float
-    p95: float
-    max: float
-
-
-class TimePercentiles(_Model):
-    """Percentiles of a duration, to the minute."""
-
-    count: int
-    mean: Duration
-    min: Duration
-    p5: Duration
-    p25: Duration
-    p50: Duration
-    p75: Duration
-    p95: Duration
-    max: Duration
-
-
-class CohortSummary(_Model):
-    """What a cohort came to: outcomes, codes, complications, key times, doses.
-
-    Outcome, release and infusion rates are over all cases; complications, pauses (however the
-    infusion then ended) and partial doses over ``infused``, the procedures. ``groups``: those
-    per procedure by approach and by sealant (``none`` left open, ``no track`` surgical).
-    """
-
-    scenario: str
-    seed: int
-    cases: int
-    outcomes: dict[str, OutcomeCount]
-    release_failures: dict[str, Count]
-    complications: dict[str, Count]
-    infused: Count
-    infusion_paused: Count
-    partial_dose: Count
-    groups: dict[str, dict[str, dict[str, Count]]]
-    times: dict[str, TimePercentiles | None]
-    dose_ieq_per_kg: Percentiles | None
-
-    @classmethod
-    def from_tally(cls, tally: Tally, *, scenario: str, seed: int) -> CohortSummary:
-        n, procedures = tally.cases, tally.infused
-
-        def count(k: int, of: int = n) -> Count:
-            return Count(count=k, rate=round(k / of, 6) if of else 0.0)
-
-        groups: dict[str, dict[str, dict[str, Count]]] = {}
-        for (group, value, what), k in sorted(tally.groups.items()):
-            of = tally.groups[group, value, ""] if what else n
-            groups.setdefault(group, {}).setdefault(value, {})[what or "infused"] = count(k, of)
-
-        outcomes = {}
-        pairs = sorted(tally.codes.items())
-        for status in sorted(tally.outcomes):
-            codes = {code or "(none)": count(k) for (s, code), k in pairs if s == status}
-            total = count(tally.outcomes[status])
-            outcomes[status] = OutcomeCount(count=total.count, rate=total.rate, codes=codes)
-        times = {name: _time_percentiles(tally.minutes[name]) for name in TIMES}
-        return cls(
-            scenario=scenario,
-            seed=seed,
-            cases=n,
-            outcomes=outcomes,
-            release_failures={k: count(v) for k, v in sorted(tally.release_failures.items())},
-            complications={k: count(v, procedures) for k, v in sorted(tally.complications.items())},
-            infused=count(tally.infused),
-            infusion_paused=count(tally.paused, procedures),
-            partial_dose=count(tally.partial_dose, procedures),
-            groups=groups,
-            times=times,
-            dose_ieq_per_kg=Percentiles(**dose) if (dose := _percentiles(tally.dose)) else None,
-        )
-
-
-def _time_percentiles(minutes: Counter[int]) -> TimePercentiles | None:
-    stats = _percentiles(minutes)
-    return (
-        None
-        if not stats
-        else TimePercentiles(**{k: v if k == "count" else _MINUTE * v for k, v in stats.items()})
-    )
-
-
-def _percentiles(counts: Counter[int]) -> dict[str, Any] | None:
-    total = sum(counts.values())
-    if not total:
-        return None
-    values = sorted(counts)
-    wanted = {"p5": 5, "p25": 25, "p50": 50, "p75": 75, "p95": 95}
-    ranks = {name: max(1, math.ceil(p / 100 * total)) for name, p in wanted.items()}
-    out: dict[str, Any] = {"count": total, "min": values[0], "max": values[-1]}
-    seen = 0
-    for value in values:
-        seen += counts[value]
-        for name, rank in ranks.items():
-            if name not in out and seen >= rank:
-                out[name] = value
-    mean = sum(v * k for v, k in counts.items()) / total
-    out["mean"] = round(mean, 2)
-    return out
-
-
 # -- Running -----------------------------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=4)
-def _sampler(scenario_json: str) -> PlanSampler:
-    return PlanSampler(Scenario.model_validate_json(scenario_json))
+def _sampler(scenario_json: str) -> tuple[Scenario, PlanSampler]:
+    scenario = Scenario.model_validate_json(scenario_json)
+    return scenario, PlanSampler(scenario)
 
 
 def run_chunk(
-    scenario_json: str, seed: int, begin: int, end: int, timelines: bool = False
+    scenario_json: str, seed: int, begin: int, end: int, records: bool = False
 ) -> tuple[Tally, list[str] | None]:
-    """Simulate cases ``begin`` to ``end - 1``: their tally, and their timelines if asked.
+    """Simulate recipients ``begin`` to ``end - 1``: their tally, and their course records
+    (one JSON line each) if asked.
 
     The scenario travels as its JSON (small, and the same in any worker); each worker builds
     its samplers once per scenario.
     """
-    sampler = _sampler(scenario_json)
+    scenario, sampler = _sampler(scenario_json)
     policy = StandardPolicy()
     tally = Tally()
-    lines: list[str] | None = [] if timelines else None
+    lines: list[str] | None = [] if records else None
     for index in range(begin, end):
-        # The compiled table, not the shared transitions machine: the same steps (a
-        # differential test holds the two engines' timelines equal), at a fraction of the cost.
-        case, world = start(sampler.sample(seed, index))
-        run(case, world, policy)
-        tally.add(case)
+        course = simulate_course(scenario, seed, index, policy=policy, sampler=sampler)
+        for case in course.cases:
+            tally.add(case)
+        record = course_record(course)
+        tally.courses.add(record)
         if lines is not None:
-            lines.append(f'{{"index":{index},"seed":{seed},"timeline":{case.timeline.to_json()}}}')
+            lines.append(json.dumps(record, separators=(",", ":"), allow_nan=False))
     return tally, lines
 
 
@@ -282,16 +77,16 @@ def simulate_cohort(
     *,
     workers: int | None = None,
     chunk_size: int | None = None,
-    timelines: str | Path | IO[str] | None = None,
+    records: str | Path | IO[str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> CohortSummary:
-    """Simulate cases 0 … n-1 of ``scenario`` and summarise them.
+    """Simulate the courses of recipients 0 … n-1 of ``scenario`` and summarise them.
 
-    By default the cases run on ``workers`` processes (all cores), in chunks of case indices;
+    By default the recipients run on ``workers`` processes (all cores), in chunks of indices;
     give ``executor`` to use another one (threads, a Dask cluster's ``get_executor()``).
-    ``workers=1`` without an executor runs in this process. ``timelines`` (a path or an open
-    text file) receives every case's timeline as one JSON line, in case order. ``progress`` is
-    called with the number of cases each finished chunk held.
+    ``workers=1`` without an executor runs in this process. ``records`` (a path or an open
+    text file) receives every recipient's course record as one JSON line, in recipient order.
+    ``progress`` is called with the number of recipients each finished chunk held.
     """
     if n < 0:
         raise InvalidInput.single("cohort", "n", n, "must be 0 or more")
@@ -301,7 +96,7 @@ def simulate_cohort(
     chunks = [(b, min(n, b + size)) for b in range(0, n, size)]
     tally = Tally()
     text = scenario.model_dump_json()
-    with _sink(timelines) as out:
+    with _sink(records) as out:
         if executor is None and count == 1:
             for begin, end in chunks:
                 part, lines = run_chunk(text, chosen, begin, end, out is not None)
@@ -324,7 +119,7 @@ def _spread(
     out: IO[str] | None,
     progress: Callable[[int], None] | None,
 ) -> None:
-    """Run chunks with a bounded number in flight; write timelines back in case order."""
+    """Run chunks with a bounded number in flight; write records back in recipient order."""
     pending: dict[Future[tuple[Tally, list[str] | None]], int] = {}
     done: dict[int, tuple[Tally, list[str] | None]] = {}
     next_chunk = next_write = 0

@@ -167,6 +167,9 @@ class Recipient(_Frozen):
     aspirin: YesNo = Field(
         False, description="Taking aspirin before the procedure; bleeding odds 2.6 times [S47]"
     )
+    infusion_number: WholeNumber = Field(
+        1, ge=1, le=3, description="Which of the recipient's infusions this case is [S1, S6]"
+    )
 
 
 class Preparation(_Frozen):

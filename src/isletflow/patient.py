@@ -35,7 +35,7 @@ from .model.pressure import pressure_rise_mmhg
 from .model.thrombosis import main_branch, thrombosis_probability, track_ablated
 from .models import Approach
 from .record import CaseRecord
-from .sampling import CasePlan, stream
+from .sampling import CasePlan
 
 __all__ = [
     "DOPPLER",
@@ -113,7 +113,7 @@ class Patient:
         if sd > 0:
             if self._rng is None:
                 plan = self._plan
-                self._rng = stream(plan.seed, plan.index, "portal_pressure.readings")
+                self._rng = plan.stream("portal_pressure.readings")
             u = min(max(self._rng.random(), 1e-12), 1 - 1e-12)
             value += sd * _STANDARD.inv_cdf(u)
         return round(min(max(value, 0.0), 100.0), 1)
@@ -174,7 +174,7 @@ def planned_sealant(plan: CasePlan) -> str | None:
 
 
 def _bleeding_draws(plan: CasePlan) -> Any:
-    return stream(plan.seed, plan.index, "complications.bleeding")
+    return plan.stream("complications.bleeding")
 
 
 def bleeds(
@@ -237,7 +237,7 @@ def thrombosis(
     chance = thrombosis_risk(
         plan, rise_mmhg=rise_mmhg, fraction_delivered=fraction_delivered, sealant=sealant
     )
-    draws = stream(plan.seed, plan.index, "complications.thrombosis")
+    draws = plan.stream("complications.thrombosis")
     if not occurs(chance, draws.random()):
         return None
     return "main_branch" if main_branch(draws.random()) else "peripheral"

@@ -15,7 +15,7 @@ from .errors import InvalidInput, MissingTool
 
 if TYPE_CHECKING:
     from .case import Case
-    from .cohort import CohortSummary
+    from .cohort_summary import CohortSummary
 
 __all__ = ["check", "plot_case", "plot_cohort"]
 
@@ -123,10 +123,13 @@ def _deadlines(case: Case) -> dict[str, datetime]:
 
 
 def plot_cohort(summary: CohortSummary, path: str | Path) -> Path:
-    """Draw a cohort: outcomes by code, and the spread (p5-p95, p25-p75, median) of key times."""
+    """Draw a cohort: outcomes by code, the spread (p5-p95, p25-p75, median) of key times, and
+    the recipients' five years: insulin independence and working grafts after the first
+    infusion."""
     path = Path(path)
-    figure, form = _figure(path, 11, 5)
-    left, right = figure.subplots(1, 2, width_ratios=[1.2, 1])
+    figure, form = _figure(path, 16, 5)
+    left, right, years = figure.subplots(1, 3, width_ratios=[1.2, 1, 0.8])
+    _five_years(summary, years)
     labels, counts, colours = [], [], []
     palette = {"completed": "#31a354", "discarded": "#3182bd", "aborted": "#b2182b"}
     for status, outcome in summary.outcomes.items():
@@ -157,3 +160,19 @@ def plot_cohort(summary: CohortSummary, path: str | Path) -> Path:
     right.set_title("Key times", fontsize=10)
     figure.savefig(path, format=form)
     return path
+
+
+def _five_years(summary: CohortSummary, axes: Any) -> None:
+    """A survival-style curve: the share insulin-free and the share with a working graft
+    (C-peptide at least the failure limit), at years 0-5 after the first infusion."""
+    follow = summary.course.follow_up
+    steps = [0, *(y.year for y in follow)]
+    free = [0.0, *(100 * y.insulin_independent.rate for y in follow)]
+    works = [100.0, *(100 * y.graft_function.rate for y in follow)]
+    axes.step(steps, works, where="post", color="#31a354", label="graft works")
+    axes.step(steps, free, where="post", color="#3182bd", label="insulin-free")
+    axes.set_ylim(0, 100)
+    axes.set_xlabel("years after the first infusion")
+    axes.set_ylabel("% of recipients")
+    axes.legend(fontsize=8)
+    axes.set_title(f"{summary.course.recipients:,} recipients over five years", fontsize=10)

@@ -68,6 +68,14 @@ class Protocol(BaseModel):
     min_dose_ieq_per_kg: Number = _field(
         5000.0, "Smallest dose for a first infusion, IEQ per kg recipient", "S1, S5b", gt=0
     )
+    min_later_dose_ieq_per_kg: Number = _field(
+        4000.0,
+        "Smallest dose for a second or third infusion, IEQ per kg recipient: CIT 4,000 [S5b], "
+        "the Lantidra label 4,500 [S1]; CIT's by default, the trial whose course (CIT-07 "
+        "induction) the simulator follows",
+        "S5b, S1",
+        gt=0,
+    )
     max_tissue_volume_ml: Number = _field(
         10.0, "Largest settled tissue volume per infusion, mL", "S1, S5b", gt=0
     )
@@ -133,6 +141,12 @@ class Protocol(BaseModel):
         "S1",
     )
     max_infusions: WholeNumber = _field(3, "Most infusions for one recipient", "S1, S6", ge=1)
+    reinfusion_decision_after: NonNegativeDuration = _field(
+        timedelta(days=365),
+        "How long after an infusion the recipient's insulin independence decides a further "
+        "one: the label's one year",
+        "S1",
+    )
 
     # Outcome
     graft_failure_c_peptide_ng_per_ml: Number = _field(

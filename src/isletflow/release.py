@@ -44,7 +44,9 @@ RELEASE_TESTS: tuple[ReleaseTest, ...] = (
     ReleaseTest(
         "dose_below_minimum",
         lambda prep, who: prep.dose_ieq_per_kg(who),
-        lambda p, who: p.min_dose_ieq_per_kg,
+        lambda p, who: (
+            p.min_dose_ieq_per_kg if who.infusion_number == 1 else p.min_later_dose_ieq_per_kg
+        ),
         rules.at_least,
         "IEQ/kg",
         lambda dose, low: (

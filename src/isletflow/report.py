@@ -21,7 +21,7 @@ from .timeline import (
 )
 
 if TYPE_CHECKING:
-    from .cohort import CohortSummary
+    from .cohort_summary import CohortSummary
 
 __all__ = ["describe", "summary_table", "timeline_table"]
 
@@ -126,7 +126,42 @@ def summary_table(summary: CohortSummary) -> str:
     if dose is not None:
         cells = "".join(f"{getattr(dose, h):>13,.0f}" for h in _COLUMNS)
         lines.append(f"{'dose (IEQ/kg)':<24}{dose.count:>9,}{cells}")
-    return "\n".join(lines)
+    return "\n".join([*lines, "", *_course_lines(summary)])
+
+
+def _course_lines(summary: CohortSummary) -> list[str]:
+    """The recipients: infusions, then one year after the last infusion by cumulative dose,
+    then the follow-up years after the first."""
+    course = summary.course
+    lines = [
+        f"recipients {course.recipients:,}; eligible {course.eligible.count:,} "
+        f"({course.eligible.rate:.1%}); infusions per infused recipient "
+        f"{course.infusions_per_recipient:.2f}",
+        "  infusions: "
+        + ", ".join(f"{k}: {v.count:,} ({v.rate:.1%})" for k, v in course.infusions.items()),
+        "",
+        "one year after the last infusion, by cumulative dose (IEQ/kg)",
+        f"{'':<26}{'recipients':>11}{'insulin-free':>14}{'HbA1c<7 no SH':>15}{'failure':>9}",
+    ]
+    groups = [("tertile", course.by_dose_tertile), ("band", course.by_dose_band)]
+    for kind, found in groups:
+        for g in found:
+            label = f"{kind} {g.lowest_ieq_per_kg:,.0f}-{g.highest_ieq_per_kg:,.0f}"
+            lines.append(
+                f"{label:<26}{g.recipients:>11,}{g.insulin_independent.rate:>14.1%}"
+                f"{g.hba1c_below_7_without_severe_hypoglycaemia.rate:>15.1%}"
+                f"{g.graft_failure.rate:>9.1%}"
+            )
+    lines += [
+        "",
+        f"{'year after the first':<26}{'recipients':>11}{'insulin-free':>14}{'graft works':>15}",
+    ]
+    for y in course.follow_up:
+        lines.append(
+            f"{'year ' + str(y.year):<26}{y.recipients:>11,}"
+            f"{y.insulin_independent.rate:>14.1%}{y.graft_function.rate:>15.1%}"
+        )
+    return lines
 
 
 _COLUMNS = ("p5", "p25", "p50", "p75", "p95")

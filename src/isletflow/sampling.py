@@ -18,30 +18,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from statistics import NormalDist
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from .distributions import (
-    Bernoulli,
-    Choice,
-    LogNormal,
-    Normal,
-    Range,
-    Triangular,
-    Uniform,
-    magnitude,
-)
+from .assessment import Engrafted, GraftTraits
+from .draws import Sampler, sampler
 from .errors import InvalidInput
-from .model import isolation
+from .model import graft, isolation
 from .model.parameters import DEFAULT as MODEL
 from .models import Approach, Donor, Recipient
+from .recipient import RecipientProfile
 from .scenario import Scenario
 from .scenario_sections import PreparationSpec, span_of
 
@@ -51,115 +41,6 @@ if TYPE_CHECKING:
     from .protocol import Protocol
 
 __all__ = ["CasePlan", "PlanSampler", "Sampler", "Timings", "sampler", "stream"]
-
-_Z95 = NormalDist().inv_cdf(0.95)
-_LONGEST = timedelta.max // timedelta(seconds=1)  # seconds: a longer draw would overflow
-
-
-# -- One value ---------------------------------------------------------------------------------
-
-Sampler = Callable[[Any], Any]
-"""Draws one value from a numpy ``Generator``; fixed values ignore it (and may be given None).
-
-Every sampler draws exactly one uniform double per sample (inverse CDF), so the draws a case
-consumes never depend on the values drawn."""
-
-
-def sampler(value: Any, span: Range | None = None, *, integer: bool = False) -> Sampler:
-    """A function that draws one value from ``value`` (fixed values draw nothing)."""
-    span = span or Range()
-    as_time = isinstance(_first_param(value), timedelta)
-    digits = 0 if as_time or integer else span.decimals
-    draw = _draw(value, span)
-    if draw is None:
-        fixed = round(value) if integer else value
-        return lambda rng: fixed
-    if isinstance(value, Bernoulli | Choice):
-        return draw
-    if as_time:  # a log-normal tail can pass timedelta's largest value: cap it there
-        return lambda rng: timedelta(seconds=round(min(draw(rng), _LONGEST)))
-    if integer:
-        return lambda rng: round(draw(rng))
-    return lambda rng: round(draw(rng), digits)
-
-
-def _first_param(value: Any) -> Any:
-    for name in ("low", "mean", "median"):
-        if hasattr(value, name):
-            return getattr(value, name)
-    return value
-
-
-def _draw(value: Any, span: Range) -> Callable[[Generator], Any] | None:
-    lo = -math.inf if span.low is None else span.low
-    hi = math.inf if span.high is None else span.high
-    if isinstance(value, Uniform):
-        a, b = magnitude(value.low), magnitude(value.high)
-        return lambda rng: a + (b - a) * rng.random()
-    if isinstance(value, Triangular):
-        a, c, b = magnitude(value.low), magnitude(value.mode), magnitude(value.high)
-        return lambda rng: _triangular(rng.random(), a, c, b)
-    if isinstance(value, Normal):
-        dist = NormalDist(magnitude(value.mean), magnitude(value.sd))
-        return _truncated(dist, lo, hi, exp=False)
-    if isinstance(value, LogNormal):
-        mu = math.log(magnitude(value.median))
-        sigma = (math.log(magnitude(value.p95)) - mu) / _Z95
-        lo_log = math.log(lo) if lo > 0 else -math.inf
-        hi_log = math.log(hi) if hi < math.inf else math.inf
-        return _truncated(NormalDist(mu, sigma), lo_log, hi_log, exp=True)
-    if isinstance(value, Bernoulli):
-        p = value.p
-        return lambda rng: rng.random() < p
-    if isinstance(value, Choice):
-        return _choice(value)
-    return None
-
-
-def _triangular(u: float, a: float, c: float, b: float) -> float:
-    if b == a:
-        return a
-    split = (c - a) / (b - a)
-    if u < split:
-        return a + math.sqrt(u * (b - a) * (c - a))
-    return b - math.sqrt((1 - u) * (b - a) * (b - c))
-
-
-def _truncated(dist: NormalDist, lo: float, hi: float, *, exp: bool) -> Callable[[Generator], Any]:
-    c_lo = dist.cdf(lo) if lo > -math.inf else 0.0
-    c_hi = dist.cdf(hi) if hi < math.inf else 1.0
-    width = c_hi - c_lo
-    low_clip, high_clip = (math.exp(lo) if exp else lo), (math.exp(hi) if exp else hi)
-
-    def draw(rng: Generator) -> float:
-        u = c_lo + width * rng.random()
-        u = min(max(u, 1e-12), 1 - 1e-12)
-        x = dist.inv_cdf(u)
-        x = math.exp(x) if exp else x
-        return min(max(x, low_clip), high_clip)
-
-    return draw
-
-
-def _choice(value: Choice[Any]) -> Callable[[Generator], Any]:
-    names = list(value.options)
-    weights = value.weights if value.weights is not None else [1.0] * len(names)
-    total = sum(weights)
-    cumulative, running = [], 0.0
-    for w in weights:
-        running += w / total
-        cumulative.append(running)
-    last = len(names) - 1
-
-    def draw(rng: Generator) -> Any:
-        u = rng.random()
-        for i, edge in enumerate(cumulative):
-            if u < edge:
-                return names[i]
-        return names[last]
-
-    return draw
-
 
 # -- One case --------------------------------------------------------------------------------
 
@@ -199,7 +80,11 @@ class CasePlan:
     """Everything sampled for one case before it starts: who, what, how long.
 
     What goes wrong is drawn later, where it applies (``simulation``); ``bleeding_rate`` and
-    ``thrombosis_rate`` are a scenario's fixed chances, or None for the model's risk."""
+    ``thrombosis_rate`` are a scenario's fixed chances, or None for the model's risk.
+    ``profile`` and ``traits`` are the recipient's (the same for every infusion of a
+    course); ``earlier`` what the recipient's earlier infusions engrafted; ``streams`` the
+    prefix of this donor's stream names ("" for a course's first donor, so a single case draws
+    exactly what it always drew)."""
 
     seed: int
     index: int
@@ -224,11 +109,18 @@ class CasePlan:
     trough_drug: str
     trough_ng_per_ml: float
     track_sealant: str
-    igls_grade: str
+    profile: RecipientProfile
+    traits: GraftTraits
+    earlier: tuple[Engrafted, ...] = ()
+    streams: str = ""
 
     @property
     def tissue_volume_ml(self) -> float:
         return float(self.release_tests["tissue_volume_ml"])
+
+    def stream(self, name: str) -> np.random.Generator:
+        """This case's random stream ``name`` (its donor's, in a course)."""
+        return stream(self.seed, self.index, self.streams + name)
 
 
 class _Section:
@@ -249,8 +141,8 @@ class _Section:
             self.random = self.random or _is_random(value)
             self.fields.append((field, draw))
 
-    def sample(self, seed: int, index: int) -> dict[str, Any]:
-        rng = stream(seed, index, self.name) if self.random else None
+    def sample(self, seed: int, index: int, prefix: str = "") -> dict[str, Any]:
+        rng = stream(seed, index, prefix + self.name) if self.random else None
         return {field: draw(rng) for field, draw in self.fields}
 
 
@@ -263,8 +155,8 @@ class _Validated:
         self.section, self.kind, self.other = section, kind, other
         self.fixed = None if section.random else self.build(0, 0)
 
-    def build(self, seed: int, index: int) -> Any:
-        data = {**self.other, **self.section.sample(seed, index)}
+    def build(self, seed: int, index: int, prefix: str = "") -> Any:
+        data = {**self.other, **self.section.sample(seed, index, prefix)}
         try:
             return self.kind.model_validate(data)
         except ValidationError as error:  # the scenario's checks should make this unreachable
@@ -273,6 +165,16 @@ class _Validated:
 
     def sample(self, seed: int, index: int) -> Any:
         return self.fixed if self.fixed is not None else self.build(seed, index)
+
+    def build_with(
+        self, seed: int, index: int, prefix: str, cross_clamp_at: datetime | None
+    ) -> Any:
+        """A model from streams named with ``prefix``, its cross-clamp moved if given."""
+        built = self.build(seed, index, prefix) if prefix and self.section.random else None
+        value = built if built is not None else self.sample(seed, index)
+        if cross_clamp_at is None:
+            return value
+        return value.model_copy(update={"cross_clamp_at": cross_clamp_at})
 
 
 _DIGEST_SPAN = span_of(PreparationSpec, "digest_ieq")
@@ -322,22 +224,68 @@ class PlanSampler:
         self._approach_random = _is_random(scenario.approach)
         self._recipient_id = scenario.recipient.id
         self._protocol = scenario.protocol
+        integers = ("age_years", "severe_hypoglycaemia_events", "clarke_score")
+        self._profile = _Section("recipient.profile", scenario.course.profile, integers)
+        self._course = _Section("course", scenario.course, ("max_donors",))
+        self._last_profile: tuple[tuple[int, int], tuple[RecipientProfile, GraftTraits]] | None
+        self._last_profile = None
 
-    def sample(self, seed: int, index: int) -> CasePlan:
-        donor: Donor = self._donor.sample(seed, index)
+    def profile(self, seed: int, index: int) -> tuple[RecipientProfile, GraftTraits]:
+        """Recipient ``index``'s eligibility data and graft traits, the same for each donor
+        (the last recipient's are kept: a course asks again for each of its donors)."""
+        last = self._last_profile
+        if last is not None and last[0] == (seed, index):
+            return last[1]
+        found = self._profile_of(seed, index)
+        self._last_profile = ((seed, index), found)  # one assignment: safe across threads
+        return found
+
+    def _profile_of(self, seed: int, index: int) -> tuple[RecipientProfile, GraftTraits]:
+        weight = self._recipient.sample(seed, index).weight_kg
+        profile = RecipientProfile(weight_kg=weight, **self._profile.sample(seed, index))
+        draws = stream(seed, index, "graft")
+        need = float(graft.need_ieq_per_kg(draws.random()))
+        attrition = float(graft.attrition_per_year(draws.random()))
+        return profile, GraftTraits(need_ieq_per_kg=need, attrition_per_year=attrition)
+
+    def course(self, seed: int, index: int, donor: int = 1) -> dict[str, Any]:
+        """The course settings before the recipient's ``donor``-th donor: the wait for it
+        (``donor_wait``), ``max_donors``, ``later_induction_agent``."""
+        return self._course.sample(seed, index, "" if donor == 1 else f"donor{donor}.")
+
+    def sample(
+        self,
+        seed: int,
+        index: int,
+        *,
+        infusion: int = 1,
+        donor_number: int = 1,
+        cross_clamp_at: datetime | None = None,
+    ) -> CasePlan:
+        """Case ``index``: the recipient's ``infusion``-th infusion from its ``donor_number``-th
+        donor (cross-clamped at ``cross_clamp_at``); a later donor draws from its own streams,
+        the recipient's values are the same for every donor."""
+        prefix = "" if donor_number == 1 else f"donor{donor_number}."
+        donor: Donor = self._donor.build_with(seed, index, prefix, cross_clamp_at)
         recipient: Recipient = self._recipient.sample(seed, index)
-        prep = self._preparation.sample(seed, index)
-        timing = self._timings.sample(seed, index)
-        pressure = self._pressure.sample(seed, index)
-        chance = self._complications.sample(seed, index)
-        care = self._treatment.sample(seed, index)
-        rng = stream(seed, index, "approach") if self._approach_random else None
+        if infusion != 1:
+            recipient = recipient.model_copy(update={"infusion_number": infusion})
+        prep = self._preparation.sample(seed, index, prefix)
+        timing = self._timings.sample(seed, index, prefix)
+        pressure = self._pressure.sample(seed, index, prefix)
+        chance = self._complications.sample(seed, index, prefix)
+        care = self._treatment.sample(seed, index, prefix)
+        care.pop("igls_grade", None)
+        if infusion > 1:
+            care["induction_agent"] = self._course.sample(seed, index)["later_induction_agent"]
+        rng = stream(seed, index, prefix + "approach") if self._approach_random else None
         approach = Approach(self._approach(rng))
+        profile, traits = self.profile(seed, index)
 
         timings = Timings(**timing)
         digest = prep["digest_ieq"]
         if digest is None:
-            isolating = stream(seed, index, "isolation")
+            isolating = stream(seed, index, prefix + "isolation")
             digest = _modelled_digest(donor, timings.cold_ischemia, isolating)
         purified = round(digest * (1 - prep["purification_loss_percent"] / 100))
         cultured = timings.culture > timedelta(0)
@@ -374,5 +322,8 @@ class PlanSampler:
             max_pause=pressure["max_pause"],
             bleeding_rate=chance["bleeding"],
             thrombosis_rate=chance["portal_vein_thrombosis"],
+            profile=profile,
+            traits=traits,
+            streams=prefix,
             **care,
         )

@@ -30,6 +30,7 @@ from pydantic import (
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import PydanticCustomError
 
+from .course_scenario import CourseSpec
 from .distributions import OneOf, TextValue
 from .errors import InvalidInput, Problem
 from .files import read_mapping
@@ -104,6 +105,9 @@ class Scenario(BaseModel):
     portal_pressure: PortalPressureSpec = PortalPressureSpec()
     complications: ComplicationsSpec = ComplicationsSpec()
     treatment: TreatmentSpec = TreatmentSpec()
+    course: CourseSpec = described(
+        "The recipient's course: candidate data, donor wait", CourseSpec()
+    )
     protocol: Protocol = described("Overrides of the protocol's thresholds and windows", Protocol())
     extra_terms: dict[TermField, tuple[_TermName, ...]] = Field(
         default_factory=dict,

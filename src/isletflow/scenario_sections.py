@@ -271,9 +271,6 @@ class TreatmentSpec(_Section):
         "is false",
         "gelfoam",
     )
-    igls_grade: Annotated[TextValue, OneOf("optimal", "good", "marginal", "failure")] = described(
-        f"Graft function at assessment (Igls [S21]). Rates per grade: {_UNCONFIRMED}", "optimal"
-    )
 
 
 def span_of(section: type[BaseModel], field: str) -> Range:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from .assessment import assess, engrafted
 from .case import ActionResult, Case
 from .clock import SimulatedClock
 from .errors import SimulationStuck  # defined with the other errors; re-exported here
@@ -239,7 +240,15 @@ def _maintenance(case: Case, world: World) -> Move:
 
 def _follow_up(case: Case, world: World) -> Move:
     at = world.entered["immunosuppress.follow_up"] + world.plan.timings.assessment
-    return Move("assess_graft", _wait_until(case, at), {"igls_grade": world.plan.igls_grade})
+    return Move("assess_graft", _wait_until(case, at), graft_assessment(world.plan, case, at))
+
+
+def graft_assessment(plan: CasePlan, case: Case, at: datetime) -> dict[str, Any]:
+    """The graft assessment's data at ``at``: what this and the recipient's earlier infusions
+    engrafted, measured and graded by the graft model (never a drawn label)."""
+    this = engrafted(case.record)
+    infusions = plan.earlier if this is None else (*plan.earlier, this)
+    return assess(at, infusions, plan.profile, plan.traits, plan.protocol).data()
 
 
 _NEXT = {

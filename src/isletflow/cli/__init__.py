@@ -18,9 +18,13 @@ from ..errors import IsletflowError
 # by adding a line; the help line is here so that `isletflow --help` imports no command (a test
 # keeps each line equal to its command's own short help).
 COMMANDS: dict[str, tuple[str, str]] = {
+    "calibration": (
+        ".calibration:calibration",
+        "Simulate the bundled population and compare it with every published target.",
+    ),
     "cohort": (
         ".cohort:cohort",
-        "Simulate N cases of SCENARIO and summarise outcomes, times and doses.",
+        "Simulate N recipients' courses of SCENARIO and summarise procedures and outcomes.",
     ),
     "diagram": (".diagram:diagram", "Draw the workflow from its state table."),
     "export": (".export:export", "Export saved cases to other systems' formats."),

@@ -42,6 +42,9 @@ class CaseDocument(BaseModel):
     index: int = Field(ge=0, description="The case's index in the scenario's population")
     outcome: dict[str, Any] | None = Field(description="How the case ended; null if it goes on")
     timeline: list[Any] = Field(description="The case's timeline (events as JSON)")
+    course: dict[str, Any] | None = Field(
+        None, description="Recipient index's course record, as cohort --out writes it"
+    )
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:

@@ -13,7 +13,7 @@ import click
 @click.argument("scenario")
 # At most a billion: a typo of 10**18 would otherwise fill memory with its chunk list first.
 @click.option(
-    "--n", "n", type=click.IntRange(min=1, max=10**9), required=True, help="How many cases."
+    "--n", "n", type=click.IntRange(min=1, max=10**9), required=True, help="How many recipients."
 )
 @click.option("--seed", type=click.IntRange(min=0), help="Seed (default: the file's, else 0).")
 @click.option(
@@ -31,7 +31,7 @@ import click
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write every case's timeline to this JSON Lines file.",
+    help="Write every recipient's course record to this JSON Lines file (docs/course.md).",
 )
 @click.option(
     "--format",
@@ -57,7 +57,7 @@ def cohort(
     fmt: str,
     plot: Path | None,
 ) -> None:
-    """Simulate N cases of SCENARIO and summarise outcomes, times and doses.
+    """Simulate N recipients' courses of SCENARIO and summarise procedures and outcomes.
 
     SCENARIO is a bundled scenario's name (standard, population, portal_pressure_high, …) or a
     scenario file (.yaml, .json).
@@ -90,7 +90,7 @@ def cohort(
             executor,
             workers=workers,
             chunk_size=chunk_size,
-            timelines=out,
+            records=out,
             progress=bar.update,
         )
         stack.close()

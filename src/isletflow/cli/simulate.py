@@ -1,4 +1,7 @@
-"""``isletflow simulate SCENARIO``: one case of a scenario, as a table, JSON or JSON Lines."""
+"""``isletflow simulate SCENARIO``: one case of a scenario, as a table, JSON or JSON Lines.
+
+``--format json`` prints the first donor's case (id, outcome, timeline) and, as ``course``,
+recipient ``--index``'s course record: the line ``cohort --out`` writes for it."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ import click
     type=click.Choice(["table", "json", "jsonl"]),
     default="table",
     show_default=True,
-    help="table; json (one document); jsonl (events).",
+    help="table; json (the recipient's course record, with this case); jsonl (events).",
 )
 @click.option(
     "--plot",
@@ -53,6 +56,7 @@ def simulate(scenario: str, seed: int | None, index: int, fmt: str, plot: Path |
         for event in case.timeline.to_python():
             click.echo(json.dumps(event, separators=(",", ":")))
     else:
+        from ..course_run import course_record, simulate_course
         from ..export.identity import case_id
         from .casefile import CaseDocument
 
@@ -67,6 +71,7 @@ def simulate(scenario: str, seed: int | None, index: int, fmt: str, plot: Path |
             if outcome is None
             else {"status": outcome.status, "code": outcome.code, "at": outcome.at.isoformat()},
             timeline=case.timeline.to_python(),
+            course=course_record(simulate_course(loaded, seed, index)),
         )
         click.echo(json.dumps(document.model_dump(mode="json"), indent=2, allow_nan=False))
     if plot is not None:

@@ -18,6 +18,7 @@ __all__ = [
     "jeffreys_share",
     "logistic_scale_for_cv",
     "median_for_mean",
+    "need_for_cumulative_dose",
     "odds_ratio",
 ]
 
@@ -87,3 +88,21 @@ def logistic_scale_for_cv(cv: float) -> float:
 def median_for_mean(mean: float, scale: float) -> float:
     """The median of ``m · exp(scale · L)`` (L standard logistic) whose mean is ``mean``."""
     return mean * math.sin(math.pi * scale) / (math.pi * scale)
+
+
+def need_for_cumulative_dose(
+    cumulative_ieq_per_kg: float,
+    infusions: int,
+    viability: float,
+    scale: float,
+    attrition_per_year: float,
+) -> float:
+    """The median recipient's need (engrafted viable IEQ/kg) from the mean cumulative dose of
+    insulin-independent recipients over ``infusions`` equal infusions: they became
+    independent with the last, so the need lies between the dose before it and the whole;
+    taken half-way, as viable islets, less half a year of attrition (the earlier infusions'
+    loss when the last joins them), as the median of a need varying as ``exp(scale · L)``."""
+    before_last = cumulative_ieq_per_kg * (infusions - 1) / infusions
+    crossed = (before_last + cumulative_ieq_per_kg) / 2
+    viable = crossed * viability * math.exp(-attrition_per_year / 2)
+    return median_for_mean(viable, scale)

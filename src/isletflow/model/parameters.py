@@ -24,6 +24,7 @@ from .complication_parameters import (
     BleedManagementParameters,
     ThrombosisParameters,
 )
+from .graft_parameters import GraftParameters
 
 __all__ = [
     "DEFAULT",
@@ -154,6 +155,7 @@ class ModelParameters(BaseModel):
     bleed_management: BleedManagementParameters = BleedManagementParameters()
     thrombosis: ThrombosisParameters = ThrombosisParameters()
     regimen: RegimenParameters = RegimenParameters()
+    graft: GraftParameters = GraftParameters()
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, what: str = "model") -> ModelParameters:

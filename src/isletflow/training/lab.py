@@ -56,6 +56,7 @@ from ..models import Approach
 from ..patient import DOPPLER, bleeds_after, thrombosis_after
 from ..sampling import CasePlan, PlanSampler
 from ..scenario import Scenario
+from ..simulation import graft_assessment
 from .walk import Walk, WalkPoint, Walks
 
 __all__ = [
@@ -172,7 +173,11 @@ class ScenarioLab(BaseModel):
         if action == "record_trough":
             return self._trough(plan, str(request.choices.get("drug", "")))
         if action == "assess_graft":
-            return {"igls_grade": plan.igls_grade}
+            try:
+                at = case.now + request.after
+            except OverflowError:  # a wait past the calendar, which the act then refuses
+                at = case.now
+            return graft_assessment(plan, case, at)
         if action == "complete_infusion" and case.state == "infuse.paused":
             # Paused, nothing more goes in while the trainee waits: the share is the share now.
             patient, _ = self._walks.patient(plan, case)

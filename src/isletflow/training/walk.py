@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..case import Case
 from ..models import UtcDatetime
 from ..patient import Patient
-from ..sampling import CasePlan, stream
+from ..sampling import CasePlan
 from ..timeline import Accepted, Advanced, Event, Refused, Timeline, state_after
 
 __all__ = ["Walk", "WalkPoint", "Walks"]
@@ -102,7 +102,7 @@ class Walk:
             point.infused,
         )
         if point.readings is not None:
-            patient._rng = stream(plan.seed, plan.index, "portal_pressure.readings")
+            patient._rng = plan.stream("portal_pressure.readings")
             patient._rng.bit_generator.state = point.readings
         walk.state, walk.fed, walk.last = point.state, point.fed, timeline[point.fed - 1]
         return walk

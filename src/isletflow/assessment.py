@@ -1,0 +1,127 @@
+"""A recipient's graft function at one moment, from the infusions so far (``model.graft``).
+
+``Engrafted`` is what one infusion left in the liver (when, how much viable mass, whether a
+thrombosis followed); ``assess`` sums what survives of each at a moment and turns it into the
+values a clinic measures and the Igls grade computed from them [S21]. The procedure case's graft
+assessment, the course's yearly follow-up and its re-infusion decision all call it: one path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .model import graft
+from .model.parameters import DEFAULT as MODEL
+from .protocol import Protocol
+from .recipient import RecipientProfile
+from .record import CaseRecord
+
+__all__ = ["Assessment", "Engrafted", "GraftTraits", "assess", "engrafted"]
+
+_YEAR = timedelta(days=365.25)
+
+
+class GraftTraits(BaseModel):
+    """What the recipient brings to the graft, drawn once from its own streams: the engrafted
+    mass it needs to be insulin-independent, and the rate at which it loses graft."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    need_ieq_per_kg: float = Field(gt=0)
+    attrition_per_year: float = Field(ge=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Engrafted:
+    """What one infusion left: when it ended, its dose, its viability, a thrombosis after it."""
+
+    at: datetime
+    delivered_ieq_per_kg: float
+    viability_percent: float
+    thrombosis: bool
+
+    @property
+    def mass_ieq_per_kg(self) -> float:
+        return float(
+            graft.engrafted_ieq_per_kg(
+                self.delivered_ieq_per_kg, self.viability_percent, self.thrombosis, MODEL.graft
+            )
+        )
+
+
+def engrafted(record: CaseRecord) -> Engrafted | None:
+    """What the procedure of ``record`` engrafted, or None if nothing was infused."""
+    at, dose, prep = (
+        record.infusion_completed_at,
+        record.dose_delivered_ieq_per_kg,
+        record.preparation,
+    )
+    if at is None or dose is None or prep is None:
+        return None
+    clotted = any(c.kind == "portal_vein_thrombosis" for c in record.complications)
+    return Engrafted(at, dose, prep.viability_percent, clotted)
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The graft's function at ``at``: what a clinic measures, and the Igls grade."""
+
+    at: datetime
+    insulin_independent: bool
+    c_peptide_stimulated_ng_per_ml: float
+    insulin_units_per_kg_per_day: float
+    hba1c_percent: float
+    severe_hypoglycaemia_events: int
+    igls: str
+
+    def data(self) -> dict[str, Any]:
+        """The measured values and grade, as an action's data and a record's fields."""
+        return {
+            "igls_grade": self.igls,
+            "insulin_independent": self.insulin_independent,
+            "c_peptide_stimulated_ng_per_ml": self.c_peptide_stimulated_ng_per_ml,
+            "insulin_units_per_kg_per_day": self.insulin_units_per_kg_per_day,
+            "hba1c_percent": self.hba1c_percent,
+            "severe_hypoglycaemia_events": self.severe_hypoglycaemia_events,
+        }
+
+
+def assess(
+    at: datetime,
+    infusions: tuple[Engrafted, ...],
+    profile: RecipientProfile,
+    traits: GraftTraits,
+    protocol: Protocol,
+) -> Assessment:
+    """The graft function at ``at`` of everything engrafted before it (values rounded as a
+    clinic reports them: C-peptide to 0.01 ng/mL, HbA1c to 0.1 %, insulin to 0.01 U/kg)."""
+    p = MODEL.graft
+    mass = sum(
+        float(
+            graft.surviving_ieq_per_kg(
+                i.mass_ieq_per_kg, (at - i.at) / _YEAR, traits.attrition_per_year
+            )
+        )
+        for i in infusions
+    )
+    ratio = mass / traits.need_ieq_per_kg
+    c_peptide = round(float(graft.c_peptide_ng_per_ml(ratio, p)), 2)
+    baseline = profile.insulin_units_per_kg_per_day
+    insulin = round(float(graft.insulin_units_per_kg(ratio, baseline, p)), 2)
+    hba1c = round(float(graft.hba1c_percent(ratio, profile.hba1c_percent, p)), 1)
+    events = int(graft.severe_hypoglycaemia_events(ratio, profile.severe_hypoglycaemia_events, p))
+    grade = graft.igls_grade(
+        hba1c_percent=hba1c,
+        severe_events=events,
+        insulin_units_per_kg=insulin,
+        baseline_insulin_units_per_kg=baseline,
+        c_peptide_ng_per_ml=c_peptide,
+        failure_c_peptide_ng_per_ml=protocol.graft_failure_c_peptide_ng_per_ml,
+        p=p,
+    )
+    independent = bool(graft.insulin_independent(ratio))
+    return Assessment(at, independent, c_peptide, insulin, hba1c, events, str(grade))

@@ -1,0 +1,109 @@
+"""The events of a recipient's course, and its snapshot: plain, frozen, JSON-ready data.
+
+``enrolled`` and ``procedure`` are the course's *inputs* (who the recipient is; a procedure
+case, with its whole timeline); ``assessed``, ``decided`` and ``ended`` are consequences that a
+replay produces again from the graft model and the protocol, and checks.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .assessment import GraftTraits
+from .models import Recipient, UtcDatetime
+from .protocol import Protocol
+from .recipient import RecipientProfile
+
+__all__ = [
+    "Assessed",
+    "CourseEvent",
+    "CourseSnapshot",
+    "Decided",
+    "Ended",
+    "Enrolled",
+    "Procedure",
+    "Purpose",
+]
+
+COURSE_SCHEMA_VERSION: Literal[1] = 1
+"""Version of the course timeline and snapshot format (the snapshot's ``schema_version``)."""
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    at: UtcDatetime
+
+
+class Enrolled(_Event):
+    """The recipient joins the course: who, with which need, under which protocol."""
+
+    kind: Literal["enrolled"] = "enrolled"
+    seed: int
+    index: int
+    recipient: Recipient
+    profile: RecipientProfile
+    traits: GraftTraits
+    protocol: Protocol
+    max_donors: int = Field(ge=1)
+
+
+class Procedure(_Event):
+    """A procedure case from the recipient's ``donor``-th donor (``at``: its cross-clamp)."""
+
+    kind: Literal["procedure"] = "procedure"
+    donor: int = Field(ge=1)
+    timeline: list[Any]
+
+
+Purpose = Literal["follow_up", "one_year_after_last", "reinfusion_decision"]
+
+
+class Assessed(_Event):
+    """Graft function at a due moment: ``purpose`` says which (and ``year`` which year)."""
+
+    kind: Literal["assessed"] = "assessed"
+    purpose: Purpose
+    year: int
+    insulin_independent: bool
+    c_peptide_stimulated_ng_per_ml: float
+    insulin_units_per_kg_per_day: float
+    hba1c_percent: float
+    severe_hypoglycaemia_events: int
+    igls: str
+
+
+class Decided(_Event):
+    """Whether a further infusion follows, and why."""
+
+    kind: Literal["decided"] = "decided"
+    reinfuse: bool
+    reason: str
+
+
+class Ended(_Event):
+    """The course is over: follow-up done, or the recipient was never eligible, or no donor."""
+
+    kind: Literal["ended"] = "ended"
+    reason: str
+
+
+CourseEvent = Annotated[
+    Enrolled | Procedure | Assessed | Decided | Ended, Field(discriminator="kind")
+]
+
+
+class CourseSnapshot(BaseModel):
+    """Everything needed to go on with a course where it was; never trusted (``restore``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    schema_version: Literal[1] = COURSE_SCHEMA_VERSION
+    now: UtcDatetime
+    stage: str
+    infusions: int
+    cumulative_ieq_per_kg: float
+    deadlines: dict[str, UtcDatetime]
+    timeline: list[CourseEvent]

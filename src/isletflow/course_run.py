@@ -1,0 +1,173 @@
+"""Simulating one recipient's course, and its record: what every tool reads of a course.
+
+``simulate_course(scenario, seed, index)`` enrols recipient ``index`` and drives its
+procedures through the one per-case engine (``simulation.run`` with a policy): the first
+donor's case is exactly the scenario's single case ``index``; a later donor is cross-clamped
+after the scenario's ``course.donor_wait`` and draws from its own streams. The recipient's
+values (weight, eligibility data, graft traits) are the same for every donor.
+
+``course_record(course)`` is the output contract: one JSON object per recipient, as
+``isletflow cohort --out`` writes and ``isletflow simulate --format json`` prints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal, cast
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .case import Case
+from .course import YEAR, Course
+from .course_events import Assessed, Enrolled
+from .models import Approach
+from .sampling import PlanSampler
+from .scenario import Scenario
+from .simulation import Policy, StandardPolicy, run, start
+
+__all__ = ["CourseRecord", "course_record", "simulate_course"]
+
+
+def simulate_course(
+    scenario: Scenario,
+    seed: int | None = None,
+    index: int = 0,
+    *,
+    policy: Policy | None = None,
+    sampler: PlanSampler | None = None,
+) -> Course:
+    """Simulate recipient ``index``'s whole course (seed: the argument, else the file's)."""
+    chosen = scenario.seed_for(seed)
+    sampler = sampler or PlanSampler(scenario)
+    policy = policy or StandardPolicy()
+    plan = sampler.sample(chosen, index)
+    enrolled = Enrolled(
+        at=plan.donor.cross_clamp_at,
+        seed=chosen,
+        index=index,
+        recipient=plan.recipient,
+        profile=plan.profile,
+        traits=plan.traits,
+        protocol=plan.protocol,
+        max_donors=sampler.course(chosen, index)["max_donors"],
+    )
+    course = Course.enrol(enrolled)
+    while course.stage == "awaiting_donor":
+        donor = course.donors + 1
+        if donor > 1:
+            clamp = course.now + sampler.course(chosen, index, donor)["donor_wait"]
+            infusion = course.next_infusion
+            plan = sampler.sample(
+                chosen, index, infusion=infusion, donor_number=donor, cross_clamp_at=clamp
+            )
+        plan = dataclasses.replace(plan, earlier=tuple(course.engrafted))
+        case, world = start(plan)
+        course.add_procedure(run(case, world, policy))
+        decision = course.deadlines.get("reinfusion_decision")
+        if course.stage == "follow_up" and decision is not None:
+            course.advance(decision - course.now)
+    if course.deadlines:
+        course.advance(max(course.deadlines.values()) - course.now)
+    return course
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+class AssessmentRecord(_Record):
+    """Graft function at one assessment; ``year`` counts from the infusion it follows."""
+
+    year: int = Field(ge=1)
+    insulin_independent: bool
+    c_peptide_stimulated_ng_per_ml: float = Field(ge=0)
+    insulin_units_per_kg_per_day: float = Field(ge=0)
+    hba1c_percent: float = Field(gt=0)
+    severe_hypoglycaemia_events: int = Field(ge=0)
+    igls: Literal["optimal", "good", "marginal", "failure"]
+
+
+class ProcedureRecord(_Record):
+    """One infused procedure of the course."""
+
+    infusion: int = Field(ge=1, le=3)
+    approach: Literal["percutaneous", "laparoscopic", "open"]
+    induction_agent: str | None
+    delivered_ieq_per_kg: float | None = Field(ge=0)
+    heparin_u_per_kg: float | None = Field(ge=0)
+    track_sealed: bool | None = Field(description="None for surgical access (no track)")
+    bleeding: bool
+    portal_vein_thrombosis: bool
+
+
+class CourseRecord(_Record):
+    """One recipient's course: the line ``isletflow cohort --out`` writes (``docs/course.md``)."""
+
+    seed: int
+    index: int
+    recipient: str
+    eligible: bool
+    ineligible_because: list[str]
+    donors: int = Field(ge=0)
+    infusions: int = Field(ge=0, le=3)
+    cumulative_ieq_per_kg: float = Field(ge=0, description="Delivered, summed over infusions")
+    procedures: list[ProcedureRecord]
+    one_year_after_last_infusion: AssessmentRecord | None
+    follow_up: list[AssessmentRecord] = Field(description="Years 1-5 after the first infusion")
+
+
+def _assessment(event: Assessed, year: int) -> AssessmentRecord:
+    return AssessmentRecord(
+        year=year,
+        insulin_independent=event.insulin_independent,
+        c_peptide_stimulated_ng_per_ml=event.c_peptide_stimulated_ng_per_ml,
+        insulin_units_per_kg_per_day=event.insulin_units_per_kg_per_day,
+        hba1c_percent=event.hba1c_percent,
+        severe_hypoglycaemia_events=event.severe_hypoglycaemia_events,
+        igls=cast(Any, event.igls),
+    )
+
+
+def _procedure(case: Case) -> ProcedureRecord:
+    record = case.record
+    kinds = {c.kind for c in record.complications}
+    percutaneous = case.approach is Approach.PERCUTANEOUS
+    dose = record.dose_delivered_ieq_per_kg
+    return ProcedureRecord(
+        infusion=case.recipient.infusion_number,
+        approach=case.approach.value,
+        induction_agent=record.inductions[0].agent if record.inductions else None,
+        delivered_ieq_per_kg=None if dose is None else round(dose, 1),
+        heparin_u_per_kg=record.heparin_units_per_kg,
+        track_sealed=(record.track_sealant is not None) if percutaneous else None,
+        bleeding="bleeding" in kinds,
+        portal_vein_thrombosis="portal_vein_thrombosis" in kinds,
+    )
+
+
+def course_record(course: Course) -> dict[str, Any]:
+    """The recipient's course as one JSON-ready object, a ``CourseRecord``'s data.
+
+    ``follow_up`` holds the assessments at years 1-5 after the FIRST infusion;
+    ``one_year_after_last_infusion`` the one a year after the LAST (its ``year`` is 1), or
+    None without an infusion. ``procedures`` lists the infused procedures only; ``donors``
+    counts every donor offered, infused or not."""
+    enrolled = course.enrolled
+    assessed = [e for e in course.timeline if isinstance(e, Assessed)]
+    last = course.engrafted[-1].at + YEAR if course.engrafted else None
+    one_year = [e for e in assessed if e.purpose == "one_year_after_last" and e.at == last]
+    record = CourseRecord(
+        seed=enrolled.seed,
+        index=enrolled.index,
+        recipient=enrolled.recipient.id,
+        eligible=course.eligibility.eligible,
+        ineligible_because=[f.code for f in course.eligibility.failures],
+        donors=course.donors,
+        infusions=course.infusions,
+        cumulative_ieq_per_kg=round(course.cumulative_ieq_per_kg, 1),
+        procedures=[_procedure(case) for case in course.cases if case.record.infusion_started_at],
+        one_year_after_last_infusion=_assessment(one_year[0], 1) if one_year else None,
+        follow_up=[_assessment(e, e.year) for e in assessed if e.purpose == "follow_up"],
+    )
+    data: dict[str, Any] = record.model_dump(mode="json")
+    return data
