@@ -40,7 +40,7 @@ def test_the_fitted_targets_are_named_and_the_others_held_out(results):
     thrombosis are held out (docs/course.md)."""
     held_out = {r.name for r in results if not r.fitted}
     assert held_out == {
-        "bleeding per percutaneous procedure, track sealed (gelatin foam)",
+        "bleeding per percutaneous procedure, track sealed",
         "portal-vein thrombosis per procedure",
     }
 

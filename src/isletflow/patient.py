@@ -155,7 +155,7 @@ def bleeding_risk(
     platelets = recipient.platelets_per_ul
     return float(
         bleeding_probability(
-            procedure_number=1,
+            procedure_number=recipient.infusion_number,
             platelets_per_ul=p.platelet_threshold_per_ul if platelets is None else platelets,
             pressure_rise_mmhg=rise_mmhg,
             heparin_units_per_kg=heparin_units_per_kg,

@@ -15,13 +15,20 @@ from .coefficients import POSITIVE, PROBABILITY, Section, calibrated, sourced, u
 
 __all__ = ["BleedManagementParameters", "BleedingParameters", "ThrombosisParameters"]
 
-# Villiger 2005 [S47] with the later procedures split as in Ryan 2005 [S11].
+# Villiger 2005 [S47] with the later procedures split as in Ryan 2005 [S11]. The series' own
+# exposure is in the reference mix, so that a procedure exposed as Villiger's were gets their
+# rate back (not a rate with every factor on top of it): heparin at or over the 45 U/kg
+# threshold in every procedure (UNCONFIRMED: the series' doses are not given; the protocol's
+# default, 70 U/kg, is over it) and Geneva's mean rise of portal pressure, 18 - 14 = 4 mmHg
+# (peak 18 ± 6 over basal 14 ± 5 [S14]).
 _SECOND_OR, _THIRD_OR = 9.5, 20.9
+_HEPARIN_OR, _RISE_OR, _SERIES_RISE_MMHG = 9.8, 1.1, 18 - 14
 _FIRST, _LATER = 67 / 132, 65 / 132
+_EXPOSED = math.log(_HEPARIN_OR) + _SERIES_RISE_MMHG * math.log(_RISE_OR)
 _BLEEDING_BASE = base_risk_for_rate(
     18 / (132 - 26),
     [_FIRST, _LATER * 63 / 74, _LATER * 11 / 74],
-    [0.0, math.log(_SECOND_OR), math.log(_THIRD_OR)],
+    [_EXPOSED, _EXPOSED + math.log(_SECOND_OR), _EXPOSED + math.log(_THIRD_OR)],
 )
 _GELFOAM_OR = odds_ratio(2, 51, 3, 11)
 _COILS_OR = odds_ratio(0, 26, 18, 132 - 26)
@@ -36,11 +43,13 @@ class BleedingParameters(Section):
     base_risk: float = calibrated(
         _BLEEDING_BASE,
         "probability",
-        "S11, S47",
+        "S11, S14, S47",
         "first percutaneous procedure, track not sealed, no other risk factor: 18 bleeds in "
         "the 106 procedures without effective sealing [S47], read as a mix of first, second "
         "and third procedures (67 patients, 132 procedures [S47]; later ones split 63:11 as "
-        "in S11) with the odds ratios below; other factors taken as absent (an upper value)",
+        "in S11) with the odds ratios below, each exposed as the series was: heparin at or "
+        "over 45 U/kg (UNCONFIRMED: its doses are not given) and a 4 mmHg rise (Geneva's mean, "
+        "peak 18 over basal 14 [S14])",
         **PROBABILITY,
     )
     second_procedure_or: float = sourced(
@@ -54,9 +63,11 @@ class BleedingParameters(Section):
         150_000, "per µL", "S47", "the OR's threshold", **POSITIVE
     )
     pressure_rise_or: float = sourced(
-        1.1, "per mmHg", "S47", "elevated portal pressure", **POSITIVE
+        _RISE_OR, "per mmHg", "S47", "elevated portal pressure", **POSITIVE
     )
-    high_heparin_or: float = sourced(9.8, "odds ratio", "S47", "heparin ≥ 45 U/kg", **POSITIVE)
+    high_heparin_or: float = sourced(
+        _HEPARIN_OR, "odds ratio", "S47", "heparin ≥ 45 U/kg", **POSITIVE
+    )
     heparin_threshold_units_per_kg: float = sourced(
         45, "U/kg", "S47", "the OR's threshold", **POSITIVE
     )
