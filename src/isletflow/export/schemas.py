@@ -50,6 +50,7 @@ SCHEMAS: dict[str, str] = {
     "case-snapshot": "timeline:CaseSnapshot",
     "timeline-event": "export.schemas:EVENT",
     "timeline": "export.schemas:TIMELINE",
+    "course-record": "course_run:CourseRecord",
 }
 
 _TITLES = {
