@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import click
 
@@ -47,9 +47,21 @@ def export() -> None:
     "--type",
     "kind",
     type=click.Choice(["transaction", "batch"]),
-    default="transaction",
+    help="transaction: atomic, at most --max-entries entries; batch: each entry on its own. "
+    "Default: transaction for a case, batch for a --course.",
+)
+@click.option(
+    "--course",
+    is_flag=True,
+    help="For a scenario: the whole course of recipient --index (one Patient, every donor's "
+    "case) as one bundle.",
+)
+@click.option(
+    "--index",
+    type=click.IntRange(min=0),
+    default=0,
     show_default=True,
-    help="transaction: atomic, at most --max-entries entries; batch: each entry on its own.",
+    help="With --course: which recipient of the scenario.",
 )
 @click.option(
     "--max-entries",
@@ -75,7 +87,9 @@ def fhir(
     ndjson_dir: Path | None,
     seed: int | None,
     count: int,
-    kind: Literal["transaction", "batch"],
+    kind: Literal["transaction", "batch"] | None,
+    course: bool,
+    index: int,
     max_entries: int,
     case_id: str | None,
     validate: bool,
@@ -86,7 +100,8 @@ def fhir(
     A scenario (a bundled name such as standard, a YAML file, or JSON with timings) is simulated
     first, with --seed; --n simulates a cohort of it. One case gives one Bundle; with --ndjson,
     any number of cases give bulk-data NDJSON files (Patient.ndjson, Observation.ndjson, ...).
-    A case has the same resource ids in both.
+    A case has the same resource ids in both. --course exports a recipient's course: one Patient
+    and each donor's case, the first with the ids of the scenario's single case.
     """
     from ..export.fhir import case_bundle, write_ndjson
     from .preflight import extra, output_file
@@ -106,6 +121,9 @@ def fhir(
         for name, path in written.items():
             click.echo(f"{name}\t{path}")
         return
+    if course:
+        _course(case_files, out, seed, index, kind or "batch", max_entries, case_id, validate)
+        return
     if len(case_files) != 1 or count != 1:
         raise click.UsageError("one case makes one bundle; for several, use --ndjson DIR")
     (loaded,) = read_cases(case_files[0], seed=seed)
@@ -114,12 +132,49 @@ def fhir(
         loaded.seed,
         case_index=loaded.case_index,
         case_id=case_id or loaded.resolved_id(),
-        kind=kind,
+        kind=kind or "transaction",
         max_entries=max_entries,
         validate=validate,
     )
+    _write(bundle, out)
+
+
+def _write(bundle: dict[str, Any], out: Path | None) -> None:
     text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
     if out is not None:
         out.write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+
+
+def _course(
+    case_files: tuple[str, ...],
+    out: Path | None,
+    seed: int | None,
+    index: int,
+    kind: Literal["transaction", "batch"],
+    max_entries: int,
+    course_id: str | None,
+    validate: bool,
+) -> None:
+    """The course of recipient ``index`` of the one scenario given, as one bundle."""
+    from ..course_run import simulate_course
+    from ..export.fhir import course_bundle
+    from ..export.identity import case_id
+    from .casefile import is_scenario, load_scenario
+
+    if len(case_files) != 1 or not is_scenario(case_files[0]):
+        raise click.UsageError("--course takes one scenario (a bundled name or a scenario file)")
+    scenario = load_scenario(case_files[0])
+    used = scenario.seed_for(seed)
+    course = simulate_course(scenario, used, index)
+    bundle = course_bundle(
+        course.cases,
+        course_id or case_id(scenario, used, index),
+        used,
+        case_index=index,
+        kind=kind,
+        max_entries=max_entries,
+        validate=validate,
+    )
+    _write(bundle, out)

@@ -6,6 +6,10 @@ it). Clinical systems take R4 today (US Core, the EHR vendors' APIs, bulk data);
 none of the resources written here, and no R5-only element is used
 (``BiologicallyDerivedProduct.expirationDate`` is R5: the expiry goes in ``storage.duration``).
 
+A recipient's course (``course_bundle``) is one Bundle of every donor's case under one
+``Patient``: its first case has the ids of the scenario's single case, later ones derive from the
+course (``identity.procedure_case_id``); a batch by default, as a course passes 50 entries.
+
 Why a *transaction* Bundle whose entries are ``PUT Type/id``: every id is derived from the
 case's id (``isletflow.export.identity``: from the scenario's content, seed and index, or set by
 the caller), never random, so a server loads a case in one atomic request, exporting the same
@@ -57,7 +61,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -69,7 +73,7 @@ from . import MissingTool
 from ._fhir_base import CPT, SYSTEM, UCUM, Made, ref, stamp
 from ._fhir_resources import Builder
 from ._fhir_text import narrative
-from .identity import NAMESPACE, IdentifiedCase, timeline_case_id
+from .identity import NAMESPACE, IdentifiedCase, key, procedure_case_id, timeline_case_id
 
 __all__ = [
     "CPT",
@@ -77,6 +81,7 @@ __all__ = [
     "UCUM",
     "case_bundle",
     "case_resources",
+    "course_bundle",
     "validate_bundle",
     "write_ndjson",
 ]
@@ -204,9 +209,67 @@ def case_bundle(
     ``course_id`` are as in ``case_resources``. ``validate`` parses the result with
     ``fhir.resources`` (extra ``isletflow[fhir]``).
     """
+    b, resources = _made(case, seed, case_index, case_id, course_id)
+    return _bundle(
+        resources,
+        bundle_id=b.id("Bundle"),
+        identifier={"system": f"{SYSTEM}:case", "value": b.case_id},
+        timestamp=stamp(b.events[-1].at),
+        kind=kind,
+        max_entries=max_entries,
+        validate=validate,
+    )
+
+
+def course_bundle(
+    cases: Sequence[Case],
+    course_id: str,
+    seed: int | None = None,
+    *,
+    case_index: int | None = None,
+    kind: BundleType = "batch",
+    max_entries: int = MAX_TRANSACTION_ENTRIES,
+    validate: bool = True,
+) -> dict[str, Any]:
+    """A recipient's course as one FHIR R4B Bundle: one ``Patient`` (derived from ``course_id``)
+    and every donor's case under it, each case's resources as ``case_resources`` gives them
+    (the k-th case's id is ``identity.procedure_case_id(course_id, k)``: the first is the
+    scenario's single case, with the same ids).
+
+    A batch by default: a course of two or three procedures passes a transaction's usual 50
+    entries; ask for a ``transaction`` when the server allows ``max_entries`` more.
+    """
+    if not cases:
+        raise InvalidInput.single("FHIR course", "cases", 0, "a course has at least one case")
+    resources: dict[tuple[str, str], dict[str, Any]] = {}
+    for donor, case in enumerate(cases, start=1):
+        case_id = procedure_case_id(course_id, donor)
+        _, made = _made(case, seed, case_index, case_id, course_id)
+        for r in made:  # the Patient and the Device are the same resource in every case
+            resources.setdefault((r["resourceType"], r["id"]), r)
+    return _bundle(
+        list(resources.values()),
+        bundle_id=str(uuid.uuid5(key("course", course_id), "Bundle")),
+        identifier={"system": f"{SYSTEM}:course", "value": course_id},
+        timestamp=stamp(max(case.timeline[-1].at for case in cases)),
+        kind=kind,
+        max_entries=max_entries,
+        validate=validate,
+    )
+
+
+def _bundle(
+    resources: list[dict[str, Any]],
+    *,
+    bundle_id: str,
+    identifier: dict[str, str],
+    timestamp: str,
+    kind: BundleType,
+    max_entries: int,
+    validate: bool,
+) -> dict[str, Any]:
     if kind not in ("transaction", "batch"):
         raise InvalidInput.single("FHIR bundle", "kind", kind, "must be transaction or batch")
-    b, resources = _made(case, seed, case_index, case_id, course_id)
     if kind == "transaction" and len(resources) > max_entries:
         raise InvalidInput.single(
             "FHIR transaction",
@@ -228,10 +291,10 @@ def case_bundle(
     ]
     bundle = {
         "resourceType": "Bundle",
-        "id": b.id("Bundle"),
-        "identifier": {"system": f"{SYSTEM}:case", "value": b.case_id},
+        "id": bundle_id,
+        "identifier": identifier,
         "type": kind,
-        "timestamp": stamp(b.events[-1].at),
+        "timestamp": timestamp,
         "entry": entries,
     }
     if validate:

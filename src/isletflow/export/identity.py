@@ -39,6 +39,7 @@ __all__ = [
     "case_id",
     "key",
     "named_case_id",
+    "procedure_case_id",
     "timeline_case_id",
 ]
 
@@ -63,6 +64,13 @@ def timeline_case_id(created: Created, seed: int | None = None, index: int | Non
     """The id of a saved timeline known by nothing but itself: its created event, seed, index."""
     event = events_to_python([created])[0]
     return _uuid("timeline", {"created": event, "seed": seed, "index": index})
+
+
+def procedure_case_id(course_id: str, donor: int) -> str:
+    """The id of the case of a course's ``donor``-th donor (1, 2, …). The first is the course's
+    own id: a scenario's single case and the first procedure of its course are the same case,
+    under the same recipient, however exported."""
+    return course_id if donor == 1 else _uuid("procedure", {"course": course_id, "donor": donor})
 
 
 def named_case_id(kind: str, name: str) -> str:
