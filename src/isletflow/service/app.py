@@ -13,18 +13,19 @@ import os
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel
 
-from .. import __version__, library
+from .. import library
 from .. import workflow as wf
 from ..errors import InvalidInput, Problem
 from ..scenario import Scenario
 from ..training.lab import CHOICES
 from ..training.rubric import Rubric
 from . import apidocs, page, problems, readouts
+from .document import API_VERSION, LOCATION, Service, explicit_operation_id, links
 from .middleware import (
     CORS_VARIABLE,
     BearerToken,
@@ -38,6 +39,8 @@ from .registry import CHECKPOINT_EVERY, DEFAULT_CACHE_BYTES, Registry, checked_i
 from .schemas import (
     ERRORS,
     TEXT_ERRORS,
+    TOO_LARGE,
+    UNAUTHORIZED,
     ActionInfo,
     ActRequest,
     ActResponse,
@@ -48,7 +51,6 @@ from .schemas import (
     ScenarioView,
     SessionView,
     TimelineResponse,
-    typed_act_bodies,
 )
 from .sessions import Session, SessionHeader
 from .store import SessionStore, shown_url
@@ -109,10 +111,10 @@ def create_app(
         yield
         registry.store.close()  # the writer thread finishes its group; connections close
 
-    app = _Service(
+    app = Service(
         lifespan=lifespan,
         title="isletflow",
-        version=__version__,
+        version=API_VERSION,
         description=(
             "Allogeneic islet transplantation as a procedure workflow, over HTTP: training "
             "sessions on scenarios. Start a session, read what is allowed and why not, act "
@@ -120,7 +122,7 @@ def create_app(
             "the debrief, xAPI statements, a FHIR bundle and the workflow diagram. Every change "
             "names the version it was based on (`expected_version`)."
         ),
-        generate_unique_id_function=lambda route: route.name,  # operationId: the route's name
+        generate_unique_id_function=explicit_operation_id,
         docs_url=None,  # apidocs serves /docs without a CDN
         redoc_url=None,
     )
@@ -136,15 +138,6 @@ def create_app(
     if origins:
         app.add_middleware(Cors, origins=origins)  # added last: outermost
     return app
-
-
-class _Service(FastAPI):
-    """The app, whose OpenAPI document gives each action's act body (``typed_act_bodies``)."""
-
-    def openapi(self) -> dict[str, Any]:
-        if self.openapi_schema is None:
-            typed_act_bodies(super().openapi())
-        return super().openapi()
 
 
 def from_environment() -> FastAPI:
@@ -185,12 +178,13 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
     # The scheme is declared so the OpenAPI document says how to authenticate; BearerToken
     # (middleware) does the checking, in front of every route.
     deps = [] if not secured else [_bearer_doc()]
-    api = APIRouter(prefix="/api", responses=ERRORS, dependencies=deps, route_class=JSONRoute)
+    errors = ERRORS if not secured else {**ERRORS, **UNAUTHORIZED}
+    api = APIRouter(prefix="/api", responses=errors, dependencies=deps, route_class=JSONRoute)
     _catalogue(api)
     _sessions(api, registry)
     api.include_router(readouts.router(registry))
 
-    @api.get("/health", tags=["service"])
+    @api.get("/health", tags=["service"], operation_id="getHealth")
     def health() -> dict[str, Any]:
         """The service answers and its database is reachable."""
         sessions, cached = registry.store.count(), registry.cached_count()
@@ -203,7 +197,7 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
 def _catalogue(api: APIRouter) -> None:
     """What a session can be made from and what a trainee can do: the same for every session."""
 
-    @api.get("/scenarios", tags=["catalogue"])
+    @api.get("/scenarios", tags=["catalogue"], operation_id="listScenarios")
     def scenarios() -> list[ScenarioView]:
         """The bundled scenarios a session can start from, with what each one shows."""
         return [
@@ -211,7 +205,7 @@ def _catalogue(api: APIRouter) -> None:
             for e in library.entries()
         ]
 
-    @api.get("/actions", tags=["catalogue"])
+    @api.get("/actions", tags=["catalogue"], operation_id="listActions")
     def actions() -> list[ActionInfo]:
         """Every action a trainee takes and the JSON Schema of what they choose for it."""
         return [
@@ -224,12 +218,17 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
     """Making, reading and changing sessions."""
 
     @api.post(
-        "/sessions", status_code=201, tags=["sessions"], responses={201: {"links": _links("")}}
+        "/sessions",
+        status_code=201,
+        tags=["sessions"],
+        operation_id="createSession",
+        responses={201: {"links": links(""), "headers": LOCATION}, **TOO_LARGE},
     )
-    def create_session(body: CreateSession) -> SessionView:
+    def create_session(body: CreateSession, request: Request, response: Response) -> SessionView:
         """Start a training session on a scenario; its id is unguessable.
 
-        A posted scenario is validated first: a 422 lists each of its problems.
+        A posted scenario is validated first: a 422 lists each of its problems. The answer's
+        ``Location`` is the new session's URL.
         """
         if body.scenario is not None:
             if body.scenario not in library.names():
@@ -254,9 +253,16 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
             index=body.index,
             rubric=body.rubric or Rubric(),
         )
-        return registry.create(header)
+        view = registry.create(header)
+        response.headers["Location"] = request.url_for("read_session", session_id=view.id).path
+        return view
 
-    @api.get("/sessions/{session_id}", tags=["sessions"], response_model=SessionView)
+    @api.get(
+        "/sessions/{session_id}",
+        tags=["sessions"],
+        operation_id="getSession",
+        response_model=SessionView,
+    )
     def read_session(session_id: str) -> Response:
         """State, allowed actions with the reasons for refusals, deadlines, the record."""
         return _json(registry.read(session_id, Session.view))
@@ -264,8 +270,9 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
     @api.post(
         "/sessions/{session_id}/act",
         tags=["sessions"],
+        operation_id="takeAction",
         response_model=ActResponse,
-        responses={200: {"links": _links("/session")}},
+        responses={200: {"links": links("/session")}, **TOO_LARGE},
     )
     def act(session_id: str, body: ActRequest) -> Response:
         """Take an action. A refusal is a 200 with ``accepted: false`` and every failed guard."""
@@ -290,8 +297,9 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
     @api.post(
         "/sessions/{session_id}/advance",
         tags=["sessions"],
+        operation_id="advanceClock",
         response_model=AdvanceResponse,
-        responses={200: {"links": _links("/session")}},
+        responses={200: {"links": links("/session")}, **TOO_LARGE},
     )
     def advance(session_id: str, body: AdvanceRequest) -> Response:
         """Move the clock on; deadlines it passes fire, each at its own time."""
@@ -300,7 +308,7 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
         )
         return _json(AdvanceResponse(events=step.events, session=view))
 
-    @api.get("/sessions/{session_id}/timeline", tags=["sessions"])
+    @api.get("/sessions/{session_id}/timeline", tags=["sessions"], operation_id="getTimeline")
     def timeline(session_id: str) -> TimelineResponse:
         """Every event, in order, as JSON (the case's timeline format)."""
         version, events = registry.read(session_id, lambda s: (s.version, s.events_json()))
@@ -308,6 +316,7 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
 
     @api.get(
         "/sessions/{session_id}/timeline.txt",
+        operation_id="getTimelineText",
         tags=["sessions"],
         response_class=PlainTextResponse,
         responses=TEXT_ERRORS,
@@ -315,20 +324,6 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
     def timeline_text(session_id: str) -> str:
         """The timeline as an aligned text table, ending with the outcome."""
         return registry.read(session_id, Session.timeline_text)
-
-
-def _links(view: str) -> dict[str, Any]:
-    """OpenAPI links from an answer holding a session's view at ``view``: what a client (or a
-    stateful fuzzer) does next with its id and version."""
-    session_id = {"session_id": f"$response.body#{view}/id"}
-    version = {"expected_version": f"$response.body#{view}/version"}
-    return {
-        "ReadSession": {"operationId": "read_session", "parameters": session_id},
-        "Act": {"operationId": "act", "parameters": session_id, "requestBody": version},
-        "Advance": {"operationId": "advance", "parameters": session_id, "requestBody": version},
-        "Score": {"operationId": "session_score", "parameters": session_id},
-        "Timeline": {"operationId": "timeline", "parameters": session_id},
-    }
 
 
 def _bearer_doc() -> Any:

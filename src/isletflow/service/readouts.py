@@ -36,18 +36,19 @@ def router(registry: Registry) -> APIRouter:
     """The read-out routes over ``registry``'s sessions."""
     api = APIRouter()
 
-    @api.get("/sessions/{session_id}/score", tags=["training"])
+    @api.get("/sessions/{session_id}/score", tags=["training"], operation_id="getScore")
     def session_score(session_id: str) -> Score:
         """The score so far against the expert path, with every deviation and its cost."""
         return registry.read(session_id, lambda s: s.training.score())
 
-    @api.get("/sessions/{session_id}/debrief", tags=["training"])
+    @api.get("/sessions/{session_id}/debrief", tags=["training"], operation_id="getDebrief")
     def session_debrief(session_id: str) -> Debrief:
         """The debrief: outcome, score, each deviation explained, the expert's path beside."""
         return registry.read(session_id, lambda s: s.training.debrief())
 
     @api.get(
         "/sessions/{session_id}/debrief.txt",
+        operation_id="getDebriefText",
         tags=["training"],
         response_class=PlainTextResponse,
         responses=TEXT_ERRORS,
@@ -56,7 +57,7 @@ def router(registry: Registry) -> APIRouter:
         """The debrief as text."""
         return registry.read(session_id, lambda s: s.training.debrief().text())
 
-    @api.get("/sessions/{session_id}/xapi", tags=["training"])
+    @api.get("/sessions/{session_id}/xapi", tags=["training"], operation_id="getXapiStatements")
     def session_xapi(
         session_id: str,
         account: Annotated[str, Query(min_length=1, max_length=200)],
@@ -75,6 +76,7 @@ def router(registry: Registry) -> APIRouter:
 
     @api.get(
         "/sessions/{session_id}/fhir",
+        operation_id="getFhirBundle",
         tags=["interop"],
         response_class=FhirResponse,
         responses={501: {"description": "Validation asked for, fhir.resources missing"}},
@@ -109,13 +111,14 @@ def router(registry: Registry) -> APIRouter:
             validate_bundle(bundle)
         return bundle
 
-    @api.get("/sessions/{session_id}/diagram", tags=["training"])
+    @api.get("/sessions/{session_id}/diagram", tags=["training"], operation_id="getDiagram")
     def session_diagram(session_id: str) -> DiagramView:
         """The workflow as data and as Mermaid text, with this session's path highlighted."""
         return registry.read(session_id, _diagram)
 
     @api.get(
         "/sessions/{session_id}/diagram.mmd",
+        operation_id="getDiagramMermaid",
         tags=["training"],
         response_class=PlainTextResponse,
         responses=TEXT_ERRORS,

@@ -29,13 +29,14 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .. import workflow as wf
 from ..duration import format_duration, parse_duration
-from ..training.lab import CHOICES
 from ..training.rubric import Rubric
 from ..training.view import Verdict, View
 
 __all__ = [
     "ERRORS",
     "TEXT_ERRORS",
+    "TOO_LARGE",
+    "UNAUTHORIZED",
     "ActRequest",
     "ActResponse",
     "ActionInfo",
@@ -48,7 +49,6 @@ __all__ = [
     "ScenarioView",
     "SessionView",
     "TimelineResponse",
-    "typed_act_bodies",
 ]
 
 MAX_BODY_DEPTH = 32
@@ -245,43 +245,6 @@ class ActRequest(_Request):
     )
 
 
-def typed_act_bodies(document: dict[str, Any]) -> None:
-    """Document the act route's body as one schema per action, told apart by ``action``.
-
-    Each is ``ActRequest`` with ``action`` fixed and ``data`` that action's choices
-    (``training.lab.CHOICES``), so a generated client knows each action's fields. Only the
-    document changes: the server reads every body as ``ActRequest`` and the session checks
-    ``data`` strictly against those same models, so there is one validation with one set of
-    answers (an unknown action still lists the valid ones).
-    """
-    components: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
-    base = components["ActRequest"]
-    mapping: dict[str, str] = {}
-    for action, model in CHOICES.items():
-        choices = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        for name, definition in choices.pop("$defs", {}).items():
-            components.setdefault(name, definition)
-        components[model.__name__] = choices
-        title = model.__name__.removesuffix("Choices") + "Act"
-        data = {
-            "$ref": f"#/components/schemas/{model.__name__}",
-            "description": "What the trainee chooses (the lab measures the rest)",
-        }
-        components[title] = {
-            **base,
-            "title": title,
-            "description": f"Take {action}, based on the session version the client last saw.",
-            "properties": {**base["properties"], "action": {"const": action}, "data": data},
-            "required": [*base["required"], *(["data"] if choices.get("required") else [])],
-        }
-        mapping[action] = f"#/components/schemas/{title}"
-    operation = document["paths"]["/api/sessions/{session_id}/act"]["post"]
-    operation["requestBody"]["content"]["application/json"]["schema"] = {
-        "oneOf": [{"$ref": ref} for ref in mapping.values()],
-        "discriminator": {"propertyName": "action", "mapping": mapping},
-    }
-
-
 class AdvanceRequest(_Request):
     """Move the session's clock on; deadlines it passes fire."""
 
@@ -369,19 +332,25 @@ class ConflictResponse(BaseModel):
     session: SessionView | None = None
 
 
+class ErrorResponse(BaseModel):
+    """An error said in words (404, 410, 413, 401, 503)."""
+
+    detail: str
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such session", "model": dict[str, str]},
+    404: {"description": "No such session", "model": ErrorResponse},
     409: {"description": "Based on an old version: nothing done", "model": ConflictResponse},
     410: {
         "description": "The session's stored log is damaged and cannot be read; others work",
-        "model": dict[str, str],
+        "model": ErrorResponse,
     },
     422: {"description": "Malformed input: every problem listed", "model": ProblemsResponse},
-    503: {"description": "The session store is unavailable or damaged", "model": dict[str, str]},
+    503: {"description": "The session store is unavailable or damaged", "model": ErrorResponse},
 }
 """The errors every API route may answer, each as JSON."""
 
-_DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+_DETAIL = {"$ref": "#/components/schemas/ErrorResponse"}  # in the document through ERRORS
 TEXT_ERRORS: dict[int | str, dict[str, Any]] = {
     code: {
         "description": error["description"],
@@ -390,3 +359,22 @@ TEXT_ERRORS: dict[int | str, dict[str, Any]] = {
     for code, error in ERRORS.items()
 }
 """``ERRORS`` for a route that answers text: its errors are JSON all the same."""
+
+
+# 401 and 413 come from the middleware, as JSON, whatever the route answers otherwise.
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {
+        "description": "No valid bearer token (the server runs with ISLETFLOW_TOKEN)",
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}},
+        "content": {"application/json": {"schema": _DETAIL}},
+    },
+}
+"""What every API route answers without the token, when the server has one."""
+
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {
+        "description": "The request body is over the size limit (64 KiB by default)",
+        "content": {"application/json": {"schema": _DETAIL}},
+    },
+}
+"""What a route that reads a body answers when the body is over ``create_app(body_limit=)``."""

@@ -1,0 +1,101 @@
+"""The OpenAPI document as clients read it: its version, stable operationIds, links, act bodies.
+
+A generated client takes its method names from the operationIds and its types from the
+schemas, so both are part of the contract: every documented route names its operationId
+(``operation_id=``; a route without one is refused as the app is built), and ``API_VERSION``
+says when the contract changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from .. import __version__
+from ..training.lab import CHOICES
+
+__all__ = ["API_VERSION", "LOCATION", "Service", "explicit_operation_id", "links"]
+
+API_VERSION = "1.0.0"
+"""The HTTP API's version (the OpenAPI document's ``info.version``): the major number changes
+when a route, an operationId or a field is removed or changes meaning, the minor one when one is
+added. The package's own version is ``info.x-package-version``."""
+
+LOCATION = {
+    "Location": {"description": "The new session's URL", "schema": {"type": "string"}},
+}
+"""The header of a 201: where the new session is."""
+
+
+class Service(FastAPI):
+    """The app, whose OpenAPI document gives each action's act body (``typed_act_bodies``) and
+    the package's version beside the API's."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            document = super().openapi()
+            typed_act_bodies(document)
+            document["info"]["x-package-version"] = __version__
+        return super().openapi()
+
+
+def explicit_operation_id(route: APIRoute) -> str:
+    """Every documented route names its operationId itself (``operation_id=``): a generated
+    one changes whenever a function or path is renamed, and generated clients with it."""
+    if route.include_in_schema and not route.operation_id:
+        raise TypeError(f"the route {route.path} needs an explicit operation_id")
+    return route.name
+
+
+def links(view: str) -> dict[str, Any]:
+    """OpenAPI links from an answer holding a session's view at ``view``: what a client (or a
+    stateful fuzzer) does next with its id and version."""
+    session_id = {"session_id": f"$response.body#{view}/id"}
+    version = {"expected_version": f"$response.body#{view}/version"}
+    changed = {"parameters": session_id, "requestBody": version}
+    return {
+        "GetSession": {"operationId": "getSession", "parameters": session_id},
+        "TakeAction": {"operationId": "takeAction", **changed},
+        "AdvanceClock": {"operationId": "advanceClock", **changed},
+        "GetScore": {"operationId": "getScore", "parameters": session_id},
+        "GetTimeline": {"operationId": "getTimeline", "parameters": session_id},
+    }
+
+
+def typed_act_bodies(document: dict[str, Any]) -> None:
+    """Document the act route's body as one schema per action, told apart by ``action``.
+
+    Each is ``ActRequest`` with ``action`` fixed and ``data`` that action's choices
+    (``training.lab.CHOICES``), so a generated client knows each action's fields. Only the
+    document changes: the server reads every body as ``ActRequest`` and the session checks
+    ``data`` strictly against those same models, so there is one validation with one set of
+    answers (an unknown action still lists the valid ones).
+    """
+    components: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
+    base = components["ActRequest"]
+    mapping: dict[str, str] = {}
+    for action, model in CHOICES.items():
+        choices = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in choices.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components[model.__name__] = choices
+        title = model.__name__.removesuffix("Choices") + "Act"
+        data = {
+            "$ref": f"#/components/schemas/{model.__name__}",
+            "description": "What the trainee chooses (the lab measures the rest)",
+        }
+        components[title] = {
+            **base,
+            "title": title,
+            "description": f"Take {action}, based on the session version the client last saw.",
+            "properties": {**base["properties"], "action": {"const": action}, "data": data},
+            "required": [*base["required"], *(["data"] if choices.get("required") else [])],
+        }
+        mapping[action] = f"#/components/schemas/{title}"
+    operation = document["paths"]["/api/sessions/{session_id}/act"]["post"]
+    operation["requestBody"]["content"]["application/json"]["schema"] = {
+        "oneOf": [{"$ref": ref} for ref in mapping.values()],
+        "discriminator": {"propertyName": "action", "mapping": mapping},
+    }
