@@ -112,7 +112,8 @@ def test_adding_a_schema_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 def test_unknown_schema_is_invalid_input_listing_the_names() -> None:
     """Asking for a schema that does not exist names the ones that do."""
-    with pytest.raises(InvalidInput, match="case-snapshot, course-record, protocol, scenario, timeline"):
+    known = "case-snapshot, course-record, protocol, scenario, timeline"
+    with pytest.raises(InvalidInput, match=known):
         schema("scenery")
 
 
