@@ -137,7 +137,7 @@ def test_train_command_takes_a_bundled_name_a_file_and_a_seed() -> None:
     runner = CliRunner()
     out = runner.invoke(main, ["train", "portal_pressure_high", "--seed", "3"], input="quit\n")
     assert out.exit_code == 0, out.output
-    assert "portal_pressure_high: baseline portal pressure too high (seed 3, case 0)" in out.output
+    assert "portal_pressure_high: percutaneous case 7 (seed 3, case 0)" in out.output
     default = runner.invoke(main, ["train"], input="quit\n")
     assert "standard: standard percutaneous case (seed 1, case 0)" in default.output
     bad = runner.invoke(main, ["train", "no_such"], input="quit\n")
