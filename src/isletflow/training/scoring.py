@@ -2,11 +2,9 @@
 
 ``deviations`` reads the trainee's timeline beside the expert's and names every deviation;
 ``score`` prices them with a ``Rubric``. Both are pure functions of (trainee timeline, expert
-timeline, rubric), so a score can be recomputed from a stored timeline at any time and always
-comes out the same. Both are one fold over the trainee's events, ``Scorer``: a session keeps its
-scorer and feeds it each new event, so scoring after an act costs the same at the tenth event as
-at the ten-thousandth, and gives exactly what the pure functions give (they feed a new scorer
-the whole timeline).
+timeline, rubric), recomputable from a stored timeline at any time. Both are one fold over the
+trainee's events, ``Scorer``: a session keeps its scorer and feeds it each new event, so scoring
+after an act costs the same at the tenth event as at the ten-thousandth.
 
 The kinds of deviation:
 
@@ -14,8 +12,11 @@ The kinds of deviation:
 - ``out_of_order``: an accepted action outside the longest common subsequence of the trainee's and
   the expert's actions (extra, or done in another order).
 - ``warning``: a warning the expert path did not get.
-- ``deadline_breached``: a deadline that fired.
+- ``deadline_breached``: a deadline that fired where the expert path met none (the trainee
+  waited until the islets were lost); one the expert path met too is the scenario's logistics.
 - ``avoidable_abort``: the case ended aborted or discarded where the expert path completed.
+- ``abort_without_cause``: an ``abort`` or ``reject`` (charged to it) whose reason no refusal or
+  warning had shown and the expert path did not end with; a failed release is a reject's cause.
 - ``late_infusion``: the infusion started later than the expert's, beyond the rubric's grace.
 """
 
@@ -100,7 +101,11 @@ class ScorerPoint(BaseModel):
     outcome: Outcome | None
     infusion: tuple[int, JsonEvent] | None
     ordered: int = Field(ge=0, description="How many actions the order comparison holds")
+    causes: tuple[str, ...] = Field((), description="Codes the refusals and warnings showed")
     positions: dict[str, list[int]]
+
+
+_ENDINGS = ("abort", "reject")  # the actions that end a case by choice, with a ``reason``
 
 
 def infusion_started(events: Sequence[Event]) -> timedelta | None:
@@ -167,6 +172,11 @@ class Scorer:
         self.rubric = rubric
         self._expert_names = _ordered(expert, rubric)
         self._expert_warnings = {e.warning.code for e in expert if isinstance(e, Warned)}
+        self._expert_deadlines = {e.deadline for e in expert if isinstance(e, DeadlineFired)}
+        self._causes: set[str] = set()  # codes a refusal or warning has shown so far
+        # The expert's reason to end the case: the scenario calls for it, refused or not.
+        endings = [e for e in expert if isinstance(e, Accepted) and e.action in _ENDINGS]
+        self._expert_reasons = {str(e.data.get("reason")) for e in endings}
         self._expert_outcome = Timeline(expert).outcome
         self._expert_infusion = infusion_started(expert)
         self._alignment = Alignment(self._expert_names)
@@ -195,6 +205,7 @@ class Scorer:
             infusion=self._infusion,
             ordered=alignment._length,
             positions={name: list(at) for name, at in alignment._positions.items()},
+            causes=tuple(sorted(self._causes)),
         )
 
     @classmethod
@@ -206,6 +217,7 @@ class Scorer:
         scorer.fed, scorer._first = point.fed, first
         scorer._found, scorer._candidates = list(point.found), list(point.candidates)
         scorer._taken = dict(point.taken)
+        scorer._causes = set(point.causes)
         scorer._ending, scorer.ended_by, scorer._outcome = (
             point.ending,
             point.ended_by,
@@ -235,13 +247,17 @@ class Scorer:
             self._first = event
         rubric = self.rubric
         if isinstance(event, Refused):
+            self._causes |= {f.code for f in event.failures}
+            self._causes |= {f.subcode for f in event.failures if f.subcode}
             for code in dict.fromkeys(f.code for f in event.failures):
                 reasons = tuple(f.message for f in event.failures if f.code == code)
                 self._add(index, event, "refused", code, event.action, reasons)
-        elif isinstance(event, Warned) and event.warning.code not in self._expert_warnings:
-            reasons = (event.warning.message,)
-            self._add(index, event, "warning", event.warning.code, event.action, reasons)
-        elif isinstance(event, DeadlineFired):
+        elif isinstance(event, Warned):
+            self._causes.add(event.warning.code)
+            if event.warning.code not in self._expert_warnings:
+                reasons = (event.warning.message,)
+                self._add(index, event, "warning", event.warning.code, event.action, reasons)
+        elif isinstance(event, DeadlineFired) and event.deadline not in self._expert_deadlines:
             reason = _deadline_reason(event, self._first)
             self._add(index, event, "deadline_breached", event.code, None, (reason,))
         if isinstance(event, Accepted | DeadlineFired):
@@ -251,6 +267,15 @@ class Scorer:
                 self._outcome, self.ended_by = ended, event
         if not isinstance(event, Accepted):
             return
+        if event.action in _ENDINGS:
+            reason = str(event.data.get("reason"))
+            released = event.action == "reject" and "release_failed" in self._causes
+            if not released and reason not in self._causes | self._expert_reasons:
+                why = (
+                    f"The trainee chose {event.action} ({reason}), but no refusal or warning had "
+                    "shown that reason.",
+                )
+                self._add(index, event, "abort_without_cause", reason, event.action, why)
         if event.action == "start_infusion" and self._infusion is None:
             self._infusion = (index, event)
         if event.action not in rubric.order_ignores:
