@@ -193,3 +193,15 @@ def test_no_bundled_title_or_brief_names_a_failure_code() -> None:
             for written in (code, code.replace("_", " ")):
                 found = re.search(rf"\b{re.escape(written)}\b", shown)
                 assert found is None, f"{entry.name} names {code!r}: {shown}"
+
+
+def test_the_score_command_breaks_the_points_down_by_kind() -> None:
+    """score lists the points lost by kind; guided also each deviation, assessment holds those
+    back for the debrief."""
+    script = "release\nscore\nquit\n"
+    guided = CliRunner().invoke(main, ["train"], input=script).output
+    assessed = CliRunner().invoke(main, ["train", "--mode", "assessment"], input=script).output
+    for out in (guided, assessed):
+        assert "train> score\nscore 99/100\n  -1  refused (total)\n" in out
+    assert "    -1  refused [not_allowed] release" in guided
+    assert "[not_allowed]" not in assessed.partition("train> score")[2].partition("train>")[0]

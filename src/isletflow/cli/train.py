@@ -43,7 +43,7 @@ Commands:
   wait DURATION      let time pass (90min, 6h, 2d, 1h30min); deadlines fire
   look               show the state again
   help [ACTION]      this text, or what ACTION takes
-  score              the score so far
+  score              the score so far, the points lost by kind
   debrief            the debrief so far
   quit               end the session and show the debrief
 Values the lab or the monitor measures are filled in for you."""
@@ -112,6 +112,23 @@ def show(view: View, seen: int = 0) -> str:
     return "\n".join(lines)
 
 
+def score_text(session: TrainingSession) -> str:
+    """The score so far with the points lost by kind of deviation; in guided mode each one too
+    (in assessment the reasons, which may name the expert's path, wait for the debrief)."""
+    result = session.score()
+    lines = [f"score {result.points:g}/{result.full_marks:g}"]
+    lost: dict[str, float] = {}
+    for d in result.deviations:
+        lost[d.kind] = lost.get(d.kind, 0.0) + d.cost
+    lines += [f"  -{cost:g}  {kind} (total)" for kind, cost in lost.items()]
+    if session.mode == "guided":
+        lines += [
+            f"    -{d.cost:g}  {d.kind} [{d.code}]{f' {d.action}' if d.action else ''}"
+            for d in result.deviations
+        ]
+    return "\n".join(lines)
+
+
 def _number(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return f"{value:,.0f}"
@@ -175,7 +192,7 @@ def step(session: TrainingSession, line: str, echo: Callable[[str], None]) -> bo
         echo(show(session.view()))
         return True
     if head == "score":
-        echo(f"score {session.score().points:g}/{session.rubric.full_marks:g}")
+        echo(score_text(session))
         return True
     if head == "debrief":
         echo(session.debrief().text())
