@@ -27,12 +27,10 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..deadlines import window
 from ..duration import spoken
 from ..models import UtcDatetime
 from ..timeline import (
     Accepted,
-    Created,
     DeadlineFired,
     Event,
     JsonEvent,
@@ -42,6 +40,7 @@ from ..timeline import (
     Warned,
 )
 from .alignment import Alignment
+from .reasons import abort_reason, deadline_reason, order_reason
 from .rubric import DEVIATION_KINDS, DeviationKind, Rubric
 
 __all__ = [
@@ -121,41 +120,6 @@ def _ordered(events: Sequence[Event], rubric: Rubric) -> list[str]:
     return [
         e.action for e in events if isinstance(e, Accepted) and e.action not in rubric.order_ignores
     ]
-
-
-def _order_reason(action: str, nth: int, expert: list[str]) -> str:
-    count = expert.count(action)
-    if count == 0:
-        return f"The expert path never takes {action}."
-    if nth >= count:
-        times = "once" if count == 1 else f"{count} times"
-        return f"The expert path takes {action} {times}; this one is extra."
-    at = [i for i, name in enumerate(expert) if name == action][nth]
-    before = f"after {expert[at - 1]}" if at > 0 else "first"
-    return f"Out of the expert's order: the expert path takes {action} {before}."
-
-
-def _deadline_reason(event: DeadlineFired, first: Event) -> str:
-    words = event.deadline.replace("_", " ")
-    if isinstance(first, Created):
-        words += f" ({spoken(window(event.deadline, first.protocol))})"
-    since = spoken(event.due - Timeline([first]).cross_clamp)
-    return (
-        f"The {words} ran out {since} after cross-clamp, in {event.source}: "
-        f"the case was aborted ({event.code})."
-    )
-
-
-def _abort_reason(outcome: Outcome, ending: Event | None) -> str:
-    # ``ending`` is the last event that changed the case (accepted, or a deadline): nothing is
-    # accepted, and no deadline fires, once a case has ended.
-    if isinstance(ending, Accepted) and ending.action == "abort":
-        how = f"The trainee aborted the case ({outcome.code})"
-    elif isinstance(ending, Accepted) and ending.action == "reject":
-        how = "The trainee rejected the product"
-    else:
-        how = f"The case was lost ({outcome.code})"
-    return f"{how}; the expert path completed it."
 
 
 class Scorer:
@@ -258,7 +222,7 @@ class Scorer:
                 reasons = (event.warning.message,)
                 self._add(index, event, "warning", event.warning.code, event.action, reasons)
         elif isinstance(event, DeadlineFired) and event.deadline not in self._expert_deadlines:
-            reason = _deadline_reason(event, self._first)
+            reason = deadline_reason(event, self._first)
             self._add(index, event, "deadline_breached", event.code, None, (reason,))
         if isinstance(event, Accepted | DeadlineFired):
             self._ending = event
@@ -281,7 +245,7 @@ class Scorer:
         if event.action not in rubric.order_ignores:
             nth = self._taken.get(event.action, 0)
             self._taken[event.action] = nth + 1
-            reason = _order_reason(event.action, nth, self._expert_names)
+            reason = order_reason(event.action, nth, self._expert_names)
             self._candidates.append(
                 Deviation(
                     kind="out_of_order",
@@ -338,7 +302,7 @@ class Scorer:
                     kind="avoidable_abort",
                     code=mine.code or mine.status,
                     at=mine.at,
-                    reasons=(_abort_reason(mine, self._ending),),
+                    reasons=(abort_reason(mine, self._ending),),
                     cost=self.rubric.cost("avoidable_abort"),
                 )
             )
