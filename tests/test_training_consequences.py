@@ -100,3 +100,27 @@ def test_an_abort_for_a_reason_a_refusal_showed_has_its_cause() -> None:
     other = _played(list(moves_of(exercise.expert))[:-1], exercise)
     other.act("abort", reason="recipient_unstable")
     assert "abort_without_cause" in {d.kind for d in other.score().deviations}
+
+
+def _with_agent(agent: str) -> list[PlanStep]:
+    return [
+        PlanStep(m.action, m.after, {"agent": agent}) if m.action == "give_induction" else m
+        for m in MOVES
+    ]
+
+
+@given(st.sampled_from(["aspirin", "basiliximab", "paracetamol", "ATG rabbit"]))
+def test_a_wrong_induction_agent_strictly_lowers_the_score(agent: str) -> None:
+    """The expert's path with another induction agent loses points, charged to that induction."""
+    session = _played(_with_agent(agent))
+    result = session.score()
+    assert result.points < 100
+    [wrong] = [d for d in result.deviations if d.kind == "wrong_induction"]
+    assert wrong.action == "give_induction"
+    assert wrong.event_index is not None
+    assert getattr(session.case.timeline[wrong.event_index], "action", None) == "give_induction"
+
+
+@given(st.sampled_from(["rabbit ATG", "Rabbit ATG", "rabbit  atg", " RABBIT ATG "]))
+def test_the_expert_agent_written_otherwise_is_no_deviation(agent: str) -> None:
+    assert _played(_with_agent(agent)).score().points == 100

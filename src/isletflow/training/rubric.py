@@ -20,6 +20,8 @@ Why the defaults are what they are:
 - Ending the case (``abort``, ``reject``) for a reason the case has not shown (no refusal or
   warning with that code before it) costs 25: an abort without cause. With the 30 of a graft
   the expert saved, an arbitrary abort scores below half, as inaction does.
+- An induction agent other than the expert path's costs 5 (``wrong_induction``): the graft goes
+  without the induction the protocol gives, as an induction outside its window would.
 - Each hour that the infusion starts later than the expert's, beyond a 2 h grace, costs 1, at most
   20 in all (never more than a missed deadline).
 """
@@ -46,6 +48,7 @@ DeviationKind = Literal[
     "deadline_breached",
     "avoidable_abort",
     "abort_without_cause",
+    "wrong_induction",
     "late_infusion",
 ]
 # Strict and finite: "2" or true is not a weight, nor is NaN or an infinity.
@@ -58,6 +61,7 @@ DEVIATION_KINDS: tuple[DeviationKind, ...] = (
     "deadline_breached",
     "avoidable_abort",
     "abort_without_cause",
+    "wrong_induction",
     "late_infusion",
 )
 
@@ -78,6 +82,9 @@ class Weights(BaseModel):
     )
     abort_without_cause: _Points = Field(
         25.0, description="An abort or rejection for a reason no refusal or warning showed"
+    )
+    wrong_induction: _Points = Field(
+        5.0, description="An induction agent other than the expert path's"
     )
     late_infusion: _Points = Field(
         1.0, description="Per hour the infusion starts later than the expert's, past the grace"

@@ -17,6 +17,7 @@ The kinds of deviation:
 - ``avoidable_abort``: the case ended aborted or discarded where the expert path completed.
 - ``abort_without_cause``: an ``abort`` or ``reject`` (charged to it) whose reason no refusal or
   warning had shown and the expert path did not end with; a failed release is a reject's cause.
+- ``wrong_induction``: an induction agent the expert path does not give (case and spacing aside).
 - ``late_infusion``: the infusion started later than the expert's, beyond the rubric's grace.
 """
 
@@ -107,6 +108,11 @@ class ScorerPoint(BaseModel):
 _ENDINGS = ("abort", "reject")  # the actions that end a case by choice, with a ``reason``
 
 
+def _agent(event: Accepted) -> str:
+    """An induction's agent as compared: case and spacing aside (``Rabbit  ATG`` is rabbit atg)."""
+    return " ".join(str(event.data.get("agent", "")).casefold().split())
+
+
 def infusion_started(events: Sequence[Event]) -> timedelta | None:
     """Time from cross-clamp to the start of the infusion, if it started."""
     for event in events:
@@ -141,6 +147,8 @@ class Scorer:
         # The expert's reason to end the case: the scenario calls for it, refused or not.
         endings = [e for e in expert if isinstance(e, Accepted) and e.action in _ENDINGS]
         self._expert_reasons = {str(e.data.get("reason")) for e in endings}
+        given = [e for e in expert if isinstance(e, Accepted) and e.action == "give_induction"]
+        self._expert_agents = {_agent(e) for e in given}
         self._expert_outcome = Timeline(expert).outcome
         self._expert_infusion = infusion_started(expert)
         self._alignment = Alignment(self._expert_names)
@@ -240,6 +248,16 @@ class Scorer:
                     "shown that reason.",
                 )
                 self._add(index, event, "abort_without_cause", reason, event.action, why)
+        if (
+            event.action == "give_induction"
+            and self._expert_agents
+            and _agent(event) not in self._expert_agents
+        ):
+            why = (
+                f"The trainee gave {event.data.get('agent')} as induction; the expert path gives "
+                f"{', '.join(sorted(self._expert_agents))}.",
+            )
+            self._add(index, event, "wrong_induction", "induction_agent", event.action, why)
         if event.action == "start_infusion" and self._infusion is None:
             self._infusion = (index, event)
         if event.action not in rubric.order_ignores:
