@@ -23,12 +23,14 @@ def test_names_are_the_example_files() -> None:
 
 
 def test_every_entry_has_a_description() -> None:
-    """Each entry has a title and a description: the file's own, else its leading comment."""
+    """Each entry has a title and a description: the file's own (a neutral case brief), else its
+    leading comment (which may name the lesson: bundled files all have their own)."""
     entries = {e.name: e for e in library.entries()}
-    assert entries["standard"].description.startswith("A 42-year-old brain-dead donor")
+    assert entries["standard"].description.startswith("Donor: 42 years, pancreas in UW solution")
     high = entries["portal_pressure_high"]
-    assert high.title == "baseline portal pressure too high"
-    assert "21 mmHg" in high.description
+    assert high.title == "percutaneous case 7"
+    assert "Recipient: R-001, 70 kg" in high.description
+    assert "21 mmHg" not in high.description  # the leading comment's lesson, not the brief
     assert "expected:" not in high.description
     assert all(e.description for e in entries.values())
 

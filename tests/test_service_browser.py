@@ -88,7 +88,7 @@ def test_a_trainee_walks_a_whole_case_in_the_browser(server: Server, page: Page)
     page.goto(server.url + "/")
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
     page.select_option("#scenario", "standard")
-    expect(page.locator("#scenario-description")).to_contain_text("42-year-old")
+    expect(page.locator("#scenario-description")).to_contain_text("Donor: 42 years")
     page.click("#start-session")
     expect(page.locator("#state")).to_have_text("harvest.procured")
     expect(page.locator("#exercise")).to_have_text("standard (seed 1, case 0)")
@@ -132,6 +132,34 @@ def test_a_trainee_walks_a_whole_case_in_the_browser(server: Server, page: Page)
     expect(page.locator("#debrief")).to_contain_text("Debrief: standard (seed 1, case 0)")
     expect(page.locator("#score")).not_to_have_text("100.0 / 100.0")
     expect(page.locator("#diagram .node.current")).to_have_attribute("data-state", "completed")
+
+
+def test_in_assessment_mode_the_page_judges_no_action_before_it_is_tried(
+    server: Server, page: Page
+) -> None:
+    """Started in assessment mode, the page marks no action refused and lists no reason until
+    the trainee tries it; the title is the scenario's neutral one."""
+    page.goto(server.url + "/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    page.select_option("#scenario", "release_identity_mismatch")
+    expect(page.locator("#scenario option:checked")).to_have_text("percutaneous case 13")
+    page.select_option("#mode", "assessment")
+    page.click("#start-session")
+    expect(page.locator("#exercise")).to_have_text("percutaneous case 13 (seed 1, case 0)")
+    script = moves_of(simulate(library.load("release_identity_mismatch")).timeline)
+    for step in script:
+        assert step.action is not None
+        if step.action == "release":
+            break
+        _do(page, step.action, step.after, step.choices)
+    expect(page.locator("#state")).to_have_text("purify.release_testing")
+    expect(page.locator("#actions button[data-action=release]")).to_be_visible()
+    expect(page.locator("#actions button.blocked")).to_have_count(0)
+    expect(page.locator("#actions .reasons")).to_have_count(0)
+    expect(page.locator("#actions")).not_to_contain_text("labelled for")
+    _do(page, "release", None, {})
+    expect(page.locator("#verdict")).to_contain_text("Refused: release")
+    expect(page.locator("#verdict")).to_contain_text("labelled for")
 
 
 def test_the_page_shows_another_tabs_change_instead_of_overwriting(

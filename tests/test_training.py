@@ -355,19 +355,27 @@ def test_expired_islets_cost_a_deadline_and_an_avoidable_abort() -> None:
     session = _until(_session(), "release")
     session.wait("7h")
     assert _found(session) == [
-        ("deadline_breached", "islets_expired", 20.0),
+        ("deadline_breached", "islets_expired", 55.0),
         ("avoidable_abort", "islets_expired", 30.0),
     ]
-    assert session.score().points == 50
+    assert session.score().points == 15
     assert "release window (6 h)" in session.score().deviations[0].reasons[0]
 
 
 def test_trainee_abort_is_avoidable() -> None:
-    """Aborting a case the expert completed costs an avoidable abort and no order deviation."""
+    """Aborting a case the expert completed, for a reason nothing showed, costs an abort without
+    cause (charged to the abort) and an avoidable abort, and no order deviation."""
     session = _until(_session(), "submit_for_release")
     session.act("abort", reason="recipient_unstable")
-    assert _found(session) == [("avoidable_abort", "recipient_unstable", 30.0)]
-    assert session.score().deviations[0].reasons == (
+    assert _found(session) == [
+        ("abort_without_cause", "recipient_unstable", 25.0),
+        ("avoidable_abort", "recipient_unstable", 30.0),
+    ]
+    assert session.score().points < 50
+    unfounded = session.score().deviations[0]
+    assert unfounded.action == "abort"
+    assert unfounded.event_index == len(session.case.timeline) - 1
+    assert session.score().deviations[1].reasons == (
         "The trainee aborted the case (recipient_unstable); the expert path completed it.",
     )
 
@@ -400,7 +408,7 @@ def test_rubric_loads_overrides_and_merges_weights(tmp_path: Path) -> None:
     path.write_text("[weights]\nwarning = 10\n[code_weights]\nnot_allowed = 0\n")
     rubric = Rubric.load(path)
     assert rubric.weights.warning == 10
-    assert rubric.weights.deadline_breached == 20
+    assert rubric.weights.deadline_breached == 55
     assert rubric.code_weights["heparin_missing"] == 5
     assert rubric.code_weights["not_allowed"] == 0
     session = _session(rubric=rubric)
@@ -424,11 +432,11 @@ def test_debrief_lists_each_deviation_with_reason_and_cost() -> None:
     report = session.debrief()
     text = report.text()
     assert report.finished
-    assert report.points == 46
+    assert report.points == 11
     assert "Outcome:  aborted (islets_expired)" in text
     assert "Expert:   completed (good)" in text
-    assert "Score:    46 / 100" in text
-    assert "-20  deadline_breached [islets_expired]" in text
+    assert "Score:    11 / 100" in text
+    assert "-55  deadline_breached [islets_expired]" in text
     assert "release is not possible in harvest.digesting" in text
     assert "REFUSED release" in text
     assert "assess_graft" in text

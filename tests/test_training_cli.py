@@ -75,7 +75,7 @@ def test_deadline_ends_the_session_with_a_debrief() -> None:
         result.output
     )
     assert "Outcome:  aborted (cold_ischemia_exceeded), 12 h after cross-clamp" in result.output
-    assert "Score:    50 / 100" in result.output
+    assert "Score:    15 / 100" in result.output  # lost through inaction: below half
 
 
 def test_writes_xapi_and_json_debrief(tmp_path: Path) -> None:

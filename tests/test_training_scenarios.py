@@ -16,7 +16,8 @@ from isletflow.training import Exercise, ScenarioLab, TrainingSession, lab_from_
 
 EXPERT_MEETS_A_GUARD = {
     # The simulator's policy is refused (or runs out of time) on the way, by the scenario's
-    # design; the rubric prices a refusal or a fired deadline whoever meets it.
+    # design; the rubric prices a refusal whoever meets it, a deadline only if the expert
+    # path did not meet it too (the scenario's logistics).
     "cold_ischemia_exceeded", "culture_window_exceeded", "donor_ineligible", "induction_wait",
     "islets_expired_before_infusion", "population", "portal_pressure_high",
     "preservation_unaccepted", "release_dose_below_minimum", "release_endotoxin_above_limit",
@@ -45,7 +46,7 @@ def test_the_experts_moves_replayed_by_a_trainee_score_full_marks(name: str) -> 
     result = session.score()
     met = any(isinstance(e, Refused | DeadlineFired) for e in exercise.expert)
     assert met == (name in EXPERT_MEETS_A_GUARD)
-    assert {d.kind for d in result.deviations} <= {"refused", "deadline_breached"}
+    assert {d.kind for d in result.deviations} <= {"refused"}
     assert result.points == result.full_marks - sum(d.cost for d in result.deviations)
     if not met:
         assert result.points == result.full_marks
@@ -137,7 +138,7 @@ def test_train_command_takes_a_bundled_name_a_file_and_a_seed() -> None:
     runner = CliRunner()
     out = runner.invoke(main, ["train", "portal_pressure_high", "--seed", "3"], input="quit\n")
     assert out.exit_code == 0, out.output
-    assert "portal_pressure_high: baseline portal pressure too high (seed 3, case 0)" in out.output
+    assert "portal_pressure_high: percutaneous case 7 (seed 3, case 0)" in out.output
     default = runner.invoke(main, ["train"], input="quit\n")
     assert "standard: standard percutaneous case (seed 1, case 0)" in default.output
     bad = runner.invoke(main, ["train", "no_such"], input="quit\n")

@@ -31,7 +31,7 @@ from ..training.exercise import Exercise
 from ..training.lab import CHOICES
 from ..training.rubric import Rubric
 from ..training.session import TrainingSession
-from ..training.view import ActionView, Choice, View, choices_for
+from ..training.view import MODES, ActionView, Choice, Mode, View, choices_for
 from ..training.xapi import Actor
 
 COMMANDS = ("help", "look", "wait", "score", "debrief", "quit")
@@ -43,7 +43,7 @@ Commands:
   wait DURATION      let time pass (90min, 6h, 2d, 1h30min); deadlines fire
   look               show the state again
   help [ACTION]      this text, or what ACTION takes
-  score              the score so far
+  score              the score so far, the points lost by kind
   debrief            the debrief so far
   quit               end the session and show the debrief
 Values the lab or the monitor measures are filled in for you."""
@@ -56,18 +56,22 @@ def build_session(
     index: int = 0,
     factor: float | None = None,
     rubric: Rubric | None = None,
+    mode: Mode = "guided",
 ) -> TrainingSession:
     """The session the command trains on: case ``index`` of ``scenario`` under ``seed``.
 
     ``scenario`` is a bundled name (``isletflow.library``) or a scenario file; without it, the
     bundled ``standard`` scenario. ``factor`` runs the case clock live (1 = real time); without
-    it, time moves only when the trainee acts after a wait or waits.
+    it, time moves only when the trainee acts after a wait or waits. In ``assessment`` mode the
+    title is the scenario's own (its file name may name the lesson) and no action is judged
+    before it is tried.
     """
     name, loaded = library.resolve(scenario or "standard")
     exercise = Exercise.from_scenario(loaded, seed, index)
-    exercise = dataclasses.replace(exercise, name=f"{name}: {exercise.name}")
+    if mode == "guided":
+        exercise = dataclasses.replace(exercise, name=f"{name}: {exercise.name}")
     clock = AcceleratedClock(exercise.expert[0].at, factor) if factor is not None else None
-    return exercise.session(clock=clock, rubric=rubric)
+    return exercise.session(clock=clock, rubric=rubric, mode=mode)
 
 
 def _field(choice: Choice) -> str:
@@ -79,7 +83,7 @@ def _field(choice: Choice) -> str:
 
 
 def _action_line(view: ActionView) -> list[str]:
-    mark = "[ok]" if view.accepted else "[no]"
+    mark = {True: "[ok]", False: "[no]", None: "[  ]"}[view.accepted]  # None: not judged
     fields = " ".join(_field(c) for c in view.choices)
     lines = [f"  {mark} {view.action} {fields}".rstrip()]
     lines += [f"         - {r.message}" for r in view.failures]
@@ -105,6 +109,23 @@ def show(view: View, seen: int = 0) -> str:
     lines.append("Actions possible now:")
     for action in view.allowed:
         lines += _action_line(action)
+    return "\n".join(lines)
+
+
+def score_text(session: TrainingSession) -> str:
+    """The score so far with the points lost by kind of deviation; in guided mode each one too
+    (in assessment the reasons, which may name the expert's path, wait for the debrief)."""
+    result = session.score()
+    lines = [f"score {result.points:g}/{result.full_marks:g}"]
+    lost: dict[str, float] = {}
+    for d in result.deviations:
+        lost[d.kind] = lost.get(d.kind, 0.0) + d.cost
+    lines += [f"  -{cost:g}  {kind} (total)" for kind, cost in lost.items()]
+    if session.mode == "guided":
+        lines += [
+            f"    -{d.cost:g}  {d.kind} [{d.code}]{f' {d.action}' if d.action else ''}"
+            for d in result.deviations
+        ]
     return "\n".join(lines)
 
 
@@ -171,7 +192,7 @@ def step(session: TrainingSession, line: str, echo: Callable[[str], None]) -> bo
         echo(show(session.view()))
         return True
     if head == "score":
-        echo(f"score {session.score().points:g}/{session.rubric.full_marks:g}")
+        echo(score_text(session))
         return True
     if head == "debrief":
         echo(session.debrief().text())
@@ -303,6 +324,14 @@ def _reader(session: TrainingSession) -> Callable[[], str | None]:
     "--home-page",
     help="The learning platform of the trainee's account (xAPI; needed with --xapi).",
 )
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="guided",
+    show_default=True,
+    help="guided: every action judged, with its reasons, before it is tried; assessment: "
+    "no verdict until an action is tried (the debrief shows everything at the end).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the debrief as JSON.")
 def train(
     scenario: str | None,
@@ -314,6 +343,7 @@ def train(
     trainee: str,
     trainee_name: str | None,
     home_page: str | None,
+    mode: Mode,
     as_json: bool,
 ) -> None:
     """Train on a case of SCENARIO: take the steps, see why they are refused, get a debrief.
@@ -328,10 +358,15 @@ def train(
         if home_page is None:
             raise click.UsageError("--xapi needs --home-page, the trainee's learning platform")
         actor = _xapi_actor(trainee, home_page, trainee_name)
-    session = build_session(scenario, seed=seed, index=index, factor=factor, rubric=rubric)
+    session = build_session(
+        scenario, seed=seed, index=index, factor=factor, rubric=rubric, mode=mode
+    )
     # When the trainee acted, by the wall clock: the xAPI statements' timestamps.
     acted = {0: datetime.now(UTC)}
-    click.echo(f"Training: {session.exercise}. Type help for the commands.")
+    click.echo(f"Training ({mode}): {session.exercise}. Type help for the commands.")
+    brief = library.resolve(scenario or "standard")[1].description
+    if brief:
+        click.echo(f"Case brief: {brief}")
     click.echo(show(session.view()))
     read = _reader(session)
     while not session.finished:

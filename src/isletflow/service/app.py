@@ -251,6 +251,7 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
             scenario=data,
             seed=seed,
             index=body.index,
+            mode=body.mode,
             rubric=body.rubric or Rubric(),
         )
         view = registry.create(header)

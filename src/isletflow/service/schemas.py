@@ -30,7 +30,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from .. import workflow as wf
 from ..duration import format_duration, parse_duration
 from ..training.rubric import Rubric
-from ..training.view import Verdict, View
+from ..training.view import Mode, Verdict, View
 
 __all__ = [
     "ERRORS",
@@ -218,6 +218,11 @@ class CreateSession(_Request):
         None, ge=0, le=2**63 - 1, description="Default: the scenario's own seed, else 0"
     )
     index: JsonInt = Field(0, ge=0, le=1_000_000, description="Which case of the scenario")
+    mode: Mode = Field(
+        "guided",
+        description="guided: every possible action judged with its reasons; assessment: no "
+        "verdict or reason until an action is tried (the debrief reveals everything)",
+    )
     rubric: Annotated[Rubric, BeforeValidator(_strictly(Rubric))] | None = Field(
         None, description="Overrides of the rubric's weights"
     )
@@ -260,7 +265,9 @@ class SessionView(View):
 
     id: str
     kind: Literal["training"] = Field(description="What the session runs")
-    scenario: str | None = Field(description="The bundled scenario's name; None if posted")
+    scenario: str | None = Field(
+        description="The bundled scenario's name; None if posted or in assessment mode"
+    )
     seed: int
     index: int
     version: int = Field(description="Number of events; send it back as expected_version")

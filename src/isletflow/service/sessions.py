@@ -33,7 +33,7 @@ from ..training.exercise import Exercise
 from ..training.lab import CHOICES, check_choices
 from ..training.rubric import Rubric
 from ..training.session import SessionPoint, TrainingSession
-from ..training.view import Verdict
+from ..training.view import Mode, Verdict
 from .schemas import SessionView
 from .store import UnreadableSession
 
@@ -62,6 +62,7 @@ class SessionHeader(BaseModel):
     seed: int = Field(ge=0)
     index: int = Field(0, ge=0)
     rubric: Rubric = Rubric()
+    mode: Mode = Field("guided", description="guided, or assessment: no verdict before a try")
 
 
 @functools.lru_cache(maxsize=64)
@@ -76,7 +77,9 @@ def _exercise_cached(header_json: str) -> Exercise:
         else:
             problem = "moves the clock beyond the calendar"
         raise InvalidInput("scenario", [Problem("body.scenario_spec", None, problem)]) from None
-    title = header.scenario_name or scenario.name or "posted scenario"
+    # In assessment the scenario's own title: a bundled file's name may name the lesson.
+    named = header.scenario_name if header.mode == "guided" else None
+    title = named or scenario.name or "posted scenario"
     return dataclasses.replace(exercise, name=f"{title} (seed {header.seed}, case {header.index})")
 
 
@@ -170,7 +173,7 @@ class Session:
     def start(cls, session_id: str, header: SessionHeader) -> Session:
         exercise = exercise_of(header)
         try:
-            training = exercise.session(rubric=header.rubric)
+            training = exercise.session(rubric=header.rubric, mode=header.mode)
         except OverflowError:
             raise _calendar_safe("case") from None
         return cls(
@@ -203,7 +206,12 @@ class Session:
         if checkpoint is None:
             case = Case.replay(events)
             training = TrainingSession(
-                case, exercise.lab, exercise.expert, read.rubric, exercise=exercise.name
+                case,
+                exercise.lab,
+                exercise.expert,
+                read.rubric,
+                exercise=exercise.name,
+                mode=read.mode,
             )
         else:
             if earlier is None:
@@ -225,6 +233,7 @@ class Session:
                 exercise.expert,
                 read.rubric,
                 exercise=exercise.name,
+                mode=read.mode,
             )
             case = training.case
         # An active case's clock stands at its last event; a finished one records no advance,
@@ -301,7 +310,8 @@ class Session:
         return SessionView.model_construct(
             id=self.id,
             kind=header.kind,
-            scenario=header.scenario_name,
+            # In assessment the bundled name is not shown: it may name the lesson.
+            scenario=header.scenario_name if header.mode == "guided" else None,
             seed=header.seed,
             index=header.index,
             version=self.version,

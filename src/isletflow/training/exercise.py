@@ -26,6 +26,7 @@ from ..timeline import Accepted, Advanced, Event, Refused, Timeline
 from .lab import MEASURED, Lab, ScenarioLab, act_with_lab
 from .rubric import Rubric
 from .session import TrainingSession
+from .view import Mode
 
 __all__ = ["Exercise", "PlanStep", "moves_of", "standard_exercise", "walk"]
 
@@ -114,10 +115,12 @@ class Exercise:
         title = f"{name} (seed {chosen}, case {index})"
         return cls(title, new_case, lab, Timeline(list(expert)))
 
-    def session(self, clock: Clock | None = None, rubric: Rubric | None = None) -> TrainingSession:
-        """A new session on this exercise."""
+    def session(
+        self, clock: Clock | None = None, rubric: Rubric | None = None, mode: Mode = "guided"
+    ) -> TrainingSession:
+        """A new session on this exercise, ``guided`` or ``assessment`` (``Mode``)."""
         case = self.new_case(clock)
-        return TrainingSession(case, self.lab, self.expert, rubric, exercise=self.name)
+        return TrainingSession(case, self.lab, self.expert, rubric, exercise=self.name, mode=mode)
 
 
 _STANDARD_SCENARIOS = {

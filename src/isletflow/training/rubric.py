@@ -12,8 +12,16 @@ Why the defaults are what they are:
   4-5: releasing a product that failed a release test, infusing into a high portal pressure or
   without heparin (thrombosis), induction outside its window (rejection), an ineligible donor or a
   pancreas past its cold ischaemia, leaving a percutaneous track unsealed (bleeding).
-- A deadline that fires costs 20 and losing a graft the expert path saved costs 30 more: the
-  islets are lost, which no later care can mend.
+- A deadline that fires where the expert path met none costs 55: the trainee waited until the
+  islets were lost, which no later care can mend, so a case lost through inaction scores below
+  half whatever the expert path did. A deadline the expert path met too is the scenario's
+  logistics, not the trainee's doing, and costs nothing (as a warning the expert got).
+- Losing a graft the expert path saved costs 30 more.
+- Ending the case (``abort``, ``reject``) for a reason the case has not shown (no refusal or
+  warning with that code before it) costs 25: an abort without cause. With the 30 of a graft
+  the expert saved, an arbitrary abort scores below half, as inaction does.
+- An induction agent other than the expert path's costs 5 (``wrong_induction``): the graft goes
+  without the induction the protocol gives, as an induction outside its window would.
 - Each hour that the infusion starts later than the expert's, beyond a 2 h grace, costs 1, at most
   20 in all (never more than a missed deadline).
 """
@@ -34,7 +42,14 @@ from ..models import Number, validated
 __all__ = ["DEVIATION_KINDS", "DeviationKind", "Rubric", "Weights"]
 
 DeviationKind = Literal[
-    "refused", "out_of_order", "warning", "deadline_breached", "avoidable_abort", "late_infusion"
+    "refused",
+    "out_of_order",
+    "warning",
+    "deadline_breached",
+    "avoidable_abort",
+    "abort_without_cause",
+    "wrong_induction",
+    "late_infusion",
 ]
 # Strict and finite: "2" or true is not a weight, nor is NaN or an infinity.
 _Points = Annotated[Number, Field(ge=0)]
@@ -45,6 +60,8 @@ DEVIATION_KINDS: tuple[DeviationKind, ...] = (
     "warning",
     "deadline_breached",
     "avoidable_abort",
+    "abort_without_cause",
+    "wrong_induction",
     "late_infusion",
 )
 
@@ -57,9 +74,17 @@ class Weights(BaseModel):
     refused: _Points = Field(2.0, description="A refused action whose code has no weight")
     out_of_order: _Points = Field(2.0, description="An action out of the expert's order")
     warning: _Points = Field(3.0, description="A warning the expert path did not get")
-    deadline_breached: _Points = Field(20.0, description="A deadline that fired")
+    deadline_breached: _Points = Field(
+        55.0, description="A deadline that fired where the expert path met none"
+    )
     avoidable_abort: _Points = Field(
         30.0, description="Aborted, expired or discarded where the expert path completed"
+    )
+    abort_without_cause: _Points = Field(
+        25.0, description="An abort or rejection for a reason no refusal or warning showed"
+    )
+    wrong_induction: _Points = Field(
+        5.0, description="An induction agent other than the expert path's"
     )
     late_infusion: _Points = Field(
         1.0, description="Per hour the infusion starts later than the expert's, past the grace"

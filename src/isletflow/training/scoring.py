@@ -2,11 +2,9 @@
 
 ``deviations`` reads the trainee's timeline beside the expert's and names every deviation;
 ``score`` prices them with a ``Rubric``. Both are pure functions of (trainee timeline, expert
-timeline, rubric), so a score can be recomputed from a stored timeline at any time and always
-comes out the same. Both are one fold over the trainee's events, ``Scorer``: a session keeps its
-scorer and feeds it each new event, so scoring after an act costs the same at the tenth event as
-at the ten-thousandth, and gives exactly what the pure functions give (they feed a new scorer
-the whole timeline).
+timeline, rubric), recomputable from a stored timeline at any time. Both are one fold over the
+trainee's events, ``Scorer``: a session keeps its scorer and feeds it each new event, so scoring
+after an act costs the same at the tenth event as at the ten-thousandth.
 
 The kinds of deviation:
 
@@ -14,8 +12,12 @@ The kinds of deviation:
 - ``out_of_order``: an accepted action outside the longest common subsequence of the trainee's and
   the expert's actions (extra, or done in another order).
 - ``warning``: a warning the expert path did not get.
-- ``deadline_breached``: a deadline that fired.
+- ``deadline_breached``: a deadline that fired where the expert path met none (the trainee
+  waited until the islets were lost); one the expert path met too is the scenario's logistics.
 - ``avoidable_abort``: the case ended aborted or discarded where the expert path completed.
+- ``abort_without_cause``: an ``abort`` or ``reject`` (charged to it) whose reason no refusal or
+  warning had shown and the expert path did not end with; a failed release is a reject's cause.
+- ``wrong_induction``: an induction agent the expert path does not give (case and spacing aside).
 - ``late_infusion``: the infusion started later than the expert's, beyond the rubric's grace.
 """
 
@@ -26,12 +28,10 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..deadlines import window
 from ..duration import spoken
 from ..models import UtcDatetime
 from ..timeline import (
     Accepted,
-    Created,
     DeadlineFired,
     Event,
     JsonEvent,
@@ -41,6 +41,7 @@ from ..timeline import (
     Warned,
 )
 from .alignment import Alignment
+from .reasons import abort_reason, deadline_reason, order_reason
 from .rubric import DEVIATION_KINDS, DeviationKind, Rubric
 
 __all__ = [
@@ -100,7 +101,16 @@ class ScorerPoint(BaseModel):
     outcome: Outcome | None
     infusion: tuple[int, JsonEvent] | None
     ordered: int = Field(ge=0, description="How many actions the order comparison holds")
+    causes: tuple[str, ...] = Field((), description="Codes the refusals and warnings showed")
     positions: dict[str, list[int]]
+
+
+_ENDINGS = ("abort", "reject")  # the actions that end a case by choice, with a ``reason``
+
+
+def _agent(event: Accepted) -> str:
+    """An induction's agent as compared: case and spacing aside (``Rabbit  ATG`` is rabbit atg)."""
+    return " ".join(str(event.data.get("agent", "")).casefold().split())
 
 
 def infusion_started(events: Sequence[Event]) -> timedelta | None:
@@ -118,41 +128,6 @@ def _ordered(events: Sequence[Event], rubric: Rubric) -> list[str]:
     ]
 
 
-def _order_reason(action: str, nth: int, expert: list[str]) -> str:
-    count = expert.count(action)
-    if count == 0:
-        return f"The expert path never takes {action}."
-    if nth >= count:
-        times = "once" if count == 1 else f"{count} times"
-        return f"The expert path takes {action} {times}; this one is extra."
-    at = [i for i, name in enumerate(expert) if name == action][nth]
-    before = f"after {expert[at - 1]}" if at > 0 else "first"
-    return f"Out of the expert's order: the expert path takes {action} {before}."
-
-
-def _deadline_reason(event: DeadlineFired, first: Event) -> str:
-    words = event.deadline.replace("_", " ")
-    if isinstance(first, Created):
-        words += f" ({spoken(window(event.deadline, first.protocol))})"
-    since = spoken(event.due - Timeline([first]).cross_clamp)
-    return (
-        f"The {words} ran out {since} after cross-clamp, in {event.source}: "
-        f"the case was aborted ({event.code})."
-    )
-
-
-def _abort_reason(outcome: Outcome, ending: Event | None) -> str:
-    # ``ending`` is the last event that changed the case (accepted, or a deadline): nothing is
-    # accepted, and no deadline fires, once a case has ended.
-    if isinstance(ending, Accepted) and ending.action == "abort":
-        how = f"The trainee aborted the case ({outcome.code})"
-    elif isinstance(ending, Accepted) and ending.action == "reject":
-        how = "The trainee rejected the product"
-    else:
-        how = f"The case was lost ({outcome.code})"
-    return f"{how}; the expert path completed it."
-
-
 class Scorer:
     """The deviations of a trainee's timeline, taken in event by event (``feed``).
 
@@ -167,6 +142,13 @@ class Scorer:
         self.rubric = rubric
         self._expert_names = _ordered(expert, rubric)
         self._expert_warnings = {e.warning.code for e in expert if isinstance(e, Warned)}
+        self._expert_deadlines = {e.deadline for e in expert if isinstance(e, DeadlineFired)}
+        self._causes: set[str] = set()  # codes a refusal or warning has shown so far
+        # The expert's reason to end the case: the scenario calls for it, refused or not.
+        endings = [e for e in expert if isinstance(e, Accepted) and e.action in _ENDINGS]
+        self._expert_reasons = {str(e.data.get("reason")) for e in endings}
+        given = [e for e in expert if isinstance(e, Accepted) and e.action == "give_induction"]
+        self._expert_agents = {_agent(e) for e in given}
         self._expert_outcome = Timeline(expert).outcome
         self._expert_infusion = infusion_started(expert)
         self._alignment = Alignment(self._expert_names)
@@ -195,6 +177,7 @@ class Scorer:
             infusion=self._infusion,
             ordered=alignment._length,
             positions={name: list(at) for name, at in alignment._positions.items()},
+            causes=tuple(sorted(self._causes)),
         )
 
     @classmethod
@@ -206,6 +189,7 @@ class Scorer:
         scorer.fed, scorer._first = point.fed, first
         scorer._found, scorer._candidates = list(point.found), list(point.candidates)
         scorer._taken = dict(point.taken)
+        scorer._causes = set(point.causes)
         scorer._ending, scorer.ended_by, scorer._outcome = (
             point.ending,
             point.ended_by,
@@ -235,14 +219,18 @@ class Scorer:
             self._first = event
         rubric = self.rubric
         if isinstance(event, Refused):
+            self._causes |= {f.code for f in event.failures}
+            self._causes |= {f.subcode for f in event.failures if f.subcode}
             for code in dict.fromkeys(f.code for f in event.failures):
                 reasons = tuple(f.message for f in event.failures if f.code == code)
                 self._add(index, event, "refused", code, event.action, reasons)
-        elif isinstance(event, Warned) and event.warning.code not in self._expert_warnings:
-            reasons = (event.warning.message,)
-            self._add(index, event, "warning", event.warning.code, event.action, reasons)
-        elif isinstance(event, DeadlineFired):
-            reason = _deadline_reason(event, self._first)
+        elif isinstance(event, Warned):
+            self._causes.add(event.warning.code)
+            if event.warning.code not in self._expert_warnings:
+                reasons = (event.warning.message,)
+                self._add(index, event, "warning", event.warning.code, event.action, reasons)
+        elif isinstance(event, DeadlineFired) and event.deadline not in self._expert_deadlines:
+            reason = deadline_reason(event, self._first)
             self._add(index, event, "deadline_breached", event.code, None, (reason,))
         if isinstance(event, Accepted | DeadlineFired):
             self._ending = event
@@ -251,12 +239,31 @@ class Scorer:
                 self._outcome, self.ended_by = ended, event
         if not isinstance(event, Accepted):
             return
+        if event.action in _ENDINGS:
+            reason = str(event.data.get("reason"))
+            released = event.action == "reject" and "release_failed" in self._causes
+            if not released and reason not in self._causes | self._expert_reasons:
+                why = (
+                    f"The trainee chose {event.action} ({reason}), but no refusal or warning had "
+                    "shown that reason.",
+                )
+                self._add(index, event, "abort_without_cause", reason, event.action, why)
+        if (
+            event.action == "give_induction"
+            and self._expert_agents
+            and _agent(event) not in self._expert_agents
+        ):
+            why = (
+                f"The trainee gave {event.data.get('agent')} as induction; the expert path gives "
+                f"{', '.join(sorted(self._expert_agents))}.",
+            )
+            self._add(index, event, "wrong_induction", "induction_agent", event.action, why)
         if event.action == "start_infusion" and self._infusion is None:
             self._infusion = (index, event)
         if event.action not in rubric.order_ignores:
             nth = self._taken.get(event.action, 0)
             self._taken[event.action] = nth + 1
-            reason = _order_reason(event.action, nth, self._expert_names)
+            reason = order_reason(event.action, nth, self._expert_names)
             self._candidates.append(
                 Deviation(
                     kind="out_of_order",
@@ -313,7 +320,7 @@ class Scorer:
                     kind="avoidable_abort",
                     code=mine.code or mine.status,
                     at=mine.at,
-                    reasons=(_abort_reason(mine, self._ending),),
+                    reasons=(abort_reason(mine, self._ending),),
                     cost=self.rubric.cost("avoidable_abort"),
                 )
             )

@@ -35,10 +35,12 @@ from .lab import MEASURED, Lab, LabRequest, ScenarioLab, WalkPoint, act_with_lab
 from .rubric import Rubric
 from .scoring import Score, Scorer, ScorerPoint
 from .view import (
+    MODES,
     ActionView,
     CaseView,
     DeadlineView,
     Measurement,
+    Mode,
     Verdict,
     View,
     choices_for,
@@ -65,6 +67,7 @@ class SessionSnapshot(BaseModel):
     clock_factor: float | None = Field(
         None, description="The AcceleratedClock's factor, or None for a simulated clock"
     )
+    mode: Mode = "guided"
 
 
 class SessionPoint(BaseModel):
@@ -107,7 +110,12 @@ class TrainingSession:
         rubric: Rubric | None = None,
         *,
         exercise: str = "training session",
+        mode: Mode = "guided",
     ) -> None:
+        if mode not in MODES:
+            raise InvalidInput.single(
+                "training session", "mode", mode, "must be one of: " + ", ".join(MODES)
+            )
         expert = list(expert)
         if not expert or not _same_case(expert[0], case.timeline[0]):
             raise InvalidInput.single(
@@ -121,6 +129,7 @@ class TrainingSession:
         self.expert = Timeline(expert)
         self.rubric = rubric if rubric is not None else Rubric()
         self.exercise = exercise
+        self.mode: Mode = mode
         self._kept: _Folds | None = None
 
     # -- Driving ------------------------------------------------------------------------------
@@ -164,7 +173,8 @@ class TrainingSession:
         )
 
     def view(self) -> View:
-        """What a UI shows now: state, possible actions with reasons, deadlines, results."""
+        """What a UI shows now: state, possible actions (with reasons in guided mode),
+        deadlines, results."""
         case = self.case
         state = case.state  # first: a deadline the clock has passed fires before anything is read
         now = case.now
@@ -173,6 +183,7 @@ class TrainingSession:
         ended_by = folds.scorer.ended_by
         return View(
             exercise=self.exercise,
+            mode=self.mode,
             now=now,
             since_clamp=now - timeline.cross_clamp,
             state=state,
@@ -211,6 +222,14 @@ class TrainingSession:
 
     def _action_view(self, check: Check) -> ActionView:
         action = check.action
+        if self.mode == "assessment":  # what may be tried, never its verdict before it is
+            return ActionView(
+                action=action,
+                kind=check.kind,
+                accepted=None,
+                choices=choices_for(action),
+                measured=tuple(sorted(MEASURED.get(action, frozenset()))),
+            )
         judged = self.preview(check)
         return ActionView(
             action=action,
@@ -237,6 +256,7 @@ class TrainingSession:
             expert=events_to_python(self.expert),
             rubric=self.rubric,
             clock_factor=factor,
+            mode=self.mode,
         )
 
     def point(self) -> SessionPoint:
@@ -264,6 +284,7 @@ class TrainingSession:
         rubric: Rubric | None = None,
         *,
         exercise: str = "training session",
+        mode: Mode = "guided",
     ) -> TrainingSession:
         """The session at ``point``, then ``following`` (the events after it) replayed.
 
@@ -284,7 +305,7 @@ class TrainingSession:
         case = Case.continued(point.case, log, following)
         if point.walk is not None and isinstance(lab, ScenarioLab):
             lab.resume_walk(case, point.walk)
-        session = cls(case, lab, expert, rubric, exercise=exercise)
+        session = cls(case, lab, expert, rubric, exercise=exercise, mode=mode)
         folds = session._kept = _Folds(session)
         folds.scorer = Scorer.resumed(session.expert, session.rubric, point.scorer, point.first)
         folds.resume(point.revealed)
@@ -306,7 +327,8 @@ class TrainingSession:
             clock = AcceleratedClock(now, factor) if factor is not None else SimulatedClock(now)
         case = Case.restore(snap.case, clock=clock)
         expert = events_from_python(snap.expert, what="expert")
-        return cls(case, lab_from_data(snap.lab), expert, snap.rubric, exercise=snap.exercise)
+        lab = lab_from_data(snap.lab)
+        return cls(case, lab, expert, snap.rubric, exercise=snap.exercise, mode=snap.mode)
 
 
 class _Folds:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,15 +27,24 @@ from .lab import CHOICES, MEASURED
 from .scoring import Score
 
 __all__ = [
+    "MODES",
     "ActionView",
     "CaseView",
     "Choice",
     "DeadlineView",
+    "Mode",
     "Verdict",
     "View",
     "choices_for",
     "measurements",
 ]
+
+
+Mode = Literal["guided", "assessment"]
+"""How a session teaches: ``guided`` judges every possible action before it is tried (with its
+reasons); ``assessment`` lists what may be tried but gives no verdict or reason until the trainee
+attempts it (the attempt's answer and, after the case, the debrief reveal everything)."""
+MODES: tuple[Mode, ...] = get_args(Mode)
 
 
 class _Frozen(BaseModel):
@@ -89,11 +98,12 @@ class Choice(_Frozen):
 
 class ActionView(_Frozen):
     """An action possible now: would it be accepted (with what the lab would measure), and if
-    not, every failing guard."""
+    not, every failing guard. In assessment mode it is not judged: ``accepted`` is None and no
+    failure or warning is given."""
 
     action: str
     kind: Kind = Field(description="A step moves the case on; a recording only records")
-    accepted: bool
+    accepted: bool | None = Field(description="None in assessment mode: judged only when tried")
     failures: tuple[Verdict, ...] = ()
     warnings: tuple[Verdict, ...] = ()
     choices: tuple[Choice, ...] = Field((), description="What the trainee chooses")
@@ -142,6 +152,7 @@ class View(_Frozen):
     """What a UI shows at one moment."""
 
     exercise: str = Field(description="A title: the scenario, seed and case index")
+    mode: Mode = Field("guided", description="guided: actions judged before they are tried")
     now: UtcDatetime = Field(description="The case's clock")
     since_clamp: Duration = Field(description="Time since the donor's cross-clamp")
     state: str

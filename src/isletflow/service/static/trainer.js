@@ -167,7 +167,7 @@ function renderActions(allowed, finished) {
   for (const a of allowed) {
     const item = el("li");
     const button = el("button", a.action.replaceAll("_", " "), { type: "button", "data-action": a.action });
-    if (!a.accepted) button.className = "blocked";
+    if (a.accepted === false) button.className = "blocked";  // null: not judged (assessment)
     if (a.action === selected) button.classList.add("selected");
     button.addEventListener("click", () => openForm(a.action));
     item.append(button);
@@ -321,7 +321,7 @@ async function advance(event) {
 // -- Starting -------------------------------------------------------------------------------
 
 async function startSession() {
-  const body = { scenario: $("scenario").value };
+  const body = { scenario: $("scenario").value, mode: $("mode").value };
   const seed = $("seed").value.trim();
   if (seed !== "") body.seed = Number(seed);
   const { status, data } = await api("POST", "/api/sessions", body);
@@ -337,7 +337,7 @@ async function boot() {
   const listed = await api("GET", "/api/scenarios");
   for (const s of listed.data) {
     scenarios[s.name] = s;
-    $("scenario").append(el("option", `${s.name}: ${s.title}`, { value: s.name }));
+    $("scenario").append(el("option", s.title, { value: s.name }));  // a file name may name the lesson
   }
   if (scenarios.standard) $("scenario").value = "standard";
   describe();
