@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -246,3 +247,32 @@ def test_a_custom_error_beside_a_duration_error_is_a_422(client: TestClient) -> 
     assert answer.status_code == 422, answer.text[:300]
     places = {p["location"] for p in answer.json()["problems"]}
     assert places == {"body.scenario_spec", "body.rubric.late_infusion_grace"}
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds"),
+    [("PT1H", 3600), ("PT1H30M", 5400), ("P1DT2H", 93600), ("PT0.5S", 0.5), ("1h30min", 5400)],
+)
+def test_a_wait_is_read_in_iso_8601_as_in_units(
+    client: TestClient, written: str, seconds: float
+) -> None:
+    """The timeline writes ISO 8601: a client can send back what it reads, or isletflow's units."""
+    view = client.post("/api/sessions", json={"scenario": "standard"}).json()
+    moved = client.post(
+        _url("advance", view["id"]), json={"by": written, "expected_version": view["version"]}
+    )
+    assert moved.status_code == 200, moved.text[:300]
+    before = datetime.fromisoformat(view["now"])
+    after = datetime.fromisoformat(moved.json()["session"]["now"])
+    assert (after - before).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("written", ["P1M", "P1Y", "P1W", "PT", "P", "PT1H-", "pt1h", "１h"])
+def test_a_wait_in_an_unsupported_form_is_a_422_at_by(client: TestClient, written: str) -> None:
+    """Months and years have no fixed length; an empty or malformed period is no wait."""
+    view = client.post("/api/sessions", json={"scenario": "standard"}).json()
+    moved = client.post(
+        _url("advance", view["id"]), json={"by": written, "expected_version": view["version"]}
+    )
+    assert moved.status_code == 422, moved.text[:300]
+    assert [p["location"] for p in moved.json()["problems"]] == ["body.by"]

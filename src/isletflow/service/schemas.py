@@ -22,13 +22,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .. import workflow as wf
-from ..duration import format_duration, parse_duration
+from ..duration import Duration, format_duration
 from ..training.rubric import Rubric
 from ..training.view import Mode, Verdict, View
 
@@ -59,25 +60,35 @@ MAX_STEP = timedelta(days=366)
 
 
 def _bounded_step(text: str) -> str:
+    """The wait in the one form the service writes (``1h30min``), read as every duration is
+    (``duration.Duration``: units or ISO 8601), and within the service's bounds."""
+    if text.startswith("P") and (text == "P" or text.endswith("T")):
+        raise ValueError("is an ISO 8601 period with no time in it, e.g. PT1H30M")
     try:
-        step = parse_duration(text)
-    except OverflowError:
+        step = _DURATION.validate_python(text)
+    except (ValidationError, OverflowError):
         raise ValueError(f"must be at most {format_duration(MAX_STEP)}") from None
     if step < timedelta(0):
         raise ValueError("must not be negative")
     if step > MAX_STEP:
         raise ValueError(f"must be at most {format_duration(MAX_STEP)}")
-    return text
+    return format_duration(step)
 
+
+_DURATION: TypeAdapter[timedelta] = TypeAdapter(Duration)
 
 Wait = Annotated[
     str,
     Field(
         min_length=1,
         max_length=40,
-        pattern=r"^([0-9]{1,6}(\.[0-9]{1,6})?(d|h|min|s))+$",  # ASCII digits: not '１h'
-        examples=["90min", "6h", "1h30min"],
-        description="A duration with units: d, h, min, s (at most 366d)",
+        # ASCII digits only (not '１h'): units as isletflow writes them, or ISO 8601 (days to
+        # seconds: a month or a year has no fixed length)
+        pattern=r"^(([0-9]{1,6}(\.[0-9]{1,6})?(d|h|min|s))+"
+        r"|P([0-9]{1,6}D)?(T([0-9]{1,6}H)?([0-9]{1,6}M)?"
+        r"([0-9]{1,6}(\.[0-9]{1,6})?S)?)?)$",
+        examples=["90min", "6h", "1h30min", "PT1H30M"],
+        description="A duration with units (d, h, min, s) or in ISO 8601 (PT1H30M); at most 366d",
     ),
     AfterValidator(_bounded_step),
 ]
