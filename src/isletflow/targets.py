@@ -13,17 +13,17 @@ whether the value lies inside the band.
 
 from __future__ import annotations
 
+import io
+import json
 import math
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .course_run import course_record, simulate_course
+from .cohort import simulate_cohort
 from .errors import InvalidInput
-from .sampling import PlanSampler
 from .scenario import Scenario
 
 __all__ = ["TARGETS", "Target", "TargetResult", "calibrate"]
@@ -192,17 +192,6 @@ TARGETS: tuple[Target, ...] = (
 """The published targets, with their bands and reasons (``docs/course.md`` shows them)."""
 
 
-def recipient_facts(scenario: Scenario, seed: int, index: int, sampler: PlanSampler) -> Record:
-    """Recipient ``index``'s course record, as ``cohort --out`` writes it."""
-    return course_record(simulate_course(scenario, seed, index, sampler=sampler))
-
-
-def _chunk(scenario_json: str, seed: int, begin: int, end: int) -> list[Record]:
-    scenario = Scenario.model_validate_json(scenario_json)
-    sampler = PlanSampler(scenario)
-    return [recipient_facts(scenario, seed, i, sampler) for i in range(begin, end)]
-
-
 def _interval(values: list[float], kind: str) -> tuple[float, float, float]:
     n = len(values)
     if not n:
@@ -222,17 +211,9 @@ def calibrate(
     """Simulate ``n`` recipients of ``scenario`` and compare them with every target."""
     if n < 1:
         raise InvalidInput.single("calibration", "n", n, "must be 1 or more")
-    chosen = scenario.seed_for(seed)
-    text = scenario.model_dump_json()
-    size = math.ceil(n / max(1, workers * 4))
-    chunks = [(b, min(n, b + size)) for b in range(0, n, size)]
-    if workers <= 1:
-        parts = [_chunk(text, chosen, b, e) for b, e in chunks]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_chunk, text, chosen, b, e) for b, e in chunks]
-            parts = [f.result() for f in futures]
-    records = [r for part in parts for r in part]
+    lines = io.StringIO()  # the cohort's own runner: its chunks, workers and records
+    simulate_cohort(scenario, n, seed, workers=max(1, workers), records=lines)
+    records = [json.loads(line) for line in lines.getvalue().splitlines()]
     results = []
     for t in TARGETS:
         values = t.measure(records)
