@@ -91,6 +91,28 @@ class Patient:
             return 1.0
         return max(0.001, math.floor(fraction * 1000) / 1000)
 
+    @property
+    def synced_at(self) -> datetime | None:
+        """When the patient was last brought up to date (None: never)."""
+        return self._at
+
+    def readings_state(self) -> dict[str, Any] | None:
+        """Where the readings stream stands, to go on from (None: no reading drawn yet)."""
+        return None if self._rng is None else dict(self._rng.bit_generator.state)
+
+    def resume(
+        self,
+        at: datetime | None,
+        excess_mmhg: float,
+        infused: timedelta,
+        readings: dict[str, Any] | None,
+    ) -> None:
+        """Stand where ``synced_at``, ``excess_mmhg``, ``infused`` and ``readings_state`` said."""
+        self._at, self.excess_mmhg, self.infused = at, excess_mmhg, infused
+        if readings is not None:
+            self._rng = self._plan.stream("portal_pressure.readings")
+            self._rng.bit_generator.state = readings
+
     def sync(self, now: datetime, infusing: bool) -> None:
         """Bring the patient to ``now``, having been infused (or not) since the last sync."""
         if self._at is not None and now > self._at:

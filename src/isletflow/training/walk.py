@@ -81,29 +81,20 @@ class Walk:
 
     def point(self) -> WalkPoint:
         patient = self.patient
-        rng = patient._rng
         return WalkPoint(
             fed=self.fed,
             state=self.state,
-            at=patient._at,
+            at=patient.synced_at,
             excess_mmhg=patient.excess_mmhg,
             infused=patient.infused,
-            readings=None if rng is None else dict(rng.bit_generator.state),
+            readings=patient.readings_state(),
         )
 
     @classmethod
     def resumed(cls, plan: CasePlan, timeline: Sequence[Event], point: WalkPoint) -> Walk:
         """The walk ``point`` describes, of ``timeline`` (reading its first and fed-th events)."""
         walk = cls(plan, timeline[0])
-        patient = walk.patient
-        patient._at, patient.excess_mmhg, patient.infused = (
-            point.at,
-            point.excess_mmhg,
-            point.infused,
-        )
-        if point.readings is not None:
-            patient._rng = plan.stream("portal_pressure.readings")
-            patient._rng.bit_generator.state = point.readings
+        walk.patient.resume(point.at, point.excess_mmhg, point.infused, point.readings)
         walk.state, walk.fed, walk.last = point.state, point.fed, timeline[point.fed - 1]
         return walk
 
