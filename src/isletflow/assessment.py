@@ -20,7 +20,7 @@ from .protocol import Protocol
 from .recipient import RecipientProfile
 from .record import CaseRecord
 
-__all__ = ["Assessment", "Engrafted", "GraftTraits", "assess", "engrafted"]
+__all__ = ["Assessment", "Engrafted", "GraftTraits", "assess", "engrafted", "measures"]
 
 _YEAR = timedelta(days=365.25)
 
@@ -64,6 +64,23 @@ def engrafted(record: CaseRecord) -> Engrafted | None:
         return None
     clotted = any(c.kind == "portal_vein_thrombosis" for c in record.complications)
     return Engrafted(at, dose, prep.viability_percent, clotted)
+
+
+MEASURES = (
+    "insulin_independent",
+    "c_peptide_stimulated_ng_per_ml",
+    "insulin_units_per_kg_per_day",
+    "hba1c_percent",
+    "severe_hypoglycaemia_events",
+    "igls",
+)
+"""What an assessment measures and grades: the fields an ``Assessment``, the course's
+``Assessed`` event and a course record's assessment share."""
+
+
+def measures(source: Any) -> dict[str, Any]:
+    """The ``MEASURES`` of ``source`` (an assessment, an event or a record), by name."""
+    return {name: getattr(source, name) for name in MEASURES}
 
 
 @dataclass(frozen=True, slots=True)

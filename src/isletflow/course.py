@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
-from .assessment import Assessment, Engrafted, assess, engrafted
+from .assessment import Assessment, Engrafted, assess, engrafted, measures
 from .case import Case
 from .course_events import (
     Assessed,
@@ -209,12 +209,7 @@ class Course:
                 at=due,
                 purpose=purpose,
                 year=year,
-                insulin_independent=seen.insulin_independent,
-                c_peptide_stimulated_ng_per_ml=seen.c_peptide_stimulated_ng_per_ml,
-                insulin_units_per_kg_per_day=seen.insulin_units_per_kg_per_day,
-                hba1c_percent=seen.hba1c_percent,
-                severe_hypoglycaemia_events=seen.severe_hypoglycaemia_events,
-                igls=seen.igls,
+                **measures(seen),
             )
         )
         self._now = due

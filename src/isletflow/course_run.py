@@ -13,10 +13,11 @@ values (weight, eligibility data, graft traits) are the same for every donor.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .assessment import measures
 from .case import Case
 from .course import YEAR, Course
 from .course_events import Assessed, Enrolled
@@ -117,15 +118,7 @@ class CourseRecord(_Record):
 
 
 def _assessment(event: Assessed, year: int) -> AssessmentRecord:
-    return AssessmentRecord(
-        year=year,
-        insulin_independent=event.insulin_independent,
-        c_peptide_stimulated_ng_per_ml=event.c_peptide_stimulated_ng_per_ml,
-        insulin_units_per_kg_per_day=event.insulin_units_per_kg_per_day,
-        hba1c_percent=event.hba1c_percent,
-        severe_hypoglycaemia_events=event.severe_hypoglycaemia_events,
-        igls=cast(Any, event.igls),
-    )
+    return AssessmentRecord(year=year, **measures(event))
 
 
 def _procedure(case: Case) -> ProcedureRecord:
