@@ -13,6 +13,8 @@ from datetime import timedelta
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .distributions import (
     Bernoulli,
     Choice,
@@ -27,7 +29,7 @@ from .distributions import (
 if TYPE_CHECKING:
     from numpy.random import Generator
 
-__all__ = ["Sampler", "sampler"]
+__all__ = ["Sampler", "sampler", "values"]
 
 _Z95 = NormalDist().inv_cdf(0.95)
 _LONGEST = timedelta.max // timedelta(seconds=1)  # seconds: a longer draw would overflow
@@ -134,3 +136,36 @@ def _choice(value: Choice[Any]) -> Callable[[Generator], Any]:
         return names[last]
 
     return draw
+
+
+class _Next:
+    """A stand-in generator whose next double is given (the reference ``values`` only)."""
+
+    __slots__ = ("u",)
+
+    def __init__(self, u: float) -> None:
+        self.u = u
+
+    def random(self) -> float:
+        return self.u
+
+
+def values(value: Any, u: Any, span: Range | None = None, *, integer: bool = False) -> Any:
+    """What ``sampler(value, span, integer=integer)`` draws for each uniform of ``u``: element
+    i is the value a generator whose next double is ``u[i]`` gives. Numbers are float64 (int64
+    when ``integer``), times timedelta64[us], flags bool, choices and texts object arrays.
+
+    REFERENCE IMPLEMENTATION (one call per element, slow): to be replaced by array code that
+    gives the same values, bit for bit.
+    """
+    draw = sampler(value, span, integer=integer)
+    got = [draw(_Next(float(x))) for x in np.asarray(u, dtype=np.float64).ravel()]
+    if got and all(isinstance(g, timedelta) for g in got):
+        return np.array(got, dtype="timedelta64[us]")
+    if got and all(isinstance(g, bool) for g in got):
+        return np.array(got, dtype=bool)
+    if got and all(isinstance(g, int) and not isinstance(g, bool) for g in got):
+        return np.array(got, dtype=np.int64)
+    if got and all(isinstance(g, float) for g in got):
+        return np.array(got, dtype=np.float64)
+    return np.array(got, dtype=object)
