@@ -36,10 +36,10 @@ lint: $(STAMP)
 	$(BIN)/mypy src
 
 test: lint system-deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 thorough: $(STAMP) system-deps
-	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest -q
+	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest -q -n 2 --dist loadfile
 
 # isletflow's cohort simulation against the plain-Python limit and its peers, in one run: ratios
 # of interleaved medians (see benchmarks/cohort.py). Not a test: nothing here fails on a time.

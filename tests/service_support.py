@@ -80,7 +80,7 @@ class Server:
         self._wait_ready()
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.process.stderr.read()!r}")  # type: ignore[union-attr]
@@ -90,7 +90,7 @@ class Server:
             except httpx2.TransportError:
                 time.sleep(0.1)
         self.kill()
-        raise RuntimeError("server did not start within 20 s")
+        raise RuntimeError("server did not start within 60 s")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handler, no flush; what was committed must be there."""

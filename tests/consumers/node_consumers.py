@@ -53,8 +53,20 @@ def consumers() -> Path:
     if not (target / "node_modules" / ".isletflow-installed").exists():
         _install(npm, target)
     for script in HERE.glob("*.mjs"):
-        shutil.copyfile(script, target / script.name)
+        _place(script, target / script.name)
     return target
+
+
+def _place(script: Path, there: Path) -> None:
+    """Copy ``script`` to ``there`` atomically, and only when it changed: another test process
+    (pytest-xdist) may be running the copy already there."""
+    body = script.read_bytes()
+    if there.exists() and there.read_bytes() == body:
+        return
+    fd, temporary = tempfile.mkstemp(prefix=".placing-", dir=there.parent)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(body)
+    os.replace(temporary, there)
 
 
 def _install(npm: str, target: Path) -> None:
