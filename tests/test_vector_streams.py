@@ -66,6 +66,7 @@ def test_shapes_for_empty_single_and_odd_chunks(size: int, count: int) -> None:
     index = list(range(100, 100 + size))
     got = uniforms(2026, index, "donor", count)
     assert got.shape == (size, count)
+    assert got[:, :1].flags.c_contiguous  # one draw of every case, as a model reads it
     assert np.array_equal(got, _reference(2026, index, "donor", count))
 
 

@@ -255,9 +255,10 @@ class Streams:
 
     def raw(self, count: int) -> U64:
         """The next ``count`` 64-bit outputs of every row, ``(len(self), count)``: what
-        ``PCG64.random_raw(count)`` gives."""
+        ``PCG64.random_raw(count)`` gives. Column-major: one draw of every case (a column, as
+        a vector model reads it) is contiguous."""
         count = _whole("count", count)
-        out = np.empty((len(self), count), dtype=np.uint64)
+        out = np.empty((count, len(self)), dtype=np.uint64)
         increment = (self._inc_high, self._inc_low)
         state = (self._high, self._low)
         for draw in range(count):
@@ -265,9 +266,9 @@ class Streams:
             high, low = state
             # XSL-RR: the two halves xored, rotated right by the state's top six bits.
             folded, turn = high ^ low, high >> np.uint64(58)
-            out[:, draw] = (folded >> turn) | (folded << ((np.uint64(64) - turn) & np.uint64(63)))
+            out[draw] = (folded >> turn) | (folded << ((np.uint64(64) - turn) & np.uint64(63)))
         self._high, self._low = state
-        return out
+        return out.T
 
     def random(self, count: int) -> npt.NDArray[np.float64]:
         """The next ``count`` doubles in [0, 1) of every row, ``(len(self), count)``: what
@@ -302,7 +303,8 @@ def uniforms(
     seed: int, index: npt.ArrayLike, name: str, count: int, *, start: int = 0
 ) -> npt.NDArray[np.float64]:
     """A ``(len(index), count)`` float64 array: row r holds doubles ``start`` to
-    ``start + count - 1`` of stream ``name`` of case ``index[r]`` under ``seed``."""
+    ``start + count - 1`` of stream ``name`` of case ``index[r]`` under ``seed``; column j,
+    draw j of every case, is contiguous."""
     streams = Streams.open(seed, index, name)
     if start:
         streams.advance(start)
