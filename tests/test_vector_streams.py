@@ -151,3 +151,14 @@ def test_chunking_never_changes_a_row(
     parts = [uniforms(seed, index[:cut], name, count), uniforms(seed, index[cut:], name, count)]
     assert np.array_equal(np.vstack(parts), whole)
     assert np.array_equal(whole, _reference(seed, index, name, count))
+
+
+@given(steps=st.integers(0, 2**128 - 1), index=st.integers(0, 2**63 - 1))
+def test_advance_is_pcg64s(steps: int, index: int) -> None:
+    """Skipping any number of draws lands where ``PCG64.advance`` lands."""
+    streams = Streams.open(2026, [index], "donor")
+    streams.advance(steps)
+    generator = stream(2026, index, "donor").bit_generator
+    generator.advance(steps)
+    assert streams.state(0) == generator.state["state"]
+    assert np.array_equal(streams.raw(2)[0], generator.random_raw(2))
