@@ -62,6 +62,9 @@ _PCG_MULTIPLIER = (2549297995355413924 << 64) | 4865540595714422341
 _DOUBLE_UNIT = 2.0**-53  # Generator.random: the top 53 bits of a draw, scaled to [0, 1)
 
 
+# -- 1. Entropy ------------------------------------------------------------------------------
+
+
 def _words(value: int) -> list[int]:
     """``value``'s 32-bit words, lowest first; 0 is one word (SeedSequence's coercion)."""
     words = [value & _MASK32]
