@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shlex
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -263,3 +266,15 @@ def test_the_terminal_trainer_prints_the_course_debrief_as_json():
     assert [row["year"] for row in years] == [1, 2, 3, 4, 5]
     assert years[0]["trainee"] is not None
     assert years[1]["trainee"] is None
+
+
+def test_the_course_example_in_the_training_docs_runs_and_prints_what_it_says():
+    """docs/training.md's course example runs and prints the lines it promises."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "training.md").read_text("utf-8")
+    block = text.split("## Training over a recipient's course", 1)[1]
+    code = block.split("```python\n", 1)[1].split("```", 1)[0]
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exec(compile(code, "docs/training.md", "exec"), {})
+    promised = [line[2:] for line in code.splitlines() if line.startswith("# ")]
+    assert output.getvalue().splitlines() == promised
