@@ -261,3 +261,35 @@ def test_a_wrong_procedure_or_a_negative_advance_is_refused_and_changes_nothing(
     with pytest.raises(InvalidInput):
         part.advance(-YEAR)
     assert part.timeline == before
+
+
+def test_a_clinicians_course_waits_at_its_decision_and_replays_it():
+    """Enrolled with decided_by="clinician", a course stops at its re-infusion decision (moving
+    on is refused), takes the clinician's decision with the rule beside it, and replays and
+    restores with it, also while it waits."""
+    course = _several_infusions()
+    first = course.cases[0]
+    enrolled = course.enrolled.model_copy(update={"decided_by": "clinician"})
+    mine = Course.enrol(enrolled)
+    mine.add_procedure(first)
+    mine.advance(mine.deadlines["reinfusion_decision"] - mine.now + YEAR)
+    assert mine.stage == "awaiting_decision"
+    assert mine.pending is not None
+    assert mine.now == mine.pending.at  # the clock stopped at the decision
+    waiting = Course.restore(mine.snapshot().model_dump_json())
+    assert waiting.stage == "awaiting_decision"
+    assert waiting.pending == mine.pending
+    with pytest.raises(InvalidInput, match=r"Course\.decide"):
+        mine.advance(YEAR)
+    rule = mine.rule(mine.pending)
+    assert rule.reinfuse
+    assert not rule.barred
+    assert mine.decide(False) == ()
+    decided = [e for e in mine.timeline if isinstance(e, Decided)]
+    assert not decided[-1].reinfuse
+    assert "clinician" in decided[-1].reason
+    assert "the rule: re-infuse" in decided[-1].reason
+    assert mine.stage == "follow_up"
+    assert Course.replay(mine.timeline).timeline == mine.timeline
+    with pytest.raises(InvalidInput, match="awaiting_decision"):
+        mine.decide(True)

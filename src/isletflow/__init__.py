@@ -61,7 +61,7 @@ _MODULES: tuple[tuple[str, str], ...] = (
     ("scenario", "Scenario"),
     ("simulation", "simulate"),
     ("cohort", "simulate_cohort CohortSummary"),
-    ("course", "Course"),
+    ("course", "Course ReinfusionRule"),
     ("course_run", "simulate_course course_record CourseRecord"),
     ("recipient", "RecipientProfile Eligibility Criterion CriterionResult"),
     ("targets", "calibrate Target TargetResult"),
@@ -71,7 +71,9 @@ _MODULES: tuple[tuple[str, str], ...] = (
         "training",
         "Exercise standard_exercise TrainingSession View SessionSnapshot Lab LabRequest "
         "ScenarioLab lab_from_data Rubric Weights score Score deviations "
-        "Deviation debrief Debrief xapi_statements Actor moves_of walk PlanStep",
+        "Deviation debrief Debrief xapi_statements Actor moves_of walk PlanStep CourseSession "
+        "CourseSessionSnapshot CourseView CourseRubric DecisionWeights CourseScore Decision "
+        "CourseDebrief",
     ),
     ("export.fhir", "case_bundle case_resources write_ndjson validate_bundle"),
     ("export.identity", "case_id named_case_id timeline_case_id IdentifiedCase"),

@@ -8,7 +8,11 @@ today, driven by whoever drives cases), and follows the graft on its own deadlin
 - ``one_year_after_last``: the assessment trials report, one year after the last infusion;
 - ``reinfusion_decision``: ``Protocol.reinfusion_decision_after`` the last infusion [S1]; a
   further infusion follows when the recipient is not insulin-independent then, fewer than
-  ``max_infusions`` were given, and no main-branch thrombosis bars it [S2].
+  ``max_infusions`` were given, and no main-branch thrombosis bars it [S2]. That is the one
+  rule (``Course.rule``, a ``ReinfusionRule``). A course enrolled with ``decided_by="clinician"``
+  (a trainee's) stops there instead, at stage ``awaiting_decision``, until ``Course.decide``
+  takes the clinician's decision: a further infusion the rule bars is refused with its reasons
+  and changes nothing; any other decision is taken, the rule's verdict recorded beside it.
 
 Each assessment is the graft model's (``isletflow.assessment``), stamped at its due moment,
 however late ``advance`` comes. The timeline holds the inputs (``enrolled``, each
@@ -19,6 +23,7 @@ again and checks; ``restore`` rebuilds a snapshot by replay and refuses any disa
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
@@ -39,13 +44,28 @@ from .errors import InvalidInput, Problem, ReplayMismatch
 from .recipient import Eligibility
 from .timeline import events_from_python
 
-__all__ = ["YEAR", "Course"]
+__all__ = ["YEAR", "Course", "ReinfusionRule"]
 
 YEAR = timedelta(days=365)
 """A follow-up year (the course's assessments fall on the same clock date each year)."""
 FOLLOW_UP_YEARS = 5
 _MOST_INFUSIONS = 3  # a Recipient's infusion_number: the label has no data beyond three [S1]
 _ORDER = {"follow_up": 0, "one_year_after_last": 1, "reinfusion_decision": 2}
+
+
+_INDEPENDENT = "insulin-independent"
+_NOT_INDEPENDENT = "not insulin-independent at the decision after the last infusion [S1]"
+
+
+@dataclass(frozen=True, slots=True)
+class ReinfusionRule:
+    """The protocol's rule at a re-infusion decision: whether a further infusion follows, why,
+    and what bars one whoever decides (a main-branch thrombosis [S2], the most infusions given,
+    no further donor); ``barred`` is empty when a further infusion may be given."""
+
+    reinfuse: bool
+    reason: str
+    barred: tuple[str, ...] = ()
 
 
 def _purpose(name: str) -> Purpose:
@@ -67,6 +87,7 @@ class Course:
         self.engrafted: list[Engrafted] = []
         self.eligibility = Eligibility.of(enrolled.profile)
         self._barred = False
+        self._pending: Assessment | None = None
         if not self.eligibility.eligible:
             codes = "+".join(f.code for f in self.eligibility.failures)
             self._end(enrolled.at, f"ineligible: {codes}")
@@ -88,8 +109,13 @@ class Course:
 
     @property
     def stage(self) -> str:
-        """``awaiting_donor``, ``follow_up`` or ``ended``."""
+        """``awaiting_donor``, ``follow_up``, ``awaiting_decision`` (a clinician's) or ``ended``."""
         return self._stage
+
+    @property
+    def pending(self) -> Assessment | None:
+        """The assessment a clinician's re-infusion decision waits on (``decide``), or None."""
+        return self._pending
 
     @property
     def timeline(self) -> tuple[CourseEvent, ...]:
@@ -178,18 +204,24 @@ class Course:
             self._end(at, "follow-up complete")
 
     def advance(self, delta: timedelta) -> tuple[CourseEvent, ...]:
-        """Move the course's clock on; every deadline that falls due fires, at its moment."""
+        """Move the course's clock on; every deadline that falls due fires, at its moment.
+
+        A clinician's re-infusion decision stops the clock at its moment: the course goes no
+        further until ``decide`` (moving on while it waits is refused)."""
         if delta < timedelta(0):
             raise InvalidInput.single("course", "advance", str(delta), "must not be negative")
+        if delta and self._stage == "awaiting_decision":
+            rule = "must wait for the re-infusion decision (Course.decide)"
+            raise InvalidInput.single("course", "advance", str(delta), rule)
         until = self._now + delta
         fired = len(self._events)
-        while self._deadlines and self._stage != "ended":
+        while self._deadlines and self._stage not in ("ended", "awaiting_decision"):
             name, due = min(self._deadlines.items(), key=lambda item: self._key(*item))
             if due > until:
                 break
             del self._deadlines[name]
             self._fire(name, due)
-        if self._stage != "ended":
+        if self._stage not in ("ended", "awaiting_decision"):
             self._now = until
         return tuple(self._events[fired:])
 
@@ -213,31 +245,59 @@ class Course:
             )
         )
         self._now = due
-        if purpose == "reinfusion_decision":
-            reinfuse, reason = self._decide(seen)
-            self._events.append(Decided(at=due, reinfuse=reinfuse, reason=reason))
-            if reinfuse:
-                self._stage = "awaiting_donor"
-                return
-        if self._stage == "follow_up" and not self._deadlines:
-            self._end(due, "follow-up complete")
+        if purpose != "reinfusion_decision":
+            if self._stage == "follow_up" and not self._deadlines:
+                self._end(due, "follow-up complete")
+        elif self._enrolled.decided_by == "clinician":
+            self._stage, self._pending = "awaiting_decision", seen
+        else:
+            rule = self.rule(seen)
+            self._decided(rule.reinfuse, rule.reason)
 
-    def _decide(self, seen: Assessment) -> tuple[bool, str]:
+    def rule(self, seen: Assessment) -> ReinfusionRule:
+        """The protocol's re-infusion rule for this course, with the graft as ``seen``."""
         most = min(self._enrolled.protocol.max_infusions, _MOST_INFUSIONS)
-        if seen.insulin_independent:
-            return False, "insulin-independent"
+        barred = []
         if self._barred:
-            return False, "a main-branch portal-vein thrombosis bars a further infusion [S2]"
+            barred.append("a main-branch portal-vein thrombosis bars a further infusion [S2]")
         if self.infusions >= most:
-            return False, f"the most infusions ({most}) given"
+            barred.append(f"the most infusions ({most}) given")
         if self.donors >= self._enrolled.max_donors:
-            return False, f"no further donor (of {self._enrolled.max_donors})"
-        return True, "not insulin-independent at the decision after the last infusion [S1]"
+            barred.append(f"no further donor (of {self._enrolled.max_donors})")
+        if seen.insulin_independent:
+            return ReinfusionRule(False, _INDEPENDENT, tuple(barred))
+        if barred:
+            return ReinfusionRule(False, barred[0], tuple(barred))
+        return ReinfusionRule(True, _NOT_INDEPENDENT)
+
+    def decide(self, reinfuse: bool) -> tuple[str, ...]:
+        """Take a clinician's re-infusion decision (stage ``awaiting_decision``): the reasons a
+        further infusion is refused (``ReinfusionRule.barred``; nothing changes), or () when the
+        decision is taken, recorded with the rule's verdict beside it."""
+        seen = self._pending
+        if seen is None:
+            must = "must be awaiting_decision (a clinician's course at its decision)"
+            raise InvalidInput.single("course", "stage", self._stage, must)
+        rule = self.rule(seen)
+        if reinfuse and rule.barred:
+            return rule.barred
+        said = "re-infuse" if rule.reinfuse else "no further infusion"
+        choice = "re-infuse" if reinfuse else "no further infusion"
+        self._decided(reinfuse, f"clinician: {choice}; the rule: {said} ({rule.reason})")
+        return ()
+
+    def _decided(self, reinfuse: bool, reason: str) -> None:
+        self._events.append(Decided(at=self._now, reinfuse=reinfuse, reason=reason))
+        self._pending = None
+        self._stage = "awaiting_donor" if reinfuse else "follow_up"
+        if not reinfuse and not self._deadlines:
+            self._end(self._now, "follow-up complete")
 
     def _end(self, at: datetime, reason: str) -> None:
         self._events.append(Ended(at=at, reason=reason))
         self._stage = "ended"
         self._deadlines.clear()
+        self._pending = None
         self._now = at
 
     # -- Event sourcing ---------------------------------------------------------------------
@@ -254,7 +314,9 @@ class Course:
             if isinstance(event, Procedure):
                 case = Case.replay(events_from_python(event.timeline, what="procedure timeline"))
                 course.add_procedure(case)
-            elif course.stage != "ended" and event.at > course.now:
+            elif isinstance(event, Decided) and course.stage == "awaiting_decision":
+                course.decide(event.reinfuse)  # a refusal records nothing: the check below
+            elif course.stage not in ("ended", "awaiting_decision") and event.at > course.now:
                 course.advance(event.at - course.now)
         produced = course._events
         for index, (want, got) in enumerate(zip(events, produced, strict=False)):

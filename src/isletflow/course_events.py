@@ -21,6 +21,7 @@ __all__ = [
     "CourseEvent",
     "CourseSnapshot",
     "Decided",
+    "DecidedBy",
     "Ended",
     "Enrolled",
     "Procedure",
@@ -29,6 +30,10 @@ __all__ = [
 
 COURSE_SCHEMA_VERSION: Literal[1] = 1
 """Version of the course timeline and snapshot format (the snapshot's ``schema_version``)."""
+
+
+DecidedBy = Literal["protocol", "clinician"]
+"""Who takes a course's re-infusion decisions: its protocol's rule, or a clinician."""
 
 
 class _Event(BaseModel):
@@ -48,6 +53,11 @@ class Enrolled(_Event):
     traits: GraftTraits
     protocol: Protocol
     max_donors: int = Field(ge=1)
+    decided_by: DecidedBy = Field(
+        "protocol",
+        description="Who takes each re-infusion decision: the protocol's rule, at once; or a "
+        "clinician (a trainee), whom the course waits for (Course.decide)",
+    )
 
 
 class Procedure(_Event):
@@ -76,7 +86,8 @@ class Assessed(_Event):
 
 
 class Decided(_Event):
-    """Whether a further infusion follows, and why."""
+    """Whether a further infusion follows, and why (the protocol's rule, or a clinician's
+    decision with the rule beside it)."""
 
     kind: Literal["decided"] = "decided"
     reinfuse: bool

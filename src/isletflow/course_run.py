@@ -6,6 +6,13 @@ donor's case is exactly the scenario's single case ``index``; a later donor is c
 after the scenario's ``course.donor_wait`` and draws from its own streams. The recipient's
 values (weight, eligibility data, graft traits) are the same for every donor.
 
+The steps of a course that every driver takes alike are here once: ``enrol`` (the recipient
+of case ``index``), ``next_slot`` and ``slot_plan`` (which donor comes next, cross-clamped
+when, after what was engrafted, and its ``CasePlan``) and ``to_next_input`` (the course
+brought to where it needs its next procedure or decision). ``simulate_course`` drives them with
+a policy and the protocol's rule; a trainee's course (``isletflow.training.course``) with a
+person.
+
 ``course_record(course)`` is the output contract: one JSON object per recipient, as
 ``isletflow cohort --out`` writes and ``isletflow simulate --format json`` prints.
 """
@@ -17,16 +24,99 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .assessment import measures
+from .assessment import Engrafted, measures
 from .case import Case
 from .course import YEAR, Course
-from .course_events import Assessed, Enrolled
-from .models import Approach
-from .sampling import PlanSampler
+from .course_events import Assessed, DecidedBy, Enrolled
+from .models import Approach, UtcDatetime
+from .sampling import CasePlan, PlanSampler
 from .scenario import Scenario
 from .simulation import Policy, StandardPolicy, run, start
 
-__all__ = ["CourseRecord", "course_record", "simulate_course"]
+__all__ = [
+    "CourseRecord",
+    "DonorSlot",
+    "course_record",
+    "enrol",
+    "next_slot",
+    "simulate_course",
+    "slot_plan",
+    "to_next_input",
+]
+
+
+class DonorSlot(BaseModel):
+    """Where a donor's case stands in its recipient's course: the ``donor``-th donor, for the
+    ``infusion``-th infusion, cross-clamped at ``cross_clamp_at`` (None: the scenario's own,
+    the first donor's), after what the earlier infusions engrafted. JSON-ready, so a training
+    lab carries it (``ScenarioLab.slot``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    donor: int = Field(1, ge=1)
+    infusion: int = Field(1, ge=1, le=3)
+    cross_clamp_at: UtcDatetime | None = None
+    earlier: tuple[Engrafted, ...] = ()
+
+
+def enrol(
+    sampler: PlanSampler, seed: int, index: int, *, decided_by: DecidedBy = "protocol"
+) -> Course:
+    """Recipient ``index``'s course under ``seed``, enrolled at its first donor's cross-clamp;
+    ``decided_by="clinician"`` waits for a person's re-infusion decisions (``Course.decide``)."""
+    plan = sampler.sample(seed, index)
+    enrolled = Enrolled(
+        at=plan.donor.cross_clamp_at,
+        seed=seed,
+        index=index,
+        recipient=plan.recipient,
+        profile=plan.profile,
+        traits=plan.traits,
+        protocol=plan.protocol,
+        max_donors=sampler.course(seed, index)["max_donors"],
+        decided_by=decided_by,
+    )
+    return Course.enrol(enrolled)
+
+
+def next_slot(course: Course, sampler: PlanSampler) -> DonorSlot:
+    """The slot of the course's next donor: a later one is cross-clamped the scenario's
+    ``course.donor_wait`` (drawn for that donor) after the course's now."""
+    donor = course.donors + 1
+    clamp = None
+    if donor > 1:
+        e = course.enrolled
+        clamp = course.now + sampler.course(e.seed, e.index, donor)["donor_wait"]
+    return DonorSlot(
+        donor=donor,
+        infusion=course.next_infusion,
+        cross_clamp_at=clamp,
+        earlier=tuple(course.engrafted),
+    )
+
+
+def slot_plan(sampler: PlanSampler, seed: int, index: int, slot: DonorSlot) -> CasePlan:
+    """The ``CasePlan`` of recipient ``index``'s donor in ``slot`` (a later donor draws from its
+    own streams; the recipient's values are the same for every donor)."""
+    plan = sampler.sample(
+        seed,
+        index,
+        infusion=slot.infusion,
+        donor_number=slot.donor,
+        cross_clamp_at=slot.cross_clamp_at,
+    )
+    return dataclasses.replace(plan, earlier=slot.earlier)
+
+
+def to_next_input(course: Course) -> None:
+    """Bring ``course`` on to its re-infusion decision after a procedure, and after a decision
+    against a further infusion to the end of its follow-up; a course awaiting a donor, a
+    clinician's decision, or ended stays where it is."""
+    decision = course.deadlines.get("reinfusion_decision")
+    if course.stage == "follow_up" and decision is not None:
+        course.advance(decision - course.now)
+    if course.stage == "follow_up" and course.deadlines:
+        course.advance(max(course.deadlines.values()) - course.now)
 
 
 def simulate_course(
@@ -41,34 +131,11 @@ def simulate_course(
     chosen = scenario.seed_for(seed)
     sampler = sampler or PlanSampler(scenario)
     policy = policy or StandardPolicy()
-    plan = sampler.sample(chosen, index)
-    enrolled = Enrolled(
-        at=plan.donor.cross_clamp_at,
-        seed=chosen,
-        index=index,
-        recipient=plan.recipient,
-        profile=plan.profile,
-        traits=plan.traits,
-        protocol=plan.protocol,
-        max_donors=sampler.course(chosen, index)["max_donors"],
-    )
-    course = Course.enrol(enrolled)
+    course = enrol(sampler, chosen, index)
     while course.stage == "awaiting_donor":
-        donor = course.donors + 1
-        if donor > 1:
-            clamp = course.now + sampler.course(chosen, index, donor)["donor_wait"]
-            infusion = course.next_infusion
-            plan = sampler.sample(
-                chosen, index, infusion=infusion, donor_number=donor, cross_clamp_at=clamp
-            )
-        plan = dataclasses.replace(plan, earlier=tuple(course.engrafted))
-        case, world = start(plan)
+        case, world = start(slot_plan(sampler, chosen, index, next_slot(course, sampler)))
         course.add_procedure(run(case, world, policy))
-        decision = course.deadlines.get("reinfusion_decision")
-        if course.stage == "follow_up" and decision is not None:
-            course.advance(decision - course.now)
-    if course.deadlines:
-        course.advance(max(course.deadlines.values()) - course.now)
+        to_next_input(course)
     return course
 
 

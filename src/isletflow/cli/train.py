@@ -138,7 +138,7 @@ def _number(value: Any) -> str:
 def _parse(words: list[str]) -> tuple[str, str | None, dict[str, Any]]:
     action, after = words[0], None
     choices: dict[str, Any] = {}
-    known = {c.name: c for c in choices_for(action)} if _is_action(action) else {}
+    known = {c.name: c for c in choices_for(action)} if action in CHOICES else {}
     for word in words[1:]:
         name, sep, value = word.partition("=")
         if not sep:
@@ -150,10 +150,6 @@ def _parse(words: list[str]) -> tuple[str, str | None, dict[str, Any]]:
         else:
             choices[name] = value  # pydantic reads numbers from text
     return action, after, choices
-
-
-def _is_action(name: str) -> bool:
-    return name in CHOICES
 
 
 def _events_text(events: Iterable[Event]) -> list[str]:
@@ -182,7 +178,7 @@ def step(session: TrainingSession, line: str, echo: Callable[[str], None]) -> bo
     if head in ("quit", "exit"):
         return False
     if head in ("help", "?"):
-        if len(words) > 1 and _is_action(words[1]):
+        if len(words) > 1 and words[1] in CHOICES:
             fields = " ".join(_field(c) for c in choices_for(words[1])) or "(no choices)"
             echo(f"{words[1]} [after=DURATION] {fields}")
         else:
@@ -229,7 +225,7 @@ def _completions(session: TrainingSession, text: str) -> list[str]:
     words = text.split(" ")
     if len(words) == 1:
         return [*COMMANDS, *(check.action for check in session.case.allowed())]
-    if not _is_action(words[0]):
+    if words[0] not in CHOICES:
         return []
     names = ["after="]
     for choice in choices_for(words[0]):
@@ -333,6 +329,7 @@ def _reader(session: TrainingSession) -> Callable[[], str | None]:
     "no verdict until an action is tried (the debrief shows everything at the end).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the debrief as JSON.")
+@click.option("--course", is_flag=True, help="Train over the recipient's course of infusions.")
 def train(
     scenario: str | None,
     seed: int | None,
@@ -345,6 +342,7 @@ def train(
     home_page: str | None,
     mode: Mode,
     as_json: bool,
+    course: bool,
 ) -> None:
     """Train on a case of SCENARIO: take the steps, see why they are refused, get a debrief.
 
@@ -353,6 +351,12 @@ def train(
     is the simulator's on the same sampled case.
     """
     rubric = Rubric.load(rubric_path) if rubric_path else None
+    if course:  # the recipient's course (cli/train_course.py), played with this module's parts
+        from .train_course import train_course
+
+        parts = (show, step, _reader)
+        train_course(scenario, seed, index, factor, rubric, mode, as_json, xapi_path, parts)
+        return
     actor = None
     if xapi_path:
         if home_page is None:

@@ -13,8 +13,17 @@ The public API::
                       Scenario, seed, index); standard_exercise(approach) is the bundled one
     moves_of, walk    a timeline as the moves that reproduce it, and making them (PlanStep)
     xapi_statements   the session as xAPI statements for a learning record store
+    CourseSession     a recipient's course: each donor's procedure a TrainingSession, the
+                      re-infusion decisions the trainee's (decide), view, score, debrief,
+                      snapshot, restore; CourseView, CourseSessionSnapshot
+    CourseRubric      what procedures and decisions (DecisionWeights) cost in a course;
+                      CourseScore, Decision
+    CourseDebrief     the course's debrief: procedures, decisions, the recipient's function
+                      over the years beside the expert's (data and text)
 """
 
+from .course_debrief import CourseDebrief, CourseRubric, CourseScore, Decision, DecisionWeights
+from .course_session import CourseSession, CourseSessionSnapshot, CourseView
 from .debrief import Debrief, debrief
 from .exercise import Exercise, PlanStep, moves_of, standard_exercise, walk
 from .lab import Lab, LabRequest, ScenarioLab, lab_from_data
@@ -26,7 +35,15 @@ from .xapi import Actor, xapi_statements
 
 __all__ = [
     "Actor",
+    "CourseDebrief",
+    "CourseRubric",
+    "CourseScore",
+    "CourseSession",
+    "CourseSessionSnapshot",
+    "CourseView",
     "Debrief",
+    "Decision",
+    "DecisionWeights",
     "Deviation",
     "Exercise",
     "Lab",

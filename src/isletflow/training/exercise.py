@@ -18,10 +18,11 @@ from typing import Any
 from .. import library
 from ..case import Case
 from ..clock import Clock, SimulatedClock
+from ..course_run import DonorSlot
 from ..duration import format_duration
 from ..models import Approach
 from ..scenario import Scenario
-from ..simulation import simulate
+from ..simulation import StandardPolicy, run, start
 from ..timeline import Accepted, Advanced, Event, Refused, Timeline
 from .lab import MEASURED, Lab, ScenarioLab, act_with_lab
 from .rubric import Rubric
@@ -93,26 +94,35 @@ class Exercise:
 
     @classmethod
     def from_scenario(
-        cls, scenario: Scenario | str, seed: int | None = None, index: int = 0
+        cls,
+        scenario: Scenario | str,
+        seed: int | None = None,
+        index: int = 0,
+        *,
+        slot: DonorSlot | None = None,
     ) -> Exercise:
-        """Case ``index`` of ``scenario`` (a ``Scenario`` or a bundled name) under ``seed``.
+        """Case ``index`` of ``scenario`` (a ``Scenario`` or a bundled name) under ``seed``;
+        with ``slot``, the recipient's later donor there (``simulate_course``'s case of it).
 
         The seed is the argument, else the scenario's own, else 0 (as ``simulate`` chooses).
+        The expert path is the simulator's policy on the same sampled case.
         """
         if isinstance(scenario, str):
             name, scenario = scenario, library.load(scenario)
         else:
             name = scenario.name or "scenario"
         chosen = scenario.seed_for(seed)
-        lab = ScenarioLab.of(scenario, chosen, index)
+        lab = ScenarioLab.of(scenario, chosen, index, slot)
         plan = lab.plan
 
         def new_case(clock: Clock | None = None) -> Case:
             clock = clock if clock is not None else SimulatedClock(plan.donor.cross_clamp_at)
             return Case.new(plan.donor, plan.recipient, plan.approach, plan.protocol, clock)
 
-        expert = simulate(scenario, chosen, index).timeline
+        expert = run(*start(plan), StandardPolicy()).timeline
         title = f"{name} (seed {chosen}, case {index})"
+        if slot is not None and slot.donor > 1:
+            title = f"{name} (seed {chosen}, recipient {index}, donor {slot.donor})"
         return cls(title, new_case, lab, Timeline(list(expert)))
 
     def session(

@@ -22,7 +22,10 @@ simulator's own ``Patient``, brought to the request's time by walking the case's
 drawing the n-th value of the case's ``portal_pressure.readings`` stream. So a trainee who makes
 the simulator's moves reads the simulator's values, and the expert path is
 ``simulate(scenario, seed, index).timeline``. The lab keeps each case's walk and goes on from it
-(``Walks``), so a reading does not walk the whole timeline again.
+(``Walks``), so a reading does not walk the whole timeline again. In a recipient's course a later
+donor's lab holds its ``slot`` (``course_run.DonorSlot``: which donor, which infusion, its
+cross-clamp, what was engrafted before) and samples that donor's plan as ``simulate_course`` does
+(``course_run.slot_plan``).
 
 What happens to the trainee's patient is drawn with the simulator's own patient functions from
 what the trainee recorded (``act_with_lab``): closing the access may bleed, with the sealant the
@@ -50,6 +53,7 @@ from pydantic import (
 
 from .. import workflow as wf
 from ..case import ActionResult, Case
+from ..course_run import DonorSlot, slot_plan
 from ..duration import NonNegativeDuration
 from ..errors import InvalidInput, Problem, UnknownAction
 from ..models import Approach
@@ -137,19 +141,25 @@ class ScenarioLab(BaseModel):
     scenario: dict[str, Any] = Field(description="The scenario as JSON data")
     seed: int = Field(ge=0)
     index: int = Field(0, ge=0)
+    slot: DonorSlot | None = Field(
+        None, description="A later donor of the recipient's course; None for the first"
+    )
     _plan: CasePlan = PrivateAttr()
     _walks: Walks = PrivateAttr(default_factory=lambda: Walks())
 
     def model_post_init(self, context: Any, /) -> None:
         # Validated and sampled once; a scenario with problems raises InvalidInput listing them.
         scenario = Scenario.from_mapping(self.scenario)
-        self._plan = PlanSampler(scenario).sample(self.seed, self.index)
+        sampler = PlanSampler(scenario)
+        self._plan = slot_plan(sampler, self.seed, self.index, self.slot or DonorSlot())
 
     @classmethod
-    def of(cls, scenario: Scenario, seed: int, index: int = 0) -> ScenarioLab:
-        """The lab of case ``index`` of ``scenario`` under ``seed``."""
+    def of(
+        cls, scenario: Scenario, seed: int, index: int = 0, slot: DonorSlot | None = None
+    ) -> ScenarioLab:
+        """The lab of case ``index`` of ``scenario`` under ``seed`` (its donor in ``slot``)."""
         data = scenario.model_dump(mode="json", exclude_unset=True)
-        return cls(scenario=data, seed=seed, index=index)
+        return cls(scenario=data, seed=seed, index=index, slot=slot)
 
     @property
     def plan(self) -> CasePlan:
@@ -197,6 +207,8 @@ class ScenarioLab(BaseModel):
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = self.model_dump(mode="json")
+        if self.slot is None:
+            del data["slot"]  # a first donor's lab is written as it always was
         return data
 
     def walk_point(self, case: Case) -> WalkPoint:
