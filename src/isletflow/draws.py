@@ -9,8 +9,9 @@ Each distribution's inverse CDF and the rounding rule is one function, of a unif
 float (``sampler``) or an array (``values``): the same operations in the same order; where a
 rule branches, a float takes its branch and an array's elements each take theirs (masks). It
 is bit for bit because ``normal_quantile`` ports CPython's ``NormalDist.inv_cdf`` (AS241)
-operation for operation; numpy's log and exp give math's bits here (``benchmarks/draws.py``
-checks millions; sqrt is exact by IEEE 754); and ``rounded`` rounds an array with numpy, then
+operation for operation; numpy's log and exp give math's bits on this CPU (x86-64-v3; numpy
+picks SIMD code by CPU, so ``benchmarks/draws.py`` checks millions and a test fewer, wherever
+they run; sqrt is exact by IEEE 754); and ``rounded`` rounds an array with numpy, then
 rounds again with Python's ``round`` the rare elements that lie within numpy's error of a tie.
 
 One definition costs the per-case sampler a little: the port runs as bytecode where
