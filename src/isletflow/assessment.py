@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .model import graft
-from .model.parameters import DEFAULT as MODEL
+from .model.graft_parameters import GraftParameters
+from .model.parameters import ModelParameters
 from .protocol import Protocol
 from .recipient import RecipientProfile
 from .record import CaseRecord
@@ -44,11 +45,11 @@ class Engrafted:
     viability_percent: float
     thrombosis: bool
 
-    @property
-    def mass_ieq_per_kg(self) -> float:
+    def mass_ieq_per_kg(self, p: GraftParameters) -> float:
+        """The viable mass it engrafted, under the graft coefficients ``p``."""
         return float(
             graft.engrafted_ieq_per_kg(
-                self.delivered_ieq_per_kg, self.viability_percent, self.thrombosis, MODEL.graft
+                self.delivered_ieq_per_kg, self.viability_percent, self.thrombosis, p
             )
         )
 
@@ -113,14 +114,16 @@ def assess(
     profile: RecipientProfile,
     traits: GraftTraits,
     protocol: Protocol,
+    model: ModelParameters,
 ) -> Assessment:
-    """The graft function at ``at`` of everything engrafted before it (values rounded as a
-    clinic reports them: C-peptide to 0.01 ng/mL, HbA1c to 0.1 %, insulin to 0.01 U/kg)."""
-    p = MODEL.graft
+    """The graft function at ``at`` of everything engrafted before it, under ``model``'s graft
+    coefficients (values rounded as a clinic reports them: C-peptide to 0.01 ng/mL, HbA1c to
+    0.1 %, insulin to 0.01 U/kg)."""
+    p = model.graft
     mass = sum(
         float(
             graft.surviving_ieq_per_kg(
-                i.mass_ieq_per_kg, (at - i.at) / _YEAR, traits.attrition_per_year
+                i.mass_ieq_per_kg(p), (at - i.at) / _YEAR, traits.attrition_per_year
             )
         )
         for i in infusions

@@ -146,7 +146,7 @@ class Course:
     def assessment(self, at: datetime) -> Assessment:
         """The graft's function at ``at`` from everything engrafted so far."""
         e = self._enrolled
-        return assess(at, tuple(self.engrafted), e.profile, e.traits, e.protocol)
+        return assess(at, tuple(self.engrafted), e.profile, e.traits, e.protocol, e.model)
 
     # -- Acting -----------------------------------------------------------------------------
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from .assessment import GraftTraits
+from .model.parameters import DEFAULT, ModelParameters
 from .models import Recipient, UtcDatetime
 from .protocol import Protocol
 from .recipient import RecipientProfile
@@ -43,7 +44,9 @@ class _Event(BaseModel):
 
 
 class Enrolled(_Event):
-    """The recipient joins the course: who, with which need, under which protocol."""
+    """The recipient joins the course: who, with which need, under which protocol, and with the
+    scenario's model coefficients (``model``, written only when it is not the default table, so
+    a course under the defaults reads as it always did)."""
 
     kind: Literal["enrolled"] = "enrolled"
     seed: int
@@ -58,6 +61,14 @@ class Enrolled(_Event):
         description="Who takes each re-infusion decision: the protocol's rule, at once; or a "
         "clinician (a trainee), whom the course waits for (Course.decide)",
     )
+    model: ModelParameters = DEFAULT
+
+    @model_serializer(mode="wrap")
+    def _model_if_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.model == DEFAULT:
+            data.pop("model", None)
+        return data
 
 
 class Procedure(_Event):

@@ -73,6 +73,7 @@ def enrol(
         profile=plan.profile,
         traits=plan.traits,
         protocol=plan.protocol,
+        model=plan.model,
         max_donors=sampler.course(seed, index)["max_donors"],
         decided_by=decided_by,
     )

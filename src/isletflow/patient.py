@@ -30,7 +30,7 @@ from typing import Any
 
 from .model import management_steps, occurs
 from .model.bleeding import MANAGEMENTS, ManagementStep, bleeding_probability, management
-from .model.parameters import DEFAULT as MODEL
+from .model.parameters import DEFAULT
 from .model.pressure import pressure_rise_mmhg
 from .model.thrombosis import main_branch, thrombosis_probability, track_ablated
 from .models import Approach
@@ -70,7 +70,7 @@ class Patient:
         self._at: datetime | None = None
         self._rng: Any = None
         infusion = plan.timings.infusion.total_seconds()
-        slope = MODEL.pressure.model_copy(update={"rise_mmhg_per_ml": plan.rise_mmhg_per_ml})
+        slope = plan.model.pressure.model_copy(update={"rise_mmhg_per_ml": plan.rise_mmhg_per_ml})
         rise = pressure_rise_mmhg(plan.tissue_volume_ml, plan.liver_volume_ratio, slope)
         self._rise_per_second = float(rise) / infusion
         self.excess_mmhg = 0.0
@@ -145,8 +145,9 @@ class Patient:
 
 _DURING = frozenset({"infuse.infusing", "infuse.paused"})
 
-DOPPLER = timedelta(days=MODEL.thrombosis.first_doppler_day)
-"""When after the access is closed the portal Doppler looks for a thrombosis [S15]."""
+DOPPLER = timedelta(days=DEFAULT.thrombosis.first_doppler_day)
+"""When after the access is closed the portal Doppler looks for a thrombosis [S15] (a timing of
+care the case's steps follow, so a scenario cannot change it: ``scenario.GUARDED``)."""
 
 
 def pressure_rise(readings: Iterable[tuple[float, str]]) -> float:
@@ -173,7 +174,7 @@ def bleeding_risk(
     """The chance this procedure bleeds, its track sealed with ``sealant`` (None: left open)."""
     if plan.bleeding_rate is not None:
         return plan.bleeding_rate
-    p, recipient = MODEL.bleeding, plan.recipient
+    p, recipient = plan.model.bleeding, plan.recipient
     platelets = recipient.platelets_per_ul
     return float(
         bleeding_probability(
@@ -213,9 +214,9 @@ def bleeds(
 def bleed_management(plan: CasePlan) -> tuple[ManagementStep, ...]:
     """How this case's bleed is managed, as steps with their times after it is found (the
     second draw of the ``complications.bleeding`` stream picks the management)."""
-    draws = _bleeding_draws(plan)
+    draws, p = _bleeding_draws(plan), plan.model.bleed_management
     draws.random()  # the first draw said whether it bleeds
-    return management_steps(MANAGEMENTS[management(draws.random())])
+    return management_steps(MANAGEMENTS[management(draws.random(), p)], p)
 
 
 def bleeds_after(plan: CasePlan, record: CaseRecord, sealant: str | None) -> bool:
@@ -247,6 +248,7 @@ def thrombosis_risk(
             heparinised=False,
             track_ablated=track_ablated(sealant or "none", plan.approach.value),
             pressure_rise_mmhg=rise_mmhg,
+            p=plan.model.thrombosis,
         )
     )
 
@@ -262,7 +264,7 @@ def thrombosis(
     draws = plan.stream("complications.thrombosis")
     if not occurs(chance, draws.random()):
         return None
-    return "main_branch" if main_branch(draws.random()) else "peripheral"
+    return "main_branch" if main_branch(draws.random(), plan.model.thrombosis) else "peripheral"
 
 
 def thrombosis_after(plan: CasePlan, record: CaseRecord) -> str | None:

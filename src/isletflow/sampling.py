@@ -29,7 +29,7 @@ from .assessment import Engrafted, GraftTraits
 from .draws import Sampler, sampler
 from .errors import InvalidInput
 from .model import graft, isolation
-from .model.parameters import DEFAULT as MODEL
+from .model.parameters import DEFAULT, ModelParameters
 from .models import Approach, Donor, Recipient
 from .recipient import RecipientProfile
 from .scenario import Scenario
@@ -84,7 +84,8 @@ class CasePlan:
     ``profile`` and ``traits`` are the recipient's (the same for every infusion of a
     course); ``earlier`` what the recipient's earlier infusions engrafted; ``streams`` the
     prefix of this donor's stream names ("" for a course's first donor, so a single case draws
-    exactly what it always drew)."""
+    exactly what it always drew). ``model`` is the scenario's coefficient table (its ``model:``
+    overrides over the defaults): the one place the engine reads the model's parameters."""
 
     seed: int
     index: int
@@ -113,6 +114,7 @@ class CasePlan:
     traits: GraftTraits
     earlier: tuple[Engrafted, ...] = ()
     streams: str = ""
+    model: ModelParameters = DEFAULT
 
     @property
     def tissue_volume_ml(self) -> float:
@@ -180,14 +182,16 @@ class _Validated:
 _DIGEST_SPAN = span_of(PreparationSpec, "digest_ieq")
 
 
-def _modelled_digest(donor: Donor, cold_ischemia: timedelta, rng: Generator) -> float:
+def _modelled_digest(
+    donor: Donor, cold_ischemia: timedelta, rng: Generator, model: ModelParameters
+) -> float:
     """The digest the isolation model gives this donor, with one draw of the isolation stream.
 
     A missing BMI is the model's reference donor's; a solution the model does not know (one a
     scenario adds on purpose, refused before isolation) has no effect. The value is kept inside
     the scenario field's range, like any sampled digest.
     """
-    params = MODEL.isolation
+    params = model.isolation
     bmi = params.reference_bmi if donor.bmi_kg_per_m2 is None else donor.bmi_kg_per_m2
     solution = donor.preservation_solution
     known = solution if solution in isolation.SOLUTIONS else isolation.SOLUTIONS[0]
@@ -224,6 +228,7 @@ class PlanSampler:
         self._approach_random = _is_random(scenario.approach)
         self._recipient_id = scenario.recipient.id
         self._protocol = scenario.protocol
+        self._model = scenario.model
         integers = ("age_years", "severe_hypoglycaemia_events", "clarke_score")
         self._profile = _Section("recipient.profile", scenario.course.profile, integers)
         self._course = _Section("course", scenario.course, ("max_donors",))
@@ -244,8 +249,9 @@ class PlanSampler:
         weight = self._recipient.sample(seed, index).weight_kg
         profile = RecipientProfile(weight_kg=weight, **self._profile.sample(seed, index))
         draws = stream(seed, index, "graft")
-        need = float(graft.need_ieq_per_kg(draws.random()))
-        attrition = float(graft.attrition_per_year(draws.random()))
+        p = self._model.graft
+        need = float(graft.need_ieq_per_kg(draws.random(), p))
+        attrition = float(graft.attrition_per_year(draws.random(), p))
         return profile, GraftTraits(need_ieq_per_kg=need, attrition_per_year=attrition)
 
     def course(self, seed: int, index: int, donor: int = 1) -> dict[str, Any]:
@@ -286,7 +292,7 @@ class PlanSampler:
         digest = prep["digest_ieq"]
         if digest is None:
             isolating = stream(seed, index, prefix + "isolation")
-            digest = _modelled_digest(donor, timings.cold_ischemia, isolating)
+            digest = _modelled_digest(donor, timings.cold_ischemia, isolating, self._model)
         purified = round(digest * (1 - prep["purification_loss_percent"] / 100))
         cultured = timings.culture > timedelta(0)
         kept = 1 - prep["culture_loss_percent"] / 100 if cultured else 1.0
@@ -325,5 +331,6 @@ class PlanSampler:
             profile=profile,
             traits=traits,
             streams=prefix,
+            model=self._model,
             **care,
         )

@@ -2,7 +2,9 @@
 
 A scenario names the donor, recipient, approach, islet preparation, logistics timings,
 portal-pressure behaviour, complication rates, treatment (its sections are in
-``scenario_sections``), protocol overrides and a seed. Each value is fixed or a distribution
+``scenario_sections``), protocol overrides, overrides of the model's coefficients
+(``model:``, sections of ``ModelParameters``: a changed value is the file's own parameter,
+whatever the default's status) and a seed. Each value is fixed or a distribution
 (see ``isletflow.distributions``). Defaults come from the
 clinical reference and name their source tag; values no source gives are marked UNCONFIRMED:
 they are illustrative parameters, not clinical facts. Clinical terms come from closed sets
@@ -34,6 +36,7 @@ from .course_scenario import CourseSpec
 from .distributions import OneOf, TextValue
 from .errors import InvalidInput, Problem
 from .files import read_mapping
+from .model.parameters import DEFAULT, ModelParameters
 from .models import TERMS, Approach, TermField, WholeNumber, added_terms
 from .protocol import Protocol
 from .scenario_sections import (
@@ -47,7 +50,7 @@ from .scenario_sections import (
     described,
 )
 
-__all__ = ["SCENARIO_SCHEMA_VERSION", "Scenario"]
+__all__ = ["GUARDED", "SCENARIO_SCHEMA_VERSION", "Scenario"]
 
 SCENARIO_SCHEMA_VERSION = 1
 """Version of the scenario file format; bumped when a file of an older one no longer loads."""
@@ -81,6 +84,39 @@ def _terms_added(data: Any) -> dict[str, tuple[str, ...]]:
 
 _TermName = Annotated[str, Field(min_length=1, max_length=40)]
 
+GUARDED = frozenset(
+    {
+        *(f"regimen.{name}" for name in type(DEFAULT.regimen).model_fields),
+        "bleeding.heparin_threshold_units_per_kg",
+        "thrombosis.first_doppler_day",
+    }
+)
+"""Coefficients a case's own guards and steps read from the default table (trough targets, the
+heparin warning, the day of the Doppler), so that a timeline replays without the scenario: a
+scenario's ``model:`` section may not change them."""
+
+
+def _guarded_unchanged(value: Any) -> Any:
+    data = value.model_dump() if isinstance(value, ModelParameters) else value
+    if not isinstance(data, Mapping):
+        return value  # left to ModelParameters to refuse
+    for path in sorted(GUARDED):
+        section, name = path.split(".")
+        given = data.get(section)
+        if isinstance(given, Mapping) and name in given:
+            default = getattr(getattr(DEFAULT, section), name)
+            if given[name] != default:
+                raise PydanticCustomError(
+                    "guarded_coefficient",
+                    "sets {path} to {given}: a case's guards read it from the default table "
+                    "({default}), so a scenario cannot change it",
+                    {"path": path, "given": str(given[name]), "default": f"{default:g}"},
+                )
+    return value
+
+
+ModelOverrides = Annotated[ModelParameters, BeforeValidator(_guarded_unchanged)]
+
 
 class Scenario(BaseModel):
     """One case, or a population of them, to simulate. ``Scenario.load(path)`` reads a file."""
@@ -109,6 +145,12 @@ class Scenario(BaseModel):
         "The recipient's course: candidate data, donor wait", CourseSpec()
     )
     protocol: Protocol = described("Overrides of the protocol's thresholds and windows", Protocol())
+    model: ModelOverrides = described(
+        "Overrides of the model's coefficients, by section (docs/model.md), e.g. {bleeding: "
+        "{aspirin_or: 3.0}}. A value changed here is this scenario's own parameter, not the "
+        "source's; coefficients the case's guards read (scenario.GUARDED) are refused",
+        DEFAULT,
+    )
     extra_terms: dict[TermField, tuple[_TermName, ...]] = Field(
         default_factory=dict,
         description="Terms no source lists that this scenario uses on purpose, by field, e.g. "

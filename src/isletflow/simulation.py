@@ -248,7 +248,7 @@ def graft_assessment(plan: CasePlan, case: Case, at: datetime) -> dict[str, Any]
     engrafted, measured and graded by the graft model (never a drawn label)."""
     this = engrafted(case.record)
     infusions = plan.earlier if this is None else (*plan.earlier, this)
-    return assess(at, infusions, plan.profile, plan.traits, plan.protocol).data()
+    return assess(at, infusions, plan.profile, plan.traits, plan.protocol, plan.model).data()
 
 
 _NEXT = {

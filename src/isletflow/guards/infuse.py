@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import rules
 from ..duration import spoken
-from ..model.parameters import DEFAULT as MODEL
+from ..model.parameters import DEFAULT  # only GUARDED coefficients (scenario.GUARDED)
 from ..model.pressure import must_pause
 from ..models import Anesthesia, Approach
 from ..protocol import Protocol
@@ -153,15 +153,15 @@ def heparin_added(f: Facts) -> Iterator[GuardResult]:
 
 def _heparin_under_threshold(f: Facts) -> Any:
     units = f.record.heparin_units_per_kg
-    return units is None or rules.below(units, MODEL.bleeding.heparin_threshold_units_per_kg)
+    return units is None or rules.below(units, DEFAULT.bleeding.heparin_threshold_units_per_kg)
 
 
 @guard(holds=_heparin_under_threshold)
 def heparin_under_bleeding_threshold(f: Facts) -> Iterator[GuardResult]:
     units = f.record.heparin_units_per_kg
-    threshold = MODEL.bleeding.heparin_threshold_units_per_kg
+    threshold = DEFAULT.bleeding.heparin_threshold_units_per_kg
     ok = bool(_heparin_under_threshold(f))
-    odds = MODEL.bleeding.high_heparin_or
+    odds = DEFAULT.bleeding.high_heparin_or
     text = (
         f"Heparin in the product is under {threshold:g} U/kg."
         if ok
