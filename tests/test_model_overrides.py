@@ -13,7 +13,8 @@ from isletflow.course_run import course_record, simulate_course
 from isletflow.errors import InvalidInput
 from isletflow.model.parameters import DEFAULT
 from isletflow.sampling import PlanSampler
-from isletflow.scenario import GUARDED, Scenario
+from isletflow.scenario import Scenario
+from isletflow.uncertainty import GUARDED
 
 POPULATION = load_scenario("population")
 # The heparin warning quotes the published odds ratio [S47] as a citation, not as the model's.

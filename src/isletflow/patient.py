@@ -147,7 +147,7 @@ _DURING = frozenset({"infuse.infusing", "infuse.paused"})
 
 DOPPLER = timedelta(days=DEFAULT.thrombosis.first_doppler_day)
 """When after the access is closed the portal Doppler looks for a thrombosis [S15] (a timing of
-care the case's steps follow, so a scenario cannot change it: ``scenario.GUARDED``)."""
+care the case's steps follow, so a scenario cannot change it: ``uncertainty.GUARDED``)."""
 
 
 def pressure_rise(readings: Iterable[tuple[float, str]]) -> float:

@@ -49,8 +49,9 @@ from .scenario_sections import (
     TreatmentSpec,
     described,
 )
+from .uncertainty import GUARDED, uncertain_section
 
-__all__ = ["GUARDED", "SCENARIO_SCHEMA_VERSION", "Scenario"]
+__all__ = ["SCENARIO_SCHEMA_VERSION", "Scenario"]
 
 SCENARIO_SCHEMA_VERSION = 1
 """Version of the scenario file format; bumped when a file of an older one no longer loads."""
@@ -83,17 +84,6 @@ def _terms_added(data: Any) -> dict[str, tuple[str, ...]]:
 
 
 _TermName = Annotated[str, Field(min_length=1, max_length=40)]
-
-GUARDED = frozenset(
-    {
-        *(f"regimen.{name}" for name in type(DEFAULT.regimen).model_fields),
-        "bleeding.heparin_threshold_units_per_kg",
-        "thrombosis.first_doppler_day",
-    }
-)
-"""Coefficients a case's own guards and steps read from the default table (trough targets, the
-heparin warning, the day of the Doppler), so that a timeline replays without the scenario: a
-scenario's ``model:`` section may not change them."""
 
 
 def _guarded_unchanged(value: Any) -> Any:
@@ -148,8 +138,15 @@ class Scenario(BaseModel):
     model: ModelOverrides = described(
         "Overrides of the model's coefficients, by section (docs/model.md), e.g. {bleeding: "
         "{aspirin_or: 3.0}}. A value changed here is this scenario's own parameter, not the "
-        "source's; coefficients the case's guards read (scenario.GUARDED) are refused",
+        "source's; coefficients the case's guards read (uncertainty.GUARDED) are refused",
         DEFAULT,
+    )
+    uncertain: Annotated[dict[str, Any], BeforeValidator(uncertain_section)] = Field(
+        default_factory=dict,
+        description="Parameters a sensitivity analysis (isletflow psa) draws once per outer "
+        "draw, by path: model.<section>.<coefficient> or protocol.<number or duration>, each a "
+        "distribution, e.g. {model.bleeding.aspirin_or: {uniform: [1.5, 4.5]}} (docs/psa.md). "
+        "Simulating the scenario ignores it",
     )
     extra_terms: dict[TermField, tuple[_TermName, ...]] = Field(
         default_factory=dict,

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import rules
 from ..duration import spoken
-from ..model.parameters import DEFAULT  # only GUARDED coefficients (scenario.GUARDED)
+from ..model.parameters import DEFAULT  # only GUARDED coefficients (uncertainty.GUARDED)
 from ..model.pressure import must_pause
 from ..models import Anesthesia, Approach
 from ..protocol import Protocol
