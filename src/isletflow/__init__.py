@@ -63,6 +63,8 @@ _MODULES: tuple[tuple[str, str], ...] = (
     ("cohort", "simulate_cohort CohortSummary"),
     ("course", "Course ReinfusionRule"),
     ("course_run", "simulate_course course_record CourseRecord"),
+    ("psa", "psa PsaResult OutcomeRange Sensitivity PsaDraw prcc"),
+    ("compare", "compare Comparison Difference paired_differences random_fields"),
     ("recipient", "RecipientProfile Eligibility Criterion CriterionResult"),
     ("targets", "calibrate Target TargetResult"),
     ("library", "names entries load resolve"),
@@ -90,7 +92,7 @@ _INTERNAL = (
     "export._fhir_base export._fhir_resources export._fhir_text training.* cli cli.* service "
     "service.* _api_doc "
     "assessment cohort_summary course_events course_scenario course_summary draws vector vector.* "
-    "__main__"
+    "__main__ uncertainty outcomes"
 )
 
 _HOME = {

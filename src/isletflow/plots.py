@@ -16,8 +16,9 @@ from .errors import InvalidInput, MissingTool
 if TYPE_CHECKING:
     from .case import Case
     from .cohort_summary import CohortSummary
+    from .psa import PsaResult
 
-__all__ = ["check", "plot_case", "plot_cohort"]
+__all__ = ["check", "plot_case", "plot_cohort", "plot_psa"]
 
 _FORMATS = {".png": "png", ".svg": "svg"}
 _PHASE_COLOURS = {
@@ -176,3 +177,39 @@ def _five_years(summary: CohortSummary, axes: Any) -> None:
     axes.set_ylabel("% of recipients")
     axes.legend(fontsize=8)
     axes.set_title(f"{summary.course.recipients:,} recipients over five years", fontsize=10)
+
+
+_PSA_OUTCOMES = (
+    "insulin_independent_one_year_after_last",
+    "infusions_per_recipient",
+    "bleeding_per_procedure",
+    "thrombosis_per_procedure",
+)
+
+
+def plot_psa(result: PsaResult, path: str | Path) -> Path:
+    """Draw a sensitivity analysis as tornado charts: for four key outcomes, each parameter's
+    PRCC (largest in magnitude at the top), with the outcome's 95 % range across the draws."""
+    path = Path(path)
+    figure, form = _figure(path, 16, 1.2 + 0.45 * len(result.parameters))
+    for axes, name in zip(figure.subplots(1, len(_PSA_OUTCOMES)), _PSA_OUTCOMES, strict=True):
+        ranked = [s for s in result.sensitivity[name] if s.prcc is not None]
+        values = [s.prcc for s in ranked if s.prcc is not None]
+        colours = ["#b2182b" if v < 0 else "#2166ac" for v in values]
+        axes.barh([s.parameter for s in ranked], values, color=colours)
+        axes.axvline(0, color="black", linewidth=0.8)
+        axes.set_xlim(-1, 1)
+        axes.invert_yaxis()
+        axes.tick_params(axis="y", labelsize=7)
+        axes.set_xlabel("PRCC")
+        spread = result.outcomes[name]
+        shown = (
+            "" if spread is None else f"\n{spread.mean:.3g} [{spread.low:.3g}, {spread.high:.3g}]"
+        )
+        axes.set_title(f"{name.replace('_', ' ')}{shown}", fontsize=9)
+    figure.suptitle(
+        f"{result.scenario or 'scenario'}: {result.draws} draws x {result.n} recipients",
+        fontsize=10,
+    )
+    figure.savefig(path, format=form)
+    return path

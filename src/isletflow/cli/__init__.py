@@ -26,8 +26,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
         ".cohort:cohort",
         "Simulate N recipients' courses of SCENARIO and summarise procedures and outcomes.",
     ),
+    "compare": (
+        ".compare:compare",
+        "Compare SCENARIO_B with SCENARIO_A on the same N recipients: paired differences.",
+    ),
     "diagram": (".diagram:diagram", "Draw the workflow from its state table."),
     "export": (".export:export", "Export saved cases to other systems' formats."),
+    "psa": (
+        ".psa:psa",
+        "Run D draws of SCENARIO's uncertain parameters x N recipients; rank them by PRCC.",
+    ),
     "schema": (".schema:schema", "Print the JSON Schema NAME; without NAME, list the names."),
     "serve": (".serve:serve", "Serve the HTTP API (docs at /docs) and the trainer page (at /)."),
     "simulate": (

@@ -1,0 +1,100 @@
+"""Paired comparisons: common random numbers, the paired interval, the width it saves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from isletflow.cli import main
+from isletflow.cli.casefile import load_scenario
+from isletflow.cohort import simulate_cohort
+from isletflow.compare import compare, paired_differences, random_fields
+from isletflow.errors import InvalidInput
+from isletflow.outcomes import OUTCOMES, cohort_outcomes, rates
+from isletflow.scenario import Scenario
+
+POPULATION = load_scenario("population")
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "psa"
+
+
+def test_outcomes_from_the_records_are_the_cohort_summary_rates():
+    """Each outcome read from the records is the rate the cohort's summary gives."""
+    summary = simulate_cohort(POPULATION, 12, 7, workers=1)
+    found = dict(zip(OUTCOMES, rates(cohort_outcomes(POPULATION, 12, 7, workers=1)), strict=True))
+    course = summary.course
+    assert found["insulin_independent_one_year_after_last"] == pytest.approx(
+        course.insulin_independent_one_year_after_last.rate, abs=1e-4
+    )
+    assert found["infusions_per_recipient"] == pytest.approx(
+        course.infusions_per_recipient, abs=1e-4
+    )
+    bleeding = summary.complications.get("bleeding")
+    assert found["bleeding_per_procedure"] == pytest.approx(
+        bleeding.rate if bleeding else 0.0, abs=1e-6
+    )
+    year_5 = next(y for y in course.follow_up if y.year == 5)
+    assert found["graft_function_year_5"] == pytest.approx(year_5.graft_function.rate, abs=1e-4)
+
+
+def test_a_scenario_compared_with_itself_differs_by_nothing():
+    """Same seed, same scenario: every difference and every paired width is zero."""
+    result = compare(POPULATION, POPULATION, 4, workers=1)
+    assert result.unpaired_fields == []
+    for name, d in result.outcomes.items():
+        if d.a is None:
+            continue
+        assert (d.difference, d.paired_width, d.width_ratio) == (0.0, 0.0, None), name
+        assert d.a == d.b
+
+
+def test_the_paired_interval_of_a_known_shift():
+    """B = A + 1 for every recipient: the difference is 1 with no paired spread, while the
+    independent-streams interval keeps both arms' variances."""
+    rng = np.random.default_rng(3)
+    a = np.ones((50, 2, len(OUTCOMES)))
+    a[:, 0, :] = rng.random((50, len(OUTCOMES)))
+    b = a.copy()
+    b[:, 0, :] += 1
+    found = paired_differences(a, b)
+    first = found["infusions_per_recipient"]
+    assert first.difference == pytest.approx(1.0)
+    assert first.paired_width == pytest.approx(0.0, abs=1e-9)
+    var = float(np.var(a[:, 0, 1], ddof=1))
+    assert first.independent_width == pytest.approx(2 * 1.959964 * np.sqrt(2 * var / 50), rel=1e-4)
+
+
+def test_random_fields_name_what_would_break_the_pairing():
+    """A field random in one scenario and fixed in the other is reported; values are not."""
+    sealed = Scenario.load(EXAMPLES / "tracks_sealed.yaml")
+    opened = Scenario.load(EXAMPLES / "tracks_open.yaml")
+    assert random_fields(sealed) == random_fields(opened)
+    assert random_fields(POPULATION) ^ random_fields(sealed) == {"treatment.track_sealant"}
+
+
+def test_a_comparison_needs_two_recipients():
+    """One recipient gives no interval: refused, naming n."""
+    with pytest.raises(InvalidInput, match="n: 1 must be 2 or more"):
+        compare(POPULATION, POPULATION, 1, workers=1)
+
+
+def test_compare_command_prints_json_and_a_table():
+    """compare A B --json exits 0 with every outcome; the table names both scenarios."""
+    sealed, opened = str(EXAMPLES / "tracks_sealed.yaml"), str(EXAMPLES / "tracks_open.yaml")
+    done = CliRunner().invoke(
+        main, ["compare", sealed, opened, "--n", "3", "--workers", "1", "--json"]
+    )
+    assert done.exit_code == 0, done.output
+    found = json.loads(done.stdout)
+    assert set(found["outcomes"]) == set(OUTCOMES)
+    assert found["unpaired_fields"] == []
+    table = CliRunner().invoke(main, ["compare", sealed, opened, "--n", "2", "--workers", "1"])
+    assert table.exit_code == 0, table.output
+    assert "B (tracks_open) - A (tracks_sealed)" in table.stdout
+    assert CliRunner().invoke(main, ["compare", sealed, opened, "--n", "1"]).exit_code == 2
+    missing = CliRunner().invoke(main, ["compare", sealed, "no-such.yaml", "--n", "2"])
+    assert missing.exit_code == 1
+    assert "Traceback" not in missing.output
