@@ -76,8 +76,12 @@ def test_bad_overrides_are_refused_naming_field_value_and_rule():
     assert "model.bleeding.base_risk: 2 must be less than 1" in text
     assert "model.nope" in text
     assert "not a known field" in text
-    with pytest.raises(InvalidInput, match=r"sets regimen.tacrolimus_low to 4: a case's guards"):
+    with pytest.raises(InvalidInput, match=r"sets regimen.tacrolimus_low to 4 \(default 3\), but"):
         Scenario.from_mapping({**data, "model": {"regimen": {"tacrolimus_low": 4}}})
+    with pytest.raises(InvalidInput, match=r"sets bleeding.aspirin_or to '3': a coefficient is a"):
+        Scenario.from_mapping({**data, "model": {"bleeding": {"aspirin_or": "3"}}})
+    with pytest.raises(InvalidInput, match=r"scenario's portal_pressure.rise_mmhg_per_ml"):
+        Scenario.from_mapping({**data, "model": {"pressure": {"rise_mmhg_per_ml": 2}}})
 
 
 def test_guarded_names_every_coefficient_the_case_reads_from_the_default_table():

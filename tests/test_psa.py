@@ -74,7 +74,7 @@ def test_bad_uncertain_entries_are_each_named_with_their_rule():
     text = str(raised.value)
     assert "model.bleeding.aspirin is not a parameter that can vary" in text
     assert "did you mean 'model.bleeding.aspirin_or'?" in text
-    assert "model.regimen.tacrolimus_low is read by a case's guards" in text
+    assert "model.regimen.tacrolimus_low cannot vary: a case's guards read it" in text
     assert "protocol.max_cold_ischemia is one value" in text
     assert "model.bleeding.base_risk high 2 is above the largest allowed value, 1" in text
 

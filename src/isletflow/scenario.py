@@ -49,7 +49,7 @@ from .scenario_sections import (
     TreatmentSpec,
     described,
 )
-from .uncertainty import GUARDED, uncertain_section
+from .uncertainty import GUARDED, SET_BY_SCENARIO, uncertain_section, why_fixed
 
 __all__ = ["SCENARIO_SCHEMA_VERSION", "Scenario"]
 
@@ -90,17 +90,30 @@ def _guarded_unchanged(value: Any) -> Any:
     data = value.model_dump() if isinstance(value, ModelParameters) else value
     if not isinstance(data, Mapping):
         return value  # left to ModelParameters to refuse
-    for path in sorted(GUARDED):
+    for section, values in data.items():  # strict, as every number of a scenario is
+        for name, given in values.items() if isinstance(values, Mapping) else ():
+            if isinstance(given, str | bool):
+                raise PydanticCustomError(
+                    "float_type",
+                    "sets {path} to {given}: a coefficient is a number, written without quotes",
+                    {"path": f"{section}.{name}", "given": repr(given)},
+                )
+    for path in sorted(GUARDED | set(SET_BY_SCENARIO)):
         section, name = path.split(".")
         given = data.get(section)
         if isinstance(given, Mapping) and name in given:
             default = getattr(getattr(DEFAULT, section), name)
             if given[name] != default:
                 raise PydanticCustomError(
-                    "guarded_coefficient",
-                    "sets {path} to {given}: a case's guards read it from the default table "
-                    "({default}), so a scenario cannot change it",
-                    {"path": path, "given": str(given[name]), "default": f"{default:g}"},
+                    "fixed_coefficient",
+                    "sets {path} to {given} (default {default}), but {why}: a scenario cannot "
+                    "change it here",
+                    {
+                        "path": path,
+                        "given": str(given[name]),
+                        "default": f"{default:g}",
+                        "why": str(why_fixed(path)),
+                    },
                 )
     return value
 
@@ -138,7 +151,8 @@ class Scenario(BaseModel):
     model: ModelOverrides = described(
         "Overrides of the model's coefficients, by section (docs/model.md), e.g. {bleeding: "
         "{aspirin_or: 3.0}}. A value changed here is this scenario's own parameter, not the "
-        "source's; coefficients the case's guards read (uncertainty.GUARDED) are refused",
+        "source's; coefficients the case's guards read, or a section sets, are refused "
+        "(uncertainty.why_fixed)",
         DEFAULT,
     )
     uncertain: Annotated[dict[str, Any], BeforeValidator(uncertain_section)] = Field(

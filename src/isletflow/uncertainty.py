@@ -4,7 +4,8 @@ Each entry names a model coefficient (``model.bleeding.aspirin_or``, a coefficie
 ``ModelParameters``) or a protocol number or duration (``protocol.max_cold_ischemia``) and
 gives it a distribution of ``isletflow.distributions`` (``{uniform: [1.5, 4]}``,
 ``{triangular: [10h, 12h, 14h]}`` …), checked against that field's own range. Coefficients a
-case's guards read (``scenario.GUARDED``) cannot be uncertain, as they cannot be overridden.
+case's guards read (``GUARDED``), or that a scenario section sets (``SET_BY_SCENARIO``), cannot
+be uncertain, as a scenario's ``model:`` section cannot override them (``why_fixed``).
 
 ``samplers(section)`` draws each parameter's value from one uniform (``isletflow.psa`` gives
 it the parameter's own stream, and puts the values in the scenario's ``model:`` or
@@ -31,7 +32,7 @@ from .errors import did_you_mean
 from .model.parameters import DEFAULT, ModelParameters
 from .protocol import Protocol
 
-__all__ = ["GUARDED", "samplers", "uncertain_section"]
+__all__ = ["GUARDED", "SET_BY_SCENARIO", "samplers", "uncertain_section", "why_fixed"]
 
 _DECIMALS = 6  # a drawn coefficient is kept to a millionth: many are small probabilities
 
@@ -45,6 +46,19 @@ GUARDED = frozenset(
 """Coefficients a case's own guards and steps read from the default table (trough targets, the
 heparin warning, the day of the Doppler), so that a timeline replays without its scenario: a
 scenario's ``model:`` section may not change them, nor its ``uncertain:`` section draw them."""
+
+SET_BY_SCENARIO = {"pressure.rise_mmhg_per_ml": "portal_pressure.rise_mmhg_per_ml"}
+"""Coefficients whose value every case takes from a scenario section instead (that section's
+field, which may itself be a distribution): a scenario changes that field, not the table."""
+
+
+def why_fixed(coefficient: str) -> str | None:
+    """Why a scenario cannot change ``coefficient`` (``section.name``), or None if it can."""
+    if coefficient in GUARDED:
+        return "a case's guards read it from the default table"
+    if coefficient in SET_BY_SCENARIO:
+        return f"each case takes it from the scenario's {SET_BY_SCENARIO[coefficient]}"
+    return None
 
 
 def _bounds(metadata: list[Any]) -> tuple[float | None, float | None]:
@@ -63,7 +77,7 @@ def parameter_spans() -> dict[str, Range]:
     found: dict[str, Range] = {}
     for section in ModelParameters.model_fields:
         for name, info in type(getattr(DEFAULT, section)).model_fields.items():
-            if f"{section}.{name}" not in GUARDED:
+            if why_fixed(f"{section}.{name}") is None:
                 low, high = _bounds(info.metadata)
                 found[f"model.{section}.{name}"] = Range(low, high, decimals=_DECIMALS)
     for name, info in Protocol.model_fields.items():
@@ -87,8 +101,9 @@ def _problem(path: str, value: Any) -> tuple[str | None, Any]:
     """Why ``value`` cannot be the distribution of ``path`` (None: it can), and its form."""
     spans = parameter_spans()
     if path not in spans:
-        if path.removeprefix("model.") in GUARDED:
-            return "is read by a case's guards from the default table: it cannot vary", None
+        why = why_fixed(path.removeprefix("model."))
+        if why is not None:
+            return f"cannot vary: {why}", None
         return f"is not a parameter that can vary{did_you_mean(path, spans)}", None
     adapter = _adapter(path)
     try:
