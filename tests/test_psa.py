@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from isletflow.cli import main
 from isletflow.cli.casefile import load_scenario
 from isletflow.errors import InvalidInput
-from isletflow.psa import prcc, psa
+from isletflow.psa import prcc, prcc_noise, psa
 from isletflow.scenario import Scenario
 
 POPULATION = load_scenario("population")
@@ -35,6 +35,11 @@ def test_prcc_recovers_a_known_monotone_relation():
     assert found[0] > 0.95
     assert found[1] < -0.5
     assert abs(found[2]) < 0.15
+    # A parameter without effect stays under the noise level.
+    noise = prcc_noise(300, 3)
+    assert noise is not None
+    assert abs(found[2]) < noise < 0.15
+    assert prcc_noise(5, 3) is None
     # Ranks only: a monotone transform of the outcome changes nothing.
     assert np.allclose(prcc(x, np.exp(y)), found)
 

@@ -63,7 +63,7 @@ _MODULES: tuple[tuple[str, str], ...] = (
     ("cohort", "simulate_cohort CohortSummary"),
     ("course", "Course ReinfusionRule"),
     ("course_run", "simulate_course course_record CourseRecord"),
-    ("psa", "psa PsaResult OutcomeRange Sensitivity PsaDraw prcc"),
+    ("psa", "psa PsaResult OutcomeRange Sensitivity PsaDraw prcc prcc_noise"),
     ("compare", "compare Comparison Difference paired_differences random_fields"),
     ("recipient", "RecipientProfile Eligibility Criterion CriterionResult"),
     ("targets", "calibrate Target TargetResult"),

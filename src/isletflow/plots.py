@@ -189,7 +189,8 @@ _PSA_OUTCOMES = (
 
 def plot_psa(result: PsaResult, path: str | Path) -> Path:
     """Draw a sensitivity analysis as tornado charts: for four key outcomes, each parameter's
-    PRCC (largest in magnitude at the top), with the outcome's 95 % range across the draws."""
+    PRCC (largest in magnitude at the top; dashed: the noise level), with the outcome's 95 %
+    range across the draws."""
     path = Path(path)
     figure, form = _figure(path, 16, 1.2 + 0.45 * len(result.parameters))
     for axes, name in zip(figure.subplots(1, len(_PSA_OUTCOMES)), _PSA_OUTCOMES, strict=True):
@@ -198,6 +199,9 @@ def plot_psa(result: PsaResult, path: str | Path) -> Path:
         colours = ["#b2182b" if v < 0 else "#2166ac" for v in values]
         axes.barh([s.parameter for s in ranked], values, color=colours)
         axes.axvline(0, color="black", linewidth=0.8)
+        if result.prcc_noise is not None:  # within these lines, a PRCC is noise
+            for edge in (-result.prcc_noise, result.prcc_noise):
+                axes.axvline(edge, color="grey", linestyle="--", linewidth=0.8)
         axes.set_xlim(-1, 1)
         axes.invert_yaxis()
         axes.tick_params(axis="y", labelsize=7)

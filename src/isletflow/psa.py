@@ -15,6 +15,7 @@ to say anything.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from datetime import timedelta
@@ -31,7 +32,9 @@ from .sampling import stream
 from .scenario import Scenario
 from .uncertainty import samplers
 
-__all__ = ["OutcomeRange", "PsaDraw", "PsaResult", "Sensitivity", "prcc", "psa"]
+__all__ = ["OutcomeRange", "PsaDraw", "PsaResult", "Sensitivity", "prcc", "prcc_noise", "psa"]
+
+_Z = 1.959963984540054  # the 97.5th percentile of the standard normal
 
 
 class _Model(BaseModel):
@@ -64,13 +67,16 @@ class PsaDraw(_Model):
 
 class PsaResult(_Model):
     """What a sensitivity analysis found; ``sensitivity`` lists the parameters by outcome, the
-    largest PRCC in magnitude first."""
+    largest PRCC in magnitude first. ``prcc_noise``: the magnitude a PRCC of a parameter with no
+    effect stays under in 95 % of analyses of this size (Fisher's z, se 1/√(D − k − 2)); None
+    with too few draws."""
 
     scenario: str
     seed: int
     draws: int
     n: int
     parameters: list[str]
+    prcc_noise: float | None
     outcomes: dict[str, OutcomeRange | None]
     sensitivity: dict[str, list[Sensitivity]]
     samples: list[PsaDraw]
@@ -88,7 +94,8 @@ class PsaResult(_Model):
                 lines.append(f"{name:<42} {'(none counted)':>10}")
                 continue
             lines.append(f"{name:<42} {found.mean:>10.4g} {found.low:>10.4g} {found.high:>10.4g}")
-        lines += ["", "sensitivity (PRCC, largest first):"]
+        noise = "" if self.prcc_noise is None else f"; |PRCC| under {self.prcc_noise:.2f} is noise"
+        lines += ["", f"sensitivity (PRCC, largest first{noise}):"]
         for name, ranked in self.sensitivity.items():
             shown = [f"{s.parameter} {s.prcc:+.2f}" for s in ranked[:3] if s.prcc is not None]
             lines.append(f"  {name}: {', '.join(shown) or '(not defined)'}")
@@ -120,6 +127,13 @@ def prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if np.all(scale > 1e-9 * draws):
             out[j] = float(left[:, 0] @ left[:, 1] / (scale[0] * scale[1]))
     return out
+
+
+def prcc_noise(draws: int, parameters: int) -> float | None:
+    """The 97.5th percentile of |PRCC| for a parameter without effect, with ``draws`` draws of
+    ``parameters`` parameters (Fisher's z of a partial correlation; None if undefined)."""
+    left = draws - parameters - 2
+    return round(math.tanh(_Z / math.sqrt(left)), 3) if left > 0 else None
 
 
 def _number(value: Any) -> float:
@@ -174,6 +188,7 @@ def psa(
         draws=draws,
         n=n,
         parameters=names,
+        prcc_noise=prcc_noise(draws, len(names)),
         outcomes={name: _range(found[:, i]) for i, name in enumerate(OUTCOMES)},
         sensitivity={name: _ranked(x, found[:, i], names) for i, name in enumerate(OUTCOMES)},
         samples=[
