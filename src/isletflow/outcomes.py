@@ -44,22 +44,36 @@ def _year(record: Mapping[str, Any], year: int) -> Mapping[str, Any] | None:
     return next((a for a in record["follow_up"] if a["year"] == year), None)
 
 
-def recipient_outcomes(record: Mapping[str, Any]) -> np.ndarray:
-    """One recipient's numerators (row 0) and denominators (row 1), one column per outcome."""
+def recipient_outcomes(record: Mapping[str, Any]) -> tuple[float, ...]:
+    """One recipient's numerator and denominator of each outcome, in turn (``values`` makes
+    the array of many)."""
     procedures = record["procedures"]
     treated = 1.0 if record["infusions"] else 0.0
     last = record["one_year_after_last_infusion"]
     first, fifth = _year(record, 1), _year(record, 5)
-    pairs = (
-        (bool(last and last["insulin_independent"]), last is not None),
-        (record["infusions"], treated),
-        (record["cumulative_ieq_per_kg"], treated),
-        (sum(p["bleeding"] for p in procedures), len(procedures)),
-        (sum(p["portal_vein_thrombosis"] for p in procedures), len(procedures)),
-        (bool(first and first["igls"] == "optimal"), first is not None),
-        (bool(fifth and fifth["igls"] != "failure"), fifth is not None),
+    return (
+        float(bool(last and last["insulin_independent"])),
+        float(last is not None),
+        float(record["infusions"]),
+        treated,
+        float(record["cumulative_ieq_per_kg"]),
+        treated,
+        float(sum(p["bleeding"] for p in procedures)),
+        float(len(procedures)),
+        float(sum(p["portal_vein_thrombosis"] for p in procedures)),
+        float(len(procedures)),
+        float(bool(first and first["igls"] == "optimal")),
+        float(first is not None),
+        float(bool(fifth and fifth["igls"] != "failure")),
+        float(fifth is not None),
     )
-    return np.array(pairs, dtype=np.float64).T
+
+
+def values(records: list[tuple[float, ...]]) -> np.ndarray:
+    """Recipients' ``recipient_outcomes`` as one array: recipients × 2 (numerator,
+    denominator) × outcomes."""
+    flat = np.array(records, dtype=np.float64).reshape(len(records), len(OUTCOMES), 2)
+    return flat.transpose(0, 2, 1)
 
 
 def rates(values: np.ndarray) -> np.ndarray:
@@ -84,7 +98,7 @@ class _Outcomes(io.StringIO):
         self._partial = lines.pop()
         found = [recipient_outcomes(json.loads(line)) for line in lines if line]
         if found:
-            self.rows.append(np.stack(found))
+            self.rows.append(values(found))
         return len(text)
 
 
