@@ -98,3 +98,14 @@ def test_compare_command_prints_json_and_a_table():
     missing = CliRunner().invoke(main, ["compare", sealed, "no-such.yaml", "--n", "2"])
     assert missing.exit_code == 1
     assert "Traceback" not in missing.output
+
+
+def test_compare_and_psa_take_a_dask_address_or_workers_not_both():
+    """--dask reaches the cohort's Dask executor (a bad address is named); with --workers, a
+    usage error."""
+    pytest.importorskip("distributed")
+    bad = CliRunner().invoke(main, ["compare", "standard", "standard", "--n", "2", "--dask", "x"])
+    assert bad.exit_code == 1
+    assert "is not a Dask scheduler's address" in bad.output
+    both = ["psa", "standard", "--draws", "2", "--n", "2", "--dask", "x", "--workers", "1"]
+    assert CliRunner().invoke(main, both).exit_code == 2

@@ -93,6 +93,14 @@ def test_psa_without_uncertain_parameters_or_with_one_draw_is_refused():
         psa(scenario, draws=1, n=2, workers=1)
 
 
+def test_a_draw_the_protocol_refuses_is_named_before_any_recipient_runs():
+    """An induction window drawn upside down is an error naming the outer draw."""
+    scenario = _uncertain({"protocol.induction_min_before_infusion": {"uniform": ["5h", "8h"]}})
+    with pytest.raises(InvalidInput, match=r"outer draw \d+ of population") as raised:
+        psa(scenario, draws=3, n=10**6, workers=1)  # refused before a million recipients run
+    assert "must not exceed induction_max_before_infusion" in str(raised.value)
+
+
 def test_the_drawn_parameters_reach_the_recipients_and_reproduce():
     """An impossible graft need leaves nobody insulin-independent; a run repeats exactly."""
     scenario = _uncertain(

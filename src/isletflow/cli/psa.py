@@ -26,6 +26,12 @@ import click
     type=click.IntRange(min=1),
     help="Processes to use (default: every core; 1 runs in this process).",
 )
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    help="Run on the Dask cluster at ADDRESS (needs isletflow[dask]).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (every draw).")
 @click.option(
     "--plot",
@@ -38,6 +44,7 @@ def psa(
     n: int,
     seed: int | None,
     workers: int | None,
+    dask_address: str | None,
     as_json: bool,
     plot: Path | None,
 ) -> None:
@@ -46,7 +53,10 @@ def psa(
     SCENARIO is a scenario file (or a bundled name) with an ``uncertain:`` section naming the
     model coefficients and protocol values to draw (docs/psa.md).
     """
+    if dask_address and workers:
+        raise click.UsageError("give --workers or --dask, not both")
     with ExitStack() as stack:
+        from ..cohort import dask_client_class, dask_executor
         from ..psa import psa as run_psa
         from .casefile import load_scenario
 
@@ -55,10 +65,13 @@ def psa(
 
             check(plot, "--plot")
         loaded = load_scenario(scenario)
+        if dask_address:
+            dask_client_class()  # the extra, checked before any work
+        executor = stack.enter_context(dask_executor(dask_address)) if dask_address else None
         bar = stack.enter_context(
             click.progressbar(length=draws * n, label="simulating", file=sys.stderr)
         )
-        result = run_psa(loaded, draws, n, seed, workers=workers, progress=bar.update)
+        result = run_psa(loaded, draws, n, seed, executor, workers=workers, progress=bar.update)
         stack.close()
         click.echo(result.model_dump_json(indent=2) if as_json else result.table())
         if plot is not None:
