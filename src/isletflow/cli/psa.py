@@ -50,7 +50,7 @@ def psa(
 ) -> None:
     """Run D draws of SCENARIO's uncertain parameters x N recipients; rank them by PRCC.
 
-    SCENARIO is a scenario file (or a bundled name) with an ``uncertain:`` section naming the
+    SCENARIO is a scenario file (or a bundled name) with an uncertain: section naming the
     model coefficients and protocol values to draw (docs/psa.md).
     """
     if dask_address and workers:
