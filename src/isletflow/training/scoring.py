@@ -18,6 +18,9 @@ The kinds of deviation:
 - ``abort_without_cause``: an ``abort`` or ``reject`` (charged to it) whose reason no refusal or
   warning had shown and the expert path did not end with; a failed release is a reject's cause.
 - ``wrong_induction``: an induction agent the expert path does not give (case and spacing aside).
+- ``high_heparin``: heparin added at or over the bleeding-risk threshold [S47] and more than the
+  expert path adds, charged to that ``add_heparin`` (its warning at ``start_infusion`` is not
+  charged again).
 - ``late_infusion``: the infusion started later than the expert's, beyond the rubric's grace.
 """
 
@@ -29,6 +32,8 @@ from datetime import timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..duration import spoken
+from ..model.bleeding import high_heparin
+from ..model.parameters import DEFAULT as MODEL
 from ..models import UtcDatetime
 from ..timeline import (
     Accepted,
@@ -106,11 +111,17 @@ class ScorerPoint(BaseModel):
 
 
 _ENDINGS = ("abort", "reject")  # the actions that end a case by choice, with a ``reason``
+# Warnings charged where their cause was chosen (the dose in ``add_heparin``), not where they show.
+_CHARGED_AT_CAUSE = frozenset({"heparin_bleeding_risk"})
 
 
 def _agent(event: Accepted) -> str:
     """An induction's agent as compared: case and spacing aside (``Rabbit  ATG`` is rabbit atg)."""
     return " ".join(str(event.data.get("agent", "")).casefold().split())
+
+
+def _heparin(event: Accepted) -> float:
+    return float(event.data.get("units_per_kg") or 0.0)
 
 
 def infusion_started(events: Sequence[Event]) -> timedelta | None:
@@ -149,6 +160,10 @@ class Scorer:
         self._expert_reasons = {str(e.data.get("reason")) for e in endings}
         given = [e for e in expert if isinstance(e, Accepted) and e.action == "give_induction"]
         self._expert_agents = {_agent(e) for e in given}
+        doses = [
+            _heparin(e) for e in expert if isinstance(e, Accepted) and e.action == "add_heparin"
+        ]
+        self._expert_heparin = max(doses, default=None)
         self._expert_outcome = Timeline(expert).outcome
         self._expert_infusion = infusion_started(expert)
         self._alignment = Alignment(self._expert_names)
@@ -226,7 +241,8 @@ class Scorer:
                 self._add(index, event, "refused", code, event.action, reasons)
         elif isinstance(event, Warned):
             self._causes.add(event.warning.code)
-            if event.warning.code not in self._expert_warnings:
+            code = event.warning.code
+            if code not in self._expert_warnings and code not in _CHARGED_AT_CAUSE:
                 reasons = (event.warning.message,)
                 self._add(index, event, "warning", event.warning.code, event.action, reasons)
         elif isinstance(event, DeadlineFired) and event.deadline not in self._expert_deadlines:
@@ -258,6 +274,8 @@ class Scorer:
                 f"{', '.join(sorted(self._expert_agents))}.",
             )
             self._add(index, event, "wrong_induction", "induction_agent", event.action, why)
+        if event.action == "add_heparin":
+            self._judge_heparin(index, event)
         if event.action == "start_infusion" and self._infusion is None:
             self._infusion = (index, event)
         if event.action not in rubric.order_ignores:
@@ -276,6 +294,19 @@ class Scorer:
                 )
             )
             self._alignment.append(event.action)
+
+    def _judge_heparin(self, index: int, event: Accepted) -> None:
+        units, theirs = _heparin(event), self._expert_heparin
+        if not high_heparin(units) or (theirs is not None and units <= theirs):
+            return
+        bleeding = MODEL.bleeding
+        expert = "adds none" if theirs is None else f"adds {theirs:g} U/kg"
+        why = (
+            f"The trainee added heparin {units:g} U/kg, at or over "
+            f"{bleeding.heparin_threshold_units_per_kg:g} U/kg, where the odds of bleeding were "
+            f"{bleeding.high_heparin_or:g} times higher [S47]; the expert path {expert}.",
+        )
+        self._add(index, event, "high_heparin", "heparin_bleeding_risk", event.action, why)
 
     def _add(
         self,
