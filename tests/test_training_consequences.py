@@ -199,3 +199,31 @@ def test_heparin_over_the_threshold_where_the_protocol_stays_under_it_is_charged
     assert _with_heparin(30.0, exercise).score().points == 100
     result = _with_heparin(threshold + 5, exercise).score()
     assert [(d.kind, d.action) for d in result.deviations] == [("high_heparin", "add_heparin")]
+
+
+def test_an_action_taken_ahead_is_charged_when_it_is_taken() -> None:
+    """Accessing the portal vein before induction and heparin costs at the access, and the two
+    steps done afterwards cost nothing more (the first-use review saw it on the later one)."""
+    i = [m.action for m in MOVES].index("give_induction")
+    access = MOVES[i + 2]
+    assert access.action == "access_portal_vein"
+    session = _played([*MOVES[:i], access])
+    [early] = session.score().deviations
+    assert (early.kind, early.action) == ("out_of_order", "access_portal_vein")
+    assert early.event_index == len(session.case.timeline) - 1
+    assert "give_induction and add_heparin" in early.reasons[0]
+    walk(session.case, session.lab, MOVES[i : i + 2])
+    assert session.score().deviations == (early,)
+
+
+@given(trainee_scripts())
+def test_a_deviation_once_charged_never_moves(script: list[PlanStep]) -> None:
+    """After every step of a random session, the deviations so far are still there, charged to
+    the same events, at the end: a score drops at the action or wait that cost it."""
+    session = EXERCISE.session()
+    for step in script:
+        before = session.score().deviations
+        walk(session.case, session.lab, [step])
+        after = session.score().deviations
+        assert set(before) <= set(after)
+        assert all(d.event_index is not None for d in after)
