@@ -31,7 +31,7 @@ from ..training.exercise import Exercise
 from ..training.lab import CHOICES
 from ..training.rubric import Rubric
 from ..training.session import TrainingSession
-from ..training.view import MODES, ActionView, Choice, Mode, View, choices_for
+from ..training.view import MODES, ActionView, Choice, Mode, View, choices_for, withholds
 from ..training.xapi import Actor
 
 COMMANDS = ("help", "look", "wait", "score", "debrief", "quit")
@@ -44,7 +44,7 @@ Commands:
   look               show the state again
   help [ACTION]      this text, or what ACTION takes
   score              the score so far, the points lost by kind
-  debrief            the debrief so far
+  debrief            the debrief so far (assessment: once the case has ended)
   quit               end the session and show the debrief
 Values the lab or the monitor measures are filled in for you."""
 
@@ -195,7 +195,10 @@ def step(session: TrainingSession, line: str, echo: Callable[[str], None]) -> bo
         echo(score_text(session))
         return True
     if head == "debrief":
-        echo(session.debrief().text())
+        if withholds(session.mode, session.finished):
+            echo("The debrief comes when the case has ended (assessment); quit ends it now.")
+        else:
+            echo(session.debrief().text())
         return True
     seen = len(session.view().revealed)
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 
-__all__ = ["Alignment", "lcs_pairs"]
+__all__ = ["lcs_pairs"]
 
 
 def lcs_pairs(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int]]:

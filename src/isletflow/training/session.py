@@ -45,6 +45,7 @@ from .view import (
     View,
     choices_for,
     measurements,
+    shown_score,
 )
 from .xapi import Actor, xapi_statements
 
@@ -196,7 +197,7 @@ class TrainingSession:
                 for d in case.deadlines
             ),
             revealed=folds.revealed(),
-            score=folds.scorer.score(),
+            score=shown_score(folds.scorer.score(), self.mode, case.terminal),
             record=dataclasses.replace(case.record),  # a copy: the case's record goes on
             case=CaseView.of(case),
         )

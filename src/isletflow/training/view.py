@@ -37,6 +37,8 @@ __all__ = [
     "View",
     "choices_for",
     "measurements",
+    "shown_score",
+    "withholds",
 ]
 
 
@@ -45,6 +47,23 @@ Mode = Literal["guided", "assessment"]
 reasons); ``assessment`` lists what may be tried but gives no verdict or reason until the trainee
 attempts it (the attempt's answer and, after the case, the debrief reveal everything)."""
 MODES: tuple[Mode, ...] = get_args(Mode)
+
+
+def withholds(mode: Mode, finished: bool) -> bool:
+    """Whether reasons wait for the debrief: in an assessment whose case has not ended.
+
+    Then the score shows each deviation's kind, code, action and cost (the points move as they
+    did) but no reasons, which may name the expert's path (``the expert path gives rabbit
+    ATG``), and the debrief, which lays that path out, is not given (``InvalidInput``)."""
+    return mode == "assessment" and not finished
+
+
+def shown_score(score: Score, mode: Mode, finished: bool) -> Score:
+    """``score`` as the trainee may see it now (``withholds``): reasons removed, or all of it."""
+    if not withholds(mode, finished):
+        return score
+    hidden = tuple(d.model_copy(update={"reasons": ()}) for d in score.deviations)
+    return score.model_copy(update={"deviations": hidden})
 
 
 class _Frozen(BaseModel):
