@@ -23,7 +23,8 @@ from ..models import Approach, Donor, Recipient, UtcDatetime
 from ..record import CaseRecord
 from ..timeline import Accepted, Event
 from .debrief import DebriefOutcome
-from .lab import CHOICES, MEASURED
+from .lab import CHOICES, MEASURED, Lab, ScenarioLab
+from .results import Results
 from .scoring import Score
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Mode",
     "Verdict",
     "View",
+    "brief_of",
     "choices_for",
     "measurements",
     "shown_score",
@@ -184,6 +186,18 @@ class View(_Frozen):
     score: Score = Field(description="So far, against the expert path, with each deviation")
     record: CaseRecord = Field(description="Everything the case has recorded so far")
     case: CaseView
+    results: Results = Field(
+        default_factory=Results,
+        description="The values revealed as a clinician reads them: units, limits, verdicts",
+    )
+    brief: str | None = Field(None, description="The case brief, as the clinician received it")
+
+
+def brief_of(lab: Lab) -> str | None:
+    """The case brief of the scenario a lab measures (its description), if it has one."""
+    if not isinstance(lab, ScenarioLab):
+        return None
+    return str(lab.scenario.get("description") or "") or None
 
 
 def _resolve(node: Any, defs: Mapping[str, Any]) -> Any:
