@@ -163,6 +163,7 @@ def test_a_trainee_walks_a_whole_case_in_the_browser(server: Server, page: Page)
             _do(page, "release", None, {})
             expect(page.locator("#verdict")).to_contain_text("Refused: release")
             expect(page.locator("#deviations")).to_contain_text("refused")
+            expect(page.locator("#score")).to_contain_text("(lost: refused 1)")
 
     expect(page.locator("#outcome")).to_contain_text("Outcome: completed (good)")
     expect(page.locator("#actions")).to_contain_text("The case has ended")

@@ -366,7 +366,7 @@ def test_expired_islets_cost_a_deadline_and_an_avoidable_abort() -> None:
         ("avoidable_abort", "islets_expired", 30.0),
     ]
     assert session.score().points == 15
-    assert "release window (6 h)" in session.score().deviations[0].reasons[0]
+    assert "release window (6 h [S1])" in session.score().deviations[0].reasons[0]
 
 
 def test_trainee_abort_is_avoidable() -> None:

@@ -85,3 +85,24 @@ def test_the_case_brief_stays_in_the_view() -> None:
     """The scenario's case brief is in every view of the session."""
     session = _until(STANDARD, "start_culture")
     assert session.view().brief == library.load("standard").description
+
+
+def test_the_terminal_trainer_prints_results_with_limits_and_the_alarm() -> None:
+    """isletflow train shows each new result as its sentence with its verdict, and the alarm."""
+    from isletflow.cli.train import show
+
+    session = _until(STANDARD, "submit_for_release")
+    seen = len(session.view().revealed)
+    session.act("record_release_tests", after="3h")
+    text = show(session.view(), seen)
+    assert "Result: Dose 6,765 IEQ/kg against a minimum of 5,000 IEQ/kg. [within]" in text
+    assert "Result: Gram stain is clear. [within]" in text
+    exercise = Exercise.from_scenario("portal_pressure_pause")
+    paused = exercise.session()
+    for move in moves_of(exercise.expert):
+        walk(paused.case, paused.lab, [move])
+        if paused.case.state == "infuse.paused":
+            break
+    text = show(paused.view(), len(paused.view().revealed) - 1)
+    assert "ALARM: Infusion paused: " in text
+    assert "[OUTSIDE THE LIMIT]" in text

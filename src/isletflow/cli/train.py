@@ -103,9 +103,13 @@ def show(view: View, seen: int = 0) -> str:
         return "\n".join(lines)
     for d in view.deadlines:
         lines.append(f"Deadline: {d.name} ({d.code}) in {spoken(d.time_left)}")
-    for m in view.revealed[seen:]:
-        context = "".join(f" {k}={v}" for k, v in m.context.items())
-        lines.append(f"Result: {m.action}{context}: {m.field} = {_number(m.value)}")
+    if view.results.alarm:
+        lines.append(f"ALARM: {view.results.alarm}")
+    new = {(m.at, m.action) for m in view.revealed[seen:]}
+    for r in (*view.results.results, *view.results.pressures):
+        if (r.at, r.action) in new:
+            verdict = {"within": " [within]", "outside": " [OUTSIDE THE LIMIT]"}
+            lines.append(f"Result: {r.text}{verdict.get(r.verdict or '', '')}")
     lines.append("Actions possible now:")
     for action in view.allowed:
         lines += _action_line(action)
@@ -127,12 +131,6 @@ def score_text(session: TrainingSession) -> str:
             for d in result.deviations
         ]
     return "\n".join(lines)
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:,.0f}"
-    return str(value)
 
 
 def _parse(words: list[str]) -> tuple[str, str | None, dict[str, Any]]:

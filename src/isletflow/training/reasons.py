@@ -9,7 +9,9 @@ from datetime import timedelta
 from ..deadlines import window
 from ..duration import spoken
 from ..model.parameters import DEFAULT as MODEL
+from ..protocol import Protocol
 from ..timeline import Accepted, Created, DeadlineFired, Event, Outcome, Timeline
+from ..workflow import DEADLINES
 
 __all__ = ["abort_reason", "deadline_reason", "heparin_reason", "late_reason", "order_reason"]
 
@@ -31,8 +33,9 @@ def order_reason(action: str, jumped: Sequence[str], expert: Sequence[str]) -> s
 
 def deadline_reason(event: DeadlineFired, first: Event) -> str:
     words = event.deadline.replace("_", " ")
-    if isinstance(first, Created):
-        words += f" ({spoken(window(event.deadline, first.protocol))})"
+    if isinstance(first, Created):  # the protocol's window, with the source it comes from
+        tag = Protocol.sources().get(DEADLINES[event.deadline].window)
+        words += f" ({spoken(window(event.deadline, first.protocol))}{f' [{tag}]' if tag else ''})"
     since = spoken(event.due - Timeline([first]).cross_clamp)
     return (
         f"The {words} ran out {since} after cross-clamp, in {event.source}: "

@@ -85,7 +85,7 @@ function render(view) {
   $("version").textContent = String(view.version);
   $("exercise").textContent = view.exercise;
   $("brief").textContent = view.brief || "";
-  $("score").textContent = `${view.score.points} / ${view.score.full_marks}`;
+  $("score").textContent = `${view.score.points} / ${view.score.full_marks}` + lostByKind(view.score.deviations);
   const results = view.results || { results: [], pressures: [], alarm: null };
   $("alarm").hidden = !results.alarm;
   $("alarm").textContent = results.alarm ? "ALARM: " + results.alarm : "";
@@ -99,6 +99,14 @@ function render(view) {
   refreshTimeline();
   refreshDiagram();
   refreshDebrief(view.finished);
+}
+
+// The points lost by kind of deviation: " (lost: refused 1, out of order 2)".
+function lostByKind(deviations) {
+  const lost = new Map();
+  for (const d of deviations) lost.set(d.kind, (lost.get(d.kind) || 0) + d.cost);
+  const parts = [...lost].map(([kind, cost]) => `${words(kind)} ${cost}`);
+  return parts.length ? ` (lost: ${parts.join(", ")})` : "";
 }
 
 function shownValue(r) {
