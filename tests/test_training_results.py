@@ -106,3 +106,16 @@ def test_the_terminal_trainer_prints_results_with_limits_and_the_alarm() -> None
     text = show(paused.view(), len(paused.view().revealed) - 1)
     assert "ALARM: Infusion paused: " in text
     assert "[OUTSIDE THE LIMIT]" in text
+
+
+def test_a_rise_limit_lower_than_the_absolute_one_is_the_readings_limit() -> None:
+    """With a site's rise limit of 3 mmHg over the baseline, the readings during the infusion are
+    judged against baseline + 3, as the pause rule judges them."""
+    scenario = library.load("standard")
+    protocol = scenario.protocol.model_copy(update={"portal_pressure_stop_rise_mmhg": 3.0})
+    exercise = Exercise.from_scenario(scenario.model_copy(update={"protocol": protocol}))
+    session = _until(exercise, "start_infusion")
+    session.act("record_portal_pressure", after="5min")
+    baseline, during = session.view().results.pressures[-2:]
+    assert isinstance(baseline.value, float)
+    assert during.limit_value == baseline.value + 3.0

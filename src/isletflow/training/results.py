@@ -10,6 +10,7 @@ verdicts are the engine's. ``alarm`` says why an infusion is paused while it is.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -108,7 +109,7 @@ def _release(case: Case, m: Measurement) -> list[Result]:
     prep, who, protocol = case.record.preparation, case.recipient, case.protocol
     if prep is None:
         return []
-    total = Result(
+    total = Result.model_construct(
         at=m.at,
         action=m.action,
         label="Islet equivalents",
@@ -121,9 +122,10 @@ def _release(case: Case, m: Measurement) -> list[Result]:
     for test in RELEASE_TESTS:
         observed, limit = test.observed(prep, who), test.limit(protocol, who)
         numeric = isinstance(limit, int | float) and not isinstance(limit, bool)
-        words = f"{_RULES[test.rule]} {_number(limit, test.unit) if numeric else limit}"
+        rule = _RULES.get(test.rule, "against")
+        words = f"{rule} {_number(limit, test.unit) if numeric else limit}"
         rows.append(
-            Result(
+            Result.model_construct(
                 at=m.at,
                 action=m.action,
                 label=_LABELS[test.subcode],
@@ -143,46 +145,65 @@ def _other(case: Case, m: Measurement) -> Result | None:
         return None
     label, unit = _FIELDS[m.field]
     value = m.value
-    if m.field == "fraction_delivered" and isinstance(value, float | int):
-        value = round(float(value) * 100, 1)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)  # built unvalidated: the field's type is bool | float | str
+    if m.field == "fraction_delivered" and isinstance(value, float):
+        value = round(value * 100, 1)
     text = f"{label}: {_number(value, unit) if isinstance(value, float | int) else value}"
     if unit == "IEQ" and isinstance(value, float | int):
         text += f" ({_number(value / case.recipient.weight_kg, 'IEQ/kg')})"
     drug = m.context.get("drug")
     text += f" ({drug})." if drug else "."
-    return Result(at=m.at, action=m.action, label=label, value=value, unit=unit, text=text)
+    return Result.model_construct(
+        at=m.at, action=m.action, label=label, value=value, unit=unit, text=text
+    )
 
 
 def _pressures(case: Case) -> list[Result]:
     protocol, record = case.protocol, case.record
-    baseline = record.baseline_pressure()
-    stop, rise = protocol.portal_pressure_stop_mmhg, protocol.portal_pressure_stop_rise_mmhg
-    rows = []
-    for reading in record.portal_pressures:
-        mmhg = reading.mmhg
-        if reading.state == "infuse.access" or baseline is None:
-            limit = protocol.max_baseline_portal_pressure_mmhg
-            ok, words, what = rules.below(mmhg, limit), f"below {limit:g} mmHg", "baseline"
-        else:
-            ok = not must_pause(mmhg, baseline.mmhg, absolute_limit_mmhg=stop, rise_limit_mmhg=rise)
-            limit = stop if stop is not None else baseline.mmhg + (rise or 0.0)
-            words, what = f"stops at {limit:g} mmHg", "during the infusion"
-        verdict = _verdict(ok)
-        rows.append(
-            Result(
-                at=reading.at,
-                action="record_portal_pressure",
-                label="Portal pressure",
-                value=mmhg,
-                unit="mmHg",
-                limit=words,
-                limit_value=limit,
-                verdict=verdict,
-                text=f"Portal pressure {mmhg:g} mmHg, {what}: "
-                f"{'within' if verdict == 'within' else 'over'} the limit ({words}).",
-            )
-        )
-    return rows
+    base = record.baseline_pressure()
+    baseline = None if base is None else base.mmhg
+    limits = (
+        protocol.max_baseline_portal_pressure_mmhg,
+        protocol.portal_pressure_stop_mmhg,
+        protocol.portal_pressure_stop_rise_mmhg,
+    )
+    return [
+        _reading(r.at, r.mmhg, r.state == "infuse.access" or baseline is None, baseline, limits)
+        for r in record.portal_pressures
+    ]
+
+
+@functools.lru_cache(maxsize=4096)  # a view judges every reading again: each is judged once
+def _reading(
+    at: datetime,
+    mmhg: float,
+    at_baseline: bool,
+    baseline: float | None,
+    limits: tuple[float, float | None, float | None],
+) -> Result:
+    highest_baseline, stop, rise = limits
+    if at_baseline or baseline is None:
+        limit = highest_baseline
+        ok, words, what = rules.below(mmhg, limit), f"below {limit:g} mmHg", "baseline"
+    else:
+        ok = not must_pause(mmhg, baseline, absolute_limit_mmhg=stop, rise_limit_mmhg=rise)
+        # The lower of the two stop limits set: must_pause stops at whichever comes first.
+        limit = min(x for x in (stop, None if rise is None else baseline + rise) if x is not None)
+        words, what = f"stops at {limit:g} mmHg", "during the infusion"
+    verdict = _verdict(ok)
+    return Result.model_construct(
+        at=at,
+        action="record_portal_pressure",
+        label="Portal pressure",
+        value=float(mmhg),
+        unit="mmHg",
+        limit=words,
+        limit_value=limit,
+        verdict=verdict,
+        text=f"Portal pressure {mmhg:g} mmHg, {what}: "
+        f"{'within' if verdict == 'within' else 'over'} the limit ({words}).",
+    )
 
 
 def _alarm(case: Case) -> str | None:
@@ -207,4 +228,6 @@ def results(case: Case, revealed: Sequence[Measurement]) -> Results:
             other = _other(case, m)
             if other is not None:
                 rows.append(other)
-    return Results(results=tuple(rows), pressures=tuple(_pressures(case)), alarm=_alarm(case))
+    return Results.model_construct(
+        results=tuple(rows), pressures=tuple(_pressures(case)), alarm=_alarm(case)
+    )
