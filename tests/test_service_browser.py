@@ -164,6 +164,9 @@ def test_a_trainee_walks_a_whole_case_in_the_browser(server: Server, page: Page)
             expect(page.locator("#verdict")).to_contain_text("Refused: release")
             expect(page.locator("#deviations")).to_contain_text("refused")
             expect(page.locator("#score")).to_contain_text("(lost: refused 1)")
+            # The engine's sentence names the step as typed; the page reads it as words.
+            expect(page.locator("#deviations")).to_contain_text("(record release tests)")
+            expect(page.locator("#deviations")).not_to_contain_text("record_release_tests")
 
     expect(page.locator("#outcome")).to_contain_text("Outcome: completed (good)")
     expect(page.locator("#actions")).to_contain_text("The case has ended")

@@ -53,6 +53,9 @@ function words(name) {
   return phase ? `${spoken} (${phase.replaceAll("_", " ")})` : spoken;
 }
 
+// The engine's sentences name actions and fields as typed (record_release_tests): read as words.
+function prose(text) { return String(text).replace(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g, (w) => w.replaceAll("_", " ")); }
+
 // Fields whose form a rule checks with a pattern: said in words, never as the pattern.
 const FORMS = { after: "a duration such as 90min, 6h or 1h30min", by: "a duration such as 90min, 6h or 1h30min" };
 
@@ -185,7 +188,7 @@ function renderDeviations(deviations, withheld) {
   list.replaceChildren();
   if (!deviations.length) list.append(el("li", "None: on the expert's path so far."));
   for (const d of deviations) {
-    const why = d.reasons.length ? d.reasons.join(" ") : withheld ? "(the reason comes with the debrief)" : "";
+    const why = d.reasons.length ? prose(d.reasons.join(" ")) : withheld ? "(the reason comes with the debrief)" : "";
     const item = el("li", `${words(d.kind)}${d.action ? " at " + words(d.action) : ""}: ${why} `);
     item.append(el("span", `−${d.cost}`, { class: "cost" }));
     list.append(item);
@@ -267,7 +270,7 @@ function renderDebrief(d) {
     for (const dev of d.deviations) {
       const row = el("tr");
       row.append(el("td", `${words(dev.kind)}${dev.action ? " at " + words(dev.action) : ""}`));
-      row.append(el("td", dev.reasons.join(" ")), el("td", `−${dev.cost}`));
+      row.append(el("td", prose(dev.reasons.join(" "))), el("td", `−${dev.cost}`));
       table.append(row);
     }
     box.append(table);
@@ -324,7 +327,7 @@ function renderActions(allowed, finished) {
     const reasons = [...a.failures.map((f) => f.message), ...a.warnings.map((w) => "Warning: " + w.message)];
     if (reasons.length) {
       const ul = el("ul", null, { class: "reasons" });
-      for (const r of reasons) ul.append(el("li", r));
+      for (const r of reasons) ul.append(el("li", prose(r)));
       item.append(ul);
     }
     list.append(item);
@@ -449,12 +452,12 @@ async function doAction(event) {
   const result = await change("act", body);
   if (!result) return;
   if (result.accepted) {
-    const warnings = result.warnings.map((w) => " Warning: " + w.message).join("");
+    const warnings = result.warnings.map((w) => " Warning: " + prose(w.message)).join("");
     showVerdict(`Done: ${action.replaceAll("_", " ")}.${warnings}`, "accepted");
     $("after").value = "";
     closeForm();
   } else {
-    showVerdict(`Refused: ${action.replaceAll("_", " ")}. ` + result.failures.map((f) => f.message).join(" "), "refused");
+    showVerdict(`Refused: ${action.replaceAll("_", " ")}. ` + result.failures.map((f) => prose(f.message)).join(" "), "refused");
   }
 }
 
