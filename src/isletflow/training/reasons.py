@@ -6,12 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from ..deadlines import window
+from ..deadlines import window, window_source
 from ..duration import spoken
 from ..model.parameters import DEFAULT as MODEL
-from ..protocol import Protocol
 from ..timeline import Accepted, Created, DeadlineFired, Event, Outcome, Timeline
-from ..workflow import DEADLINES
 
 __all__ = ["abort_reason", "deadline_reason", "heparin_reason", "late_reason", "order_reason"]
 
@@ -34,7 +32,7 @@ def order_reason(action: str, jumped: Sequence[str], expert: Sequence[str]) -> s
 def deadline_reason(event: DeadlineFired, first: Event) -> str:
     words = event.deadline.replace("_", " ")
     if isinstance(first, Created):  # the protocol's window, with the source it comes from
-        tag = Protocol.sources().get(DEADLINES[event.deadline].window)
+        tag = window_source(event.deadline)
         words += f" ({spoken(window(event.deadline, first.protocol))}{f' [{tag}]' if tag else ''})"
     since = spoken(event.due - Timeline([first]).cross_clamp)
     return (
