@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from .deadlines import window
 from .errors import InvalidInput, MissingTool
+from .protocol import Protocol
 
 if TYPE_CHECKING:
     from .case import Case
     from .cohort_summary import CohortSummary
-    from .protocol import Protocol
 
-__all__ = ["check", "draw_case", "draw_cohort", "plot_case", "plot_cohort"]
+__all__ = ["check", "plot_case", "plot_cohort"]
 
 _FORMATS = {".png": "png", ".svg": "svg"}
 _PHASE_COLOURS = {
