@@ -76,3 +76,68 @@ def test_the_cohort_plot_shows_five_years_of_the_recipients(tmp_path: Path):
     assert list(free) == [0.0, *(100 * y.insulin_independent.rate for y in follow)]
     assert list(works) == [100.0, *(100 * y.graft_function.rate for y in follow)]
     assert list(axes.get_lines()[0].get_xdata()) == [0, 1, 2, 3, 4, 5]
+
+
+def test_the_cohort_outcomes_colour_failure_as_failure_with_shares_and_a_legend():
+    """Aborted bars are red and discarded orange, completed green; each bar is labelled with its
+    count and share of the cases; a legend names each status; the key times carry the
+    protocol's limits (cold ischaemia, release to infusion) as dashed lines."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import to_hex
+    from matplotlib.figure import Figure
+
+    from isletflow.cohort import simulate_cohort
+    from isletflow.deadlines import window
+    from isletflow.plots import draw_cohort
+    from isletflow.scenario import Scenario
+
+    scenario = Scenario.load(EXAMPLES / "population.yaml")
+    summary = simulate_cohort(scenario, 40, workers=1)
+    axes = Figure().subplots(1, 3)
+    draw_cohort(summary, axes, scenario.protocol)
+    outcomes, times, _ = axes
+    colours = {"completed": "#31a354", "discarded": "#f16913", "aborted": "#b2182b"}
+    labels = [t.get_text() for t in outcomes.get_yticklabels()]
+    assert labels
+    for label, bar in zip(labels, outcomes.patches, strict=True):
+        assert to_hex(bar.get_facecolor()) == colours[label.split(":")[0]]
+    shares = [t.get_text() for t in outcomes.texts]
+    assert len(shares) == len(labels)
+    assert all(s.endswith("%)") for s in shares)
+    legend = outcomes.get_legend()
+    assert legend is not None
+    assert {t.get_text() for t in legend.get_texts()} <= set(colours)
+    limits = {line.get_xdata()[0] for line in times.get_lines() if line.get_linestyle() == "--"}
+    hours = {
+        window(n, scenario.protocol).total_seconds() / 3600
+        for n in ("cold_ischemia", "release_window")
+    }
+    assert limits == hours
+
+
+def test_the_case_plot_shades_its_pauses_and_has_a_legend():
+    """A case whose infusion paused shades each pause, and the legend names the phases, the
+    pauses, the deadlines and how the case ended."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import to_hex
+    from matplotlib.figure import Figure
+
+    from isletflow.plots import _spans, draw_case
+    from isletflow.scenario import Scenario
+    from isletflow.simulation import simulate
+
+    case = simulate(Scenario.load(EXAMPLES / "portal_pressure_pause.yaml"))
+    pauses = [span for span in _spans(case) if span[0] == "infuse.paused"]
+    assert pauses
+    axes = Figure().subplots()
+    draw_case(case, axes)
+    legend = axes.get_legend()
+    assert legend is not None
+    texts = {t.get_text() for t in legend.get_texts()}
+    assert {"harvest", "purify", "infuse", "end: completed"} <= texts
+    assert f"infusion paused ({len(pauses)})" in texts
+    assert "deadline (protocol limit)" in texts
+    shaded = [p for p in axes.patches if to_hex(p.get_facecolor()) == "#fdae6b"]
+    assert len(shaded) == len(pauses)
+    [marks] = [line for line in axes.get_lines() if line.get_label().startswith("infusion paused")]
+    assert len(marks.get_xdata()) == len(pauses)

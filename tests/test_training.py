@@ -313,7 +313,10 @@ def test_live_session_with_a_wait_replays() -> None:
 
 
 def test_refusals_cost_by_code() -> None:
-    """A step not possible costs 1; infusing without heparin costs 5; each with its reasons."""
+    """A step not possible costs 1; infusing without heparin costs 5; each with its reasons.
+
+    Accessing the portal vein before the heparin the expert adds first is out of order too,
+    charged to the access when it is made."""
     session = _session()
     session.act("release")
     upto = next(i for i, step in enumerate(EXPERT_MOVES) if step.action == "start_infusion")
@@ -322,9 +325,13 @@ def test_refusals_cost_by_code() -> None:
         session.lab,
         [s for s in EXPERT_MOVES[: upto + 1] if s.action != "add_heparin"],
     )
-    assert _found(session) == [("refused", "not_allowed", 1.0), ("refused", "heparin_missing", 5.0)]
-    assert session.score().points == 94
-    heparin = session.score().deviations[1]
+    assert _found(session) == [
+        ("refused", "not_allowed", 1.0),
+        ("out_of_order", "access_portal_vein", 2.0),
+        ("refused", "heparin_missing", 5.0),
+    ]
+    assert session.score().points == 92
+    heparin = session.score().deviations[2]
     assert heparin.reasons == ("Add heparin (70 U/kg) to the product first.",)
     assert heparin.action == "start_infusion"
 
@@ -359,7 +366,7 @@ def test_expired_islets_cost_a_deadline_and_an_avoidable_abort() -> None:
         ("avoidable_abort", "islets_expired", 30.0),
     ]
     assert session.score().points == 15
-    assert "release window (6 h)" in session.score().deviations[0].reasons[0]
+    assert "release window (6 h [S1])" in session.score().deviations[0].reasons[0]
 
 
 def test_trainee_abort_is_avoidable() -> None:

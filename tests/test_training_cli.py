@@ -61,7 +61,7 @@ def test_mistakes_on_stdin_are_explained_and_debriefed() -> None:
     assert "release is not possible in harvest.procured" in out
     assert "warning: Cold ischaemia is 9 h" in out
     assert "digest_ieq: '700000' is measured by the lab" in out
-    assert "Result: finish_digestion: digest_ieq = 620,000" in out
+    assert "Result: Digest: 620,000 IEQ (8,857 IEQ/kg)." in out
     assert "deadline: culture_window passed" not in out  # 2 d is inside the 72 h window
     assert "Score:    96 / 100" in out
     assert "[cold_ischemia_above_target]" in out

@@ -205,3 +205,71 @@ def test_the_score_command_breaks_the_points_down_by_kind() -> None:
         assert "train> score\nscore 99/100\n  -1  refused (total)\n" in out
     assert "    -1  refused [not_allowed] release" in guided
     assert "[not_allowed]" not in assessed.partition("train> score")[2].partition("train>")[0]
+
+
+# -- What an assessment shows when -------------------------------------------------------------
+
+STANDARD = "standard"
+EXPERT_AGENT = "the expert path gives"  # words of the wrong_induction reason: the answer
+
+
+def _aspirin(mode: str) -> TrainingSession:
+    """The standard case up to the induction, given as aspirin (a wrong_induction)."""
+    session = Exercise.from_scenario(STANDARD).session(mode=cast(Any, mode))
+    walk(session.case, session.lab, _moves_before(STANDARD, "give_induction"))
+    assert session.act("give_induction", agent="aspirin").accepted
+    return session
+
+
+def test_an_assessment_withholds_deviation_reasons_until_the_case_ends() -> None:
+    """Mid-case, an assessment's view shows each deviation's kind and cost but no reason (which
+    names the expert's path); once the case has ended, the reasons are shown."""
+    guided, session = _aspirin("guided"), _aspirin("assessment")
+    assert EXPERT_AGENT in str(guided.view().score)
+    shown = session.view().score
+    assert shown.points == guided.view().score.points < 100
+    assert [d.kind for d in shown.deviations] == ["wrong_induction"]
+    assert all(d.reasons == () for d in shown.deviations)
+    assert EXPERT_AGENT not in session.view().model_dump_json()
+    assert session.act("abort", reason="recipient_unstable").accepted
+    assert EXPERT_AGENT in str(session.view().score)
+
+
+def test_the_http_score_and_debrief_wait_for_the_end_of_an_assessment(client: TestClient) -> None:
+    """GET score gives no reasons and GET debrief is a 422 naming the mode while an assessment
+    goes on; after an abort both give everything."""
+    view = client.post("/api/sessions", json={"scenario": STANDARD, "mode": "assessment"}).json()
+    url = f"/api/sessions/{view['id']}"
+    for step in [*_moves_before(STANDARD, "give_induction"), PlanStep("give_induction")]:
+        data = {"agent": "aspirin"} if step.action == "give_induction" else step.choices
+        body: dict[str, Any] = {"expected_version": view["version"]}
+        if step.action is None:
+            view = client.post(f"{url}/advance", json={**body, "by": step.after}).json()
+        else:
+            body |= {"action": step.action, "data": data, "after": step.after}
+            body = {k: v for k, v in body.items() if v is not None}
+            view = client.post(f"{url}/act", json=body).json()
+        view = view["session"]
+    score = client.get(f"{url}/score")
+    assert [d["kind"] for d in score.json()["deviations"]] == ["wrong_induction"]
+    assert EXPERT_AGENT not in score.text
+    assert EXPERT_AGENT not in client.get(url).text
+    for path in ("debrief", "debrief.txt"):
+        early = client.get(f"{url}/{path}")
+        assert early.status_code == 422
+        assert "assessment" in early.text
+    body = {"action": "abort", "expected_version": view["version"], "data": {"reason": "x"}}
+    assert client.post(f"{url}/act", json=body).json()["accepted"]
+    assert EXPERT_AGENT in client.get(f"{url}/score").text
+    assert EXPERT_AGENT in client.get(f"{url}/debrief").text
+
+
+def test_the_terminal_debrief_command_waits_for_the_end_of_an_assessment() -> None:
+    """debrief mid-assessment says when it comes; quit ends the attempt and shows it all."""
+    lines = [_line(step) for step in _moves_before(STANDARD, "give_induction")]
+    script = "\n".join([*lines, "give_induction agent=aspirin", "debrief", "quit"]) + "\n"
+    out = CliRunner().invoke(main, ["train", "--mode", "assessment"], input=script).output
+    mid, _, end = out.partition("The debrief comes when the case has ended")
+    assert end, out
+    assert EXPERT_AGENT not in mid
+    assert EXPERT_AGENT in end

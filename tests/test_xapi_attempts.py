@@ -128,3 +128,17 @@ def test_service_sessions_are_attempts_and_need_the_account_and_platform(
     assert ids(a).isdisjoint(ids(b))
     assert a[0]["actor"]["name"] == "Ana"
     assert a[0]["actor"]["account"]["name"] == "u-1"
+
+
+def test_the_closing_statement_breaks_the_score_down_by_kind() -> None:
+    """The statement that closes the exercise gives the points lost by kind of deviation, which
+    add up to the points lost."""
+    session = standard_exercise().session()
+    session.act("release")  # not possible yet: refused
+    session.wait("13h")  # the cold ischaemia runs out: the pancreas is lost
+    closing = session.statements(ME, attempt="a")[-1]
+    assert closing["verb"]["display"]["en"] == "failed"
+    lost = closing["result"]["extensions"]["urn:isletflow:xapi:lost-by-kind"]
+    score = session.score()
+    assert set(lost) == {"refused", "deadline_breached", "avoidable_abort"}
+    assert sum(lost.values()) == pytest.approx(score.lost)

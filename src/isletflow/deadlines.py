@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from .protocol import Protocol
 from .workflow import DEADLINES
 
-__all__ = ["ArmedDeadline", "Deadlines", "due", "window"]
+__all__ = ["ArmedDeadline", "Deadlines", "due", "window", "window_source"]
 
 NEVER = datetime.max.replace(tzinfo=UTC)
 """When a deadline falls due that the calendar cannot reach."""
@@ -33,6 +33,11 @@ def window(name: str, protocol: Protocol) -> timedelta:
     """How long deadline ``name`` gives under ``protocol``."""
     length: timedelta = getattr(protocol, DEADLINES[name].window)
     return length
+
+
+def window_source(name: str) -> str:
+    """The source tag of deadline ``name``'s window (the protocol field's), or ""."""
+    return Protocol.sources().get(DEADLINES[name].window, "")
 
 
 def due(name: str, protocol: Protocol, cross_clamp_at: datetime, armed_at: datetime) -> datetime:

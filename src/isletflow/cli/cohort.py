@@ -101,4 +101,4 @@ def cohort(
         if plot is not None:
             from ..plots import plot_cohort
 
-            plot_cohort(summary, plot)
+            plot_cohort(summary, plot, loaded.protocol)

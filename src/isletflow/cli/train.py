@@ -31,7 +31,7 @@ from ..training.exercise import Exercise
 from ..training.lab import CHOICES
 from ..training.rubric import Rubric
 from ..training.session import TrainingSession
-from ..training.view import MODES, ActionView, Choice, Mode, View, choices_for
+from ..training.view import MODES, ActionView, Choice, Mode, View, choices_for, withholds
 from ..training.xapi import Actor
 
 COMMANDS = ("help", "look", "wait", "score", "debrief", "quit")
@@ -44,7 +44,7 @@ Commands:
   look               show the state again
   help [ACTION]      this text, or what ACTION takes
   score              the score so far, the points lost by kind
-  debrief            the debrief so far
+  debrief            the debrief so far (assessment: once the case has ended)
   quit               end the session and show the debrief
 Values the lab or the monitor measures are filled in for you."""
 
@@ -103,9 +103,13 @@ def show(view: View, seen: int = 0) -> str:
         return "\n".join(lines)
     for d in view.deadlines:
         lines.append(f"Deadline: {d.name} ({d.code}) in {spoken(d.time_left)}")
-    for m in view.revealed[seen:]:
-        context = "".join(f" {k}={v}" for k, v in m.context.items())
-        lines.append(f"Result: {m.action}{context}: {m.field} = {_number(m.value)}")
+    if view.results.alarm:
+        lines.append(f"ALARM: {view.results.alarm}")
+    new = {(m.at, m.action) for m in view.revealed[seen:]}
+    for r in (*view.results.results, *view.results.pressures):
+        if (r.at, r.action) in new:
+            verdict = {"within": " [within]", "outside": " [OUTSIDE THE LIMIT]"}
+            lines.append(f"Result: {r.text}{verdict.get(r.verdict or '', '')}")
     lines.append("Actions possible now:")
     for action in view.allowed:
         lines += _action_line(action)
@@ -127,12 +131,6 @@ def score_text(session: TrainingSession) -> str:
             for d in result.deviations
         ]
     return "\n".join(lines)
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:,.0f}"
-    return str(value)
 
 
 def _parse(words: list[str]) -> tuple[str, str | None, dict[str, Any]]:
@@ -191,7 +189,10 @@ def step(session: TrainingSession, line: str, echo: Callable[[str], None]) -> bo
         echo(score_text(session))
         return True
     if head == "debrief":
-        echo(session.debrief().text())
+        if withholds(session.mode, session.finished):
+            echo("The debrief comes when the case has ended (assessment); quit ends it now.")
+        else:
+            echo(session.debrief().text())
         return True
     seen = len(session.view().revealed)
     try:

@@ -32,6 +32,7 @@ __all__ = [
     "MANAGEMENTS",
     "SEALANTS",
     "bleeding_probability",
+    "high_heparin",
     "management",
     "management_steps",
 ]
@@ -59,6 +60,12 @@ def _track_log_odds(sealant: Values, approach: Values, p: BleedingParameters) ->
     return access[approach_index] + percutaneous * sealing[index_of(sealant, SEALANTS)]
 
 
+def high_heparin(heparin_units_per_kg: Values, p: BleedingParameters = DEFAULT.bleeding) -> Values:
+    """Whether the heparin in the product is at or over the threshold of Villiger's odds ratio
+    of bleeding [S47] (45 U/kg)."""
+    return heparin_units_per_kg >= p.heparin_threshold_units_per_kg
+
+
 def bleeding_probability(
     *,
     procedure_number: Values,
@@ -77,7 +84,7 @@ def bleeding_probability(
         odds_term(p.third_procedure_or, procedure_number >= 3),
         odds_term(p.low_platelets_or, platelets_per_ul < p.platelet_threshold_per_ul),
         odds_term(p.pressure_rise_or, pressure_rise_mmhg),
-        odds_term(p.high_heparin_or, heparin_units_per_kg >= p.heparin_threshold_units_per_kg),
+        odds_term(p.high_heparin_or, high_heparin(heparin_units_per_kg, p)),
         odds_term(p.aspirin_or, aspirin),
         _track_log_odds(sealant, approach, p),
     )

@@ -16,6 +16,8 @@ from .. import workflow as wf
 from ..errors import InvalidInput
 from ..training.debrief import Debrief
 from ..training.scoring import Score
+from ..training.session import TrainingSession
+from ..training.view import shown_score, withholds
 from ..training.xapi import Actor
 from .registry import Registry
 from .schemas import TEXT_ERRORS, DiagramView
@@ -32,19 +34,33 @@ class FhirResponse(JSONResponse):
     media_type = "application/fhir+json"
 
 
+def _score(training: TrainingSession) -> Score:
+    return shown_score(training.score(), training.mode, training.finished)
+
+
+def _debrief(training: TrainingSession) -> Debrief:
+    if withholds(training.mode, training.finished):
+        rule = "gives its debrief once the case has ended (complete it, or abort)"
+        raise InvalidInput.single("session debrief", "mode", training.mode, rule)
+    return training.debrief()
+
+
 def router(registry: Registry) -> APIRouter:
     """The read-out routes over ``registry``'s sessions."""
     api = APIRouter()
 
     @api.get("/sessions/{session_id}/score", tags=["training"], operation_id="getScore")
     def session_score(session_id: str) -> Score:
-        """The score so far against the expert path, with every deviation and its cost."""
-        return registry.read(session_id, lambda s: s.training.score())
+        """The score so far against the expert path, with every deviation and its cost (in an
+        assessment still going on, without the deviations' reasons: they wait for the debrief)."""
+        return registry.read(session_id, lambda s: _score(s.training))
 
     @api.get("/sessions/{session_id}/debrief", tags=["training"], operation_id="getDebrief")
     def session_debrief(session_id: str) -> Debrief:
-        """The debrief: outcome, score, each deviation explained, the expert's path beside."""
-        return registry.read(session_id, lambda s: s.training.debrief())
+        """The debrief: outcome, score, each deviation explained, the expert's path beside.
+
+        An assessment's debrief is given once its case has ended (422 before)."""
+        return registry.read(session_id, lambda s: _debrief(s.training))
 
     @api.get(
         "/sessions/{session_id}/debrief.txt",
@@ -54,8 +70,8 @@ def router(registry: Registry) -> APIRouter:
         responses=TEXT_ERRORS,
     )
     def session_debrief_text(session_id: str) -> str:
-        """The debrief as text."""
-        return registry.read(session_id, lambda s: s.training.debrief().text())
+        """The debrief as text (an assessment's once its case has ended)."""
+        return registry.read(session_id, lambda s: _debrief(s.training).text())
 
     @api.get("/sessions/{session_id}/xapi", tags=["training"], operation_id="getXapiStatements")
     def session_xapi(

@@ -1,8 +1,8 @@
-"""The order comparison of scoring: one longest common subsequence of two lists of actions.
+"""One longest common subsequence of two lists of steps: how the debrief sets a trainee's steps
+beside the expert's (``lcs_pairs``). Scoring judges order as each action is taken instead
+(``scoring.Scorer``), so a penalty never moves; this only lays the two paths out.
 
-``Alignment`` keeps it for a trainee's actions as they grow against the expert's fixed path, so
-that scoring after an act costs the same however long the session is; ``lcs_pairs`` is the same
-walk on two whole lists.
+``Alignment`` keeps it for a list as it grows against a fixed one.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 
-__all__ = ["Alignment", "lcs_pairs"]
+__all__ = ["lcs_pairs"]
 
 
 def lcs_pairs(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int]]:

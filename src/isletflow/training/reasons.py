@@ -3,29 +3,37 @@ ran out, how a case was lost that the expert path completed."""
 
 from __future__ import annotations
 
-from ..deadlines import window
+from collections.abc import Sequence
+from datetime import timedelta
+
+from ..deadlines import window, window_source
 from ..duration import spoken
+from ..model.parameters import DEFAULT as MODEL
 from ..timeline import Accepted, Created, DeadlineFired, Event, Outcome, Timeline
 
-__all__ = ["abort_reason", "deadline_reason", "order_reason"]
+__all__ = ["abort_reason", "deadline_reason", "heparin_reason", "late_reason", "order_reason"]
 
 
-def order_reason(action: str, nth: int, expert: list[str]) -> str:
+def order_reason(action: str, jumped: Sequence[str], expert: Sequence[str]) -> str:
+    """Why ``action`` is out of order: it ``jumped`` ahead of those, or it is extra."""
+    if jumped:
+        names = " and ".join(dict.fromkeys(jumped))
+        return (
+            f"Out of the expert's order: the expert path takes {action} after {names}, "
+            "which had not been done yet."
+        )
     count = expert.count(action)
     if count == 0:
         return f"The expert path never takes {action}."
-    if nth >= count:
-        times = "once" if count == 1 else f"{count} times"
-        return f"The expert path takes {action} {times}; this one is extra."
-    at = [i for i, name in enumerate(expert) if name == action][nth]
-    before = f"after {expert[at - 1]}" if at > 0 else "first"
-    return f"Out of the expert's order: the expert path takes {action} {before}."
+    times = "once" if count == 1 else f"{count} times"
+    return f"The expert path takes {action} {times}; this one is extra."
 
 
 def deadline_reason(event: DeadlineFired, first: Event) -> str:
     words = event.deadline.replace("_", " ")
-    if isinstance(first, Created):
-        words += f" ({spoken(window(event.deadline, first.protocol))})"
+    if isinstance(first, Created):  # the protocol's window, with the source it comes from
+        tag = window_source(event.deadline)
+        words += f" ({spoken(window(event.deadline, first.protocol))}{f' [{tag}]' if tag else ''})"
     since = spoken(event.due - Timeline([first]).cross_clamp)
     return (
         f"The {words} ran out {since} after cross-clamp, in {event.source}: "
@@ -43,3 +51,20 @@ def abort_reason(outcome: Outcome, ending: Event | None) -> str:
     else:
         how = f"The case was lost ({outcome.code})"
     return f"{how}; the expert path completed it."
+
+
+def heparin_reason(units: float, expert: float | None) -> str:
+    bleeding = MODEL.bleeding
+    theirs = "adds none" if expert is None else f"adds {expert:g} U/kg"
+    return (
+        f"The trainee added heparin {units:g} U/kg, at or over "
+        f"{bleeding.heparin_threshold_units_per_kg:g} U/kg, where the odds of bleeding were "
+        f"{bleeding.high_heparin_or:g} times higher [S47]; the expert path {theirs}."
+    )
+
+
+def late_reason(mine: timedelta, theirs: timedelta, grace: timedelta) -> str:
+    return (
+        f"The infusion started {spoken(mine)} after cross-clamp, {spoken(mine - theirs)} "
+        f"later than the expert path ({spoken(theirs)}); {spoken(grace)} is allowed."
+    )

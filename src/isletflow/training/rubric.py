@@ -22,6 +22,13 @@ Why the defaults are what they are:
   the expert saved, an arbitrary abort scores below half, as inaction does.
 - An induction agent other than the expert path's costs 5 (``wrong_induction``): the graft goes
   without the induction the protocol gives, as an induction outside its window would.
+- Heparin added at or over the dose at which the odds of bleeding were 9.8 times higher [S47]
+  (45 U/kg), and more than the expert path adds, costs 5 (``high_heparin``), charged to that
+  ``add_heparin``: the engine warns of it but does not stop it, and the risk is the patient's.
+  The expert path's dose is the site's protocol (70 U/kg by default [S20], itself over the
+  threshold): a dose up to it is the site's choice, not the trainee's, as a deadline the expert
+  path met too is the scenario's logistics. The warning it gives at ``start_infusion`` costs
+  nothing more: its cause is charged where it was chosen.
 - Each hour that the infusion starts later than the expert's, beyond a 2 h grace, costs 1, at most
   20 in all (never more than a missed deadline).
 """
@@ -49,6 +56,7 @@ DeviationKind = Literal[
     "avoidable_abort",
     "abort_without_cause",
     "wrong_induction",
+    "high_heparin",
     "late_infusion",
 ]
 # Strict and finite: "2" or true is not a weight, nor is NaN or an infinity.
@@ -62,6 +70,7 @@ DEVIATION_KINDS: tuple[DeviationKind, ...] = (
     "avoidable_abort",
     "abort_without_cause",
     "wrong_induction",
+    "high_heparin",
     "late_infusion",
 )
 
@@ -85,6 +94,10 @@ class Weights(BaseModel):
     )
     wrong_induction: _Points = Field(
         5.0, description="An induction agent other than the expert path's"
+    )
+    high_heparin: _Points = Field(
+        5.0,
+        description="Heparin at or over the bleeding-risk threshold, more than the expert path's",
     )
     late_infusion: _Points = Field(
         1.0, description="Per hour the infusion starts later than the expert's, past the grace"

@@ -6,11 +6,15 @@ timeline, rubric), recomputable from a stored timeline at any time. Both are one
 trainee's events, ``Scorer``: a session keeps its scorer and feeds it each new event, so scoring
 after an act costs the same at the tenth event as at the ten-thousandth.
 
+Every deviation is charged, when it happens, to the event that caused it (``event_index``, and
+``action`` when it was an action): later events never move it or take it back, so the score a
+trainee sees drops at the action or wait that cost it.
+
 The kinds of deviation:
 
 - ``refused``: an action the engine refused, one deviation per distinct guard code.
-- ``out_of_order``: an accepted action outside the longest common subsequence of the trainee's and
-  the expert's actions (extra, or done in another order).
+- ``out_of_order``: an accepted action taken ahead of expert actions not yet done (it jumps
+  ahead of them), or one the expert path does not take (extra), judged when it is taken.
 - ``warning``: a warning the expert path did not get.
 - ``deadline_breached``: a deadline that fired where the expert path met none (the trainee
   waited until the islets were lost); one the expert path met too is the scenario's logistics.
@@ -18,6 +22,9 @@ The kinds of deviation:
 - ``abort_without_cause``: an ``abort`` or ``reject`` (charged to it) whose reason no refusal or
   warning had shown and the expert path did not end with; a failed release is a reject's cause.
 - ``wrong_induction``: an induction agent the expert path does not give (case and spacing aside).
+- ``high_heparin``: heparin added at or over the bleeding-risk threshold [S47] and more than the
+  expert path adds, charged to that ``add_heparin`` (its warning at ``start_infusion`` is not
+  charged again).
 - ``late_infusion``: the infusion started later than the expert's, beyond the rubric's grace.
 """
 
@@ -28,7 +35,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..duration import spoken
+from ..model.bleeding import high_heparin
 from ..models import UtcDatetime
 from ..timeline import (
     Accepted,
@@ -40,8 +47,7 @@ from ..timeline import (
     Timeline,
     Warned,
 )
-from .alignment import Alignment
-from .reasons import abort_reason, deadline_reason, order_reason
+from .reasons import abort_reason, deadline_reason, heparin_reason, late_reason, order_reason
 from .rubric import DEVIATION_KINDS, DeviationKind, Rubric
 
 __all__ = [
@@ -94,18 +100,19 @@ class ScorerPoint(BaseModel):
 
     fed: int = Field(ge=1)
     found: tuple[Deviation, ...]
-    candidates: tuple[Deviation, ...]
-    taken: dict[str, int]
     ending: JsonEvent | None
     ended_by: JsonEvent | None
     outcome: Outcome | None
     infusion: tuple[int, JsonEvent] | None
-    ordered: int = Field(ge=0, description="How many actions the order comparison holds")
     causes: tuple[str, ...] = Field((), description="Codes the refusals and warnings showed")
-    positions: dict[str, list[int]]
+    expected: int = Field(ge=0, description="Where in the expert's actions the trainee stands")
+    owed: dict[str, int] = Field(description="Expert actions jumped over, not done yet")
+    ended_index: int | None = Field(None, description="Where ended_by stands in the timeline")
 
 
 _ENDINGS = ("abort", "reject")  # the actions that end a case by choice, with a ``reason``
+# Warnings charged where their cause was chosen (the dose in ``add_heparin``), not where they show.
+_CHARGED_AT_CAUSE = frozenset({"heparin_bleeding_risk"})
 
 
 def _agent(event: Accepted) -> str:
@@ -132,10 +139,8 @@ class Scorer:
     """The deviations of a trainee's timeline, taken in event by event (``feed``).
 
     ``score`` and ``deviations`` are this fold over the whole timeline. Each event is looked at
-    once, when it is fed: what it costs is known then, except whether an accepted action is in
-    the expert's order, which depends on the actions after it (the ``Alignment`` answers that
-    for the timeline so far). So ``Scorer(expert, rubric).feed(events[:k]).feed(events[k:])``
-    scores exactly as ``score(events, expert, rubric)`` does, for every ``k``.
+    once, when it is fed, and what it costs is known then. So ``Scorer(expert, rubric)
+    .feed(events[:k]).feed(events[k:])`` scores as ``score(events, expert, rubric)``, for any k.
     """
 
     def __init__(self, expert: Sequence[Event], rubric: Rubric) -> None:
@@ -149,35 +154,39 @@ class Scorer:
         self._expert_reasons = {str(e.data.get("reason")) for e in endings}
         given = [e for e in expert if isinstance(e, Accepted) and e.action == "give_induction"]
         self._expert_agents = {_agent(e) for e in given}
+        doses = [
+            e.data["units_per_kg"]
+            for e in expert
+            if isinstance(e, Accepted) and e.action == "add_heparin"
+        ]
+        self._expert_heparin: float | None = max(map(float, doses), default=None)
         self._expert_outcome = Timeline(expert).outcome
         self._expert_infusion = infusion_started(expert)
-        self._alignment = Alignment(self._expert_names)
+        self._expected = 0  # the next of the expert's actions in order
+        self._owed: dict[str, int] = {}  # expert actions an earlier action jumped ahead of
         self.fed = 0
         self._first: Event | None = None
         self._found: list[Deviation] = []  # refusals, warnings and deadlines, in event order
-        self._candidates: list[Deviation] = []  # each ordered action, were it out of order
-        self._taken: dict[str, int] = {}
         self._ending: Event | None = None  # the last accepted action or deadline
         self._outcome: Outcome | None = None
         self.ended_by: Event | None = None  # the event the outcome comes from
+        self._ended_index: int | None = None
         self._infusion: tuple[int, Accepted] | None = None  # the first start_infusion
         self._score: Score | None = None
 
     def point(self) -> ScorerPoint:
         """This scorer as data, to go on from with ``resumed`` (after at least one event)."""
-        alignment = self._alignment
         return ScorerPoint.model_construct(
             fed=self.fed,
             found=tuple(self._found),
-            candidates=tuple(self._candidates),
-            taken=dict(self._taken),
             ending=self._ending,
             ended_by=self.ended_by,
             outcome=self._outcome,
             infusion=self._infusion,
-            ordered=alignment._length,
-            positions={name: list(at) for name, at in alignment._positions.items()},
             causes=tuple(sorted(self._causes)),
+            expected=self._expected,
+            owed=dict(self._owed),
+            ended_index=self._ended_index,
         )
 
     @classmethod
@@ -187,8 +196,7 @@ class Scorer:
         """The scorer ``point`` describes, of a timeline that begins with ``first``."""
         scorer = cls(expert, rubric)
         scorer.fed, scorer._first = point.fed, first
-        scorer._found, scorer._candidates = list(point.found), list(point.candidates)
-        scorer._taken = dict(point.taken)
+        scorer._found = list(point.found)
         scorer._causes = set(point.causes)
         scorer._ending, scorer.ended_by, scorer._outcome = (
             point.ending,
@@ -200,10 +208,8 @@ class Scorer:
             if not isinstance(started, Accepted):
                 raise ValueError("a scorer's infusion must be an accepted start_infusion")
             scorer._infusion = (index, started)
-        alignment = scorer._alignment
-        alignment._length = point.ordered
-        alignment._positions = {name: list(at) for name, at in point.positions.items()}
-        alignment._pairs = None
+        scorer._expected, scorer._owed = point.expected, dict(point.owed)
+        scorer._ended_index = point.ended_index
         return scorer
 
     def feed(self, events: Iterable[Event]) -> Scorer:
@@ -226,7 +232,8 @@ class Scorer:
                 self._add(index, event, "refused", code, event.action, reasons)
         elif isinstance(event, Warned):
             self._causes.add(event.warning.code)
-            if event.warning.code not in self._expert_warnings:
+            code = event.warning.code
+            if code not in self._expert_warnings and code not in _CHARGED_AT_CAUSE:
                 reasons = (event.warning.message,)
                 self._add(index, event, "warning", event.warning.code, event.action, reasons)
         elif isinstance(event, DeadlineFired) and event.deadline not in self._expert_deadlines:
@@ -236,7 +243,7 @@ class Scorer:
             self._ending = event
             ended = Timeline([event]).outcome  # the timeline's outcome is its last such event
             if ended is not None:
-                self._outcome, self.ended_by = ended, event
+                self._outcome, self.ended_by, self._ended_index = ended, event, index
         if not isinstance(event, Accepted):
             return
         if event.action in _ENDINGS:
@@ -258,24 +265,45 @@ class Scorer:
                 f"{', '.join(sorted(self._expert_agents))}.",
             )
             self._add(index, event, "wrong_induction", "induction_agent", event.action, why)
+        if event.action == "add_heparin":
+            self._judge_heparin(index, event)
         if event.action == "start_infusion" and self._infusion is None:
             self._infusion = (index, event)
         if event.action not in rubric.order_ignores:
-            nth = self._taken.get(event.action, 0)
-            self._taken[event.action] = nth + 1
-            reason = order_reason(event.action, nth, self._expert_names)
-            self._candidates.append(
-                Deviation(
-                    kind="out_of_order",
-                    code=event.action,
-                    at=event.at,
-                    action=event.action,
-                    reasons=(reason,),
-                    cost=rubric.cost("out_of_order"),
-                    event_index=index,
-                )
-            )
-            self._alignment.append(event.action)
+            self._judge_order(index, event)
+
+    def _judge_order(self, index: int, event: Accepted) -> None:
+        """Whether ``event`` keeps the expert's order, judged now and never again.
+
+        The trainee stands at ``expected`` in the expert's actions. An action owed (one an
+        earlier action jumped ahead of) or the expected one is in order. One further on jumps
+        ahead of the expert actions between: it is out of order, and those become owed, so
+        doing them afterwards costs nothing (one action done early is one deviation, not a
+        cascade). One the expert path does not take from here on is extra.
+        """
+        action, names, owed = event.action, self._expert_names, self._owed
+        if owed.get(action, 0) > 0:
+            owed[action] -= 1
+            return
+        ahead = names[self._expected :]
+        if action not in ahead:
+            reason = order_reason(action, (), names)
+        else:
+            jumped = ahead[: ahead.index(action)]
+            self._expected += len(jumped) + 1
+            if not jumped:
+                return
+            for name in jumped:
+                owed[name] = owed.get(name, 0) + 1
+            reason = order_reason(action, jumped, names)
+        self._add(index, event, "out_of_order", action, action, (reason,))
+
+    def _judge_heparin(self, index: int, event: Accepted) -> None:
+        units, theirs = float(event.data["units_per_kg"]), self._expert_heparin
+        if not high_heparin(units) or (theirs is not None and units <= theirs):
+            return
+        why = (heparin_reason(units, theirs),)
+        self._add(index, event, "high_heparin", "heparin_bleeding_risk", event.action, why)
 
     def _add(
         self,
@@ -306,33 +334,26 @@ class Scorer:
 
     def deviations(self) -> list[Deviation]:
         """Every deviation of the timeline fed so far, in the order they happened."""
-        matched = {i for i, _ in self._alignment.pairs()}
-        found = [*self._found, *(d for i, d in enumerate(self._candidates) if i not in matched)]
+        late = self._late_infusion()
+        order = {kind: n for n, kind in enumerate(DEVIATION_KINDS)}
+        found = sorted(
+            [*self._found, *([] if late is None else [late])],
+            key=lambda d: (-1 if d.event_index is None else d.event_index, order[d.kind]),
+        )
         mine, theirs = self._outcome, self._expert_outcome
-        if (
-            mine is not None
-            and mine.status != "completed"
-            and theirs
-            and theirs.status == "completed"
-        ):
-            found.append(
+        if mine and mine.status != "completed" and theirs and theirs.status == "completed":
+            found.append(  # the case's last event: nothing is charged after it
                 Deviation(
                     kind="avoidable_abort",
                     code=mine.code or mine.status,
                     at=mine.at,
+                    action=self.ended_by.action if isinstance(self.ended_by, Accepted) else None,
                     reasons=(abort_reason(mine, self._ending),),
                     cost=self.rubric.cost("avoidable_abort"),
+                    event_index=self._ended_index,
                 )
             )
-        late = self._late_infusion()
-        if late is not None:
-            found.append(late)
-        order = {kind: n for n, kind in enumerate(DEVIATION_KINDS)}
-        big = self.fed
-        return sorted(
-            found,
-            key=lambda d: (d.at, big if d.event_index is None else d.event_index, order[d.kind]),
-        )
+        return found
 
     def _late_infusion(self) -> Deviation | None:
         theirs, rubric = self._expert_infusion, self.rubric
@@ -344,11 +365,7 @@ class Scorer:
             return None
         hours = (mine - theirs - rubric.late_infusion_grace) / timedelta(hours=1)
         cost = round(min(hours * rubric.cost("late_infusion"), rubric.late_infusion_max), 2)
-        reason = (
-            f"The infusion started {spoken(mine)} after cross-clamp, {spoken(mine - theirs)} "
-            f"later than the expert path ({spoken(theirs)}); {spoken(rubric.late_infusion_grace)} "
-            "is allowed."
-        )
+        reason = late_reason(mine, theirs, rubric.late_infusion_grace)
         return Deviation(
             kind="late_infusion",
             code="late_infusion",

@@ -32,6 +32,7 @@ from ..timeline import (
 )
 from .debrief import Debrief, debrief, outcome_view
 from .lab import MEASURED, Lab, LabRequest, ScenarioLab, WalkPoint, act_with_lab, lab_from_data
+from .results import results
 from .rubric import Rubric
 from .scoring import Score, Scorer, ScorerPoint
 from .view import (
@@ -43,8 +44,10 @@ from .view import (
     Mode,
     Verdict,
     View,
+    brief_of,
     choices_for,
     measurements,
+    shown_score,
 )
 from .xapi import Actor, xapi_statements
 
@@ -113,9 +116,8 @@ class TrainingSession:
         mode: Mode = "guided",
     ) -> None:
         if mode not in MODES:
-            raise InvalidInput.single(
-                "training session", "mode", mode, "must be one of: " + ", ".join(MODES)
-            )
+            rule = "must be one of: " + ", ".join(MODES)
+            raise InvalidInput.single("training session", "mode", mode, rule)
         expert = list(expert)
         if not expert or not _same_case(expert[0], case.timeline[0]):
             raise InvalidInput.single(
@@ -173,8 +175,7 @@ class TrainingSession:
         )
 
     def view(self) -> View:
-        """What a UI shows now: state, possible actions (with reasons in guided mode),
-        deadlines, results."""
+        """What a UI shows now: state, actions (judged in guided mode), deadlines, results."""
         case = self.case
         state = case.state  # first: a deadline the clock has passed fires before anything is read
         now = case.now
@@ -195,8 +196,10 @@ class TrainingSession:
                 DeadlineView(name=d.name, code=d.code, due=d.due, time_left=d.due - now)
                 for d in case.deadlines
             ),
-            revealed=folds.revealed(),
-            score=folds.scorer.score(),
+            revealed=(revealed := folds.revealed()),
+            results=results(case, revealed),
+            brief=brief_of(self.lab),
+            score=shown_score(folds.scorer.score(), self.mode, case.terminal),
             record=dataclasses.replace(case.record),  # a copy: the case's record goes on
             case=CaseView.of(case),
         )
@@ -347,11 +350,8 @@ class _Folds:
         self._revealed: tuple[Measurement, ...] | None = ()
 
     def serves(self, session: TrainingSession) -> bool:
-        return (
-            self.case is session.case
-            and self.expert is session.expert
-            and self.rubric is session.rubric
-        )
+        mine, theirs = (self.case, self.expert, self.rubric), (session.case, session.expert)
+        return all(a is b for a, b in zip(mine, (*theirs, session.rubric), strict=True))
 
     def caught_up(self) -> _Folds:
         new = self.case.timeline[self.scorer.fed :]

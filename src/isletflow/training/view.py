@@ -23,7 +23,8 @@ from ..models import Approach, Donor, Recipient, UtcDatetime
 from ..record import CaseRecord
 from ..timeline import Accepted, Event
 from .debrief import DebriefOutcome
-from .lab import CHOICES, MEASURED
+from .lab import CHOICES, MEASURED, Lab, ScenarioLab
+from .results import Results
 from .scoring import Score
 
 __all__ = [
@@ -35,8 +36,11 @@ __all__ = [
     "Mode",
     "Verdict",
     "View",
+    "brief_of",
     "choices_for",
     "measurements",
+    "shown_score",
+    "withholds",
 ]
 
 
@@ -45,6 +49,23 @@ Mode = Literal["guided", "assessment"]
 reasons); ``assessment`` lists what may be tried but gives no verdict or reason until the trainee
 attempts it (the attempt's answer and, after the case, the debrief reveal everything)."""
 MODES: tuple[Mode, ...] = get_args(Mode)
+
+
+def withholds(mode: Mode, finished: bool) -> bool:
+    """Whether reasons wait for the debrief: in an assessment whose case has not ended.
+
+    Then the score shows each deviation's kind, code, action and cost (the points move as they
+    did) but no reasons, which may name the expert's path (``the expert path gives rabbit
+    ATG``), and the debrief, which lays that path out, is not given (``InvalidInput``)."""
+    return mode == "assessment" and not finished
+
+
+def shown_score(score: Score, mode: Mode, finished: bool) -> Score:
+    """``score`` as the trainee may see it now (``withholds``): reasons removed, or all of it."""
+    if not withholds(mode, finished):
+        return score
+    hidden = tuple(d.model_copy(update={"reasons": ()}) for d in score.deviations)
+    return score.model_copy(update={"deviations": hidden})
 
 
 class _Frozen(BaseModel):
@@ -165,6 +186,18 @@ class View(_Frozen):
     score: Score = Field(description="So far, against the expert path, with each deviation")
     record: CaseRecord = Field(description="Everything the case has recorded so far")
     case: CaseView
+    results: Results = Field(
+        default_factory=Results,
+        description="The values revealed as a clinician reads them: units, limits, verdicts",
+    )
+    brief: str | None = Field(None, description="The case brief, as the clinician received it")
+
+
+def brief_of(lab: Lab) -> str | None:
+    """The case brief of the scenario a lab measures (its description), if it has one."""
+    if not isinstance(lab, ScenarioLab):
+        return None
+    return str(lab.scenario.get("description") or "") or None
 
 
 def _resolve(node: Any, defs: Mapping[str, Any]) -> Any:

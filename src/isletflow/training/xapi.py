@@ -121,7 +121,14 @@ def _ending(outcome: Outcome, result: Score) -> tuple[str, dict[str, Any]]:
         "max": result.full_marks,
         "scaled": round(result.points / result.full_marks, 4),
     }
-    extensions = {f"{_EXT}outcome": outcome.status, f"{_EXT}code": outcome.code}
+    lost: dict[str, float] = {}
+    for d in result.deviations:  # the points lost by kind of deviation: the score's breakdown
+        lost[d.kind] = round(lost.get(d.kind, 0.0) + d.cost, 2)
+    extensions = {
+        f"{_EXT}outcome": outcome.status,
+        f"{_EXT}code": outcome.code,
+        f"{_EXT}lost-by-kind": lost,
+    }
     said = {"success": done, "completion": True, "score": points, "extensions": extensions}
     return "completed" if done else "failed", said
 

@@ -3,6 +3,7 @@
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = "isletflow-token";
+const API_BASE = "/api";     // the one base URL of the routes this file's new reads call
 let current = null;          // the last SessionView the server sent
 let scenarios = {};          // bundled scenario name -> {title, description}
 let selected = null;         // the action whose form is open
@@ -38,12 +39,38 @@ function el(tag, text, attrs) {
 // "2026-03-02T22:00:00Z" -> "2026-03-02 22:00 UTC" (the server's times are UTC)
 function when(iso) { return iso.slice(0, 16).replace("T", " ") + " UTC"; }
 
-function notice(text) { $("notice").textContent = text || ""; }
+// A notice stays in view (sticky) until the next change clears it.
+function notice(text) {
+  $("notice").textContent = text || "";
+  $("notice").hidden = !text;
+}
+
+// Names as a trainee reads them: "harvest.procured" -> "procured (harvest)", "a_b" -> "a b".
+function words(name) {
+  if (!name) return "";
+  const [phase, step] = name.includes(".") ? name.split(".") : [null, name];
+  const spoken = step.replaceAll("_", " ");
+  return phase ? `${spoken} (${phase.replaceAll("_", " ")})` : spoken;
+}
+
+// The engine's sentences name actions and fields as typed (record_release_tests): read as words.
+function prose(text) { return String(text).replace(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g, (w) => w.replaceAll("_", " ")); }
+
+// Fields whose form a rule checks with a pattern: said in words, never as the pattern.
+const FORMS = { after: "a duration such as 90min, 6h or 1h30min", by: "a duration such as 90min, 6h or 1h30min" };
+
+function ruleText(p) {
+  const field = String(p.location || "").split(".").pop();
+  if (/pattern/i.test(p.rule || "")) {
+    const choice = current && current.allowed.flatMap((a) => a.choices).find((c) => c.name === field);
+    const hint = FORMS[field] || (choice && choice.description) || "";
+    return `${words(field)}: "${p.value}" is not in the expected form${hint ? " (" + hint + ")" : ""}`;
+  }
+  return `${words(field)}: ${p.rule}`;
+}
 
 function problemsText(data) {
-  if (data && Array.isArray(data.problems)) {
-    return data.problems.map((p) => `${p.location}: ${p.rule}`).join("; ");
-  }
+  if (data && Array.isArray(data.problems)) return data.problems.map(ruleText).join("; ");
   return (data && data.detail) || String(data);
 }
 
@@ -54,39 +81,115 @@ function render(view) {
   $("start").hidden = true;
   $("session").hidden = false;
   history.replaceState(null, "", "#session=" + encodeURIComponent(view.id));
-  $("state").textContent = view.state;
-  $("phase").textContent = view.phase;
+  $("state").textContent = words(view.state);
+  $("state").dataset.state = view.state;
   $("clock").textContent = when(view.now);
   $("since").textContent = view.since_clamp;
   $("version").textContent = String(view.version);
   $("exercise").textContent = view.exercise;
-  $("score").textContent = `${view.score.points} / ${view.score.full_marks}`;
+  $("brief").textContent = view.brief || "";
+  $("score").textContent = `${view.score.points} / ${view.score.full_marks}` + lostByKind(view.score.deviations);
+  const results = view.results || { results: [], pressures: [], alarm: null };
+  $("alarm").hidden = !results.alarm;
+  $("alarm").textContent = results.alarm ? "ALARM: " + results.alarm : "";
+  $("new-case-box").hidden = !view.finished;
   renderOutcome(view.outcome);
   renderDeadlines(view.deadlines, view.now);
   renderActions(view.allowed, view.finished);
-  renderRevealed(view.revealed);
-  renderDeviations(view.score.deviations);
+  renderResults(results.results, results.pressures);
+  renderPressureChart(results.pressures);
+  renderDeviations(view.score.deviations, view.mode === "assessment" && !view.finished);
   refreshTimeline();
   refreshDiagram();
   refreshDebrief(view.finished);
 }
 
-function renderRevealed(revealed) {
-  const list = $("revealed");
-  list.replaceChildren();
-  if (!revealed.length) list.append(el("li", "Nothing measured yet."));
-  for (const m of revealed) {
-    const value = typeof m.value === "object" ? JSON.stringify(m.value) : String(m.value);
-    list.append(el("li", `${when(m.at)} ${m.action.replaceAll("_", " ")}: ${m.field.replaceAll("_", " ")} = ${value}`));
+// The points lost by kind of deviation: " (lost: refused 1, out of order 2)".
+function lostByKind(deviations) {
+  const lost = new Map();
+  for (const d of deviations) lost.set(d.kind, (lost.get(d.kind) || 0) + d.cost);
+  const parts = [...lost].map(([kind, cost]) => `${words(kind)} ${cost}`);
+  return parts.length ? ` (lost: ${parts.join(", ")})` : "";
+}
+
+function shownValue(r) {
+  if (typeof r.value === "boolean") return r.label === "Gram stain" ? (r.value ? "positive" : "negative") : (r.value ? "yes" : "no");
+  if (typeof r.value === "number") {
+    const n = Math.abs(r.value) >= 100 ? Math.round(r.value).toLocaleString("en") : String(Math.round(r.value * 100) / 100);
+    return r.unit ? `${n} ${r.unit}` : n;
+  }
+  return String(r.value);
+}
+
+// Each value with its unit, the protocol's limit and the verdict; the readings last.
+function renderResults(results, pressures) {
+  const body = $("results").querySelector("tbody");
+  body.replaceChildren();
+  const rows = [...results, ...pressures];
+  if (!rows.length) {
+    const row = el("tr");
+    row.append(el("td", "Nothing measured yet.", { colspan: "4" }));
+    body.append(row);
+  }
+  for (const r of rows) {
+    const row = el("tr", null, { title: r.text });
+    row.append(el("td", r.label), el("td", shownValue(r)), el("td", r.limit || "—"));
+    const verdict = r.verdict === "within" ? "✓ within" : r.verdict === "outside" ? "✗ outside" : "—";
+    row.append(el("td", verdict, { class: r.verdict || "" }));
+    body.append(row);
   }
 }
 
-function renderDeviations(deviations) {
+const SVG = "http://www.w3.org/2000/svg";
+function svg(tag, attrs, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// The portal-pressure readings as a line over minutes since the first, each limit dashed.
+function renderPressureChart(pressures) {
+  const chart = $("pressure-chart");
+  chart.replaceChildren();
+  $("pressure-figure").hidden = !pressures.length;
+  if (!pressures.length) return;
+  const t0 = Date.parse(pressures[0].at);
+  const xs = pressures.map((p) => (Date.parse(p.at) - t0) / 60000);
+  const limits = [...new Set(pressures.map((p) => p.limit_value).filter((v) => v !== null))];
+  const values = [...pressures.map((p) => p.value), ...limits];
+  const low = Math.floor(Math.min(...values) - 2), high = Math.ceil(Math.max(...values) + 2);
+  const span = Math.max(1, Math.max(...xs));
+  const [left, right, top, bottom] = [40, 590, 10, 190];
+  const x = (m) => left + (right - left) * (m / span);
+  const y = (v) => bottom - (bottom - top) * ((v - low) / (high - low));
+  chart.append(svg("line", { x1: left, y1: bottom, x2: right, y2: bottom, stroke: "#8892a0" }));
+  chart.append(svg("line", { x1: left, y1: top, x2: left, y2: bottom, stroke: "#8892a0" }));
+  for (const v of [low, high]) chart.append(svg("text", { x: 4, y: y(v) + 4 }, `${v}`));
+  chart.append(svg("text", { x: right - 80, y: 210 }, `${Math.round(span)} min`));
+  chart.append(svg("text", { x: left, y: 210 }, "first reading"));
+  for (const limit of limits) {
+    const baseline = pressures.some((p) => p.limit_value === limit && p.limit && p.limit.startsWith("below"));
+    chart.append(svg("line", { x1: left, y1: y(limit), x2: right, y2: y(limit), class: baseline ? "baseline-limit" : "limit" }));
+    chart.append(svg("text", { x: right - 150, y: y(limit) - 4 }, `${baseline ? "baseline limit" : "stop limit"} ${limit} mmHg`));
+  }
+  const points = pressures.map((p, i) => `${x(xs[i])},${y(p.value)}`).join(" ");
+  chart.append(svg("polyline", { points, class: "line" }));
+  pressures.forEach((p, i) => {
+    const dot = svg("circle", { cx: x(xs[i]), cy: y(p.value), r: 4, class: "point " + (p.verdict || "") });
+    dot.append(svg("title", {}, p.text));
+    chart.append(dot);
+  });
+  chart.dataset.readings = String(pressures.length);
+}
+
+function renderDeviations(deviations, withheld) {
   const list = $("deviations");
   list.replaceChildren();
   if (!deviations.length) list.append(el("li", "None: on the expert's path so far."));
   for (const d of deviations) {
-    const item = el("li", `${d.kind.replaceAll("_", " ")} (${d.code}): ${d.reasons.join(" ")} `);
+    const why = d.reasons.length ? prose(d.reasons.join(" ")) : withheld ? "(the reason comes with the debrief)" : "";
+    const item = el("li", `${words(d.kind)}${d.action ? " at " + words(d.action) : ""}: ${why} `);
     item.append(el("span", `−${d.cost}`, { class: "cost" }));
     list.append(item);
   }
@@ -131,8 +234,58 @@ async function refreshDiagram() {
 async function refreshDebrief(finished) {
   $("debrief-panel").hidden = !finished;
   if (!finished) return;
-  const { status, data } = await api("GET", `/api/sessions/${current.id}/debrief.txt`);
-  if (status === 200) $("debrief").textContent = data;
+  const { status, data } = await api("GET", `${API_BASE}/sessions/${current.id}/debrief`);
+  if (status === 200) renderDebrief(data);
+}
+
+function outcomeWords(o) {
+  return o ? `${o.status}${o.code ? " (" + words(o.code) + ")" : ""} ${o.since_clamp} after cross-clamp` : "not ended";
+}
+
+function stepCell(step) {
+  return el("td", step ? `${step.since_clamp}: ${words(step.label)}${step.detail ? " — " + step.detail : ""}` : "");
+}
+
+// The debrief as a report: the summary, each deviation with its cost and reasons (their
+// sources in brackets), and the trainee's steps beside the expert's.
+function renderDebrief(d) {
+  const box = $("debrief");
+  box.replaceChildren();
+  box.append(el("h3", `Debrief: ${d.exercise}`));
+  const summary = el("dl", null, { class: "debrief-summary" });
+  const pairs = [
+    ["Score", `${d.points} / ${d.full_marks}`],
+    ["Outcome", outcomeWords(d.outcome)],
+    ["Expert's outcome", outcomeWords(d.expert_outcome)],
+    ["Infusion started", `${d.time_to_infusion || "never"} after cross-clamp (expert: ${d.expert_time_to_infusion || "never"})`],
+  ];
+  for (const [term, value] of pairs) summary.append(el("dt", term), el("dd", value));
+  box.append(summary);
+  box.append(el("h4", d.deviations.length ? `Deviations (${d.deviations.length})` : "No deviation"));
+  if (d.deviations.length) {
+    const table = el("table", null, { id: "debrief-deviations" });
+    const head = el("tr");
+    head.append(el("th", "What"), el("th", "Why, and what it led to"), el("th", "Cost"));
+    table.append(head);
+    for (const dev of d.deviations) {
+      const row = el("tr");
+      row.append(el("td", `${words(dev.kind)}${dev.action ? " at " + words(dev.action) : ""}`));
+      row.append(el("td", prose(dev.reasons.join(" "))), el("td", `−${dev.cost}`));
+      table.append(row);
+    }
+    box.append(table);
+  }
+  box.append(el("h4", "Your steps beside the expert's"));
+  const steps = el("table", null, { id: "debrief-steps" });
+  const head = el("tr");
+  head.append(el("th", "You"), el("th", "The expert"), el("th", "Deviation"));
+  steps.append(head);
+  for (const r of d.rows) {
+    const row = el("tr", null, r.deviation_kinds.length ? { class: "deviated" } : {});
+    row.append(stepCell(r.trainee), stepCell(r.expert), el("td", r.deviation_kinds.map(words).join(", ")));
+    steps.append(row);
+  }
+  box.append(steps);
 }
 
 function renderOutcome(outcome) {
@@ -140,7 +293,7 @@ function renderOutcome(outcome) {
   node.hidden = !outcome;
   node.className = outcome ? outcome.status : "";
   if (outcome) {
-    const code = outcome.code ? ` (${outcome.code})` : "";
+    const code = outcome.code ? ` (${words(outcome.code)})` : "";
     node.textContent = `Outcome: ${outcome.status}${code} at ${when(outcome.at)}`;
   }
 }
@@ -153,7 +306,7 @@ function renderDeadlines(deadlines, now) {
   list.replaceChildren();
   if (!deadlines.length) list.append(el("li", "No deadline is running."));
   for (const d of deadlines) {
-    const item = el("li", `${d.name.replaceAll("_", " ")}: ${d.time_left} left (due ${when(d.due)} on the session clock; aborts as ${d.code})`,
+    const item = el("li", `${d.name.replaceAll("_", " ")}: ${d.time_left} left (due ${when(d.due)} on the session clock; then the case is aborted)`,
       { "data-deadline": d.name });
     if (soon(d, now)) item.className = "soon";
     list.append(item);
@@ -174,7 +327,7 @@ function renderActions(allowed, finished) {
     const reasons = [...a.failures.map((f) => f.message), ...a.warnings.map((w) => "Warning: " + w.message)];
     if (reasons.length) {
       const ul = el("ul", null, { class: "reasons" });
-      for (const r of reasons) ul.append(el("li", r));
+      for (const r of reasons) ul.append(el("li", prose(r)));
       item.append(ul);
     }
     list.append(item);
@@ -285,6 +438,7 @@ async function change(path, body) {
     if (data.session) render(data.session);
     return null;
   }
+  notice("Not sent: " + problemsText(data));
   showVerdict("Not sent: " + problemsText(data), "refused");
   return null;
 }
@@ -298,12 +452,12 @@ async function doAction(event) {
   const result = await change("act", body);
   if (!result) return;
   if (result.accepted) {
-    const warnings = result.warnings.map((w) => " Warning: " + w.message).join("");
+    const warnings = result.warnings.map((w) => " Warning: " + prose(w.message)).join("");
     showVerdict(`Done: ${action.replaceAll("_", " ")}.${warnings}`, "accepted");
     $("after").value = "";
     closeForm();
   } else {
-    showVerdict(`Refused: ${action.replaceAll("_", " ")}. ` + result.failures.map((f) => f.message).join(" "), "refused");
+    showVerdict(`Refused: ${action.replaceAll("_", " ")}. ` + result.failures.map((f) => prose(f.message)).join(" "), "refused");
   }
 }
 
@@ -327,6 +481,7 @@ async function startSession() {
   const { status, data } = await api("POST", "/api/sessions", body);
   if (status === 201) {
     showVerdict("");
+    notice("");
     render(data);
   } else {
     notice("Could not start: " + problemsText(data));
@@ -341,12 +496,25 @@ async function boot() {
   }
   if (scenarios.standard) $("scenario").value = "standard";
   describe();
+  for (const id of ["scenario", "seed", "mode", "start-session"]) $(id).disabled = false;
   const match = location.hash.match(/session=([A-Za-z0-9_-]+)/);
   if (match) {
     const { status, data } = await api("GET", `/api/sessions/${match[1]}`);
     if (status === 200) render(data);
   }
   document.body.dataset.ready = "true";
+}
+
+// Back to the start: the finished case stays stored, reachable by its link.
+function newCase() {
+  current = null;
+  closeForm();
+  showVerdict("");
+  notice("");
+  history.replaceState(null, "", location.pathname);
+  $("session").hidden = true;
+  $("start").hidden = false;
+  $("start-session").focus();
 }
 
 function describe() {
@@ -359,6 +527,7 @@ function init() {
   $("start-session").addEventListener("click", () => startSession().catch((e) => notice(e.message)));
   $("action-form").addEventListener("submit", (e) => doAction(e).catch((err) => notice(err.message)));
   $("advance-form").addEventListener("submit", (e) => advance(e).catch((err) => notice(err.message)));
+  $("new-case").addEventListener("click", newCase);
   $("save-token").addEventListener("click", () => {
     sessionStorage.setItem(TOKEN_KEY, $("token").value);
     location.reload();
