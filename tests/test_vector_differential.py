@@ -180,3 +180,30 @@ def test_an_uncovered_scenario_runs_per_case_and_says_why(monkeypatch: pytest.Mo
     with pytest.raises(InvalidInput, match=r"timings\.hemostasis"):
         cohort_engine(scenario, "vector")
     assert cohort_engine(scenario, "case")[0] == "case"
+
+
+def test_cli_cohort_says_which_engine_ran_and_its_lines_are_simulate_index(tmp_path: Path) -> None:
+    """``cohort`` says on stderr which engine ran; its line I is ``simulate --index I``'s
+    course record, and ``--engine case`` writes the same file."""
+    import json
+
+    from click.testing import CliRunner
+
+    from isletflow.cli import main
+
+    population = str(EXAMPLES[[p.stem for p in EXAMPLES].index("population")])
+    out = {}
+    for engine in ("auto", "case"):
+        out[engine] = tmp_path / f"{engine}.jsonl"
+        args = ["cohort", population, "--n", "12", "--workers", "1", "--engine", engine]
+        result = CliRunner().invoke(main, [*args, "--out", str(out[engine])])
+        assert result.exit_code == 0, result.output
+        said = "engine: vector (" if engine == "auto" else "engine: case ("
+        assert said in result.stderr
+    lines = out["auto"].read_text().splitlines()
+    assert out["case"].read_text().splitlines() == lines
+    for index in (0, 7, 11):
+        shown = CliRunner().invoke(
+            main, ["simulate", population, "--index", str(index), "--format", "json"]
+        )
+        assert json.loads(shown.stdout)["course"] == json.loads(lines[index])

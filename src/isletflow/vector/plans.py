@@ -26,7 +26,7 @@ from ..scenario import Scenario
 from ..scenario_sections import PreparationSpec, span_of
 from .streams import uniforms
 
-__all__ = ["Plans", "Sections"]
+__all__ = ["Plans", "Sections", "positions"]
 
 _HOUR_US = 3_600_000_000
 _DIGEST_SPAN = span_of(PreparationSpec, "digest_ieq")
@@ -44,6 +44,15 @@ def microseconds(value: Any) -> Any:
     if isinstance(value, timedelta):
         return np.int64(value // timedelta(microseconds=1))
     return np.asarray(value).astype("timedelta64[us]").astype(np.int64)
+
+
+def positions(names: Any, table: tuple[str, ...], missing: int) -> np.ndarray:
+    """Each name's position in ``table`` (``missing`` for a name it lacks), computed once per
+    distinct name rather than once per case."""
+    values = np.asarray(names, dtype=object)
+    found, inverse = np.unique(values.astype(str), return_inverse=True)
+    where = np.array([table.index(f) if f in table else missing for f in found.tolist()])
+    return where.astype(np.int64)[inverse.reshape(values.shape)]
 
 
 class _Section:
@@ -130,8 +139,7 @@ class Sections:
             names = draws.values(value, uniforms(seed, index, prefix + "approach", 1)[:, 0])
         else:
             names = np.full(index.size, str(getattr(value, "value", value)), dtype=object)
-        lookup = {name: i for i, name in enumerate(APPROACHES)}
-        return np.array([lookup[str(name)] for name in names], dtype=np.int64)
+        return positions(names, APPROACHES, -1)
 
     def traits(self, seed: int, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The recipients' graft traits: the mass they need, the rate they lose it."""
@@ -214,11 +222,8 @@ class Sections:
         p = self.params.isolation
         bmi = donor["bmi_kg_per_m2"]
         bmi = _full(p.reference_bmi if bmi is None else bmi, n, np.float64)
-        known = {name: i for i, name in enumerate(isolation.SOLUTIONS)}
-        solution = np.array(
-            [known.get(str(s), 0) for s in _full(donor["preservation_solution"], n, object)],
-            dtype=np.int64,
-        )
+        solutions = _full(donor["preservation_solution"], n, object)
+        solution = positions(solutions, isolation.SOLUTIONS, 0)  # unknown: no effect
         age = _full(donor["age_years"], n, np.int64)
         hours = timings["cold_ischemia"].astype(np.float64) / _HOUR_US
         median = isolation.median_digest_ieq(age, bmi, hours, solution, p)

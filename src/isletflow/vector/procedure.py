@@ -29,7 +29,7 @@ from ..model.thrombosis import main_branch, thrombosis_probability, track_ablate
 from ..protocol import Protocol
 from ..release import RELEASE_TESTS
 from .infusion import Readings, infuse, reading
-from .plans import Plans, Sections
+from .plans import Plans, Sections, positions
 from .streams import uniforms
 
 __all__ = ["STATUSES", "run_procedures"]
@@ -142,8 +142,9 @@ def _release_failures(plans: Plans, protocol: Protocol, recipient_id: str) -> np
             ok = np.asarray(test.rule(observed, test.limit(protocol, cast(Any, who))), dtype=bool)
             chosen = (plans.infusion_number == 1) == (number == 1)
             passes = np.where(chosen, np.broadcast_to(ok, (n,)), passes)
-        failed[~passes] = failed[~passes] + "+" + test.subcode
-    return np.array([f[1:] for f in failed], dtype=object)
+        joined = np.where(failed == "", test.subcode, failed + "+" + test.subcode)
+        failed = np.where(passes, failed, joined)
+    return failed
 
 
 def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> Procedures:
@@ -212,10 +213,7 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
     # hemostasis: a bleed is recorded at once, its management's first step with it
     percutaneous = plans.approach == 0
     sealed_with = percutaneous & (plans.track_sealant != "none")
-    sealant_index = np.array(
-        [SEALANTS.index(s) if s in SEALANTS else 0 for s in plans.track_sealant], dtype=np.int64
-    )
-    sealant_index = np.where(sealed_with, sealant_index, 0)
+    sealant_index = np.where(sealed_with, positions(plans.track_sealant, SEALANTS, 0), 0)
     rise = np.maximum(0.0, infusion["peak"] - base)
     heparin = np.full(n, protocol.heparin_units_per_kg)
     if plans.bleeding_rate is not None:
