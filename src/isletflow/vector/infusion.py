@@ -22,7 +22,7 @@ from .streams import uniforms
 __all__ = ["Readings", "infuse", "reading"]
 
 _US = 1_000_000
-_READINGS = 16  # readings drawn at first; a case that needs more draws them later
+_READINGS = 8  # readings drawn at a time, for every case of the chunk
 
 
 class Readings:
@@ -30,16 +30,20 @@ class Readings:
 
     def __init__(self, seed: int, index: np.ndarray, name: str) -> None:
         self.seed, self.index, self.name = seed, index, name
-        self.u = uniforms(seed, index, name, _READINGS)
+        self.u = np.zeros((index.size, 0))
         self.taken = np.zeros(index.size, dtype=np.int64)
 
     def next(self, mask: np.ndarray) -> np.ndarray:
         """The next uniform of each case of ``mask`` (0 elsewhere)."""
-        need = int(self.taken[mask].max(initial=-1)) + 1
-        if need > self.u.shape[1]:
-            self.u = uniforms(self.seed, self.index, self.name, max(need, 2 * self.u.shape[1]))
         rows = np.flatnonzero(mask)
         out = np.zeros(self.index.size)
+        if rows.size == 0:
+            return out
+        need = int(self.taken[rows].max()) + 1
+        have = self.u.shape[1]
+        if need > have:  # the next block of draws, for every case (most need about as many)
+            more = uniforms(self.seed, self.index, self.name, _READINGS, start=have)
+            self.u = np.concatenate([self.u, more], axis=1)
         out[rows] = self.u[rows, self.taken[rows]]
         self.taken[rows] += 1
         return out

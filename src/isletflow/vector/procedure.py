@@ -133,8 +133,8 @@ def _release_failures(plans: Plans, protocol: Protocol, recipient_id: str) -> np
     )
     weight = plans.weight_kg
     prep.dose_ieq_per_kg = lambda who: prep.ieq / who.weight_kg
-    failed = np.full(n, "", dtype=object)
-    for test in RELEASE_TESTS:
+    failed = np.zeros(n, dtype=np.int64)  # bit t set: test t failed
+    for bit, test in enumerate(RELEASE_TESTS):
         passes = np.zeros(n, dtype=bool)
         for number in (1, 2):
             who = SimpleNamespace(id=recipient_id, weight_kg=weight, infusion_number=number)
@@ -142,9 +142,14 @@ def _release_failures(plans: Plans, protocol: Protocol, recipient_id: str) -> np
             ok = np.asarray(test.rule(observed, test.limit(protocol, cast(Any, who))), dtype=bool)
             chosen = (plans.infusion_number == 1) == (number == 1)
             passes = np.where(chosen, np.broadcast_to(ok, (n,)), passes)
-        joined = np.where(failed == "", test.subcode, failed + "+" + test.subcode)
-        failed = np.where(passes, failed, joined)
-    return failed
+        failed |= np.where(passes, 0, 1 << bit)
+    # each distinct set of failed tests joined once, in the table's order
+    found, inverse = np.unique(failed, return_inverse=True)
+    joined = [
+        "+".join(t.subcode for bit, t in enumerate(RELEASE_TESTS) if mask >> bit & 1)
+        for mask in found.tolist()
+    ]
+    return np.asarray(joined, dtype=object)[inverse]
 
 
 def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> Procedures:

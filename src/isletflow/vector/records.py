@@ -27,9 +27,15 @@ _MINUTE_US = 60_000_000
 _DOSE_STEP = 10  # course_summary's step of cumulative dose
 
 
+def _count(into: Counter[Any], values: np.ndarray) -> None:
+    """Count each value of ``values`` into ``into`` (distinct values counted in numpy)."""
+    found, counts = np.unique(values, return_counts=True)
+    into.update(dict(zip(found.tolist(), counts.tolist(), strict=True)))
+
+
 def _minutes(into: Counter[int], since: np.ndarray, until: np.ndarray) -> None:
     both = (since >= 0) & (until >= 0)
-    into.update(np.rint((until[both] - since[both]) / _MINUTE_US).astype(np.int64).tolist())
+    _count(into, np.rint((until[both] - since[both]) / _MINUTE_US).astype(np.int64))
 
 
 def tally(courses: Courses, keep: np.ndarray) -> Tally:
@@ -45,8 +51,8 @@ def tally(courses: Courses, keep: np.ndarray) -> Tally:
         out.cases += int(mine.sum())
         out.outcomes.update(status.tolist())
         out.codes.update(zip(status.tolist(), code.tolist(), strict=True))
-        for sub in code[status == "discarded"].tolist():
-            out.release_failures.update(sub.split("+") if sub else [])
+        for sub, k in Counter(code[status == "discarded"].tolist()).items():
+            out.release_failures.update(dict.fromkeys(sub.split("+") if sub else [], k))
         bleeding, clot = p.bleeding[mine], p.thrombosis[mine]
         out.complications.update({"bleeding": int(bleeding.sum())})
         out.complications.update({"portal_vein_thrombosis": int(clot.sum())})
@@ -58,7 +64,8 @@ def tally(courses: Courses, keep: np.ndarray) -> Tally:
         for group, values in (("approach", approach), ("sealant", sealant)):
             for kind, flags in (("", infused), ("bleeding", bleeding), ("thrombosis", clot)):
                 what = "portal_vein_thrombosis" if kind == "thrombosis" else kind
-                out.groups.update((group, v, what) for v in values[flags & infused].tolist())
+                counted = Counter(values[flags & infused].tolist())
+                out.groups.update({(group, v, what): k for v, k in counted.items()})
         out.paused += int(p.paused[mine].sum())
         out.partial_dose += int((infused & (p.fraction[mine] < 1)).sum())
         clamp0 = np.zeros(int(mine.sum()), dtype=np.int64)
@@ -68,7 +75,7 @@ def tally(courses: Courses, keep: np.ndarray) -> Tally:
         _minutes(out.minutes["release_to_infusion"], p.released[mine], inf)
         _minutes(out.minutes["total"], clamp0, p.end[mine])
         dose = p.dose_ieq_per_kg[mine][infused]
-        out.dose.update(np.rint(dose).astype(np.int64).tolist())
+        _count(out.dose, np.rint(dose).astype(np.int64))
     out.complications = +out.complications
     out.courses = _course_tally(courses, keep)
     return out
@@ -98,8 +105,8 @@ def _course_tally(courses: Courses, keep: np.ndarray) -> CourseTally:
     )
     for year, seen in enumerate(courses.follow_up, start=1):
         independent = seen["insulin_independent"][assessed].tolist()
-        grades = seen["igls"][assessed].tolist()
-        out.years.update((year, ii, g) for ii, g in zip(independent, grades, strict=True))
+        pairs = Counter(zip(independent, seen["igls"][assessed].tolist(), strict=True))
+        out.years.update({(year, ii, g): k for (ii, g), k in pairs.items()})
     return out
 
 
