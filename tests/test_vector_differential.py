@@ -207,3 +207,26 @@ def test_cli_cohort_says_which_engine_ran_and_its_lines_are_simulate_index(tmp_p
             main, ["simulate", population, "--index", str(index), "--format", "json"]
         )
         assert json.loads(shown.stdout)["course"] == json.loads(lines[index])
+
+
+def test_cli_refuses_the_vector_engine_for_an_uncovered_scenario(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``cohort --engine vector`` on a scenario the vector path does not cover exits 1 with
+    the reason and no traceback; ``auto`` runs it per case and says so."""
+    from click.testing import CliRunner
+
+    from isletflow.cli import main
+    from isletflow.vector import path as vector_path
+
+    known = dict(vector_path._KNOWN)
+    known["course"] = known["course"].replace(" max_donors", "")
+    monkeypatch.setattr(vector_path, "_KNOWN", known)
+    standard = str(EXAMPLES[[p.stem for p in EXAMPLES].index("standard")])
+    refused = CliRunner().invoke(main, ["cohort", standard, "--n", "2", "--engine", "vector"])
+    assert refused.exit_code == 1  # an IsletflowError: the CLI says what is wrong, exit 1
+    assert "course.max_donors" in refused.output
+    assert "Traceback" not in refused.output
+    ran = CliRunner().invoke(main, ["cohort", standard, "--n", "2", "--workers", "1"])
+    assert ran.exit_code == 0
+    assert "engine: case (the vector path does not cover the scenario" in ran.stderr
