@@ -8,8 +8,8 @@ the guard predicates and ``rules`` (donor guards through ``GUARDS``, release thr
 ``release.RELEASE_TESTS``), the patient's readings, the complications and their risks with the
 same model functions and the same named streams as ``patient``.
 
-What it does not walk is marked ``fallback`` (the cohort runs those recipients per case): a
-bleed's management whose second step falls due before the access is sealed.
+What it does not walk would be marked ``fallback`` (the cohort runs those recipients per case);
+today every branch of the standard policy is walked.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import rules
 from ..guards import GUARDS, Facts
-from ..model import management, occurs
+from ..model import management, management_steps, occurs
 from ..model.bleeding import MANAGEMENTS, SEALANTS, bleeding_probability
 from ..model.thrombosis import main_branch, thrombosis_probability, track_ablated
 from ..protocol import Protocol
@@ -37,7 +37,6 @@ __all__ = ["STATUSES", "run_procedures"]
 COMPLETED, ABORTED, DISCARDED = 0, 1, 2
 STATUSES = ("completed", "aborted", "discarded")
 NEVER = np.int64(2**62)
-_US = 1_000_000
 _DONOR_GUARDS = ("donor_age", "donor_donation_type", "donor_exclusions", "preservation_accepted")
 _DONOR_CODES = ("donor_ineligible",) * 3 + ("preservation_unaccepted",)
 
@@ -238,14 +237,14 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
         )
     bleed_u = uniforms(seed, plans.index, prefix + "complications.bleeding", 2)
     bleeds = w.alive & np.asarray(occurs(bleed_risk, bleed_u[:, 0]))
+    # the access is sealed ``hemostasis`` after the last management step due by then [S18]
     hemostasis = t["hemostasis"]
     kind = np.asarray(management(bleed_u[:, 1], params.bleed_management))
-    hours = np.array(
-        [0.0, *(getattr(params.bleed_management, f"{m}_hours") for m in MANAGEMENTS[1:])]
-    )
-    second = np.rint(hours[np.minimum(kind, 3)] * 3600 * _US).astype(np.int64)
-    fallback |= bleeds & (kind > 0) & (second <= hemostasis)
-    w.wait(w.alive, hemostasis)
+    steps = [management_steps(name, params.bleed_management) for name in MANAGEMENTS]
+    later = np.array([us(s[-1].after) if len(s) > 1 else -1 for s in steps], dtype=np.int64)
+    second = later[kind]
+    first_due = bleeds & (second >= 0) & (second <= hemostasis)
+    w.wait(w.alive, np.where(first_due, second + hemostasis, hemostasis))
     unsealed = percutaneous & ~sealed_with & protocol.require_track_sealing
     w.stop(unsealed, ABORTED, "track_not_sealed", w.now)
     sealed_at = w.now.copy()
