@@ -242,7 +242,7 @@ def run_courses(sections: Sections, seed: int, index: np.ndarray) -> Courses:
         infusions=infusions,
         cumulative=cumulative,
         slots=slots,
-        one_year={k: np.where(infused_any, v, _NONE) for k, v in one_year.items()},
+        one_year=one_year,
         follow_up=follow_up,
         rounds=rounds,
         fallback=fallback,

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..assessment import MEASURES
 from ..cohort_summary import Tally
 from ..course_summary import CourseTally
 from ..model.bleeding import APPROACHES
@@ -110,64 +111,95 @@ def _course_tally(courses: Courses, keep: np.ndarray) -> CourseTally:
     return out
 
 
-def _assessment(seen: dict[str, np.ndarray], row: int, year: int) -> dict[str, Any]:
+_KINDS = (bool, float, float, float, int, str)  # of the MEASURES, in their order
+
+
+def _assessments(seen: dict[str, np.ndarray], year: int, rows: np.ndarray) -> list[dict[str, Any]]:
+    """The assessment ``seen`` of each recipient of ``rows`` as a record's, ``year`` given."""
+    columns = [
+        [kind(v) for v in seen[name][rows].tolist()]
+        for name, kind in zip(MEASURES, _KINDS, strict=True)
+    ]
+    return [
+        {"year": year, **dict(zip(MEASURES, row, strict=True))}
+        for row in zip(*columns, strict=True)
+    ]
+
+
+def _procedures(slot: dict[str, np.ndarray]) -> dict[int, dict[str, Any]]:
+    """The procedure of ``slot`` of each recipient given one, as a record's, by row."""
+    given = np.flatnonzero(slot["given"])
+    slot = {name: values[given] for name, values in slot.items()}
+    approach = [APPROACHES[a] for a in slot["approach"].tolist()]
+    sealed = [
+        (s is not None) if a == "percutaneous" else None
+        for a, s in zip(approach, slot["sealant"].tolist(), strict=True)
+    ]
+    rows = zip(
+        slot["infusion"].tolist(),
+        approach,
+        slot["induction_agent"].tolist(),
+        py_round(slot["delivered"], 1).tolist(),
+        slot["heparin"].tolist(),
+        sealed,
+        slot["bleeding"].tolist(),
+        slot["thrombosis"].tolist(),
+        strict=True,
+    )
     return {
-        "year": year,
-        "insulin_independent": bool(seen["insulin_independent"][row]),
-        "c_peptide_stimulated_ng_per_ml": float(seen["c_peptide_stimulated_ng_per_ml"][row]),
-        "insulin_units_per_kg_per_day": float(seen["insulin_units_per_kg_per_day"][row]),
-        "hba1c_percent": float(seen["hba1c_percent"][row]),
-        "severe_hypoglycaemia_events": int(seen["severe_hypoglycaemia_events"][row]),
-        "igls": str(seen["igls"][row]),
+        row: dict(zip(_PROCEDURE, values, strict=True))
+        for row, values in zip(given.tolist(), rows, strict=True)
     }
 
 
+_PROCEDURE = (
+    "infusion",
+    "approach",
+    "induction_agent",
+    "delivered_ieq_per_kg",
+    "heparin_u_per_kg",
+    "track_sealed",
+    "bleeding",
+    "portal_vein_thrombosis",
+)
+
+
 def records(courses: Courses, seed: int, recipient: str) -> list[dict[str, Any]]:
-    """Each recipient's ``course_record``, in chunk order."""
+    """Each recipient's ``course_record``, in chunk order (built a field at a time)."""
     cumulative = py_round(courses.cumulative, 1).tolist()
     failures = [
         [c.code for c, ok in zip(CRITERIA, passed, strict=True) if not ok]
         for passed in zip(*(p.tolist() for p in courses.ineligible_because), strict=True)
     ]
-    delivered = [py_round(s["delivered"], 1).tolist() for s in courses.slots]
+    slots = [_procedures(slot) for slot in courses.slots]
+    infused_rows = np.flatnonzero(courses.infusions > 0)
+    at = np.full(courses.index.size, -1)
+    at[infused_rows] = np.arange(infused_rows.size)
+    where = at.tolist()
+    one_year = _assessments(courses.one_year, 1, infused_rows)
+    years = [
+        _assessments(seen, year, infused_rows)
+        for year, seen in enumerate(courses.follow_up, start=1)
+    ]
+    eligible = courses.eligible.tolist()
+    donors = courses.donors.tolist()
     out = []
-    for row, index in enumerate(courses.index.tolist()):
-        infused = int(courses.infusions[row])
-        procedures = []
-        for number, slot in enumerate(courses.slots[:infused]):
-            approach = APPROACHES[int(slot["approach"][row])]
-            sealant = slot["sealant"][row]
-            procedures.append(
-                {
-                    "infusion": int(slot["infusion"][row]),
-                    "approach": approach,
-                    "induction_agent": slot["induction_agent"][row],
-                    "delivered_ieq_per_kg": delivered[number][row],
-                    "heparin_u_per_kg": float(slot["heparin"][row]),
-                    "track_sealed": (sealant is not None) if approach == "percutaneous" else None,
-                    "bleeding": bool(slot["bleeding"][row]),
-                    "portal_vein_thrombosis": bool(slot["thrombosis"][row]),
-                }
-            )
+    for row, (index, infused) in enumerate(
+        zip(courses.index.tolist(), courses.infusions.tolist(), strict=True)
+    ):
         out.append(
             {
                 "seed": seed,
                 "index": index,
                 "recipient": recipient,
-                "eligible": bool(courses.eligible[row]),
+                "eligible": eligible[row],
                 "ineligible_because": failures[row],
-                "donors": int(courses.donors[row]),
+                "donors": donors[row],
                 "infusions": infused,
-                "cumulative_ieq_per_kg": float(cumulative[row]),
-                "procedures": procedures,
-                "one_year_after_last_infusion": (
-                    _assessment(courses.one_year, row, 1) if infused else None
-                ),
-                "follow_up": [
-                    _assessment(seen, row, year)
-                    for year, seen in enumerate(courses.follow_up, start=1)
-                    if infused
-                ],
+                "cumulative_ieq_per_kg": cumulative[row],
+                "procedures": [slot[row] for slot in slots[:infused]],
+                "one_year_after_last_infusion": one_year[where[row]] if infused else None,
+                "follow_up": [year[where[row]] for year in years] if infused else [],
             }
         )
     return out
