@@ -94,8 +94,8 @@ def cohort(
         loaded = load_scenario(scenario)
         chosen = cast("Engine", engine)  # click has checked it is one of them
         ran, why = cohort_engine(loaded, chosen)
-        click.echo(f"engine: {ran} ({why})", err=True)
         executor = stack.enter_context(dask_executor(dask_address)) if dask_address else None
+        click.echo(f"engine: {ran} ({why})", err=True)  # once everything it needs has answered
         bar = stack.enter_context(
             click.progressbar(length=n, label="simulating", file=sys.stderr, show_eta=True)
         )
