@@ -148,6 +148,7 @@ def run_courses(sections: Sections, seed: int, index: np.ndarray) -> Courses:
     protocol = scenario.protocol
     n = index.size
     profile = sections.profiles(seed, index)
+    who = sections.recipients(seed, index)
     traits = sections.traits(seed, index)
     passed = [np.asarray(c.rule(profile[c.field], c.limit), dtype=bool) for c in CRITERIA]
     eligible = np.logical_and.reduce(passed)
@@ -173,7 +174,9 @@ def run_courses(sections: Sections, seed: int, index: np.ndarray) -> Courses:
         if k > 1:
             clamp += sections.course_values(seed, index[rows], k)["donor_wait"]
         number = infusions[rows] + 1
-        plans = sections.plans(seed, index[rows], k, number)
+        plans = sections.plans(
+            seed, index[rows], k, number, {name: v[rows] for name, v in who.items()}
+        )
         prefix = "" if k == 1 else f"donor{k}."
         done = run_procedures(sections, plans, seed, prefix)
         fallback[rows] |= done.fallback

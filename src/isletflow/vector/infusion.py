@@ -41,8 +41,9 @@ class Readings:
             return out
         need = int(self.taken[rows].max()) + 1
         have = self.u.shape[1]
-        if need > have:  # the next block of draws, for every case (most need about as many)
-            more = uniforms(self.seed, self.index, self.name, _READINGS, start=have)
+        if need > have:  # the next block of draws, for the cases that are reading now
+            more = np.zeros((self.index.size, _READINGS))
+            more[rows] = uniforms(self.seed, self.index[rows], self.name, _READINGS, start=have)
             self.u = np.concatenate([self.u, more], axis=1)
         out[rows] = self.u[rows, self.taken[rows]]
         self.taken[rows] += 1

@@ -150,15 +150,35 @@ class Sections:
             np.asarray(graft.attrition_per_year(u[:, 1], p), dtype=np.float64),
         )
 
+    def recipients(self, seed: int, index: np.ndarray) -> dict[str, np.ndarray]:
+        """What the recipients bring to every donor's plan: the recipient section's values and
+        the later infusions' induction agent (both from streams without a donor's prefix)."""
+        n = index.size
+        values = self.recipient.sample(seed, index)
+        threshold = self.params.bleeding.platelet_threshold_per_ul
+        platelets = values["platelets_per_ul"]
+        later = self.course.sample(seed, index)["later_induction_agent"]
+        return {
+            "weight_kg": _full(values["weight_kg"], n, np.float64),
+            "platelets_per_ul": _full(threshold if platelets is None else platelets, n, float),
+            "aspirin": _full(values["aspirin"], n, bool),
+            "later_induction_agent": _full(later, n, object),
+        }
+
     def plans(
-        self, seed: int, index: np.ndarray, donor: int = 1, infusion: np.ndarray | None = None
+        self,
+        seed: int,
+        index: np.ndarray,
+        donor: int = 1,
+        infusion: np.ndarray | None = None,
+        who: dict[str, np.ndarray] | None = None,
     ) -> Plans:
         """The plans of recipients ``index`` for their ``donor``-th donor, as their
-        ``infusion``-th infusion (1 for all when not given)."""
+        ``infusion``-th infusion (1 for all when not given); ``who``: their ``recipients``."""
         n = index.size
         prefix = "" if donor == 1 else f"donor{donor}."
         donor_values = self.donor.sample(seed, index, prefix if self.donor.count else "")
-        recipient = self.recipient.sample(seed, index)
+        who = self.recipients(seed, index) if who is None else who
         prep = self.preparation.sample(seed, index, prefix)
         timing = self.timings.sample(seed, index, prefix)
         pressure = self.pressure.sample(seed, index, prefix)
@@ -166,14 +186,9 @@ class Sections:
         care = self.treatment.sample(seed, index, prefix)
         number = np.ones(n, dtype=np.int64) if infusion is None else infusion
         agent = _full(care["induction_agent"], n, object)
-        if np.any(number > 1):
-            later = _full(self.course.sample(seed, index)["later_induction_agent"], n, object)
-            agent = np.where(number > 1, later, agent)
+        agent = np.where(number > 1, who["later_induction_agent"], agent)
         timings = {name: _full(microseconds(v), n, np.int64) for name, v in timing.items()}
-        weight = _full(recipient["weight_kg"], n, np.float64)
-        platelets = recipient["platelets_per_ul"]
-        threshold = self.params.bleeding.platelet_threshold_per_ul
-        platelets = _full(threshold if platelets is None else platelets, n, np.float64)
+        weight = who["weight_kg"]
         approach = self.approach(seed, index, prefix)
 
         digest = prep["digest_ieq"]
@@ -190,8 +205,8 @@ class Sections:
             index=index,
             donor={k: _full(v, n) if v is not None else None for k, v in donor_values.items()},
             weight_kg=weight,
-            platelets_per_ul=platelets,
-            aspirin=_full(recipient["aspirin"], n, bool),
+            platelets_per_ul=who["platelets_per_ul"],
+            aspirin=who["aspirin"],
             infusion_number=number,
             approach=approach,
             digest_ieq=digest,
@@ -240,12 +255,10 @@ class Sections:
         return values
 
     def profiles(self, seed: int, index: np.ndarray) -> dict[str, np.ndarray]:
-        """The recipients' eligibility data (``RecipientProfile``), weight included."""
+        """The recipients' eligibility data (``RecipientProfile``, less the weight, which is
+        the recipient section's)."""
         n = index.size
-        values = self.profile.sample(seed, index)
-        out = {k: _full(v, n) for k, v in values.items()}
-        out["weight_kg"] = _full(self.recipient.sample(seed, index)["weight_kg"], n, np.float64)
-        return out
+        return {k: _full(v, n) for k, v in self.profile.sample(seed, index).items()}
 
 
 _TIMES = ("fall_half_life", "check_every", "max_pause")

@@ -108,6 +108,15 @@ class _Walk:
         self.due[mask] = NEVER
 
 
+def _draws(seed: int, index: np.ndarray, name: str, mask: np.ndarray) -> np.ndarray:
+    """The first two draws of stream ``name`` of the cases of ``mask`` (1.0 elsewhere: a risk
+    is never realised by them)."""
+    out = np.ones((index.size, 2))
+    if mask.any():
+        out[mask] = uniforms(seed, index[mask], name, 2)
+    return out
+
+
 def _donor_refusal(plans: Plans, protocol: Protocol) -> np.ndarray:
     """The abort code of the first donor guard that fails (None where all hold)."""
     donor = SimpleNamespace(**plans.donor)
@@ -235,7 +244,7 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
                 p=params.bleeding,
             )
         )
-    bleed_u = uniforms(seed, plans.index, prefix + "complications.bleeding", 2)
+    bleed_u = _draws(seed, plans.index, prefix + "complications.bleeding", w.alive)
     bleeds = w.alive & np.asarray(occurs(bleed_risk, bleed_u[:, 0]))
     # the access is sealed ``hemostasis`` after the last management step due by then [S18]
     hemostasis = t["hemostasis"]
@@ -264,7 +273,7 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
                 p=params.thrombosis,
             )
         )
-    clot_u = uniforms(seed, plans.index, prefix + "complications.thrombosis", 2)
+    clot_u = _draws(seed, plans.index, prefix + "complications.thrombosis", w.alive)
     clots = w.alive & np.asarray(occurs(clot_risk, clot_u[:, 0]))
     main = clots & np.asarray(main_branch(clot_u[:, 1], params.thrombosis))
     doppler = us(timedelta(days=params.thrombosis.first_doppler_day))
