@@ -61,8 +61,6 @@ def _first_procedures_differ(scenario: Scenario, n: int) -> list[tuple[int, dict
     sampler = PlanSampler(scenario)
     differ = []
     for i in range(n):
-        if got.fallback[i]:
-            continue
         infused = got.infusion_started[i] >= 0
         mine = {
             "status": STATUSES[got.status[i]],

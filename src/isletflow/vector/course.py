@@ -122,7 +122,6 @@ class Courses:
     one_year: dict[str, np.ndarray]
     follow_up: list[dict[str, np.ndarray]]
     rounds: list[Donation] = field(default_factory=list)
-    fallback: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     latest: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
@@ -162,7 +161,6 @@ def run_courses(sections: Sections, seed: int, index: np.ndarray) -> Courses:
     infusions = np.zeros(n, dtype=np.int64)
     barred = np.zeros(n, dtype=bool)
     waiting = eligible.copy()
-    fallback = np.zeros(n, dtype=bool)
     latest = np.zeros(n, dtype=np.int64)
     slots = [_slot(n) for _ in range(_MOST_INFUSIONS)]
     rounds: list[Donation] = []
@@ -179,7 +177,6 @@ def run_courses(sections: Sections, seed: int, index: np.ndarray) -> Courses:
         )
         prefix = "" if k == 1 else f"donor{k}."
         done = run_procedures(sections, plans, seed, prefix)
-        fallback[rows] |= done.fallback
         donors[rows] += 1
         now[rows] = clamp
         latest[rows] = np.maximum(latest[rows], clamp + done.end)
@@ -248,7 +245,6 @@ def run_courses(sections: Sections, seed: int, index: np.ndarray) -> Courses:
         one_year=one_year,
         follow_up=follow_up,
         rounds=rounds,
-        fallback=fallback,
         latest=np.where(
             infused_any,
             np.maximum.reduce([latest, first_at + FOLLOW_UP_YEARS * YEAR, last_at + YEAR]),

@@ -9,15 +9,15 @@ reading steps, never over cases.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from ..model.parameters import ModelParameters
 from ..model.pressure import must_pause, pressure_rise_mmhg
 from ..protocol import Protocol
 from .exact import normal_quantile, py_round
 from .plans import Plans
 from .streams import uniforms
+from .walk import Walk
 
 __all__ = ["Readings", "infuse", "reading"]
 
@@ -62,10 +62,10 @@ def reading(plans: Plans, value: np.ndarray, mask: np.ndarray, draws: Readings) 
 def infuse(
     plans: Plans,
     protocol: Protocol,
-    w: Any,
+    w: Walk,
     readings: Readings,
     base: np.ndarray,
-    params: Any,
+    params: ModelParameters,
 ) -> dict[str, np.ndarray]:
     """The infusion: a reading every ``check_every`` (and as the last of it goes in), automatic
     pauses at the stop rule, resumes, and a stop with the part delivered once paused too long."""

@@ -96,7 +96,7 @@ def simulate_chunk(
     room = datetime.max.replace(tzinfo=UTC) - scenario.donor.cross_clamp_at
     limit = (room // 2) // timedelta(microseconds=1)
     late = courses.latest > limit
-    leave = courses.fallback | late
+    leave = late
     walked = ~leave
     lines: list[dict[str, Any] | None] | None = None
     if want_records:

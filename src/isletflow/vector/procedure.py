@@ -8,13 +8,12 @@ the guard predicates and ``rules`` (donor guards through ``GUARDS``, release thr
 ``release.RELEASE_TESTS``), the patient's readings, the complications and their risks with the
 same model functions and the same named streams as ``patient``.
 
-What it does not walk would be marked ``fallback`` (the cohort runs those recipients per case);
-today every branch of the standard policy is walked.
+Every branch of the standard policy is walked: there is no case this leaves to the engine.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any, cast
@@ -31,12 +30,10 @@ from ..release import RELEASE_TESTS
 from .infusion import Readings, infuse, reading
 from .plans import Plans, Sections, positions
 from .streams import uniforms
+from .walk import ABORTED, COMPLETED, DISCARDED, STATUSES, Walk
 
 __all__ = ["STATUSES", "run_procedures"]
 
-COMPLETED, ABORTED, DISCARDED = 0, 1, 2
-STATUSES = ("completed", "aborted", "discarded")
-NEVER = np.int64(2**62)
 _DONOR_GUARDS = ("donor_age", "donor_donation_type", "donor_exclusions", "preservation_accepted")
 _DONOR_CODES = ("donor_ineligible",) * 3 + ("preservation_unaccepted",)
 
@@ -66,46 +63,6 @@ class Procedures:
     sealant: np.ndarray
     heparin: np.ndarray
     assessed_at: np.ndarray
-    fallback: np.ndarray
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-class _Walk:
-    """The clocks, deadlines and outcomes of a chunk's cases as they go."""
-
-    def __init__(self, n: int) -> None:
-        self.alive = np.ones(n, dtype=bool)
-        self.now = np.zeros(n, dtype=np.int64)
-        self.due = np.full(n, NEVER, dtype=np.int64)
-        self.due_code = np.full(n, "", dtype=object)
-        self.status = np.full(n, -1, dtype=np.int64)
-        self.code = np.full(n, None, dtype=object)
-        self.end = np.full(n, -1, dtype=np.int64)
-
-    def stop(self, mask: np.ndarray, status: int, code: Any, at: np.ndarray) -> None:
-        mask = mask & self.alive
-        self.status[mask] = status
-        self.code[mask] = code[mask] if isinstance(code, np.ndarray) else code
-        self.end[mask] = at[mask]
-        self.alive &= ~mask
-
-    def wait(self, mask: np.ndarray, after: np.ndarray) -> np.ndarray:
-        """The cases of ``mask`` wait ``after``; a deadline within the wait aborts them at it.
-        Returns the cases that reach the end of their wait."""
-        mask = mask & self.alive
-        fires = mask & (after > 0) & (self.now + after > self.due)
-        self.stop(fires, ABORTED, self.due_code, self.due)
-        going: np.ndarray = mask & ~fires
-        self.now = np.where(going, self.now + after, self.now)
-        return going
-
-    def arm(self, mask: np.ndarray, due: np.ndarray, code: str) -> None:
-        sooner = mask & (due < self.due)
-        self.due = np.where(sooner, due, self.due)
-        self.due_code[sooner] = code
-
-    def disarm(self, mask: np.ndarray) -> None:
-        self.due[mask] = NEVER
 
 
 def _draws(seed: int, index: np.ndarray, name: str, mask: np.ndarray) -> np.ndarray:
@@ -166,9 +123,8 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
     params = sections.params
     n = plans.index.size
     t = plans.timings
-    w = _Walk(n)
+    w = Walk(n)
     everyone = np.ones(n, dtype=bool)
-    fallback = np.zeros(n, dtype=bool)
 
     # harvest.procured: start_isolation after the cold ischaemia
     w.arm(everyone, np.full(n, us(protocol.max_cold_ischemia)), "cold_ischemia_exceeded")
@@ -300,6 +256,4 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
         sealant=np.where(sealed & sealed_with, plans.track_sealant, np.array(None)),
         heparin=np.where(heparin_given, heparin, np.nan),
         assessed_at=assessed_at,
-        fallback=fallback,
-        extra={"induction_given": heparin_given},
     )
