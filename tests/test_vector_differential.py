@@ -239,3 +239,24 @@ def test_a_bleed_managed_before_the_access_is_sealed_matches_the_engine() -> Non
     data["timings"]["hemostasis"] = "5h"
     data["complications"] = {"bleeding": 1.0}
     _assert_same_chunk(Scenario.model_validate(data), 0, 30)
+
+
+_VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    # many pauses: cases read past their first block of readings at different steps
+    "pauses": ("protocol", {"portal_pressure_stop_rise_mmhg": 3.0}),
+    "late_decision": ("protocol", {"reinfusion_decision_after": "3000d"}),
+    "unsealed_refused": ("protocol", {"require_track_sealing": True}),
+    "no_noise": ("portal_pressure", {"noise_sd_mmhg": 0}),
+    "one_donor": ("course", {"max_donors": 1}),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(_VARIANTS))
+def test_population_variants_match_the_engine(variant: str) -> None:
+    """population.yaml with one setting changed toward a rare branch: same records, tallies."""
+    import yaml
+
+    data = yaml.safe_load(EXAMPLES[[p.stem for p in EXAMPLES].index("population")].read_text())
+    section, change = _VARIANTS[variant]
+    data.setdefault(section, {}).update(change)
+    _assert_same_chunk(Scenario.model_validate(data), 0, 60 if variant == "pauses" else 20)

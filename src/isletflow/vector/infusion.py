@@ -32,19 +32,24 @@ class Readings:
         self.seed, self.index, self.name = seed, index, name
         self.u = np.zeros((index.size, 0))
         self.taken = np.zeros(index.size, dtype=np.int64)
+        self.fetched = np.zeros(index.size, dtype=np.int64)
 
     def next(self, mask: np.ndarray) -> np.ndarray:
         """The next uniform of each case of ``mask`` (0 elsewhere)."""
         rows = np.flatnonzero(mask)
         out = np.zeros(self.index.size)
-        if rows.size == 0:
-            return out
-        need = int(self.taken[rows].max()) + 1
-        have = self.u.shape[1]
-        if need > have:  # the next block of draws, for the cases that are reading now
-            more = np.zeros((self.index.size, _READINGS))
-            more[rows] = uniforms(self.seed, self.index[rows], self.name, _READINGS, start=have)
-            self.u = np.concatenate([self.u, more], axis=1)
+        needy = rows[self.taken[rows] >= self.fetched[rows]]
+        for start in np.unique(self.fetched[needy]).tolist():
+            # the next block of draws of the cases that have read all theirs
+            group = needy[self.fetched[needy] == start]
+            end = start + _READINGS
+            if end > self.u.shape[1]:
+                wider = np.zeros((self.index.size, end - self.u.shape[1]))
+                self.u = np.concatenate([self.u, wider], axis=1)
+            self.u[group, start:end] = uniforms(
+                self.seed, self.index[group], self.name, _READINGS, start=start
+            )
+            self.fetched[group] = end
         out[rows] = self.u[rows, self.taken[rows]]
         self.taken[rows] += 1
         return out
