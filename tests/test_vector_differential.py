@@ -130,6 +130,7 @@ def _courses(draw: st.DrawFn) -> dict[str, Any]:
         "reinfusion_decision_after": f"{draw(st.integers(0, 500))}d",
         "max_infusions": draw(st.integers(1, 3)),
         "require_track_sealing": draw(st.booleans()),
+        "portal_pressure_stop_rise_mmhg": draw(st.sampled_from([None, 2.0, 5.0])),
     }
     data["treatment"] = {"track_sealant": draw(st.sampled_from(["gelfoam", "coils", "none"]))}
     data["course"] = {
