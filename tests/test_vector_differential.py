@@ -170,15 +170,24 @@ def test_an_uncovered_scenario_runs_per_case_and_says_why(monkeypatch: pytest.Mo
     from isletflow.vector import path as vector_path
 
     known = dict(vector_path._KNOWN)
-    known["timings"] = known["timings"].replace(" hemostasis", "")
+    known["timings"] = known["timings"].replace(" culture ", " ")
     monkeypatch.setattr(vector_path, "_KNOWN", known)
-    scenario = Scenario.load(EXAMPLES[0])
+    scenario = Scenario.load(EXAMPLES[[p.stem for p in EXAMPLES].index("population")])
     engine, why = cohort_engine(scenario)
     assert engine == "case"
-    assert "timings.hemostasis" in why
-    with pytest.raises(InvalidInput, match=r"timings\.hemostasis"):
+    assert "timings.culture" in why
+    with pytest.raises(InvalidInput, match=r"timings\.culture"):
         cohort_engine(scenario, "vector")
     assert cohort_engine(scenario, "case")[0] == "case"
+    # a field it does not read, left at its default, changes nothing it would have to know
+    default = scenario.model_copy(
+        update={
+            "timings": scenario.timings.model_copy(
+                update={"culture": type(scenario.timings).model_fields["culture"].default}
+            )
+        }
+    )
+    assert cohort_engine(default)[0] == "vector"
 
 
 def test_cli_cohort_says_which_engine_ran_and_its_lines_are_simulate_index(tmp_path: Path) -> None:
@@ -219,12 +228,12 @@ def test_cli_refuses_the_vector_engine_for_an_uncovered_scenario(
     from isletflow.vector import path as vector_path
 
     known = dict(vector_path._KNOWN)
-    known["course"] = known["course"].replace(" max_donors", "")
+    known["recipient"] = known["recipient"].replace(" weight_kg", "")
     monkeypatch.setattr(vector_path, "_KNOWN", known)
     standard = str(EXAMPLES[[p.stem for p in EXAMPLES].index("standard")])
     refused = CliRunner().invoke(main, ["cohort", standard, "--n", "2", "--engine", "vector"])
     assert refused.exit_code == 1  # an IsletflowError: the CLI says what is wrong, exit 1
-    assert "course.max_donors" in refused.output
+    assert "recipient.weight_kg" in refused.output
     assert "Traceback" not in refused.output
     ran = CliRunner().invoke(main, ["cohort", standard, "--n", "2", "--workers", "1"])
     assert ran.exit_code == 0

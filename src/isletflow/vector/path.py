@@ -2,7 +2,8 @@
 
 ``covers(scenario)`` says why a scenario is not covered (None when it is): the vector path
 knows the scenario format field by field, so a section or field added later (a new timing, a
-per-scenario model section) runs on the per-case engine until the vector path learns it.
+per-scenario model section) that a scenario sets runs on the per-case engine until the vector
+path learns it (left at its default, it changes nothing the vector path would have to know).
 ``simulate_chunk`` runs recipients ``begin`` … ``end - 1``: their tally and course records,
 and the recipients it leaves to the per-case engine (a rare branch it does not walk, or times
 near the calendar's end, where the engine's own error must be the answer).
@@ -66,10 +67,16 @@ def _section(scenario: Scenario, name: str) -> BaseModel:
 
 
 def covers(scenario: Scenario) -> str | None:
-    """Why the vector path does not cover ``scenario`` (None: it does)."""
+    """Why the vector path does not cover ``scenario`` (None: it does): a field it does not
+    read, given a value other than its default."""
     for name, known in _KNOWN.items():
-        fields = set(type(_section(scenario, name)).model_fields)
-        new = sorted(fields - set(known.split()))
+        section = _section(scenario, name)
+        fields = type(section).model_fields
+        new = [
+            field
+            for field in sorted(set(fields) - set(known.split()))
+            if getattr(section, field) != fields[field].get_default(call_default_factory=True)
+        ]
         if new:
             where = f"{name}." if name else ""
             return f"it does not read the scenario's {', '.join(where + f for f in new)}"
