@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from .cohort_summary import CohortSummary, Count, OutcomeCount, Percentiles, Tally
 from .course_run import course_record, simulate_course
@@ -25,6 +25,8 @@ from .errors import InvalidInput, IsletflowError, MissingTool
 from .sampling import PlanSampler
 from .scenario import Scenario
 from .simulation import StandardPolicy
+from .vector.path import covers, simulate_chunk
+from .vector.plans import Sections
 
 __all__ = [
     "CohortSummary",
@@ -32,6 +34,7 @@ __all__ = [
     "OutcomeCount",
     "Percentiles",
     "Tally",
+    "cohort_engine",
     "dask_executor",
     "simulate_cohort",
 ]
@@ -45,28 +48,71 @@ def _sampler(scenario_json: str) -> tuple[Scenario, PlanSampler]:
     return scenario, PlanSampler(scenario)
 
 
+@functools.lru_cache(maxsize=4)
+def _sections(scenario_json: str) -> Sections:
+    return Sections(_sampler(scenario_json)[0])
+
+
+_VECTOR_CHUNK = 100_000  # recipients per chunk on the vector path (arrays of a few MB each)
+
+Engine = Literal["auto", "vector", "case"]
+"""How a cohort runs: ``vector`` (whole chunks as arrays), ``case`` (the per-case engine, one
+recipient at a time), or ``auto`` (the vector path whenever it covers the scenario)."""
+
+
+def cohort_engine(scenario: Scenario, engine: Engine = "auto") -> tuple[str, str]:
+    """Which engine a cohort of ``scenario`` runs on (``vector`` or ``case``), and why.
+
+    ``engine="vector"`` for a scenario the vector path does not cover is an InvalidInput
+    naming the reason."""
+    if engine not in ("auto", "vector", "case"):
+        raise InvalidInput.single("cohort", "engine", engine, "must be auto, vector or case")
+    if engine == "case":
+        return "case", "the per-case engine was asked for"
+    reason = covers(scenario)
+    if reason is None:
+        return "vector", "the vector path covers the scenario"
+    if engine == "vector":
+        raise InvalidInput.single("cohort", "engine", engine, f"cannot run: {reason}")
+    return "case", f"the vector path does not cover the scenario: {reason}"
+
+
 def run_chunk(
-    scenario_json: str, seed: int, begin: int, end: int, records: bool = False
+    scenario_json: str,
+    seed: int,
+    begin: int,
+    end: int,
+    records: bool = False,
+    engine: str = "case",
 ) -> tuple[Tally, list[str] | None]:
     """Simulate recipients ``begin`` to ``end - 1``: their tally, and their course records
     (one JSON line each) if asked.
 
     The scenario travels as its JSON (small, and the same in any worker); each worker builds
-    its samplers once per scenario.
+    its samplers once per scenario. On the ``vector`` engine the chunk runs as arrays, and the
+    recipients it leaves (a rare branch it does not walk) run here on the per-case engine.
     """
     scenario, sampler = _sampler(scenario_json)
     policy = StandardPolicy()
     tally = Tally()
-    lines: list[str] | None = [] if records else None
-    for index in range(begin, end):
+    made: list[dict[str, Any] | None] = [None] * (end - begin)
+    singles: list[int] | range = range(begin, end)
+    if engine == "vector":
+        chunk = simulate_chunk(_sections(scenario_json), seed, begin, end, records)
+        tally.merge(chunk.tally)
+        made = chunk.records or made
+        singles = chunk.per_case
+    for index in singles:
         course = simulate_course(scenario, seed, index, policy=policy, sampler=sampler)
         for case in course.cases:
             tally.add(case)
         record = course_record(course)
         tally.courses.add(record)
-        if lines is not None:
-            lines.append(json.dumps(record, separators=(",", ":"), allow_nan=False))
-    return tally, lines
+        if records:
+            made[index - begin] = record
+    if not records:
+        return tally, None
+    return tally, [json.dumps(r, separators=(",", ":"), allow_nan=False) for r in made]
 
 
 def simulate_cohort(
@@ -79,6 +125,7 @@ def simulate_cohort(
     chunk_size: int | None = None,
     records: str | Path | IO[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    engine: Engine = "auto",
 ) -> CohortSummary:
     """Simulate the courses of recipients 0 … n-1 of ``scenario`` and summarise them.
 
@@ -87,32 +134,36 @@ def simulate_cohort(
     ``workers=1`` without an executor runs in this process. ``records`` (a path or an open
     text file) receives every recipient's course record as one JSON line, in recipient order.
     ``progress`` is called with the number of recipients each finished chunk held.
+    ``engine`` chooses how the recipients run (``cohort_engine``): by default on the vector
+    path when it covers the scenario (chunks of up to 100,000 recipients), else on the
+    per-case engine; either gives the same summary and records.
     """
     if n < 0:
         raise InvalidInput.single("cohort", "n", n, "must be 0 or more")
+    ran, _ = cohort_engine(scenario, engine)
     chosen = scenario.seed_for(seed)
     count = workers or os.cpu_count() or 1
-    size = chunk_size or max(1, min(2000, math.ceil(n / (count * 8)))) if n else 1
+    most, share = (_VECTOR_CHUNK, 1) if ran == "vector" else (2000, 8)
+    size = chunk_size or max(1, min(most, math.ceil(n / (count * share)))) if n else 1
     chunks = [(b, min(n, b + size)) for b in range(0, n, size)]
     tally = Tally()
     text = scenario.model_dump_json()
     with _sink(records) as out:
         if executor is None and count == 1:
             for begin, end in chunks:
-                part, lines = run_chunk(text, chosen, begin, end, out is not None)
+                part, lines = run_chunk(text, chosen, begin, end, out is not None, ran)
                 _take(tally, part, lines, out, progress, end - begin)
         elif executor is None:
             with ProcessPoolExecutor(max_workers=count) as pool:
-                _spread(pool, text, chosen, chunks, count, tally, out, progress)
+                _spread(pool, (text, chosen, ran), chunks, count, tally, out, progress)
         else:
-            _spread(executor, text, chosen, chunks, count, tally, out, progress)
+            _spread(executor, (text, chosen, ran), chunks, count, tally, out, progress)
     return CohortSummary.from_tally(tally, scenario=scenario.name, seed=chosen)
 
 
 def _spread(
     executor: Executor,
-    scenario: str,
-    seed: int,
+    job: tuple[str, int, str],
     chunks: list[tuple[int, int]],
     count: int,
     tally: Tally,
@@ -127,7 +178,8 @@ def _spread(
     while next_write < len(chunks):
         while next_chunk < len(chunks) and len(pending) + len(done) < limit:
             begin, end = chunks[next_chunk]
-            future = executor.submit(run_chunk, scenario, seed, begin, end, out is not None)
+            text, seed, engine = job
+            future = executor.submit(run_chunk, text, seed, begin, end, out is not None, engine)
             pending[future] = next_chunk
             next_chunk += 1
         finished, _ = wait(pending, return_when=FIRST_COMPLETED)

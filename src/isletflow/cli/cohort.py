@@ -5,8 +5,12 @@ from __future__ import annotations
 import sys
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import click
+
+if TYPE_CHECKING:
+    from ..cohort import Engine
 
 
 @click.command()
@@ -42,6 +46,14 @@ import click
     help="How to print the summary.",
 )
 @click.option(
+    "--engine",
+    type=click.Choice(["auto", "vector", "case"]),
+    default="auto",
+    show_default=True,
+    help="vector: whole chunks as arrays; case: the per-case engine; auto: vector when it "
+    "covers the scenario (same summary and records either way).",
+)
+@click.option(
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Draw outcomes and times to a .png or .svg (isletflow[plots]).",
@@ -56,6 +68,7 @@ def cohort(
     out: Path | None,
     fmt: str,
     plot: Path | None,
+    engine: str,
 ) -> None:
     """Simulate N recipients' courses of SCENARIO and summarise procedures and outcomes.
 
@@ -65,7 +78,7 @@ def cohort(
     if dask_address and workers:
         raise click.UsageError("give --workers or --dask, not both")
     with ExitStack() as stack:
-        from ..cohort import dask_client_class, dask_executor, simulate_cohort
+        from ..cohort import cohort_engine, dask_client_class, dask_executor, simulate_cohort
         from ..report import summary_table
         from .casefile import load_scenario
         from .preflight import output_file
@@ -79,7 +92,10 @@ def cohort(
         if dask_address:
             dask_client_class()
         loaded = load_scenario(scenario)
+        chosen = cast("Engine", engine)  # click has checked it is one of them
+        ran, why = cohort_engine(loaded, chosen)
         executor = stack.enter_context(dask_executor(dask_address)) if dask_address else None
+        click.echo(f"engine: {ran} ({why})", err=True)  # once everything it needs has answered
         bar = stack.enter_context(
             click.progressbar(length=n, label="simulating", file=sys.stderr, show_eta=True)
         )
@@ -92,6 +108,7 @@ def cohort(
             chunk_size=chunk_size,
             records=out,
             progress=bar.update,
+            engine=chosen,
         )
         stack.close()
         if fmt == "json":

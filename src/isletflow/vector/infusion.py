@@ -1,0 +1,140 @@
+"""The infusion of a chunk's cases: the patient's portal pressure read as the product goes in.
+
+``Patient`` (``isletflow.patient``) is the reference: a reading every ``check_every`` (and one
+as the last of the product goes in), each the model's pressure plus noise from the case's
+``portal_pressure.readings`` stream; an automatic pause at the site's stop rule, a resume once a
+reading is below it, and a stop with the part delivered once paused too long. A loop over
+reading steps, never over cases.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..model.parameters import ModelParameters
+from ..model.pressure import must_pause, pressure_rise_mmhg
+from ..protocol import Protocol
+from .exact import normal_quantile, py_round
+from .plans import Plans
+from .streams import uniforms
+from .walk import Walk
+
+__all__ = ["Readings", "infuse", "reading"]
+
+_US = 1_000_000
+_READINGS = 8  # readings drawn at a time, for every case of the chunk
+
+
+class Readings:
+    """The ``portal_pressure.readings`` stream of each case, read one value at a time."""
+
+    def __init__(self, seed: int, index: np.ndarray, name: str) -> None:
+        self.seed, self.index, self.name = seed, index, name
+        self.u = np.zeros((index.size, 0))
+        self.taken = np.zeros(index.size, dtype=np.int64)
+        self.fetched = np.zeros(index.size, dtype=np.int64)
+
+    def next(self, mask: np.ndarray) -> np.ndarray:
+        """The next uniform of each case of ``mask`` (0 elsewhere)."""
+        rows = np.flatnonzero(mask)
+        out = np.zeros(self.index.size)
+        needy = rows[self.taken[rows] >= self.fetched[rows]]
+        for start in np.unique(self.fetched[needy]).tolist():
+            # the next block of draws of the cases that have read all theirs
+            group = needy[self.fetched[needy] == start]
+            end = start + _READINGS
+            if end > self.u.shape[1]:
+                wider = np.zeros((self.index.size, end - self.u.shape[1]))
+                self.u = np.concatenate([self.u, wider], axis=1)
+            self.u[group, start:end] = uniforms(
+                self.seed, self.index[group], self.name, _READINGS, start=start
+            )
+            self.fetched[group] = end
+        out[rows] = self.u[rows, self.taken[rows]]
+        self.taken[rows] += 1
+        return out
+
+
+def reading(plans: Plans, value: np.ndarray, mask: np.ndarray, draws: Readings) -> np.ndarray:
+    """``Patient.reading``: the model's value plus noise, kept in 0-100 and to 0.1 mmHg."""
+    sd = plans.pressure["noise_sd_mmhg"]
+    noisy = mask & (sd > 0)
+    u = np.clip(draws.next(noisy), 1e-12, 1 - 1e-12)
+    value = np.where(noisy, value + sd * normal_quantile(u), value)
+    return py_round(np.minimum(np.maximum(value, 0.0), 100.0), 1)
+
+
+def infuse(
+    plans: Plans,
+    protocol: Protocol,
+    w: Walk,
+    readings: Readings,
+    base: np.ndarray,
+    params: ModelParameters,
+) -> dict[str, np.ndarray]:
+    """The infusion: a reading every ``check_every`` (and as the last of it goes in), automatic
+    pauses at the stop rule, resumes, and a stop with the part delivered once paused too long."""
+    n = plans.index.size
+    pressure = plans.pressure
+    infusion = plans.timings["infusion"]
+    slope = params.pressure.model_copy(update={"rise_mmhg_per_ml": pressure["rise_mmhg_per_ml"]})
+    rise = np.asarray(
+        pressure_rise_mmhg(plans.prep["tissue_volume_ml"], pressure["liver_volume_ratio"], slope)
+    )
+    per_second = rise / (infusion / _US)
+    every, half_life = pressure["check_every"], pressure["fall_half_life"]
+    started = w.now.copy()
+    active = w.alive.copy()
+    paused_now = np.zeros(n, dtype=bool)
+    paused_ever = np.zeros(n, dtype=bool)
+    infused = np.zeros(n, dtype=np.int64)
+    excess = np.zeros(n)
+    last = base.copy()
+    peak = np.full(n, -np.inf)
+    fraction = np.ones(n)
+
+    def stops(reading: np.ndarray) -> np.ndarray:
+        return np.asarray(
+            must_pause(
+                reading,
+                base,
+                absolute_limit_mmhg=protocol.portal_pressure_stop_mmhg,
+                rise_limit_mmhg=protocol.portal_pressure_stop_rise_mmhg,
+            ),
+            dtype=bool,
+        )
+
+    while active.any():
+        left = infusion - infused
+        # paused: all in → complete; below the stop rule → resume; too long → stop part-way
+        in_pause = active & paused_now
+        all_in = in_pause & (infused >= infusion)
+        resume = in_pause & ~all_in & ~stops(last)
+        paused_for = w.now - started - infused
+        too_long = in_pause & ~all_in & ~resume & (paused_for + every > pressure["max_pause"])
+        share = np.minimum(1.0, infused / infusion)
+        stopped = np.maximum(0.001, np.floor(share * 1000) / 1000)
+        fraction = np.where(too_long, np.where(share >= 1, 1.0, stopped), fraction)
+        paused_now &= ~resume
+        read_paused = in_pause & ~all_in & ~resume & ~too_long
+        # infusing: all in → complete; else read after check_every (or what is left)
+        in_flow = active & ~in_pause
+        done = in_flow & (left <= 0)
+        read_flow = in_flow & ~done
+        step = np.minimum(every, left)
+        flow_excess = excess + per_second * (step / _US)
+        fall_excess = excess * 0.5 ** ((every / _US) / (half_life / _US))
+        new_excess = np.where(read_flow, flow_excess, np.where(read_paused, fall_excess, excess))
+        reading_mask = read_flow | read_paused
+        value = reading(plans, pressure["baseline_mmhg"] + new_excess, reading_mask, readings)
+        wait = np.where(read_flow, step, every)
+        w.now = np.where(reading_mask, w.now + wait, w.now)
+        infused = np.where(read_flow, infused + step, infused)
+        excess = np.where(reading_mask, new_excess, excess)
+        last = np.where(reading_mask, value, last)
+        peak = np.where(reading_mask, np.maximum(peak, value), peak)
+        pause = read_flow & stops(value)
+        paused_now |= pause
+        paused_ever |= pause
+        active &= ~(all_in | too_long | done)
+    return {"fraction": fraction, "paused": paused_ever, "peak": peak}

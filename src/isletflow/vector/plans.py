@@ -1,0 +1,264 @@
+"""A chunk's plans as arrays: every field of ``sampling.PlanSampler``'s ``CasePlan``, drawn for
+many recipients at once from the same named streams.
+
+``Sections`` reads a scenario once; ``plans(seed, index, donor=k)`` then gives the plans of the
+recipients ``index`` for their ``k``-th donor. Each section draws its random fields, in field
+order, from the first uniforms of its stream (``vector.streams.uniforms``), each through
+``draws.values``: what ``PlanSampler`` draws, value for value. Times are int64 microseconds.
+The isolation model's digest and the recipient's graft traits come from the same model
+functions, called with arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from .. import draws
+from ..model import graft, isolation
+from ..model.bleeding import APPROACHES
+from ..model.parameters import DEFAULT, ModelParameters
+from ..scenario import Scenario
+from ..scenario_sections import PreparationSpec, span_of
+from .streams import uniforms
+
+__all__ = ["Plans", "Sections", "positions"]
+
+_HOUR_US = 3_600_000_000
+_DIGEST_SPAN = span_of(PreparationSpec, "digest_ieq")
+_PROFILE_INTEGERS = ("age_years", "severe_hypoglycaemia_events", "clarke_score")
+
+
+def model_parameters(scenario: Scenario) -> ModelParameters:
+    """The model parameters the scenario's recipients run under (the one accessor: the
+    per-case engine reads ``model.parameters.DEFAULT``)."""
+    return DEFAULT
+
+
+def microseconds(value: Any) -> Any:
+    """A time (timedelta, or timedelta64 array) as int64 microseconds."""
+    if isinstance(value, timedelta):
+        return np.int64(value // timedelta(microseconds=1))
+    return np.asarray(value).astype("timedelta64[us]").astype(np.int64)
+
+
+def positions(names: Any, table: tuple[str, ...], missing: int) -> np.ndarray:
+    """Each name's position in ``table`` (``missing`` for a name it lacks), computed once per
+    distinct name rather than once per case."""
+    values = np.asarray(names, dtype=object)
+    found, inverse = np.unique(values.astype(str), return_inverse=True)
+    where = np.array([table.index(f) if f in table else missing for f in found.tolist()])
+    return where.astype(np.int64)[inverse.reshape(values.shape)]
+
+
+class _Section:
+    """One scenario section's fields: which are random (and their column), which fixed."""
+
+    def __init__(self, name: str, spec: BaseModel, integer: tuple[str, ...] = ()) -> None:
+        kind = type(spec)
+        self.name = name
+        self.fields: list[tuple[str, Any, Any, bool, int | None]] = []
+        column = 0
+        for field in kind.model_fields:
+            if field in ("cross_clamp_at", "id"):
+                continue
+            value = getattr(spec, field)
+            random = hasattr(value, "dist")
+            self.fields.append(
+                (field, value, span_of(kind, field), field in integer, column if random else None)
+            )
+            column += random
+        self.count = column
+
+    def sample(self, seed: int, index: np.ndarray, prefix: str = "") -> dict[str, Any]:
+        """Each field's values for the recipients ``index`` (fixed ones as they are)."""
+        u = uniforms(seed, index, prefix + self.name, self.count) if self.count else None
+        out: dict[str, Any] = {}
+        for field, value, span, integer, column in self.fields:
+            if column is None or u is None:
+                out[field] = round(value) if integer and value is not None else value
+            else:
+                out[field] = draws.values(value, u[:, column], span, integer=integer)
+        return out
+
+
+@dataclass(slots=True)
+class Plans:
+    """The plans of a chunk's recipients for one of their donors (a field per ``CasePlan``
+    value the standard policy reads). Times are int64 microseconds; names object arrays."""
+
+    index: np.ndarray
+    donor: dict[str, Any]
+    weight_kg: np.ndarray
+    platelets_per_ul: np.ndarray
+    aspirin: np.ndarray
+    infusion_number: np.ndarray
+    approach: np.ndarray  # index in model.bleeding.APPROACHES
+    digest_ieq: np.ndarray
+    purified_ieq: np.ndarray
+    product_ieq: np.ndarray
+    prep: dict[str, Any]
+    timings: dict[str, np.ndarray]
+    pressure: dict[str, np.ndarray]
+    bleeding_rate: np.ndarray | None
+    thrombosis_rate: np.ndarray | None
+    induction_agent: np.ndarray
+    track_sealant: np.ndarray
+
+
+def _full(value: Any, n: int, dtype: Any = None) -> np.ndarray:
+    array = np.asarray(value) if not isinstance(value, str) else np.asarray(value, dtype=object)
+    if array.ndim == 0:
+        return np.full(n, value, dtype=dtype if dtype is not None else array.dtype)
+    return array if dtype is None else array.astype(dtype)
+
+
+class Sections:
+    """A scenario's sections, read once; ``plans`` samples a chunk's recipients."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.params = model_parameters(scenario)
+        self.donor = _Section("donor", scenario.donor, ("age_years",))
+        self.recipient = _Section("recipient", scenario.recipient)
+        self.preparation = _Section("preparation", scenario.preparation)
+        self.timings = _Section("timings", scenario.timings)
+        self.pressure = _Section("portal_pressure", scenario.portal_pressure)
+        self.complications = _Section("complications", scenario.complications)
+        self.treatment = _Section("treatment", scenario.treatment)
+        self.profile = _Section("recipient.profile", scenario.course.profile, _PROFILE_INTEGERS)
+        self.course = _Section("course", scenario.course, ("max_donors",))
+
+    def approach(self, seed: int, index: np.ndarray, prefix: str) -> np.ndarray:
+        value = self.scenario.approach
+        if hasattr(value, "dist"):
+            names = draws.values(value, uniforms(seed, index, prefix + "approach", 1)[:, 0])
+        else:
+            names = np.full(index.size, str(getattr(value, "value", value)), dtype=object)
+        return positions(names, APPROACHES, -1)
+
+    def traits(self, seed: int, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The recipients' graft traits: the mass they need, the rate they lose it."""
+        u = uniforms(seed, index, "graft", 2)
+        p = self.params.graft
+        return (
+            np.asarray(graft.need_ieq_per_kg(u[:, 0], p), dtype=np.float64),
+            np.asarray(graft.attrition_per_year(u[:, 1], p), dtype=np.float64),
+        )
+
+    def recipients(self, seed: int, index: np.ndarray) -> dict[str, np.ndarray]:
+        """What the recipients bring to every donor's plan: the recipient section's values and
+        the later infusions' induction agent (both from streams without a donor's prefix)."""
+        n = index.size
+        values = self.recipient.sample(seed, index)
+        threshold = self.params.bleeding.platelet_threshold_per_ul
+        platelets = values["platelets_per_ul"]
+        later = self.course.sample(seed, index)["later_induction_agent"]
+        return {
+            "weight_kg": _full(values["weight_kg"], n, np.float64),
+            "platelets_per_ul": _full(threshold if platelets is None else platelets, n, float),
+            "aspirin": _full(values["aspirin"], n, bool),
+            "later_induction_agent": _full(later, n, object),
+        }
+
+    def plans(
+        self,
+        seed: int,
+        index: np.ndarray,
+        donor: int = 1,
+        infusion: np.ndarray | None = None,
+        who: dict[str, np.ndarray] | None = None,
+    ) -> Plans:
+        """The plans of recipients ``index`` for their ``donor``-th donor, as their
+        ``infusion``-th infusion (1 for all when not given); ``who``: their ``recipients``."""
+        n = index.size
+        prefix = "" if donor == 1 else f"donor{donor}."
+        donor_values = self.donor.sample(seed, index, prefix if self.donor.count else "")
+        who = self.recipients(seed, index) if who is None else who
+        prep = self.preparation.sample(seed, index, prefix)
+        timing = self.timings.sample(seed, index, prefix)
+        pressure = self.pressure.sample(seed, index, prefix)
+        chance = self.complications.sample(seed, index, prefix)
+        care = self.treatment.sample(seed, index, prefix)
+        number = np.ones(n, dtype=np.int64) if infusion is None else infusion
+        agent = _full(care["induction_agent"], n, object)
+        agent = np.where(number > 1, who["later_induction_agent"], agent)
+        timings = {name: _full(microseconds(v), n, np.int64) for name, v in timing.items()}
+        weight = who["weight_kg"]
+        approach = self.approach(seed, index, prefix)
+
+        digest = prep["digest_ieq"]
+        if digest is None:
+            digest = self._modelled_digest(seed, index, prefix, donor_values, timings)
+        digest = _full(digest, n, np.float64)
+        loss = _full(prep["purification_loss_percent"], n, np.float64)
+        purified = np.rint(digest * (1 - loss / 100))
+        cultured = timings["culture"] > 0
+        kept = np.where(cultured, 1 - _full(prep["culture_loss_percent"], n, np.float64) / 100, 1.0)
+        product = np.rint(purified * kept)
+        rates = chance["bleeding"], chance["portal_vein_thrombosis"]
+        return Plans(
+            index=index,
+            donor={k: _full(v, n) if v is not None else None for k, v in donor_values.items()},
+            weight_kg=weight,
+            platelets_per_ul=who["platelets_per_ul"],
+            aspirin=who["aspirin"],
+            infusion_number=number,
+            approach=approach,
+            digest_ieq=digest,
+            purified_ieq=purified,
+            product_ieq=product,
+            prep={k: _full(v, n) for k, v in prep.items() if k != "digest_ieq"},
+            timings=timings,
+            pressure={
+                k: _full(microseconds(v) if k in _TIMES else v, n, None if k in _TIMES else float)
+                for k, v in pressure.items()
+            },
+            bleeding_rate=None if rates[0] is None else _full(rates[0], n, np.float64),
+            thrombosis_rate=None if rates[1] is None else _full(rates[1], n, np.float64),
+            induction_agent=agent,
+            track_sealant=_full(care["track_sealant"], n, object),
+        )
+
+    def _modelled_digest(
+        self,
+        seed: int,
+        index: np.ndarray,
+        prefix: str,
+        donor: dict[str, Any],
+        timings: dict[str, np.ndarray],
+    ) -> np.ndarray:
+        """``sampling._modelled_digest`` for arrays: the isolation model's digest."""
+        n = index.size
+        p = self.params.isolation
+        bmi = donor["bmi_kg_per_m2"]
+        bmi = _full(p.reference_bmi if bmi is None else bmi, n, np.float64)
+        solutions = _full(donor["preservation_solution"], n, object)
+        solution = positions(solutions, isolation.SOLUTIONS, 0)  # unknown: no effect
+        age = _full(donor["age_years"], n, np.int64)
+        hours = timings["cold_ischemia"].astype(np.float64) / _HOUR_US
+        median = isolation.median_digest_ieq(age, bmi, hours, solution, p)
+        u = uniforms(seed, index, prefix + "isolation", 1)[:, 0]
+        value = np.asarray(isolation.digest_ieq(median, u, p), dtype=np.float64)
+        high = _DIGEST_SPAN.high
+        return np.rint(np.minimum(value, high) if high else value)
+
+    def course_values(self, seed: int, index: np.ndarray, donor: int = 1) -> dict[str, Any]:
+        """The course section before the ``donor``-th donor (``PlanSampler.course``)."""
+        values = self.course.sample(seed, index, "" if donor == 1 else f"donor{donor}.")
+        values["donor_wait"] = _full(microseconds(values["donor_wait"]), index.size, np.int64)
+        values["max_donors"] = _full(values["max_donors"], index.size, np.int64)
+        return values
+
+    def profiles(self, seed: int, index: np.ndarray) -> dict[str, np.ndarray]:
+        """The recipients' eligibility data (``RecipientProfile``, less the weight, which is
+        the recipient section's)."""
+        n = index.size
+        return {k: _full(v, n) for k, v in self.profile.sample(seed, index).items()}
+
+
+_TIMES = ("fall_half_life", "check_every", "max_pause")

@@ -1,0 +1,259 @@
+"""One donor's procedure for a chunk: the standard policy through the workflow, as masked arrays.
+
+The per-case engine (``simulation.StandardPolicy`` driving ``Case``) is the reference; this is
+the same walk for many cases at once. Every case has a clock (``now``, microseconds from its
+donor's cross-clamp) and the soonest armed deadline; each move waits, and a wait that passes
+the deadline aborts the case at the deadline, as ``simulation.run`` does. The guards decide with
+the guard predicates and ``rules`` (donor guards through ``GUARDS``, release through
+``release.RELEASE_TESTS``), the patient's readings, the complications and their risks with the
+same model functions and the same named streams as ``patient``.
+
+Every branch of the standard policy is walked: there is no case this leaves to the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any, cast
+
+import numpy as np
+
+from .. import rules
+from ..guards import GUARDS, Facts
+from ..model import management, management_steps, occurs
+from ..model.bleeding import MANAGEMENTS, SEALANTS, bleeding_probability
+from ..model.thrombosis import main_branch, thrombosis_probability, track_ablated
+from ..protocol import Protocol
+from ..release import RELEASE_TESTS
+from .infusion import Readings, infuse, reading
+from .plans import Plans, Sections, positions
+from .streams import uniforms
+from .walk import ABORTED, COMPLETED, DISCARDED, STATUSES, Walk
+
+__all__ = ["STATUSES", "run_procedures"]
+
+_DONOR_GUARDS = ("donor_age", "donor_donation_type", "donor_exclusions", "preservation_accepted")
+_DONOR_CODES = ("donor_ineligible",) * 3 + ("preservation_unaccepted",)
+
+
+def us(value: timedelta) -> int:
+    return value // timedelta(microseconds=1)
+
+
+@dataclass(slots=True)
+class Procedures:
+    """What each case of a chunk came to (times in microseconds from its cross-clamp; -1: not
+    reached)."""
+
+    status: np.ndarray
+    code: np.ndarray
+    end: np.ndarray
+    isolation_started: np.ndarray
+    released: np.ndarray
+    infusion_started: np.ndarray
+    infusion_completed: np.ndarray
+    fraction: np.ndarray
+    dose_ieq_per_kg: np.ndarray
+    paused: np.ndarray
+    bleeding: np.ndarray
+    thrombosis: np.ndarray
+    main_branch: np.ndarray
+    sealant: np.ndarray
+    heparin: np.ndarray
+    assessed_at: np.ndarray
+
+
+def _draws(seed: int, index: np.ndarray, name: str, mask: np.ndarray) -> np.ndarray:
+    """The first two draws of stream ``name`` of the cases of ``mask`` (1.0 elsewhere: a risk
+    is never realised by them)."""
+    out = np.ones((index.size, 2))
+    if mask.any():
+        out[mask] = uniforms(seed, index[mask], name, 2)
+    return out
+
+
+def _donor_refusal(plans: Plans, protocol: Protocol) -> np.ndarray:
+    """The abort code of the first donor guard that fails (None where all hold)."""
+    donor = SimpleNamespace(**plans.donor)
+    unused = cast(Any, None)
+    facts = Facts(
+        cast(Any, donor), unused, unused, protocol, unused, "harvest.procured", unused, None
+    )
+    code = np.full(plans.index.size, None, dtype=object)
+    for name, failure in reversed(tuple(zip(_DONOR_GUARDS, _DONOR_CODES, strict=True))):
+        holds = np.broadcast_to(np.asarray(GUARDS[name].holds(facts), dtype=bool), code.shape)
+        code[~holds] = failure
+    return code
+
+
+def _release_failures(plans: Plans, protocol: Protocol, recipient_id: str) -> np.ndarray:
+    """The joined subcodes of the release tests that fail ("" where all pass)."""
+    n = plans.index.size
+    prep = SimpleNamespace(**plans.prep)
+    prep.ieq = plans.product_ieq
+    prep.labelled_recipient_id = np.where(
+        plans.prep["label_matches_recipient"], recipient_id, recipient_id + "-X"
+    )
+    weight = plans.weight_kg
+    prep.dose_ieq_per_kg = lambda who: prep.ieq / who.weight_kg
+    failed = np.zeros(n, dtype=np.int64)  # bit t set: test t failed
+    for bit, test in enumerate(RELEASE_TESTS):
+        passes = np.zeros(n, dtype=bool)
+        for number in (1, 2):
+            who = SimpleNamespace(id=recipient_id, weight_kg=weight, infusion_number=number)
+            observed = test.observed(cast(Any, prep), cast(Any, who))
+            ok = np.asarray(test.rule(observed, test.limit(protocol, cast(Any, who))), dtype=bool)
+            chosen = (plans.infusion_number == 1) == (number == 1)
+            passes = np.where(chosen, np.broadcast_to(ok, (n,)), passes)
+        failed |= np.where(passes, 0, 1 << bit)
+    # each distinct set of failed tests joined once, in the table's order
+    found, inverse = np.unique(failed, return_inverse=True)
+    joined = [
+        "+".join(t.subcode for bit, t in enumerate(RELEASE_TESTS) if mask >> bit & 1)
+        for mask in found.tolist()
+    ]
+    return np.asarray(joined, dtype=object)[inverse]
+
+
+def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> Procedures:
+    """The standard policy's walk of each case of ``plans`` (its donor's streams ``prefix``)."""
+    protocol = sections.scenario.protocol
+    params = sections.params
+    n = plans.index.size
+    t = plans.timings
+    w = Walk(n)
+    everyone = np.ones(n, dtype=bool)
+
+    # harvest.procured: start_isolation after the cold ischaemia
+    w.arm(everyone, np.full(n, us(protocol.max_cold_ischemia)), "cold_ischemia_exceeded")
+    w.wait(everyone, t["cold_ischemia"])
+    refusal = _donor_refusal(plans, protocol)
+    w.stop(refusal.astype(bool), ABORTED, refusal, w.now)
+    isolation_started = np.where(w.alive, w.now, -1)
+    w.disarm(w.alive)
+    # digestion, then the gradient: culture (if any) needs a yield
+    w.wait(w.alive, t["digestion"])
+    w.wait(w.alive, t["purification"])
+    cultured = t["culture"] > 0
+    w.stop(cultured & ~(plans.purified_ieq > 0), ABORTED, "no_yield", w.now)
+    w.arm(w.alive, w.now + us(protocol.max_culture), "islets_expired")
+    w.wait(w.alive & cultured, t["culture"])
+    # release testing, then release or reject
+    w.wait(w.alive, t["release_testing"])
+    failures = _release_failures(plans, protocol, sections.scenario.recipient.id)
+    w.stop(failures != "", DISCARDED, failures, w.now)
+    released = np.where(w.alive, w.now, -1)
+    w.arm(w.alive, w.now + us(protocol.max_release_to_infusion), "islets_expired")
+    # induction, heparin and access at their times before the planned infusion
+    planned = w.now + t["release_to_infusion"]
+    w.wait(w.alive, np.maximum(0, planned - t["induction_before_infusion"] - w.now))
+    induction_at = w.now.copy()
+    heparin_given = w.alive.copy()
+    w.wait(w.alive, np.maximum(0, planned - t["access_to_infusion"] - w.now))
+    ati = t["access_to_infusion"]
+    half = ati // 2 + ((ati % 2 == 1) & ((ati // 2) % 2 == 1))  # timedelta / 2: half to even
+    w.wait(w.alive, np.maximum(0, planned - half - w.now))
+    readings = Readings(seed, plans.index, prefix + "portal_pressure.readings")
+    baseline_mmhg = plans.pressure["baseline_mmhg"]
+    base = reading(plans, baseline_mmhg + 0.0, w.alive, readings)
+    w.wait(w.alive, np.maximum(0, planned - w.now))
+    # start_infusion: baseline pressure, induction window (waiting if it opens later)
+    pressure_ok = np.asarray(rules.below(base, protocol.max_baseline_portal_pressure_mmhg))
+    w.stop(~pressure_ok, ABORTED, "portal_pressure_high", w.now)
+    low, high = (
+        us(protocol.induction_min_before_infusion),
+        us(protocol.induction_max_before_infusion),
+    )
+    age = w.now - induction_at
+    w.wait(w.alive & (age < low), low - age)
+    age = w.now - induction_at
+    w.stop(~np.asarray(rules.within(age, low, high)), ABORTED, "induction_timing", w.now)
+    started = np.where(w.alive, w.now, -1)
+    w.disarm(w.alive)
+
+    infusing = w.alive.copy()
+    infusion = infuse(plans, protocol, w, readings, base, params)
+    completed_at = np.where(infusing, w.now, -1)
+    fraction = infusion["fraction"]
+    dose = plans.product_ieq / plans.weight_kg * fraction
+
+    # hemostasis: a bleed is recorded at once, its management's first step with it
+    percutaneous = plans.approach == 0
+    sealed_with = percutaneous & (plans.track_sealant != "none")
+    sealant_index = np.where(sealed_with, positions(plans.track_sealant, SEALANTS, 0), 0)
+    rise = np.maximum(0.0, infusion["peak"] - base)
+    heparin = np.full(n, protocol.heparin_units_per_kg)
+    if plans.bleeding_rate is not None:
+        bleed_risk = plans.bleeding_rate
+    else:
+        bleed_risk = np.asarray(
+            bleeding_probability(
+                procedure_number=plans.infusion_number,
+                platelets_per_ul=plans.platelets_per_ul,
+                pressure_rise_mmhg=rise,
+                heparin_units_per_kg=heparin,
+                aspirin=plans.aspirin,
+                sealant=sealant_index,
+                approach=plans.approach,
+                p=params.bleeding,
+            )
+        )
+    bleed_u = _draws(seed, plans.index, prefix + "complications.bleeding", w.alive)
+    bleeds = w.alive & np.asarray(occurs(bleed_risk, bleed_u[:, 0]))
+    # the access is sealed ``hemostasis`` after the last management step due by then [S18]
+    hemostasis = t["hemostasis"]
+    kind = np.asarray(management(bleed_u[:, 1], params.bleed_management))
+    steps = [management_steps(name, params.bleed_management) for name in MANAGEMENTS]
+    later = np.array([us(s[-1].after) if len(s) > 1 else -1 for s in steps], dtype=np.int64)
+    second = later[kind]
+    first_due = bleeds & (second >= 0) & (second <= hemostasis)
+    w.wait(w.alive, np.where(first_due, second + hemostasis, hemostasis))
+    unsealed = percutaneous & ~sealed_with & protocol.require_track_sealing
+    w.stop(unsealed, ABORTED, "track_not_sealed", w.now)
+    sealed_at = w.now.copy()
+    sealed = w.alive.copy()
+
+    # maintenance: the day-1 Doppler, troughs, follow-up, the graft assessed
+    pcv = plans.prep["tissue_volume_ml"] * fraction
+    if plans.thrombosis_rate is not None:
+        clot_risk = plans.thrombosis_rate
+    else:
+        clot_risk = np.asarray(
+            thrombosis_probability(
+                packed_cell_volume_ml=pcv,
+                heparinised=np.zeros(n, dtype=bool),
+                track_ablated=track_ablated(sealant_index, plans.approach),
+                pressure_rise_mmhg=rise,
+                p=params.thrombosis,
+            )
+        )
+    clot_u = _draws(seed, plans.index, prefix + "complications.thrombosis", w.alive)
+    clots = w.alive & np.asarray(occurs(clot_risk, clot_u[:, 0]))
+    main = clots & np.asarray(main_branch(clot_u[:, 1], params.thrombosis))
+    doppler = us(timedelta(days=params.thrombosis.first_doppler_day))
+    w.wait(clots, np.maximum(0, sealed_at + doppler - w.now))
+    w.wait(w.alive, np.maximum(0, sealed_at + t["trough"] - w.now))
+    w.wait(w.alive, t["follow_up"])
+    w.wait(w.alive, t["assessment"])
+    assessed_at = np.where(w.alive, w.now, -1)
+    w.stop(w.alive, COMPLETED, None, w.now)
+    return Procedures(
+        status=w.status,
+        code=w.code,
+        end=w.end,
+        isolation_started=isolation_started,
+        released=released,
+        infusion_started=started,
+        infusion_completed=completed_at,
+        fraction=np.where(infusing, fraction, np.nan),
+        dose_ieq_per_kg=np.where(infusing, dose, np.nan),
+        paused=infusion["paused"] & infusing,
+        bleeding=bleeds,
+        thrombosis=clots,
+        main_branch=main,
+        sealant=np.where(sealed & sealed_with, plans.track_sealant, np.array(None)),
+        heparin=np.where(heparin_given, heparin, np.nan),
+        assessed_at=assessed_at,
+    )
