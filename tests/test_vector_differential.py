@@ -258,6 +258,15 @@ _VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "unsealed_refused": ("protocol", {"require_track_sealing": True}),
     "no_noise": ("portal_pressure", {"noise_sd_mmhg": 0}),
     "one_donor": ("course", {"max_donors": 1}),
+    # the scenario's own coefficients (a PSA draw's): read from the same table on both engines
+    "model": (
+        "model",
+        {
+            "graft": {"attrition_per_year": 0.5, "median_need_ieq_per_kg": 9000},
+            "bleeding": {"aspirin_or": 5.2},
+            "isolation": {"digest_scale": 0.5},
+        },
+    ),
 }
 
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from statistics import NormalDist
 from typing import Any
 
+from .draws import normal_quantile
 from .model import management_steps, occurs
 from .model.bleeding import MANAGEMENTS, ManagementStep, bleeding_probability, management
 from .model.parameters import DEFAULT
@@ -52,7 +52,6 @@ __all__ = [
 ]
 
 _ZERO = timedelta(0)
-_STANDARD = NormalDist()
 
 
 class Patient:
@@ -137,7 +136,7 @@ class Patient:
                 plan = self._plan
                 self._rng = plan.stream("portal_pressure.readings")
             u = min(max(self._rng.random(), 1e-12), 1 - 1e-12)
-            value += sd * _STANDARD.inv_cdf(u)
+            value += sd * normal_quantile(u, 0.0, 1.0)  # the one inverse CDF (draws)
         return round(min(max(value, 0.0), 100.0), 1)
 
 

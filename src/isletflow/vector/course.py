@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from ..draws import rounded
 from ..model import graft
 from ..model.parameters import ModelParameters
 from ..protocol import Protocol
 from ..recipient import CRITERIA
-from .exact import py_round
 from .plans import Plans, Sections
 from .procedure import Procedures, run_procedures
 
@@ -69,10 +69,10 @@ def assess(
         surviving = graft.surviving_ieq_per_kg(engrafted, years, attrition)
         mass = np.where(infusion.given, mass + surviving, mass)
     ratio = mass / need
-    c_peptide = py_round(graft.c_peptide_ng_per_ml(ratio, p), 2)
+    c_peptide = rounded(graft.c_peptide_ng_per_ml(ratio, p), 2)
     baseline = profile["insulin_units_per_kg_per_day"]
-    insulin = py_round(graft.insulin_units_per_kg(ratio, baseline, p), 2)
-    hba1c = py_round(graft.hba1c_percent(ratio, profile["hba1c_percent"], p), 1)
+    insulin = rounded(graft.insulin_units_per_kg(ratio, baseline, p), 2)
+    hba1c = rounded(graft.hba1c_percent(ratio, profile["hba1c_percent"], p), 1)
     events = np.asarray(
         graft.severe_hypoglycaemia_events(ratio, profile["severe_hypoglycaemia_events"], p)
     ).astype(np.int64)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..draws import normal_quantile, rounded
 from ..model.parameters import ModelParameters
 from ..model.pressure import must_pause, pressure_rise_mmhg
 from ..protocol import Protocol
-from .exact import normal_quantile, py_round
 from .plans import Plans
 from .streams import uniforms
 from .walk import Walk
@@ -60,8 +60,9 @@ def reading(plans: Plans, value: np.ndarray, mask: np.ndarray, draws: Readings) 
     sd = plans.pressure["noise_sd_mmhg"]
     noisy = mask & (sd > 0)
     u = np.clip(draws.next(noisy), 1e-12, 1 - 1e-12)
-    value = np.where(noisy, value + sd * normal_quantile(u), value)
-    return py_round(np.minimum(np.maximum(value, 0.0), 100.0), 1)
+    value = np.where(noisy, value + sd * normal_quantile(u, 0.0, 1.0), value)
+    shown: np.ndarray = rounded(np.minimum(np.maximum(value, 0.0), 100.0), 1)
+    return shown
 
 
 def infuse(

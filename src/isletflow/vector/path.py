@@ -28,7 +28,7 @@ __all__ = ["covers", "simulate_chunk"]
 
 _KNOWN: dict[str, str] = {
     "": "schema_version name description seed approach donor recipient preparation timings "
-    "portal_pressure complications treatment course protocol extra_terms",
+    "portal_pressure complications treatment course protocol extra_terms model uncertain",
     "donor": "age_years donation preservation_solution cross_clamp_at bmi_kg_per_m2 "
     "diabetes_history sepsis malignancy transmissible_infection",
     "recipient": "id weight_kg platelets_per_ul aspirin",

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from .. import draws
 from ..model import graft, isolation
 from ..model.bleeding import APPROACHES
-from ..model.parameters import DEFAULT, ModelParameters
+from ..model.parameters import ModelParameters
 from ..scenario import Scenario
 from ..scenario_sections import PreparationSpec, span_of
 from .streams import uniforms
@@ -34,9 +34,9 @@ _PROFILE_INTEGERS = ("age_years", "severe_hypoglycaemia_events", "clarke_score")
 
 
 def model_parameters(scenario: Scenario) -> ModelParameters:
-    """The model parameters the scenario's recipients run under (the one accessor: the
-    per-case engine reads ``model.parameters.DEFAULT``)."""
-    return DEFAULT
+    """The model parameters the scenario's recipients run under: its ``model:`` overrides over
+    the defaults, as the per-case engine reads them from ``CasePlan.model``."""
+    return scenario.model
 
 
 def microseconds(value: Any) -> Any:

@@ -16,10 +16,10 @@ import numpy as np
 from ..assessment import MEASURES
 from ..cohort_summary import Tally
 from ..course_summary import CourseTally
+from ..draws import rounded
 from ..model.bleeding import APPROACHES
 from ..recipient import CRITERIA
 from .course import Courses
-from .exact import py_round
 from .procedure import STATUSES
 
 __all__ = ["records", "tally"]
@@ -90,7 +90,7 @@ def _course_tally(courses: Courses, keep: np.ndarray) -> CourseTally:
     out.infusions.update(courses.infusions[eligible].tolist())
     last = courses.one_year
     assessed = keep & (courses.infusions > 0)
-    cumulative = py_round(courses.cumulative, 1)
+    cumulative = rounded(courses.cumulative, 1)
     step = np.rint(cumulative / _DOSE_STEP).astype(np.int64)
     hba1c = np.asarray(last["hba1c_percent"][assessed], dtype=np.float64)
     events = np.asarray(last["severe_hypoglycaemia_events"][assessed], dtype=np.int64)
@@ -139,7 +139,7 @@ def _procedures(slot: dict[str, np.ndarray]) -> dict[int, dict[str, Any]]:
         slot["infusion"].tolist(),
         approach,
         slot["induction_agent"].tolist(),
-        py_round(slot["delivered"], 1).tolist(),
+        rounded(slot["delivered"], 1).tolist(),
         slot["heparin"].tolist(),
         sealed,
         slot["bleeding"].tolist(),
@@ -166,7 +166,7 @@ _PROCEDURE = (
 
 def records(courses: Courses, seed: int, recipient: str) -> list[dict[str, Any]]:
     """Each recipient's ``course_record``, in chunk order (built a field at a time)."""
-    cumulative = py_round(courses.cumulative, 1).tolist()
+    cumulative = rounded(courses.cumulative, 1).tolist()
     failures = [
         [c.code for c, ok in zip(CRITERIA, passed, strict=True) if not ok]
         for passed in zip(*(p.tolist() for p in courses.ineligible_because), strict=True)
