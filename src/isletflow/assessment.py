@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from .draws import rounded
 from .model import graft
 from .model.graft_parameters import GraftParameters
 from .model.parameters import ModelParameters
@@ -128,20 +130,59 @@ def assess(
         )
         for i in infusions
     )
-    ratio = mass / traits.need_ieq_per_kg
-    c_peptide = round(float(graft.c_peptide_ng_per_ml(ratio, p)), 2)
-    baseline = profile.insulin_units_per_kg_per_day
-    insulin = round(float(graft.insulin_units_per_kg(ratio, baseline, p)), 2)
-    hba1c = round(float(graft.hba1c_percent(ratio, profile.hba1c_percent, p)), 1)
-    events = int(graft.severe_hypoglycaemia_events(ratio, profile.severe_hypoglycaemia_events, p))
+    seen = measured(
+        mass / traits.need_ieq_per_kg,
+        profile.insulin_units_per_kg_per_day,
+        profile.hba1c_percent,
+        profile.severe_hypoglycaemia_events,
+        protocol.graft_failure_c_peptide_ng_per_ml,
+        p,
+    )
+    return Assessment(at, **seen)
+
+
+def measured(
+    ratio: Any,
+    baseline_insulin: Any,
+    baseline_hba1c: Any,
+    baseline_events: Any,
+    failure_c_peptide: float,
+    p: GraftParameters,
+) -> dict[str, Any]:
+    """What a clinic measures and grades of a graft at ``ratio`` (surviving / needed mass) in a
+    recipient with these baseline values: floats for one recipient, arrays for a chunk (the
+    vectorised cohort calls this too). Values are rounded as a clinic reports them."""
+    c_peptide = _reported(graft.c_peptide_ng_per_ml(ratio, p), 2)
+    insulin = _reported(graft.insulin_units_per_kg(ratio, baseline_insulin, p), 2)
+    hba1c = _reported(graft.hba1c_percent(ratio, baseline_hba1c, p), 1)
+    events = graft.severe_hypoglycaemia_events(ratio, baseline_events, p)
+    events = events.astype(np.int64) if _many(events) else int(events)
     grade = graft.igls_grade(
         hba1c_percent=hba1c,
         severe_events=events,
         insulin_units_per_kg=insulin,
-        baseline_insulin_units_per_kg=baseline,
+        baseline_insulin_units_per_kg=baseline_insulin,
         c_peptide_ng_per_ml=c_peptide,
-        failure_c_peptide_ng_per_ml=protocol.graft_failure_c_peptide_ng_per_ml,
+        failure_c_peptide_ng_per_ml=failure_c_peptide,
         p=p,
     )
-    independent = bool(graft.insulin_independent(ratio))
-    return Assessment(at, independent, c_peptide, insulin, hba1c, events, str(grade))
+    independent = graft.insulin_independent(ratio)
+    return {
+        "insulin_independent": independent.astype(bool)
+        if _many(independent)
+        else bool(independent),
+        "c_peptide_stimulated_ng_per_ml": c_peptide,
+        "insulin_units_per_kg_per_day": insulin,
+        "hba1c_percent": hba1c,
+        "severe_hypoglycaemia_events": events,
+        "igls": np.asarray(grade, dtype=object) if _many(grade) else str(grade),
+    }
+
+
+def _many(value: Any) -> bool:
+    return isinstance(value, np.ndarray) and value.ndim > 0
+
+
+def _reported(value: Any, digits: int) -> Any:
+    """Python's ``round`` of a value, or of each value of an array (``draws.rounded``)."""
+    return rounded(value, digits) if _many(value) else round(float(value), digits)

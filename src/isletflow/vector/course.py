@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..draws import rounded
+from ..assessment import measured
 from ..model import graft
 from ..model.parameters import ModelParameters
 from ..protocol import Protocol
@@ -68,31 +68,15 @@ def assess(
         years = (at - infusion.at) / _GRAFT_YEAR
         surviving = graft.surviving_ieq_per_kg(engrafted, years, attrition)
         mass = np.where(infusion.given, mass + surviving, mass)
-    ratio = mass / need
-    c_peptide = rounded(graft.c_peptide_ng_per_ml(ratio, p), 2)
-    baseline = profile["insulin_units_per_kg_per_day"]
-    insulin = rounded(graft.insulin_units_per_kg(ratio, baseline, p), 2)
-    hba1c = rounded(graft.hba1c_percent(ratio, profile["hba1c_percent"], p), 1)
-    events = np.asarray(
-        graft.severe_hypoglycaemia_events(ratio, profile["severe_hypoglycaemia_events"], p)
-    ).astype(np.int64)
-    grade = graft.igls_grade(
-        hba1c_percent=hba1c,
-        severe_events=events,
-        insulin_units_per_kg=insulin,
-        baseline_insulin_units_per_kg=baseline,
-        c_peptide_ng_per_ml=c_peptide,
-        failure_c_peptide_ng_per_ml=protocol.graft_failure_c_peptide_ng_per_ml,
-        p=p,
+    seen: dict[str, np.ndarray] = measured(
+        mass / need,
+        profile["insulin_units_per_kg_per_day"],
+        profile["hba1c_percent"],
+        profile["severe_hypoglycaemia_events"],
+        protocol.graft_failure_c_peptide_ng_per_ml,
+        p,
     )
-    return {
-        "insulin_independent": np.asarray(graft.insulin_independent(ratio), dtype=bool),
-        "c_peptide_stimulated_ng_per_ml": c_peptide,
-        "insulin_units_per_kg_per_day": insulin,
-        "hba1c_percent": hba1c,
-        "severe_hypoglycaemia_events": events,
-        "igls": np.asarray(grade, dtype=object),
-    }
+    return seen
 
 
 @dataclass(slots=True)
