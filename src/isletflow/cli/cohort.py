@@ -9,29 +9,16 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
+from .running import cohort_options
+
 if TYPE_CHECKING:
     from ..cohort import Engine
 
 
 @click.command()
 @click.argument("scenario")
-# At most a billion: a typo of 10**18 would otherwise fill memory with its chunk list first.
-@click.option(
-    "--n", "n", type=click.IntRange(min=1, max=10**9), required=True, help="How many recipients."
-)
-@click.option("--seed", type=click.IntRange(min=0), help="Seed (default: the file's, else 0).")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    help="Processes to use (default: every core; 1 runs in this process).",
-)
+@cohort_options()
 @click.option("--chunk-size", type=click.IntRange(min=1), help="Cases per task (default: auto).")
-@click.option(
-    "--dask",
-    "dask_address",
-    metavar="ADDRESS",
-    help="Run on the Dask cluster at ADDRESS (needs isletflow[dask]).",
-)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),

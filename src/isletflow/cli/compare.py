@@ -7,25 +7,13 @@ from contextlib import ExitStack
 
 import click
 
+from .running import cohort_options
+
 
 @click.command()
 @click.argument("scenario_a")
 @click.argument("scenario_b")
-@click.option(
-    "--n", "n", type=click.IntRange(min=2, max=10**9), required=True, help="How many recipients."
-)
-@click.option("--seed", type=click.IntRange(min=0), help="Seed (default: A's, else 0).")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    help="Processes to use (default: every core; 1 runs in this process).",
-)
-@click.option(
-    "--dask",
-    "dask_address",
-    metavar="ADDRESS",
-    help="Run on the Dask cluster at ADDRESS (needs isletflow[dask]).",
-)
+@cohort_options(least=2, seed="Seed (default: A's, else 0).")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 def compare(
     scenario_a: str,

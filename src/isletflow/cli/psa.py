@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from .running import cohort_options
+
 
 @click.command()
 @click.argument("scenario")
@@ -17,21 +19,7 @@ import click
     required=True,
     help="Outer draws of the uncertain parameters.",
 )
-@click.option(
-    "--n", "n", type=click.IntRange(min=1, max=10**9), required=True, help="Recipients per draw."
-)
-@click.option("--seed", type=click.IntRange(min=0), help="Seed (default: the file's, else 0).")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    help="Processes to use (default: every core; 1 runs in this process).",
-)
-@click.option(
-    "--dask",
-    "dask_address",
-    metavar="ADDRESS",
-    help="Run on the Dask cluster at ADDRESS (needs isletflow[dask]).",
-)
+@cohort_options(recipients="Recipients per draw.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (every draw).")
 @click.option(
     "--plot",
