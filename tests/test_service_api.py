@@ -192,7 +192,7 @@ def test_advancing_past_a_deadline_aborts_at_the_deadline(client: TestClient) ->
     """Moving the clock past cold ischaemia aborts the case, stamped at the deadline itself."""
     view = start(client)
     [deadline] = view["deadlines"]
-    assert (deadline["name"], deadline["time_left"]) == ("cold_ischemia", "12h")
+    assert (deadline["name"], deadline["time_left"]) == ("cold_ischemia", "PT12H")
     response = client.post(
         f"/api/sessions/{view['id']}/advance",
         json={"by": "13h", "expected_version": view["version"]},
@@ -203,7 +203,7 @@ def test_advancing_past_a_deadline_aborts_at_the_deadline(client: TestClient) ->
         "status": "aborted",
         "code": "cold_ischemia_exceeded",
         "at": "2026-03-03T10:00:00Z",
-        "since_clamp": "12h",
+        "since_clamp": "PT12H",
     }
     assert after["deadlines"] == []
     assert [e["kind"] for e in response.json()["events"]] == ["deadline", "advanced"]
@@ -234,9 +234,9 @@ def test_deadlines_show_time_left_on_the_session_clock(client: TestClient) -> No
         f"/api/sessions/{view['id']}/advance", json={"by": "2h30min", "expected_version": 1}
     ).json()["session"]
     [deadline] = view["deadlines"]
-    assert deadline["time_left"] == "9h30min"
+    assert deadline["time_left"] == "PT9H30M"
     assert (deadline["due"], view["now"]) == ("2026-03-03T10:00:00Z", "2026-03-03T00:30:00Z")
-    assert view["since_clamp"] == "2h30min"
+    assert view["since_clamp"] == "PT2H30M"
 
 
 def test_posted_scenario_with_protocol_overrides_is_used(client: TestClient) -> None:
@@ -244,7 +244,7 @@ def test_posted_scenario_with_protocol_overrides_is_used(client: TestClient) -> 
     body = {"scenario_spec": {**spec(), "protocol": {"max_cold_ischemia": "10h"}}, "seed": 4}
     view = client.post("/api/sessions", json=body).json()
     assert (view["scenario"], view["seed"], view["index"]) == (None, 4, 0)
-    assert view["deadlines"][0]["time_left"] == "10h"
+    assert view["deadlines"][0]["time_left"] == "PT10H"
     assert view["case"]["approach"] == "laparoscopic"
 
 
