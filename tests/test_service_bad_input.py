@@ -17,7 +17,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 
 from isletflow.service import create_app
 from isletflow.service.problems import MAX_DEPTH, MAX_ITEMS, MAX_TEXT, shown
-from isletflow.service.schemas import MAX_BODY_DEPTH
+from isletflow.service.schemas import MAX_BODY_DEPTH, _bounded_step
 
 DEEP = "[" * 256 + "]" * 256
 DEEPER = "[" * 30_000 + "]" * 30_000
@@ -276,3 +276,44 @@ def test_a_wait_in_an_unsupported_form_is_a_422_at_by(client: TestClient, writte
     )
     assert moved.status_code == 422, moved.text[:300]
     assert [p["location"] for p in moved.json()["problems"]] == ["body.by"]
+
+
+@pytest.mark.parametrize(
+    ("written", "rule"),
+    [("P999D", "must be at most 366d (P366D)"), ("P1DT", "no time after its P or T")],
+)
+def test_a_refused_wait_names_the_rule_it_broke(
+    client: TestClient, written: str, rule: str
+) -> None:
+    """A wait over the bound says so; a malformed one says what is malformed, not the bound."""
+    view = client.post("/api/sessions", json={"scenario": "standard"}).json()
+    moved = client.post(
+        _url("advance", view["id"]), json={"by": written, "expected_version": view["version"]}
+    )
+    [problem] = moved.json()["problems"]
+    assert (problem["location"], problem["value"]) == ("body.by", written)
+    assert rule in problem["rule"]
+
+
+@pytest.mark.parametrize(
+    ("written", "rule"),
+    [("1x", "is not a duration; write a number with a unit"), ("99999999999d", "too long")],
+)
+def test_a_wait_the_reader_refuses_is_refused_in_the_readers_words(written: str, rule: str) -> None:
+    """Text no duration reader reads is refused with the reader's reason, not 'at most 366d'."""
+    with pytest.raises(ValueError, match=rule) as caught:
+        _bounded_step(written)
+    assert "at most" not in str(caught.value)
+
+
+def test_a_client_sends_back_the_time_left_it_read(client: TestClient) -> None:
+    """The view writes ISO 8601 and a wait reads it: advancing by a deadline's time left
+    lands exactly on it."""
+    view = client.post("/api/sessions", json={"scenario": "standard"}).json()
+    [deadline] = view["deadlines"]
+    assert deadline["time_left"].startswith("PT")
+    moved = client.post(
+        _url("advance", view["id"]),
+        json={"by": deadline["time_left"], "expected_version": view["version"]},
+    ).json()["session"]
+    assert moved["now"] == deadline["due"]

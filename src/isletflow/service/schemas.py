@@ -29,7 +29,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .. import workflow as wf
-from ..duration import Duration, format_duration
+from ..duration import Duration, format_duration, iso_duration
 from ..training.rubric import Rubric
 from ..training.view import Mode, Verdict, View
 
@@ -57,22 +57,27 @@ MAX_BODY_DEPTH = 32
 
 MAX_STEP = timedelta(days=366)
 """The longest time one request may move a session's clock on."""
+MAX_STEP_TEXT = f"{format_duration(MAX_STEP)} ({iso_duration(MAX_STEP)})"
 
 
 def _bounded_step(text: str) -> str:
-    """The wait in the one form the service writes (``1h30min``), read as every duration is
-    (``duration.Duration``: units or ISO 8601), and within the service's bounds."""
+    """The wait in the one form the service writes (``PT1H30M``), read as every duration is
+    (``duration.Duration``: units or ISO 8601), and within the service's bounds. Each refusal
+    names the rule that failed."""
     if text.startswith("P") and (text == "P" or text.endswith("T")):
-        raise ValueError("is an ISO 8601 period with no time in it, e.g. PT1H30M")
+        raise ValueError("is an ISO 8601 duration with no time after its P or T, e.g. PT1H30M")
     try:
         step = _DURATION.validate_python(text)
-    except (ValidationError, OverflowError):
-        raise ValueError(f"must be at most {format_duration(MAX_STEP)}") from None
+    except ValidationError as error:
+        first = error.errors()[0]  # the duration reader's own words for why it is none
+        raise ValueError(str(first.get("ctx", {}).get("error", first["msg"]))) from None
+    except OverflowError:
+        raise ValueError(f"is too long for a duration; a wait is at most {MAX_STEP_TEXT}") from None
     if step < timedelta(0):
         raise ValueError("must not be negative")
     if step > MAX_STEP:
-        raise ValueError(f"must be at most {format_duration(MAX_STEP)}")
-    return format_duration(step)
+        raise ValueError(f"must be at most {MAX_STEP_TEXT}")
+    return iso_duration(step)
 
 
 _DURATION: TypeAdapter[timedelta] = TypeAdapter(Duration)
@@ -88,7 +93,7 @@ Wait = Annotated[
         r"|P([0-9]{1,6}D)?(T([0-9]{1,6}H)?([0-9]{1,6}M)?"
         r"([0-9]{1,6}(\.[0-9]{1,6})?S)?)?)$",
         examples=["90min", "6h", "1h30min", "PT1H30M"],
-        description="A duration with units (d, h, min, s) or in ISO 8601 (PT1H30M); at most 366d",
+        description="A duration with units (d, h, min, s) or ISO 8601 (PT1H30M); at most 366d",
     ),
     AfterValidator(_bounded_step),
 ]
