@@ -165,9 +165,10 @@ _WRITTEN = {
     "examples": ["90min", "6h", "2d", "1h30min"],
 }
 _READ = {"anyOf": [_WRITTEN, {"type": "string", "format": "duration"}]}
+# No "format": "duration": JSON Schema's format is RFC 3339's, which has no fraction of a second,
+# and a wait of 0.5 s is written PT0.5S (ISO 8601 allows a decimal fraction on the last part).
 _ISO_WRITTEN = {
     "type": "string",
-    "format": "duration",
     "pattern": r"^-?P([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+(\.[0-9]+)?S)?)?$",
     "examples": ["PT1H30M", "P3DT18H", "PT0S"],
 }
