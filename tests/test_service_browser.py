@@ -92,14 +92,14 @@ def test_a_trainee_walks_a_whole_case_in_the_browser(server: Server, page: Page)
     page.click("#start-session")
     expect(page.locator("#state")).to_have_text("harvest.procured")
     expect(page.locator("#exercise")).to_have_text("standard (seed 1, case 0)")
-    expect(page.locator("#deadlines")).to_contain_text("cold ischemia: 12h left")
+    expect(page.locator("#deadlines")).to_contain_text("cold ischemia: 12 h left")
     expect(page.locator("#diagram .node.current")).to_have_attribute(
         "data-state", "harvest.procured"
     )
 
     page.fill("#advance-by", "2h")
     page.click("#advance")
-    expect(page.locator("#deadlines")).to_contain_text("cold ischemia: 10h left")
+    expect(page.locator("#deadlines")).to_contain_text("cold ischemia: 10 h left")
     script = moves_of(simulate(library.load("standard")).timeline)
     first, *rest = script
     _do(page, first.action or "", "4h", first.choices)
@@ -173,7 +173,7 @@ def test_the_page_shows_another_tabs_change_instead_of_overwriting(
     session_id = page.url.split("#session=")[1]
     with httpx2.Client(base_url=server.url) as other_tab:
         response = other_tab.post(
-            f"/api/sessions/{session_id}/act", json=act_body(1, "start_isolation", "6h", {})
+            f"/api/v1/sessions/{session_id}/act", json=act_body(1, "start_isolation", "6h", {})
         )
         assert response.json()["accepted"]
     page.click("#actions button[data-action=abort]")

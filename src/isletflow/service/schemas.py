@@ -224,7 +224,7 @@ class CreateSession(_Request):
         None,
         max_length=64,
         examples=["standard"],
-        description="A bundled scenario's name (GET /api/scenarios)",
+        description="A bundled scenario's name (GET /api/v1/scenarios)",
         json_schema_extra=_bundled_names,  # the route names the valid ones if not
     )
     scenario_spec: dict[str, Any] | None = Field(
@@ -262,7 +262,7 @@ class ActRequest(_Request):
     expected_version: JsonInt = Field(ge=0, description="The session's version the client saw")
     after: Wait | None = Field(None, description="Time that passes before the action")
     data: dict[str, Any] = Field(
-        default_factory=dict, description="The action's data; see GET /api/actions"
+        default_factory=dict, description="The action's data; see GET /api/v1/actions"
     )
 
 

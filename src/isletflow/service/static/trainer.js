@@ -14,8 +14,29 @@ function requestHeaders() {
   return headers;
 }
 
+// Where the HTTP API is served (docs/service.md). The page names each route by its path under
+// /api (e.g. /api/sessions); the request helper sends it to this version of the API.
+const API_BASE = "/api/v1";
+
+// A duration as the API writes it (ISO 8601 in days at most: P1DT9H30M) said as a person reads
+// it, to the minute, as the debrief's text says it: "1 d 9 h 30 min".
+function spoken(iso) {
+  const m = /^(-?)P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?)?$/.exec(iso);
+  if (!m) return iso;
+  const seconds = ((+(m[2] || 0) * 24 + +(m[3] || 0)) * 60 + +(m[4] || 0)) * 60 + +(m[5] || 0);
+  const sign = m[1] && seconds ? "minus " : "";
+  let minutes = Math.round(seconds / 60);
+  if (minutes === 0) return sign + (Math.round(seconds) ? `${Math.round(seconds)} s` : "0 min");
+  const parts = [];
+  for (const [size, unit] of [[1440, "d"], [60, "h"], [1, "min"]]) {
+    if (minutes >= size) parts.push(`${Math.floor(minutes / size)} ${unit}`);
+    minutes %= size;
+  }
+  return sign + parts.join(" ");
+}
+
 async function api(method, path, body) {
-  const response = await fetch(path, {
+  const response = await fetch(path.replace(/^\/api\//, API_BASE + "/"), {
     method, headers: requestHeaders(),
     body: body === undefined ? undefined : JSON.stringify(body),
   });
@@ -57,7 +78,7 @@ function render(view) {
   $("state").textContent = view.state;
   $("phase").textContent = view.phase;
   $("clock").textContent = when(view.now);
-  $("since").textContent = view.since_clamp;
+  $("since").textContent = spoken(view.since_clamp);
   $("version").textContent = String(view.version);
   $("exercise").textContent = view.exercise;
   $("score").textContent = `${view.score.points} / ${view.score.full_marks}`;
@@ -153,7 +174,7 @@ function renderDeadlines(deadlines, now) {
   list.replaceChildren();
   if (!deadlines.length) list.append(el("li", "No deadline is running."));
   for (const d of deadlines) {
-    const item = el("li", `${d.name.replaceAll("_", " ")}: ${d.time_left} left (due ${when(d.due)} on the session clock; aborts as ${d.code})`,
+    const item = el("li", `${d.name.replaceAll("_", " ")}: ${spoken(d.time_left)} left (due ${when(d.due)} on the session clock; aborts as ${d.code})`,
       { "data-deadline": d.name });
     if (soon(d, now)) item.className = "soon";
     list.append(item);
