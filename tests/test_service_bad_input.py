@@ -297,7 +297,11 @@ def test_a_refused_wait_names_the_rule_it_broke(
 
 @pytest.mark.parametrize(
     ("written", "rule"),
-    [("1x", "is not a duration; write a number with a unit"), ("99999999999d", "too long")],
+    [
+        ("1x", "is not a duration; write a number with a unit"),
+        ("99999999999d", "too long"),
+        ("-1h", "is negative"),
+    ],
 )
 def test_a_wait_the_reader_refuses_is_refused_in_the_readers_words(written: str, rule: str) -> None:
     """Text no duration reader reads is refused with the reader's reason, not 'at most 366d'."""

@@ -29,7 +29,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .. import workflow as wf
-from ..duration import Duration, format_duration, iso_duration
+from ..duration import NonNegativeDuration, format_duration, iso_duration
 from ..training.rubric import Rubric
 from ..training.view import Mode, Verdict, View
 
@@ -61,9 +61,8 @@ MAX_STEP_TEXT = f"{format_duration(MAX_STEP)} ({iso_duration(MAX_STEP)})"
 
 
 def _bounded_step(text: str) -> str:
-    """The wait in the one form the service writes (``PT1H30M``), read as every duration is
-    (``duration.Duration``: units or ISO 8601), and within the service's bounds. Each refusal
-    names the rule that failed."""
+    """The wait read as every duration is (``duration.Duration``), within the service's bounds,
+    in the form the service writes (``PT1H30M``); each refusal names the rule that failed."""
     if text.startswith("P") and (text == "P" or text.endswith("T")):
         raise ValueError("is an ISO 8601 duration with no time after its P or T, e.g. PT1H30M")
     try:
@@ -73,14 +72,12 @@ def _bounded_step(text: str) -> str:
         raise ValueError(str(first.get("ctx", {}).get("error", first["msg"]))) from None
     except OverflowError:
         raise ValueError(f"is too long for a duration; a wait is at most {MAX_STEP_TEXT}") from None
-    if step < timedelta(0):
-        raise ValueError("must not be negative")
     if step > MAX_STEP:
         raise ValueError(f"must be at most {MAX_STEP_TEXT}")
     return iso_duration(step)
 
 
-_DURATION: TypeAdapter[timedelta] = TypeAdapter(Duration)
+_DURATION: TypeAdapter[timedelta] = TypeAdapter(NonNegativeDuration)  # '-1h': 'is negative'
 
 Wait = Annotated[
     str,
