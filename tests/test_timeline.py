@@ -89,6 +89,17 @@ def test_a_timeline_with_clinical_durations_in_guard_values_still_reads() -> Non
     assert fl.Timeline.from_json(older) == timeline
 
 
+def test_the_protocol_a_timeline_carries_is_written_in_iso_8601() -> None:
+    """The created event's protocol writes PT12H, as every duration in a timeline; an older
+    timeline's 12h reads to the same protocol, and a protocol file keeps 12h."""
+    timeline = rich_case().timeline
+    protocol = json.loads(timeline.to_json())[0]["protocol"]
+    assert (protocol["max_cold_ischemia"], protocol["max_culture"]) == ("PT12H", "P3D")
+    older = timeline.to_json().replace('"PT12H"', '"12h"').replace('"P3D"', '"3d"')
+    assert fl.Timeline.from_json(older) == timeline
+    assert fl.Protocol().model_dump(mode="json")["max_cold_ischemia"] == "12h"
+
+
 def test_snapshot_json_round_trip_and_restore_go_on_identically() -> None:
     """A case restored from snapshot JSON equals the original and takes the same next steps."""
     for approach in ("percutaneous", "laparoscopic", "open"):

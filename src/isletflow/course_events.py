@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .assessment import GraftTraits
 from .models import Recipient, UtcDatetime
-from .protocol import Protocol
+from .protocol import ProtocolData
 from .recipient import RecipientProfile
 
 __all__ = [
@@ -46,7 +46,7 @@ class Enrolled(_Event):
     recipient: Recipient
     profile: RecipientProfile
     traits: GraftTraits
-    protocol: Protocol
+    protocol: ProtocolData
     max_donors: int = Field(ge=1)
 
 

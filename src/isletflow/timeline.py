@@ -25,7 +25,7 @@ from .duration import IsoDuration
 from .errors import InvalidInput, SnapshotIncompatible
 from .guards import GuardResult
 from .models import Approach, Donor, Recipient, UtcDatetime
-from .protocol import Protocol
+from .protocol import ProtocolData
 from .record import CaseRecord, Note
 
 __all__ = [
@@ -56,7 +56,7 @@ class Created:
     donor: Donor
     recipient: Recipient
     approach: Approach
-    protocol: Protocol
+    protocol: ProtocolData
     kind: Literal["created"] = "created"
 
 
