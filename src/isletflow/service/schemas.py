@@ -11,27 +11,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    TypeAdapter,
     ValidationError,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .. import workflow as wf
-from ..duration import NonNegativeDuration, format_duration, iso_duration
 from ..training.rubric import Rubric
 from ..training.view import Mode, Verdict, View
+from .waits import Wait
 
 __all__ = [
     "ERRORS",
@@ -54,47 +51,6 @@ __all__ = [
 
 MAX_BODY_DEPTH = 32
 """Levels a request body may nest: a posted scenario nests five; anything deeper is refused."""
-
-MAX_STEP = timedelta(days=366)
-"""The longest time one request may move a session's clock on."""
-MAX_STEP_TEXT = f"{format_duration(MAX_STEP)} ({iso_duration(MAX_STEP)})"
-
-
-def _bounded_step(text: str) -> str:
-    """The wait read as every duration is (``duration.Duration``), within the service's bounds,
-    in the form the service writes (``PT1H30M``); each refusal names the rule that failed."""
-    if text.startswith("P") and (text == "P" or text.endswith("T")):
-        raise ValueError("is an ISO 8601 duration with no time after its P or T, e.g. PT1H30M")
-    try:
-        step = _DURATION.validate_python(text)
-    except ValidationError as error:
-        first = error.errors()[0]  # the duration reader's own words for why it is none
-        raise ValueError(str(first.get("ctx", {}).get("error", first["msg"]))) from None
-    except OverflowError:
-        raise ValueError(f"is too long for a duration; a wait is at most {MAX_STEP_TEXT}") from None
-    if step > MAX_STEP:
-        raise ValueError(f"must be at most {MAX_STEP_TEXT}")
-    return iso_duration(step)
-
-
-_DURATION: TypeAdapter[timedelta] = TypeAdapter(NonNegativeDuration)  # '-1h': 'is negative'
-
-Wait = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=40,
-        # ASCII digits only (not '１h'): units as isletflow writes them, or ISO 8601 (days to
-        # seconds: a month or a year has no fixed length)
-        pattern=r"^(([0-9]{1,6}(\.[0-9]{1,6})?(d|h|min|s))+"
-        r"|P([0-9]{1,6}D)?(T([0-9]{1,6}H)?([0-9]{1,6}M)?"
-        r"([0-9]{1,6}(\.[0-9]{1,6})?S)?)?)$",
-        examples=["90min", "6h", "1h30min", "PT1H30M"],
-        description="A duration with units (d, h, min, s) or ISO 8601 (PT1H30M); at most 366d",
-    ),
-    AfterValidator(_bounded_step),
-]
-"""A wait a request asks for, as text."""
 
 
 def read_json(body: bytes) -> Any:
