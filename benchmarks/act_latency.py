@@ -63,7 +63,7 @@ def _grown(kind: str, to: int) -> Callable[[Session], Step]:
 
 def build(client: TestClient, registry: Registry, kind: str, size: int, tail: int = 0) -> str:
     """A session of ``size`` events of ``kind``, then ``tail`` more in a second append; its id."""
-    view: dict[str, Any] = client.post("/api/sessions", json={"scenario": "standard"}).json()
+    view: dict[str, Any] = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
     registry.change(view["id"], view["version"], _grown(kind, size))
     if tail:
         registry.change(view["id"], size, _grown(kind, size + tail))
@@ -71,9 +71,9 @@ def build(client: TestClient, registry: Registry, kind: str, size: int, tail: in
 
 
 def _act(client: TestClient, session_id: str) -> None:
-    version = client.get(f"/api/sessions/{session_id}").json()["version"]
+    version = client.get(f"/api/v1/sessions/{session_id}").json()["version"]
     body = {"action": "note", "expected_version": version, "data": {"text": "timed"}}
-    response = client.post(f"/api/sessions/{session_id}/act", json=body)
+    response = client.post(f"/api/v1/sessions/{session_id}/act", json=body)
     assert response.status_code == 200, response.text[:200]
 
 
@@ -84,23 +84,23 @@ def measure(
     times: dict[str, dict[int, list[float]]] = {m: {s: [] for s in ids} for m in MEASURES}
     for _ in range(rounds):
         for size, session_id in ids.items():
-            version = client.get(f"/api/sessions/{session_id}").json()["version"]  # now cached
+            version = client.get(f"/api/v1/sessions/{session_id}").json()["version"]  # now cached
             body = {"action": "note", "expected_version": version, "data": {"text": "timed"}}
             t0 = time.perf_counter()
-            response = client.post(f"/api/sessions/{session_id}/act", json=body)
+            response = client.post(f"/api/v1/sessions/{session_id}/act", json=body)
             times["act"][size].append(time.perf_counter() - t0)
             assert response.status_code == 200, response.text[:200]
 
             registry.evict(session_id)
             body["expected_version"] = version + 1
             t0 = time.perf_counter()
-            response = client.post(f"/api/sessions/{session_id}/act", json=body)
+            response = client.post(f"/api/v1/sessions/{session_id}/act", json=body)
             times["act, uncached"][size].append(time.perf_counter() - t0)
             assert response.status_code == 200, response.text[:200]
 
             registry.evict(session_id)
             t0 = time.perf_counter()
-            response = client.get(f"/api/sessions/{session_id}")
+            response = client.get(f"/api/v1/sessions/{session_id}")
             times["load"][size].append(time.perf_counter() - t0)
             assert response.status_code == 200, response.text[:200]
     return times

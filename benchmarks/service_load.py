@@ -47,7 +47,7 @@ def main() -> None:
         with httpx2.Client(base_url=args.url, timeout=30) as client:
             sessions = []
             for _ in range(args.sessions_per_thread):
-                view = client.post("/api/sessions", json={"scenario": "approach_open"}).json()
+                view = client.post("/api/v1/sessions", json={"scenario": "approach_open"}).json()
                 sessions.append([view["id"], view["version"]])
             started.wait()
             end = time.monotonic() + args.seconds
@@ -58,7 +58,7 @@ def main() -> None:
                 body = {"action": "note", "expected_version": session[1],
                         "data": {"text": f"t{number}-{i}"}}  # fmt: skip
                 t0 = time.perf_counter()
-                response = client.post(f"/api/sessions/{session[0]}/act", json=body)
+                response = client.post(f"/api/v1/sessions/{session[0]}/act", json=body)
                 elapsed = time.perf_counter() - t0
                 if response.status_code == 200:
                     session[1] = response.json()["session"]["version"]

@@ -44,8 +44,8 @@ def test_a_grown_session_holds_exactly_its_size(act_latency: ModuleType, tmp_pat
     with TestClient(app) as client:
         for kind in ("waits", "notes"):
             session_id = act_latency.build(client, app.state.registry, kind, 57)
-            timeline = client.get(f"/api/sessions/{session_id}/timeline").json()
+            timeline = client.get(f"/api/v1/sessions/{session_id}/timeline").json()
             assert timeline["version"] == len(timeline["events"]) == 57
             session_id = act_latency.build(client, app.state.registry, kind, 57, tail=5)
-            timeline = client.get(f"/api/sessions/{session_id}/timeline").json()
+            timeline = client.get(f"/api/v1/sessions/{session_id}/timeline").json()
             assert timeline["version"] == len(timeline["events"]) == 62

@@ -6,12 +6,14 @@ from datetime import timedelta
 
 import pytest
 from hypothesis import given
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from isletflow.duration import (
     Duration,
+    IsoDuration,
     NonNegativeDuration,
     format_duration,
+    iso_duration,
     parse_duration,
     spoken,
 )
@@ -148,3 +150,51 @@ def test_non_negative_duration_refuses_a_negative_one() -> None:
 def test_spoken_durations_read_well(value: timedelta, text: str) -> None:
     """spoken() gives the duration as a trainee reads it in a sentence."""
     assert spoken(value) == text
+
+
+_READ: TypeAdapter[timedelta] = TypeAdapter(Duration)
+
+
+@given(value=any_timedeltas)
+def test_iso_form_reads_back_to_the_same_duration(value: timedelta) -> None:
+    """Every reader of durations reads iso_duration(d) back to d, to the microsecond."""
+    assert _READ.validate_python(iso_duration(value)) == value
+
+
+@given(value=any_timedeltas)
+def test_iso_form_counts_in_days_never_years(value: timedelta) -> None:
+    """iso_duration writes no year, month or week (no fixed length; the service refuses them)."""
+    text = iso_duration(value)
+    assert not {"Y", "W"} & set(text)
+    assert "M" not in text.split("T")[0]  # an M before T would be months
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (timedelta(days=3, hours=18), "P3DT18H"),
+        (timedelta(minutes=90), "PT1H30M"),
+        (timedelta(0), "PT0S"),
+        (timedelta(hours=-2), "-PT2H"),
+        (timedelta(seconds=0.5), "PT0.5S"),
+        (timedelta(days=366), "P366D"),
+        (timedelta(days=1, seconds=1), "P1DT1S"),
+    ],
+)
+def test_iso_form_is_the_usual_one(value: timedelta, text: str) -> None:
+    """iso_duration writes ISO 8601 as pydantic does below a year, in days above."""
+    assert iso_duration(value) == text
+
+
+class _Reading(BaseModel):
+    length: IsoDuration
+
+
+def test_iso_duration_fields_read_both_forms_and_write_iso() -> None:
+    """An IsoDuration field reads '6h' and 'PT6H' alike and writes 'PT6H' in JSON."""
+    for given_value in ("6h", "PT6H", timedelta(hours=6)):
+        assert _Reading(length=given_value).length == timedelta(hours=6)
+    assert _Reading(length="6h").model_dump_json() == '{"length":"PT6H"}'
+    assert _Reading(length="6h").model_dump()["length"] == timedelta(hours=6)
+    with pytest.raises(ValidationError, match=r"e\.g\. 24h"):
+        _Reading(length=21600)

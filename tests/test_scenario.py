@@ -255,7 +255,7 @@ def test_every_adapter_takes_its_seed_from_seed_for(
     assert cli.invoke(main, ["simulate", path, "--seed", "2", "--format", "json"]).exit_code == 0
     assert cli.invoke(main, ["export", "fhir", path, "--seed", "3", "--no-validate"]).exit_code == 0
     with TestClient(create_app(str(tmp_path / "sessions.sqlite3"))) as client:
-        response = client.post("/api/sessions", json={"scenario": "standard", "seed": 4})
+        response = client.post("/api/v1/sessions", json={"scenario": "standard", "seed": 4})
     assert response.status_code == 201, response.text
     assert sorted(set(asked)) == [1, 2, 3, 4]
 

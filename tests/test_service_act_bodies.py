@@ -18,7 +18,7 @@ from isletflow.service import create_app
 from isletflow.training.lab import CHOICES
 from service_support import STANDARD_WALK, act_body
 
-ACT = "/api/sessions/{session_id}/act"
+ACT = "/api/v1/sessions/{session_id}/act"
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +59,11 @@ def test_every_action_has_its_body_with_its_choices(served: Any) -> None:
 def test_the_standard_walk_fits_the_document_and_the_server(served: Any) -> None:
     """Each step of the standard case is a valid body of its action, and the server takes it."""
     client, document = served
-    view = client.post("/api/sessions", json={"scenario": "standard"}).json()
+    view = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
     for action, after, data in STANDARD_WALK:
         body = act_body(view["version"], action, after, data)
         assert _valid(document, action, body), action
-        answer = client.post(f"/api/sessions/{view['id']}/act", json=body)
+        answer = client.post(f"/api/v1/sessions/{view['id']}/act", json=body)
         assert answer.status_code == 200, answer.text[:300]
         view = answer.json()["session"]
     assert view["state"] == "completed"
@@ -84,10 +84,10 @@ def test_a_body_the_document_refuses_the_server_refuses(
 ) -> None:
     """Data outside its action's documented choices is refused by the server too (422)."""
     client, document = served
-    view = client.post("/api/sessions", json={"scenario": "standard"}).json()
+    view = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
     body = act_body(view["version"], action, None, data)
     assert not _valid(document, action, body)
-    assert client.post(f"/api/sessions/{view['id']}/act", json=body).status_code == 422
+    assert client.post(f"/api/v1/sessions/{view['id']}/act", json=body).status_code == 422
 
 
 def test_the_document_is_built_once(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def client(db: str) -> Iterator[TestClient]:
 
 
 def start(client: TestClient, scenario: str = "standard") -> dict[str, Any]:
-    response = client.post("/api/sessions", json={"scenario": scenario})
+    response = client.post("/api/v1/sessions", json={"scenario": scenario})
     assert response.status_code == 201, response.text
     view: dict[str, Any] = response.json()
     return view
@@ -48,7 +48,7 @@ def act(
     client: TestClient, view: dict[str, Any], action: str, after: str | None = None, **data: Any
 ) -> dict[str, Any]:
     response = client.post(
-        f"/api/sessions/{view['id']}/act", json=act_body(view["version"], action, after, data)
+        f"/api/v1/sessions/{view['id']}/act", json=act_body(view["version"], action, after, data)
     )
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
@@ -79,7 +79,7 @@ def test_standard_case_over_http_gives_the_engines_timeline(client: TestClient) 
     assert view["finished"]
     assert view["allowed"] == []
     assert view["score"] == {"points": 100.0, "full_marks": 100.0, "deviations": []}
-    timeline = client.get(f"/api/sessions/{view['id']}/timeline").json()
+    timeline = client.get(f"/api/v1/sessions/{view['id']}/timeline").json()
     assert timeline["events"] == events_to_python(expected.timeline)
     assert timeline["version"] == view["version"] == len(expected.timeline)
 
@@ -110,7 +110,7 @@ def test_refusal_is_a_normal_answer_with_every_failure(client: TestClient) -> No
 
 def test_allowed_actions_carry_the_reasons_they_would_be_refused(client: TestClient) -> None:
     """A session's allowed list says, for each action, which guards would fail and why."""
-    response = client.post("/api/sessions", json={"scenario_spec": spec(age_years=70)})
+    response = client.post("/api/v1/sessions", json={"scenario_spec": spec(age_years=70)})
     assert response.status_code == 201, response.text
     allowed = {a["action"]: a for a in response.json()["allowed"]}
     assert set(allowed) == {"start_isolation", "abort", "note"}
@@ -126,14 +126,14 @@ def test_malformed_data_is_422_naming_field_value_and_rule(client: TestClient) -
     for action, after, data in STANDARD_WALK[:6]:
         view = act(client, view, action, after, **data)["session"]
     response = client.post(
-        f"/api/sessions/{view['id']}/act",
+        f"/api/v1/sessions/{view['id']}/act",
         json=act_body(view["version"], "add_heparin", "1h", {"units_per_kg": -5}),
     )
     assert response.status_code == 422
     [problem] = response.json()["problems"]
     assert problem["location"] == "body.data.units_per_kg"
     assert problem["value"] == -5
-    after = client.get(f"/api/sessions/{view['id']}").json()
+    after = client.get(f"/api/v1/sessions/{view['id']}").json()
     assert (after["version"], after["now"]) == (view["version"], view["now"])
 
 
@@ -142,14 +142,14 @@ def test_a_measured_value_is_never_posted(client: TestClient) -> None:
     view = start(client)
     view = act(client, view, "start_isolation", "6h")["session"]
     response = client.post(
-        f"/api/sessions/{view['id']}/act",
+        f"/api/v1/sessions/{view['id']}/act",
         json=act_body(view["version"], "finish_digestion", "4h", {"digest_ieq": 900_000}),
     )
     assert response.status_code == 422
     [problem] = response.json()["problems"]
     assert problem["location"] == "body.data.digest_ieq"
     assert "measured by the lab" in problem["rule"]
-    after = client.get(f"/api/sessions/{view['id']}").json()
+    after = client.get(f"/api/v1/sessions/{view['id']}").json()
     assert (after["version"], after["now"]) == (view["version"], view["now"])
     done = act(client, view, "finish_digestion", "4h")
     assert done["accepted"]
@@ -159,7 +159,7 @@ def test_a_measured_value_is_never_posted(client: TestClient) -> None:
 def test_unknown_action_and_bad_fields_list_every_problem(client: TestClient) -> None:
     """An unknown action names the valid ones; a body with several faults lists each one."""
     view = start(client)
-    url = f"/api/sessions/{view['id']}/act"
+    url = f"/api/v1/sessions/{view['id']}/act"
     unknown = client.post(url, json=act_body(1, "teleport", None, {}))
     assert unknown.status_code == 422
     [problem] = unknown.json()["problems"]
@@ -178,23 +178,23 @@ def test_stale_version_is_409_with_the_current_state(client: TestClient) -> None
     view = start(client)
     act(client, view, "start_isolation", "6h")
     stale = client.post(
-        f"/api/sessions/{view['id']}/act",
+        f"/api/v1/sessions/{view['id']}/act",
         json=act_body(view["version"], "abort", None, {"reason": "late"}),
     )
     assert stale.status_code == 409
     current = stale.json()["session"]
     assert current["state"] == "harvest.digesting"
     assert current["version"] == view["version"] + 1
-    assert client.get(f"/api/sessions/{view['id']}").json()["version"] == current["version"]
+    assert client.get(f"/api/v1/sessions/{view['id']}").json()["version"] == current["version"]
 
 
 def test_advancing_past_a_deadline_aborts_at_the_deadline(client: TestClient) -> None:
     """Moving the clock past cold ischaemia aborts the case, stamped at the deadline itself."""
     view = start(client)
     [deadline] = view["deadlines"]
-    assert (deadline["name"], deadline["time_left"]) == ("cold_ischemia", "12h")
+    assert (deadline["name"], deadline["time_left"]) == ("cold_ischemia", "PT12H")
     response = client.post(
-        f"/api/sessions/{view['id']}/advance",
+        f"/api/v1/sessions/{view['id']}/advance",
         json={"by": "13h", "expected_version": view["version"]},
     )
     assert response.status_code == 200, response.text
@@ -203,7 +203,7 @@ def test_advancing_past_a_deadline_aborts_at_the_deadline(client: TestClient) ->
         "status": "aborted",
         "code": "cold_ischemia_exceeded",
         "at": "2026-03-03T10:00:00Z",
-        "since_clamp": "12h",
+        "since_clamp": "PT12H",
     }
     assert after["deadlines"] == []
     assert [e["kind"] for e in response.json()["events"]] == ["deadline", "advanced"]
@@ -231,20 +231,20 @@ def test_deadlines_show_time_left_on_the_session_clock(client: TestClient) -> No
     """Time left shrinks as the session's clock moves on."""
     view = start(client)
     view = client.post(
-        f"/api/sessions/{view['id']}/advance", json={"by": "2h30min", "expected_version": 1}
+        f"/api/v1/sessions/{view['id']}/advance", json={"by": "2h30min", "expected_version": 1}
     ).json()["session"]
     [deadline] = view["deadlines"]
-    assert deadline["time_left"] == "9h30min"
+    assert deadline["time_left"] == "PT9H30M"
     assert (deadline["due"], view["now"]) == ("2026-03-03T10:00:00Z", "2026-03-03T00:30:00Z")
-    assert view["since_clamp"] == "2h30min"
+    assert view["since_clamp"] == "PT2H30M"
 
 
 def test_posted_scenario_with_protocol_overrides_is_used(client: TestClient) -> None:
     """A posted scenario's protocol overrides set the deadlines the case runs to."""
     body = {"scenario_spec": {**spec(), "protocol": {"max_cold_ischemia": "10h"}}, "seed": 4}
-    view = client.post("/api/sessions", json=body).json()
+    view = client.post("/api/v1/sessions", json=body).json()
     assert (view["scenario"], view["seed"], view["index"]) == (None, 4, 0)
-    assert view["deadlines"][0]["time_left"] == "10h"
+    assert view["deadlines"][0]["time_left"] == "PT10H"
     assert view["case"]["approach"] == "laparoscopic"
 
 
@@ -274,18 +274,18 @@ def test_bad_session_requests_are_422_at_the_field(
     client: TestClient, body: dict[str, Any], location: str
 ) -> None:
     """A bad scenario name or posted scenario is refused with the field that is wrong."""
-    response = client.post("/api/sessions", json=body)
+    response = client.post("/api/v1/sessions", json=body)
     assert response.status_code == 422, response.text
     assert location in [p["location"] for p in response.json()["problems"]]
 
 
 def test_unknown_session_is_404(client: TestClient) -> None:
     """A session id that does not exist is a 404 on every session route."""
-    assert client.get("/api/sessions/nope").status_code == 404
-    assert client.get("/api/sessions/nope/timeline").status_code == 404
+    assert client.get("/api/v1/sessions/nope").status_code == 404
+    assert client.get("/api/v1/sessions/nope/timeline").status_code == 404
     assert (
         client.post(
-            "/api/sessions/nope/act", json=act_body(1, "note", None, {"text": "x"})
+            "/api/v1/sessions/nope/act", json=act_body(1, "note", None, {"text": "x"})
         ).status_code
         == 404
     )
@@ -306,7 +306,7 @@ def test_timeline_text_is_the_report_table(client: TestClient) -> None:
     """The text timeline is report.timeline_table: header row, events, and the outcome line."""
     view = start(client)
     act(client, view, "abort", reason="recipient_unstable")
-    text = client.get(f"/api/sessions/{view['id']}/timeline.txt")
+    text = client.get(f"/api/v1/sessions/{view['id']}/timeline.txt")
     assert text.headers["content-type"].startswith("text/plain")
     lines = text.text.splitlines()
     assert lines[0].split()[:2] == ["time", "(UTC)"]
@@ -320,14 +320,14 @@ def test_a_new_process_restores_sessions_with_their_deadlines(db: str) -> None:
         for action, after, data in STANDARD_WALK[:4]:
             view = act(first, view, action, after, **data)["session"]
         view = first.post(
-            f"/api/sessions/{view['id']}/advance",
+            f"/api/v1/sessions/{view['id']}/advance",
             json={"by": "1h", "expected_version": view["version"]},
         ).json()["session"]
     assert view["deadlines"], "culture window should be armed"
     with TestClient(create_app(db)) as second:
-        restored = second.get(f"/api/sessions/{view['id']}").json()
+        restored = second.get(f"/api/v1/sessions/{view['id']}").json()
         assert restored == view
-        events = second.get(f"/api/sessions/{view['id']}/timeline").json()["events"]
+        events = second.get(f"/api/v1/sessions/{view['id']}/timeline").json()["events"]
     assert Case.replay(events_from_python(events)).state == view["state"]
 
 
@@ -343,7 +343,7 @@ def test_a_damaged_stored_log_is_that_sessions_410_not_a_422(db: str) -> None:
         conn.execute(sa.update(EVENTS).where(EVENTS.c.seq == 1).values(body='{"kind": "nonsense"}'))
     store.close()
     with TestClient(create_app(db), raise_server_exceptions=False) as client:
-        response = client.get(f"/api/sessions/{view['id']}")
+        response = client.get(f"/api/v1/sessions/{view['id']}")
     assert response.status_code == 410
     assert "cannot be restored from its stored log" in response.json()["detail"]
 
@@ -355,9 +355,11 @@ def test_memory_holds_a_bounded_number_of_sessions(db: str) -> None:
         ids = [start(client)["id"] for _ in range(10)]
         assert app.state.registry.cached_count() == 3
         for session_id in ids:
-            assert client.get(f"/api/sessions/{session_id}").json()["state"] == "harvest.procured"
+            assert (
+                client.get(f"/api/v1/sessions/{session_id}").json()["state"] == "harvest.procured"
+            )
         assert app.state.registry.cached_count() == 3
-        assert client.get("/api/health").json()["sessions"] == 10
+        assert client.get("/api/v1/health").json()["sessions"] == 10
 
 
 def test_a_session_stops_growing_at_its_event_limit(db: str) -> None:
@@ -367,7 +369,7 @@ def test_a_session_stops_growing_at_its_event_limit(db: str) -> None:
         view = act(client, view, "note", text="one")["session"]
         view = act(client, view, "note", text="two")["session"]
         full = client.post(
-            f"/api/sessions/{view['id']}/act",
+            f"/api/v1/sessions/{view['id']}/act",
             json=act_body(view["version"], "note", None, {"text": "three"}),
         )
         assert full.status_code == 422
@@ -377,19 +379,25 @@ def test_a_session_stops_growing_at_its_event_limit(db: str) -> None:
 def test_bearer_token_guards_every_route_but_the_page(db: str) -> None:
     """With a token set, the API and its documents need it; only the page's files are open."""
     with TestClient(create_app(db, token="s3cret")) as client:
-        for path in ("/api/scenarios", "/api/health", "/openapi.json", "/docs", "/api/sessions/x"):
+        for path in (
+            "/api/v1/scenarios",
+            "/api/v1/health",
+            "/openapi.json",
+            "/docs",
+            "/api/v1/sessions/x",
+        ):
             refused = client.get(path)
             assert refused.status_code == 401, path
             assert refused.headers["www-authenticate"] == "Bearer"
         assert (
-            client.get("/api/scenarios", headers={"Authorization": "Bearer wrong"}).status_code
+            client.get("/api/v1/scenarios", headers={"Authorization": "Bearer wrong"}).status_code
             == 401
         )
         good = {"Authorization": "Bearer s3cret"}
-        assert client.get("/api/scenarios", headers=good).status_code == 200
+        assert client.get("/api/v1/scenarios", headers=good).status_code == 200
         assert (
             client.post(
-                "/api/sessions", json={"scenario": "approach_open"}, headers=good
+                "/api/v1/sessions", json={"scenario": "approach_open"}, headers=good
             ).status_code
             == 201
         )
@@ -404,7 +412,7 @@ def test_request_bodies_are_size_limited(db: str) -> None:
     with TestClient(create_app(db, body_limit=1024)) as client:
         view = start(client)
         big = act_body(1, "note", None, {"text": "x" * 2000})
-        declared = client.post(f"/api/sessions/{view['id']}/act", json=big)
+        declared = client.post(f"/api/v1/sessions/{view['id']}/act", json=big)
         assert declared.status_code == 413
 
         def chunks() -> Iterator[bytes]:
@@ -414,20 +422,20 @@ def test_request_bodies_are_size_limited(db: str) -> None:
             yield b'"}}'
 
         streamed = client.post(
-            f"/api/sessions/{view['id']}/act",
+            f"/api/v1/sessions/{view['id']}/act",
             content=chunks(),
             headers={"content-type": "application/json"},
         )
         assert streamed.status_code == 413
-        assert client.get(f"/api/sessions/{view['id']}").json()["version"] == 1
+        assert client.get(f"/api/v1/sessions/{view['id']}").json()["version"] == 1
 
 
 def test_catalogue_lists_scenarios_and_the_trainees_choices(client: TestClient) -> None:
     """Every bundled scenario with its description; each action with what a trainee chooses."""
-    scenarios = {p["name"]: p for p in client.get("/api/scenarios").json()}
+    scenarios = {p["name"]: p for p in client.get("/api/v1/scenarios").json()}
     assert set(scenarios) == set(library.names())
     assert scenarios["portal_pressure_high"]["description"].startswith("Donor: 42 years")
-    actions = {a["name"]: a for a in client.get("/api/actions").json()}
+    actions = {a["name"]: a for a in client.get("/api/v1/actions").json()}
     pressure = actions["record_portal_pressure"]
     assert pressure["measured"] == ["mmhg"]
     assert "mmhg" not in pressure["data_schema"].get("properties", {})
@@ -485,24 +493,24 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     paths = schema["paths"]
     assert set(paths) == {
-        "/api/scenarios",
-        "/api/actions",
-        "/api/sessions",
-        "/api/sessions/{session_id}",
-        "/api/sessions/{session_id}/act",
-        "/api/sessions/{session_id}/advance",
-        "/api/sessions/{session_id}/timeline",
-        "/api/sessions/{session_id}/timeline.txt",
-        "/api/sessions/{session_id}/score",
-        "/api/sessions/{session_id}/debrief",
-        "/api/sessions/{session_id}/debrief.txt",
-        "/api/sessions/{session_id}/xapi",
-        "/api/sessions/{session_id}/fhir",
-        "/api/sessions/{session_id}/diagram",
-        "/api/sessions/{session_id}/diagram.mmd",
-        "/api/health",
+        "/api/v1/scenarios",
+        "/api/v1/actions",
+        "/api/v1/sessions",
+        "/api/v1/sessions/{session_id}",
+        "/api/v1/sessions/{session_id}/act",
+        "/api/v1/sessions/{session_id}/advance",
+        "/api/v1/sessions/{session_id}/timeline",
+        "/api/v1/sessions/{session_id}/timeline.txt",
+        "/api/v1/sessions/{session_id}/score",
+        "/api/v1/sessions/{session_id}/debrief",
+        "/api/v1/sessions/{session_id}/debrief.txt",
+        "/api/v1/sessions/{session_id}/xapi",
+        "/api/v1/sessions/{session_id}/fhir",
+        "/api/v1/sessions/{session_id}/diagram",
+        "/api/v1/sessions/{session_id}/diagram.mmd",
+        "/api/v1/health",
     }
-    act_doc = paths["/api/sessions/{session_id}/act"]["post"]
+    act_doc = paths["/api/v1/sessions/{session_id}/act"]["post"]
     assert {"200", "404", "409", "422"} <= set(act_doc["responses"])
     assert "ActRequest" in schema["components"]["schemas"]
 
@@ -546,10 +554,10 @@ def test_a_text_routes_errors_are_json_and_documented_so(client: TestClient) -> 
     """A 404 on timeline.txt, debrief.txt or diagram.mmd is JSON, as its document says."""
     paths = client.get("/openapi.json").json()["paths"]
     for route in ("timeline.txt", "debrief.txt", "diagram.mmd"):
-        response = client.get(f"/api/sessions/nope/{route}")
+        response = client.get(f"/api/v1/sessions/nope/{route}")
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/json"
-        documented = paths[f"/api/sessions/{{session_id}}/{route}"]["get"]["responses"]
+        documented = paths[f"/api/v1/sessions/{{session_id}}/{route}"]["get"]["responses"]
         assert set(documented["404"]["content"]) == {"application/json"}
         assert set(documented["200"]["content"]) == {"text/plain"}
 
@@ -557,7 +565,12 @@ def test_a_text_routes_errors_are_json_and_documented_so(client: TestClient) -> 
 def test_head_is_the_get_without_its_body(client: TestClient) -> None:
     """HEAD on a GET route answers the GET's status and headers, with no body."""
     view = start(client)
-    for path in ("/api/scenarios", f"/api/sessions/{view['id']}", "/api/sessions/nope", "/"):
+    for path in (
+        "/api/v1/scenarios",
+        f"/api/v1/sessions/{view['id']}",
+        "/api/v1/sessions/nope",
+        "/",
+    ):
         head, get = client.head(path), client.get(path)
         assert (head.status_code, head.content) == (get.status_code, b"")
         assert head.headers["content-length"] == get.headers["content-length"]
@@ -565,6 +578,6 @@ def test_head_is_the_get_without_its_body(client: TestClient) -> None:
 
 def test_the_xapi_home_page_rule_is_in_the_document(client: TestClient) -> None:
     """The home_page query's pattern (an http or https IRL) is published, not only enforced."""
-    xapi = client.get("/openapi.json").json()["paths"]["/api/sessions/{session_id}/xapi"]["get"]
+    xapi = client.get("/openapi.json").json()["paths"]["/api/v1/sessions/{session_id}/xapi"]["get"]
     [home_page] = [p for p in xapi["parameters"] if p["name"] == "home_page"]
     assert home_page["schema"]["pattern"] == "^https?://"

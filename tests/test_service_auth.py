@@ -27,7 +27,7 @@ def db(tmp_path: Path) -> str:
 def test_the_scheme_is_case_insensitive(db: str, scheme: str) -> None:
     """RFC 7235: 'bearer' and 'BEARER' carry the token as 'Bearer' does."""
     with TestClient(create_app(db, token="s3cret")) as client:
-        answer = client.get("/api/scenarios", headers={"Authorization": f"{scheme} s3cret"})
+        answer = client.get("/api/v1/scenarios", headers={"Authorization": f"{scheme} s3cret"})
         assert answer.status_code == 200
 
 
@@ -37,7 +37,7 @@ def test_the_scheme_is_case_insensitive(db: str, scheme: str) -> None:
 def test_anything_but_the_bearer_token_is_refused(db: str, header: str) -> None:
     """Another scheme, a missing token or a token with extra text is 401."""
     with TestClient(create_app(db, token="s3cret")) as client:
-        assert client.get("/api/scenarios", headers={"Authorization": header}).status_code == 401
+        assert client.get("/api/v1/scenarios", headers={"Authorization": header}).status_code == 401
 
 
 @pytest.mark.parametrize("token", ["", "   ", " s3cret", "s3cret ", "s3 cret"])
@@ -64,7 +64,7 @@ def test_workers_refuse_an_empty_token_from_the_environment(
         from_environment()
     monkeypatch.setenv(TOKEN_VARIABLE, "s3cret")
     with TestClient(from_environment()) as client:
-        assert client.get("/api/health").status_code == 401
+        assert client.get("/api/v1/health").status_code == 401
 
 
 def test_the_start_up_line_says_whether_authentication_is_on(

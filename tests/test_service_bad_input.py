@@ -18,6 +18,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from isletflow.service import create_app
 from isletflow.service.problems import MAX_DEPTH, MAX_ITEMS, MAX_TEXT, shown
 from isletflow.service.schemas import MAX_BODY_DEPTH
+from isletflow.service.waits import _bounded
 
 DEEP = "[" * 256 + "]" * 256
 DEEPER = "[" * 30_000 + "]" * 30_000
@@ -32,7 +33,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def session(client: TestClient) -> dict[str, Any]:
-    view: dict[str, Any] = client.post("/api/sessions", json={"scenario": "standard"}).json()
+    view: dict[str, Any] = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
     return view
 
 
@@ -80,7 +81,7 @@ STRICT: list[tuple[str, str, str, str]] = [
 
 
 def _url(route: str, session_id: str) -> str:
-    return "/api/sessions" if route == "create" else f"/api/sessions/{session_id}/{route}"
+    return "/api/v1/sessions" if route == "create" else f"/api/v1/sessions/{session_id}/{route}"
 
 
 @pytest.mark.parametrize(
@@ -90,7 +91,7 @@ def test_bad_input_is_a_422_at_its_field_and_changes_nothing(
     client: TestClient, session: dict[str, Any], what: str, route: str, raw: str, location: str
 ) -> None:
     """Each bad body is a JSON 422 naming where it is wrong; the session does not move."""
-    before = client.get(f"/api/sessions/{session['id']}").json()
+    before = client.get(f"/api/v1/sessions/{session['id']}").json()
     body = raw.replace("{v}", str(before["version"]))
     response = client.post(
         _url(route, session["id"]), content=body, headers={"content-type": "application/json"}
@@ -98,7 +99,7 @@ def test_bad_input_is_a_422_at_its_field_and_changes_nothing(
     assert response.status_code == 422, (what, response.text[:300])
     answer = response.json()
     assert location in [p["location"] for p in answer["problems"]], answer
-    after = client.get(f"/api/sessions/{session['id']}").json()
+    after = client.get(f"/api/v1/sessions/{session['id']}").json()
     assert (after["version"], after["now"]) == (before["version"], before["now"])
 
 
@@ -168,7 +169,7 @@ def test_shown_cuts_text_and_escapes_a_lone_surrogate() -> None:
 
 def test_the_error_answers_are_documented(client: TestClient) -> None:
     """The OpenAPI document lists 410 (a damaged session) and 503 (the store) beside 422."""
-    act = client.get("/openapi.json").json()["paths"]["/api/sessions/{session_id}/act"]["post"]
+    act = client.get("/openapi.json").json()["paths"]["/api/v1/sessions/{session_id}/act"]["post"]
     assert {"404", "409", "410", "422", "503"} <= set(act["responses"])
 
 
@@ -176,12 +177,12 @@ def test_create_refused_session_leaves_nothing(tmp_path: Path) -> None:
     """A refused create stores no session."""
     with TestClient(create_app(str(tmp_path / "s.db"))) as client:
         response = client.post(
-            "/api/sessions",
+            "/api/v1/sessions",
             content='{"scenario": "\\ud800"}',
             headers={"content-type": "application/json"},
         )
         assert response.status_code == 422
-        assert client.get("/api/health").json()["sessions"] == 0
+        assert client.get("/api/v1/health").json()["sessions"] == 0
 
 
 @pytest.mark.parametrize(
@@ -205,14 +206,14 @@ def test_a_store_fault_is_answered_and_logged_with_its_cause(
     """A database fault is a JSON 503 to the client and a log line with the database's words."""
     app = create_app(str(tmp_path / "s.db"))
     with TestClient(app, raise_server_exceptions=False) as client:
-        session_id = client.post("/api/sessions", json={"scenario": "standard"}).json()["id"]
+        session_id = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()["id"]
 
         def fail(*_args: Any) -> None:
             raise fault
 
         monkeypatch.setattr(app.state.registry.store, "version", fail)
         with caplog.at_level("WARNING", logger="isletflow.service"):
-            response = client.get(f"/api/sessions/{session_id}")
+            response = client.get(f"/api/v1/sessions/{session_id}")
     assert response.status_code == status
     assert "session store" in response.json()["detail"]
     [record] = [r for r in caplog.records if r.name == "isletflow.service"]
@@ -223,7 +224,7 @@ def test_a_store_fault_is_answered_and_logged_with_its_cause(
 
 def test_strict_is_json_strict_not_stricter(client: TestClient, session: dict[str, Any]) -> None:
     """2.0 is a JSON integer and "PT1H" a documented duration: accepted; false is no number."""
-    view = client.get(f"/api/sessions/{session['id']}").json()
+    view = client.get(f"/api/v1/sessions/{session['id']}").json()
     body = f'{{"by": "1s", "expected_version": {view["version"]}.0}}'
     moved = client.post(
         _url("advance", session["id"]), content=body, headers={"content-type": "application/json"}
@@ -231,11 +232,11 @@ def test_strict_is_json_strict_not_stricter(client: TestClient, session: dict[st
     assert moved.status_code == 200, moved.text[:300]
     rubric = {"late_infusion_grace": "PT1H", "late_infusion_max": 5, "order_ignores": ["note"]}
     made = client.post(
-        "/api/sessions", json={"scenario": "standard", "rubric": rubric, "index": 0.0}
+        "/api/v1/sessions", json={"scenario": "standard", "rubric": rubric, "index": 0.0}
     )
     assert made.status_code == 201, made.text[:300]
     both = {"late_infusion_grace": "PT1H", "late_infusion_max": False}
-    refused = client.post("/api/sessions", json={"scenario": "standard", "rubric": both})
+    refused = client.post("/api/v1/sessions", json={"scenario": "standard", "rubric": both})
     assert [p["location"] for p in refused.json()["problems"]] == ["body.rubric.late_infusion_max"]
 
 
@@ -243,7 +244,7 @@ def test_a_custom_error_beside_a_duration_error_is_a_422(client: TestClient) -> 
     """Found by the stateful fuzzer: a rubric duration given as ``false`` (a custom error type)
     beside another problem was re-raised under a type pydantic cannot name: a 500."""
     body = {"rubric": {"late_infusion_grace": False}, "scenario_spec": []}
-    answer = client.post("/api/sessions", json=body)
+    answer = client.post("/api/v1/sessions", json=body)
     assert answer.status_code == 422, answer.text[:300]
     places = {p["location"] for p in answer.json()["problems"]}
     assert places == {"body.scenario_spec", "body.rubric.late_infusion_grace"}
@@ -257,7 +258,7 @@ def test_a_wait_is_read_in_iso_8601_as_in_units(
     client: TestClient, written: str, seconds: float
 ) -> None:
     """The timeline writes ISO 8601: a client can send back what it reads, or isletflow's units."""
-    view = client.post("/api/sessions", json={"scenario": "standard"}).json()
+    view = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
     moved = client.post(
         _url("advance", view["id"]), json={"by": written, "expected_version": view["version"]}
     )
@@ -270,9 +271,65 @@ def test_a_wait_is_read_in_iso_8601_as_in_units(
 @pytest.mark.parametrize("written", ["P1M", "P1Y", "P1W", "PT", "P", "PT1H-", "pt1h", "１h"])
 def test_a_wait_in_an_unsupported_form_is_a_422_at_by(client: TestClient, written: str) -> None:
     """Months and years have no fixed length; an empty or malformed period is no wait."""
-    view = client.post("/api/sessions", json={"scenario": "standard"}).json()
+    view = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
     moved = client.post(
         _url("advance", view["id"]), json={"by": written, "expected_version": view["version"]}
     )
     assert moved.status_code == 422, moved.text[:300]
     assert [p["location"] for p in moved.json()["problems"]] == ["body.by"]
+
+
+@pytest.mark.parametrize(
+    ("written", "rule"),
+    [
+        ("P999D", "must be at most 366d (P366D)"),
+        ("9999999d", "must be at most 366d (P366D)"),
+        ("P1DT", "no time after its P or T"),
+        ("P1Y", "no fixed length"),
+        ("P2M", "no fixed length"),
+        ("1h 30min", "no spaces"),
+        ("PT1.5H", "in ISO 8601 from days to seconds"),
+        ("1x", "is not a duration"),
+    ],
+)
+def test_a_refused_wait_names_the_rule_it_broke(
+    client: TestClient, written: str, rule: str
+) -> None:
+    """A wait over the bound says so; a malformed one says what is malformed, in words: never
+    the bound, never a regular expression."""
+    view = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
+    moved = client.post(
+        _url("advance", view["id"]), json={"by": written, "expected_version": view["version"]}
+    )
+    [problem] = moved.json()["problems"]
+    assert (problem["location"], problem["value"]) == ("body.by", written)
+    assert rule in problem["rule"]
+    assert "pattern" not in problem["rule"]
+
+
+@pytest.mark.parametrize(
+    ("written", "rule"),
+    [
+        ("1x", "is not a duration; write a number with a unit"),
+        ("99999999999d", "too long"),
+        ("-1h", "is negative"),
+    ],
+)
+def test_a_wait_the_reader_refuses_is_refused_in_the_readers_words(written: str, rule: str) -> None:
+    """Text no duration reader reads is refused with the reader's reason, not 'at most 366d'."""
+    with pytest.raises(ValueError, match=rule) as caught:
+        _bounded(written)
+    assert "at most" not in str(caught.value)
+
+
+def test_a_client_sends_back_the_time_left_it_read(client: TestClient) -> None:
+    """The view writes ISO 8601 and a wait reads it: advancing by a deadline's time left
+    lands exactly on it."""
+    view = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
+    [deadline] = view["deadlines"]
+    assert deadline["time_left"].startswith("PT")
+    moved = client.post(
+        _url("advance", view["id"]),
+        json={"by": deadline["time_left"], "expected_version": view["version"]},
+    ).json()["session"]
+    assert moved["now"] == deadline["due"]

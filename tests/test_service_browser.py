@@ -118,14 +118,14 @@ def test_a_trainee_walks_a_whole_case_in_the_browser(server: Server, page: Page)
     expect(page.locator("#state")).to_have_text("procured (harvest)")
     expect(page.locator("#exercise")).to_have_text("standard (seed 1, case 0)")
     expect(page.locator("#brief")).to_contain_text("Donor: 42 years")
-    expect(page.locator("#deadlines")).to_contain_text("cold ischemia: 12h left")
+    expect(page.locator("#deadlines")).to_contain_text("cold ischemia: 12 h left")
     expect(page.locator("#diagram .node.current")).to_have_attribute(
         "data-state", "harvest.procured"
     )
 
     page.fill("#advance-by", "2h")
     page.click("#advance")
-    expect(page.locator("#deadlines")).to_contain_text("cold ischemia: 10h left")
+    expect(page.locator("#deadlines")).to_contain_text("cold ischemia: 10 h left")
     script = moves_of(simulate(library.load("standard")).timeline)
     first, *rest = script
     _do(page, first.action or "", "4h", first.choices)
@@ -235,7 +235,7 @@ def test_the_page_shows_another_tabs_change_instead_of_overwriting(
     session_id = page.url.split("#session=")[1]
     with httpx2.Client(base_url=server.url) as other_tab:
         response = other_tab.post(
-            f"/api/sessions/{session_id}/act", json=act_body(1, "start_isolation", "6h", {})
+            f"/api/v1/sessions/{session_id}/act", json=act_body(1, "start_isolation", "6h", {})
         )
         assert response.json()["accepted"]
     page.click("#actions button[data-action=abort]")
@@ -337,12 +337,12 @@ def test_a_paused_infusion_raises_an_alarm_on_the_page(server: Server, page: Pag
     name = "portal_pressure_pause"
     script = moves_of(simulate(library.load(name)).timeline)
     with httpx2.Client(base_url=server.url) as client:
-        view = client.post("/api/sessions", json={"scenario": name}).json()
+        view = client.post("/api/v1/sessions", json={"scenario": name}).json()
         for step in script:
             assert isinstance(step, PlanStep)
             assert step.action is not None
             body = act_body(view["version"], step.action, step.after, dict(step.choices))
-            view = client.post(f"/api/sessions/{view['id']}/act", json=body).json()["session"]
+            view = client.post(f"/api/v1/sessions/{view['id']}/act", json=body).json()["session"]
             if view["state"] == "infuse.paused":
                 break
     assert view["state"] == "infuse.paused"

@@ -57,17 +57,19 @@ def test_the_cache_stays_within_its_bytes_and_reloads_on_demand(tmp_path: Path) 
     with TestClient(app) as client:
         views: list[dict[str, Any]] = []
         for _ in range(12):
-            view = client.post("/api/sessions", json={"scenario": "standard"}).json()
+            view = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
             for n in range(8):
                 body = act_body(view["version"], "note", None, {"text": f"note {n} " * 20})
-                view = client.post(f"/api/sessions/{view['id']}/act", json=body).json()["session"]
+                view = client.post(f"/api/v1/sessions/{view['id']}/act", json=body).json()[
+                    "session"
+                ]
                 assert registry.cached_bytes() <= budget
             views.append(view)
         assert registry.cached_count() < 12
-        health = client.get("/api/health").json()
+        health = client.get("/api/v1/health").json()
         assert health["cached_bytes"] == registry.cached_bytes() <= budget
         for view in views:
-            assert client.get(f"/api/sessions/{view['id']}").json() == view
+            assert client.get(f"/api/v1/sessions/{view['id']}").json() == view
             assert registry.cached_bytes() <= budget
 
 
@@ -75,11 +77,11 @@ def test_one_session_over_the_budget_stays_alone(tmp_path: Path) -> None:
     """A session bigger than the whole budget is kept alone rather than reloaded every time."""
     app = create_app(str(tmp_path / "s.db"), cache_bytes=1)
     with TestClient(app) as client:
-        view = client.post("/api/sessions", json={"scenario": "standard"}).json()
-        client.post("/api/sessions", json={"scenario": "standard"})
+        view = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
+        client.post("/api/v1/sessions", json={"scenario": "standard"})
         assert app.state.registry.cached_count() == 1
         assert app.state.registry._cached(view["id"]) is None
-        client.get(f"/api/sessions/{view['id']}")
+        client.get(f"/api/v1/sessions/{view['id']}")
         assert app.state.registry._cached(view["id"]) is not None
 
 
@@ -101,10 +103,10 @@ def test_a_session_grows_in_the_cache_as_it_acts(tmp_path: Path) -> None:
     """Each change adds what its events weigh to the cached total."""
     app = create_app(str(tmp_path / "s.db"))
     with TestClient(app) as client:
-        view = client.post("/api/sessions", json={"scenario": "standard"}).json()
+        view = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
         before = app.state.registry.cached_bytes()
         client.post(
-            f"/api/sessions/{view['id']}/advance",
+            f"/api/v1/sessions/{view['id']}/advance",
             json={"by": "1h", "expected_version": view["version"]},
         )
         assert app.state.registry.cached_bytes() > before

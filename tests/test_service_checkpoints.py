@@ -45,7 +45,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
 
 
 def _create(client: TestClient) -> dict[str, Any]:
-    view: dict[str, Any] = client.post("/api/sessions", json={"scenario": "standard"}).json()
+    view: dict[str, Any] = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
     return view
 
 
@@ -55,7 +55,7 @@ def _walked(client: TestClient, steps: int) -> tuple[dict[str, Any], list[int]]:
     versions = [view["version"]]
     for action, after, data in STANDARD_WALK[:steps]:
         body = act_body(view["version"], action, after, data)
-        view = client.post(f"/api/sessions/{view['id']}/act", json=body).json()["session"]
+        view = client.post(f"/api/v1/sessions/{view['id']}/act", json=body).json()["session"]
         versions.append(view["version"])
     return view, versions
 
@@ -91,7 +91,7 @@ def test_a_checkpoint_is_written_each_time_the_log_passes_a_multiple_of_k(
     versions, expected = [view["version"]], None
     for action, after, data in STANDARD_WALK:
         body = act_body(view["version"], action, after, data)
-        view = client.post(f"/api/sessions/{view['id']}/act", json=body).json()["session"]
+        view = client.post(f"/api/v1/sessions/{view['id']}/act", json=body).json()["session"]
         before, versions = versions[-1], [*versions, view["version"]]
         if view["version"] // K > before // K:
             expected = view["version"]
@@ -150,12 +150,12 @@ def test_a_cold_load_reads_the_earlier_events_only_when_the_timeline_is_asked_fo
     )
     registry.evict(session_id)
     note = act_body(view["version"], "note", None, {"text": "cold"})
-    acted = client.post(f"/api/sessions/{session_id}/act", json=note)
+    acted = client.post(f"/api/v1/sessions/{session_id}/act", json=note)
     assert acted.status_code == 200
-    assert client.get(f"/api/sessions/{session_id}").status_code == 200
+    assert client.get(f"/api/v1/sessions/{session_id}").status_code == 200
     assert reads == []
-    timeline = client.get(f"/api/sessions/{session_id}/timeline").json()
-    client.get(f"/api/sessions/{session_id}/debrief")
+    timeline = client.get(f"/api/v1/sessions/{session_id}/timeline").json()
+    client.get(f"/api/v1/sessions/{session_id}/debrief")
     assert len(reads) == 1
     assert timeline["events"] == _replayed(registry.store, session_id).events_json()
 
@@ -208,7 +208,7 @@ def test_a_checkpoint_that_does_not_verify_is_ignored_with_a_warning(
         if change == "chain":
             # The row's own digest is now wrong too: the log cannot be read, whole or not.
             registry.evict(session_id)
-            assert client.get(f"/api/sessions/{session_id}").status_code == 410
+            assert client.get(f"/api/v1/sessions/{session_id}").status_code == 410
         else:
             replayed = _replayed(store, session_id).view().model_dump(mode="json")
             assert _cold(registry, session_id) == replayed
@@ -216,14 +216,14 @@ def test_a_checkpoint_that_does_not_verify_is_ignored_with_a_warning(
     if change == "chain":
         return
     note = act_body(view["version"], "note", None, {"text": "after"})
-    assert client.post(f"/api/sessions/{session_id}/act", json=note).status_code == 200
+    assert client.post(f"/api/v1/sessions/{session_id}/act", json=note).status_code == 200
 
 
 def _past_the_checkpoint(client: TestClient, store: SessionStore, view: dict[str, Any]) -> Any:
     """Notes taken until the log goes past the checkpoint; the session's view."""
     while _checkpoint(store, view["id"]).version == view["version"]:
         note = act_body(view["version"], "note", None, {"text": "past the checkpoint"})
-        view = client.post(f"/api/sessions/{view['id']}/act", json=note).json()["session"]
+        view = client.post(f"/api/v1/sessions/{view['id']}/act", json=note).json()["session"]
     return view
 
 
@@ -269,11 +269,11 @@ def test_an_event_edited_after_the_checkpoint_is_the_sessions_410(
     _edit_event(store, session_id, last, body='{"kind":"advanced"}')
     registry.evict(session_id)
     for path in ("", "/timeline", "/score"):
-        response = client.get(f"/api/sessions/{session_id}{path}")
+        response = client.get(f"/api/v1/sessions/{session_id}{path}")
         assert response.status_code == 410, path
         assert "cannot be restored" in response.json()["detail"]
     note = act_body(view["version"], "note", None, {"text": "x"})
-    assert client.post(f"/api/sessions/{session_id}/act", json=note).status_code == 410
+    assert client.post(f"/api/v1/sessions/{session_id}/act", json=note).status_code == 410
 
 
 def test_an_event_edited_before_the_checkpoint_is_found_when_the_timeline_is_read(
@@ -286,9 +286,9 @@ def test_an_event_edited_before_the_checkpoint_is_found_when_the_timeline_is_rea
     session_id, store = view["id"], registry.store
     _edit_event(store, session_id, 1, body='{"kind":"advanced"}')
     registry.evict(session_id)
-    assert client.get(f"/api/sessions/{session_id}").status_code == 200
+    assert client.get(f"/api/v1/sessions/{session_id}").status_code == 200
     for path in ("/timeline", "/debrief", "/timeline.txt"):
-        response = client.get(f"/api/sessions/{session_id}{path}")
+        response = client.get(f"/api/v1/sessions/{session_id}{path}")
         assert response.status_code == 410, path
         assert session_id in response.json()["detail"]
 
@@ -304,10 +304,10 @@ def test_a_store_from_before_chains_gains_the_column_and_replays(tmp_path: Path)
         conn.execute("ALTER TABLE isletflow_events DROP COLUMN chain")
     app = create_app(str(db), checkpoint_every=K)
     with TestClient(app) as client:
-        assert client.get(f"/api/sessions/{view['id']}").json()["version"] == view["version"]
+        assert client.get(f"/api/v1/sessions/{view['id']}").json()["version"] == view["version"]
         for action, after, data in STANDARD_WALK[5:9]:
             body = act_body(view["version"], action, after, data)
-            view = client.post(f"/api/sessions/{view['id']}/act", json=body).json()["session"]
+            view = client.post(f"/api/v1/sessions/{view['id']}/act", json=body).json()["session"]
         registry: Registry = app.state.registry
         assert _checkpoint(registry.store, view["id"]) is None
         replayed = _replayed(registry.store, view["id"]).view().model_dump(mode="json")
@@ -338,8 +338,8 @@ def test_any_event_edited_under_a_checkpoint_is_never_a_5xx(
     edit = data.draw(_BODIES, label="body")
     _edit_event(store, session_id, seq, body=edit)
     registry.evict(session_id)
-    assert client.get(f"/api/sessions/{session_id}").status_code in (200, 410)
-    assert client.get(f"/api/sessions/{session_id}/timeline").status_code == 410
+    assert client.get(f"/api/v1/sessions/{session_id}").status_code in (200, 410)
+    assert client.get(f"/api/v1/sessions/{session_id}/timeline").status_code == 410
     note = act_body(view["version"], "note", None, {"text": "x"})
-    assert client.post(f"/api/sessions/{session_id}/act", json=note).status_code in (200, 410)
-    assert client.get(f"/api/sessions/{session_id}/score").status_code in (200, 410)
+    assert client.post(f"/api/v1/sessions/{session_id}/act", json=note).status_code in (200, 410)
+    assert client.get(f"/api/v1/sessions/{session_id}/score").status_code in (200, 410)

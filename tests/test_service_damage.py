@@ -37,10 +37,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
 
 
 def _walked(client: TestClient, steps: int) -> dict[str, Any]:
-    view: dict[str, Any] = client.post("/api/sessions", json={"scenario": "standard"}).json()
+    view: dict[str, Any] = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
     for action, after, data in STANDARD_WALK[:steps]:
         body = act_body(view["version"], action, after, data)
-        view = client.post(f"/api/sessions/{view['id']}/act", json=body).json()["session"]
+        view = client.post(f"/api/v1/sessions/{view['id']}/act", json=body).json()["session"]
     return view
 
 
@@ -72,7 +72,7 @@ def _answers_cleanly(client: TestClient, session_id: str) -> int:
     """Every read answers 200 or 410 (in JSON, naming the session); returns the view's status."""
     statuses = []
     for path in READS:
-        response = client.get(f"/api/sessions/{session_id}{path}")
+        response = client.get(f"/api/v1/sessions/{session_id}{path}")
         assert response.status_code in (200, 410), (path, response.text[:300])
         if response.status_code == 410:
             assert "cannot be restored" in response.json()["detail"]
@@ -105,18 +105,18 @@ def test_a_tampered_stored_log_is_served_as_stored_or_refused(
     status = _answers_cleanly(client, view["id"])
     if status == 200:
         # Served: what it serves is the stored log as a timeline reads it, and it can go on.
-        timeline = client.get(f"/api/sessions/{view['id']}/timeline").json()
+        timeline = client.get(f"/api/v1/sessions/{view['id']}/timeline").json()
         stored = Timeline.from_json("[" + ",".join(rows.bodies) + "]")
         assert timeline["events"] == events_to_python(stored), name
         assert timeline["version"] == rows.version == len(rows.bodies), name
         note = act_body(timeline["version"], "note", None, {"text": "after the edit"})
-        changed = client.post(f"/api/sessions/{view['id']}/act", json=note)
+        changed = client.post(f"/api/v1/sessions/{view['id']}/act", json=note)
         assert changed.status_code == 200, (name, changed.text[:300])
     else:
         note = act_body(view["version"], "note", None, {"text": "after the edit"})
-        refused = client.post(f"/api/sessions/{view['id']}/act", json=note)
+        refused = client.post(f"/api/v1/sessions/{view['id']}/act", json=note)
         assert refused.status_code == 410, (name, refused.text[:300])
-    assert client.get(f"/api/sessions/{other['id']}").json() == other
+    assert client.get(f"/api/v1/sessions/{other['id']}").json() == other
 
 
 DAMAGES: list[tuple[str, Any]] = [
@@ -145,7 +145,7 @@ def test_each_kind_of_damage_is_that_sessions_410(
     _walked(client, 0)  # the cache holds one session: now not this one
     assert _answers_cleanly(client, view["id"]) == 410, what
     note = act_body(view["version"], "note", None, {"text": "x"})
-    assert client.post(f"/api/sessions/{view['id']}/act", json=note).status_code == 410
+    assert client.post(f"/api/v1/sessions/{view['id']}/act", json=note).status_code == 410
 
 
 @pytest.mark.parametrize(
@@ -197,7 +197,7 @@ def test_a_database_scrambled_while_serving_answers_503_in_json(tmp_path: Path) 
         _scramble(db)
         statuses = set()
         for session_id in ids:
-            response = client.get(f"/api/sessions/{session_id}")
+            response = client.get(f"/api/v1/sessions/{session_id}")
             assert response.headers["content-type"] == "application/json"
             statuses.add(response.status_code)
     assert 503 in statuses

@@ -13,7 +13,7 @@ from service_support import STANDARD_WALK, Server, act_body
 
 
 def _start(client: httpx2.Client, scenario: str = "standard") -> dict[str, Any]:
-    response = client.post("/api/sessions", json={"scenario": scenario})
+    response = client.post("/api/v1/sessions", json={"scenario": scenario})
     assert response.status_code == 201, response.text
     view: dict[str, Any] = response.json()
     return view
@@ -34,7 +34,7 @@ def test_sigkill_mid_load_loses_no_acknowledged_action(tmp_path: Path) -> None:
             walked = _start(client)
             for action, after, data in STANDARD_WALK[:5]:  # into release testing: deadlines armed
                 result = client.post(
-                    f"/api/sessions/{walked['id']}/act",
+                    f"/api/v1/sessions/{walked['id']}/act",
                     json=act_body(walked["version"], action, after, data),
                 ).json()
                 walked = result["session"]
@@ -52,7 +52,7 @@ def test_sigkill_mid_load_loses_no_acknowledged_action(tmp_path: Path) -> None:
                     text = f"{session_id[:6]}-{i}"
                     try:
                         response = client.post(
-                            f"/api/sessions/{session_id}/act",
+                            f"/api/v1/sessions/{session_id}/act",
                             json=act_body(version, "note", None, {"text": text}),
                         )
                     except httpx2.TransportError:
@@ -81,11 +81,11 @@ def test_sigkill_mid_load_loses_no_acknowledged_action(tmp_path: Path) -> None:
     # Restarted with a token from the environment: the API now needs it.
     restarted = Server(db, env={"ISLETFLOW_TOKEN": "after-the-crash"})
     try:
-        assert httpx2.get(restarted.url + "/api/health", timeout=10).status_code == 401
+        assert httpx2.get(restarted.url + "/api/v1/health", timeout=10).status_code == 401
         auth = {"Authorization": "Bearer after-the-crash"}
         with httpx2.Client(base_url=restarted.url, timeout=10, headers=auth) as client:
             for session_id, acks in acked.items():
-                events = client.get(f"/api/sessions/{session_id}/timeline").json()["events"]
+                events = client.get(f"/api/v1/sessions/{session_id}/timeline").json()["events"]
                 notes = _notes(events)
                 # Every acknowledged note, in order, at its version; at most one more that
                 # committed while its answer was cut off by the kill.
@@ -94,8 +94,10 @@ def test_sigkill_mid_load_loses_no_acknowledged_action(tmp_path: Path) -> None:
                 for version, text in acks:
                     assert events[version - 1]["data"]["text"] == text
                 if len(notes) == len(acks):
-                    assert client.get(f"/api/sessions/{session_id}").json() == last_view[session_id]
-            restored = client.get(f"/api/sessions/{walked['id']}").json()
+                    assert (
+                        client.get(f"/api/v1/sessions/{session_id}").json() == last_view[session_id]
+                    )
+            restored = client.get(f"/api/v1/sessions/{walked['id']}").json()
             assert restored == walked
             assert {d["name"] for d in restored["deadlines"]} == {"culture_window"}
     finally:
@@ -118,11 +120,11 @@ def test_concurrent_writers_on_two_processes_never_lose_an_update(tmp_path: Path
             server = servers[number % 2]
             with httpx2.Client(base_url=server.url, timeout=30) as client:
                 for round_ in range(rounds):
-                    version = client.get(f"/api/sessions/{session_id}").json()["version"]
+                    version = client.get(f"/api/v1/sessions/{session_id}").json()["version"]
                     barrier.wait()  # everyone has read the same version; now all write at once
                     text = f"w{number}-r{round_}"
                     response = client.post(
-                        f"/api/sessions/{session_id}/act",
+                        f"/api/v1/sessions/{session_id}/act",
                         json=act_body(version, "note", None, {"text": text}),
                     )
                     with lock:
@@ -142,7 +144,7 @@ def test_concurrent_writers_on_two_processes_never_lose_an_update(tmp_path: Path
         for round_ in range(rounds):
             assert sum(1 for r, _, s in outcomes if r == round_ and s == 200) == 1, round_
         with httpx2.Client(base_url=servers[1].url, timeout=10) as client:
-            timeline = client.get(f"/api/sessions/{session_id}/timeline").json()
+            timeline = client.get(f"/api/v1/sessions/{session_id}/timeline").json()
         assert sorted(_notes(timeline["events"])) == sorted(winners)
         assert timeline["version"] == 1 + rounds
     finally:

@@ -31,7 +31,7 @@ def test_no_generated_request_makes_the_server_fail(tmp_path: Path) -> None:
     """Requests generated from the OpenAPI document never get a 5xx and answer as documented."""
     app = create_app(str(tmp_path / "fuzz.sqlite3"))
     client = TestClient(app)
-    session_id = client.post("/api/sessions", json={"scenario": "approach_open"}).json()["id"]
+    session_id = client.post("/api/v1/sessions", json={"scenario": "approach_open"}).json()["id"]
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 16
@@ -48,7 +48,7 @@ def test_no_generated_request_makes_the_server_fail(tmp_path: Path) -> None:
                 case.path_parameters["session_id"] = session_id
             if isinstance(case.body, dict) and case.body.get("expected_version", 0) % 2:
                 # Half the time, the current version: the change is attempted, not a 409.
-                current = client.get(f"/api/sessions/{session_id}").json()["version"]
+                current = client.get(f"/api/v1/sessions/{session_id}").json()["version"]
                 case.body["expected_version"] = current
             case.call_and_validate(checks=CHECKS)
 
@@ -83,4 +83,4 @@ def test_linked_sequences_of_requests_never_make_the_server_fail(tmp_path: Path)
     assert statuses[201], statuses
     assert statuses[200], statuses
     for operation in ("act", "advance"):
-        assert linked[f"POST /api/sessions/{{session_id}}/{operation}"], linked
+        assert linked[f"POST /api/v1/sessions/{{session_id}}/{operation}"], linked

@@ -33,13 +33,15 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 def test_a_preflight_from_an_allowed_origin_is_answered(client: TestClient) -> None:
     """OPTIONS from an allowed origin: 204 with its origin, the methods and the headers."""
-    answer = client.options("/api/sessions", headers=PREFLIGHT)
+    answer = client.options("/api/v1/sessions", headers=PREFLIGHT)
     assert answer.status_code == 204
     assert answer.headers["access-control-allow-origin"] == WEB
     assert "POST" in answer.headers["access-control-allow-methods"]
     allowed = {h.strip() for h in answer.headers["access-control-allow-headers"].split(",")}
     assert allowed == {"authorization", "content-type"}
-    created = client.post("/api/sessions", json={"scenario": "standard"}, headers={"Origin": WEB})
+    created = client.post(
+        "/api/v1/sessions", json={"scenario": "standard"}, headers={"Origin": WEB}
+    )
     assert created.status_code == 201
     assert created.headers["access-control-allow-origin"] == WEB
 
@@ -48,9 +50,10 @@ def test_other_origins_get_no_cors_header(client: TestClient) -> None:
     """Another origin's preflight is not answered as allowed, and its answers name no origin."""
     other = {**PREFLIGHT, "Origin": "http://evil.example"}
     assert (
-        "access-control-allow-origin" not in client.options("/api/sessions", headers=other).headers
+        "access-control-allow-origin"
+        not in client.options("/api/v1/sessions", headers=other).headers
     )
-    plain = client.get("/api/scenarios", headers={"Origin": "http://evil.example"})
+    plain = client.get("/api/v1/scenarios", headers={"Origin": "http://evil.example"})
     assert plain.status_code == 200
     assert "access-control-allow-origin" not in plain.headers
 
@@ -59,18 +62,18 @@ def test_no_origin_is_allowed_by_default(tmp_path: Path, monkeypatch: pytest.Mon
     """Without the setting, no origin is allowed; the environment variable sets the list."""
     monkeypatch.delenv(CORS_VARIABLE, raising=False)
     with TestClient(create_app(str(tmp_path / "a.sqlite3"))) as bare:
-        assert bare.options("/api/sessions", headers=PREFLIGHT).status_code == 405
+        assert bare.options("/api/v1/sessions", headers=PREFLIGHT).status_code == 405
     monkeypatch.setenv(CORS_VARIABLE, f"http://a.example:8080, {WEB}")
     with TestClient(create_app(str(tmp_path / "b.sqlite3"))) as configured:
-        assert configured.options("/api/sessions", headers=PREFLIGHT).status_code == 204
+        assert configured.options("/api/v1/sessions", headers=PREFLIGHT).status_code == 204
 
 
 def test_with_a_token_the_preflight_needs_none_and_a_401_is_readable(tmp_path: Path) -> None:
     """A preflight carries no token, so it passes; a 401 carries the CORS header to be read."""
     app = create_app(str(tmp_path / "t.sqlite3"), token="s3cret", cors_origins=[WEB])
     with TestClient(app) as secured:
-        assert secured.options("/api/sessions", headers=PREFLIGHT).status_code == 204
-        refused = secured.get("/api/scenarios", headers={"Origin": WEB})
+        assert secured.options("/api/v1/sessions", headers=PREFLIGHT).status_code == 204
+        refused = secured.get("/api/v1/scenarios", headers={"Origin": WEB})
         assert refused.status_code == 401
         assert refused.headers["access-control-allow-origin"] == WEB
 
@@ -113,12 +116,12 @@ def test_fhir_is_fhir_json_and_each_session_is_its_own_case(client: TestClient) 
     and the session id appears nowhere in the bundle."""
     bundles = []
     for _ in range(2):
-        view = client.post("/api/sessions", json={"scenario": "standard"}).json()
-        answer = client.get(f"/api/sessions/{view['id']}/fhir")
+        view = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
+        answer = client.get(f"/api/v1/sessions/{view['id']}/fhir")
         assert answer.headers["content-type"].startswith("application/fhir+json")
         assert view["id"] not in answer.text
         bundles.append(answer.json())
-        batch = client.get(f"/api/sessions/{view['id']}/fhir", params={"type": "batch"}).json()
+        batch = client.get(f"/api/v1/sessions/{view['id']}/fhir", params={"type": "batch"}).json()
         assert batch["type"] == "batch"
         assert _resources(batch) == _resources(answer.json())
     a, b = bundles

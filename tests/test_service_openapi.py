@@ -17,32 +17,36 @@ from fastapi.testclient import TestClient
 
 from isletflow import __version__
 from isletflow.service import create_app
-from isletflow.service.document import API_VERSION, explicit_operation_id
+from isletflow.service.document import API_PREFIX, API_VERSION, explicit_operation_id
 from service_support import act_body
 
 TOKEN = {"Authorization": "Bearer s3cret"}
 
 OPERATIONS = {
-    ("get", "/api/scenarios"): "listScenarios",
-    ("get", "/api/actions"): "listActions",
-    ("post", "/api/sessions"): "createSession",
-    ("get", "/api/sessions/{session_id}"): "getSession",
-    ("post", "/api/sessions/{session_id}/act"): "takeAction",
-    ("post", "/api/sessions/{session_id}/advance"): "advanceClock",
-    ("get", "/api/sessions/{session_id}/timeline"): "getTimeline",
-    ("get", "/api/sessions/{session_id}/timeline.txt"): "getTimelineText",
-    ("get", "/api/sessions/{session_id}/score"): "getScore",
-    ("get", "/api/sessions/{session_id}/debrief"): "getDebrief",
-    ("get", "/api/sessions/{session_id}/debrief.txt"): "getDebriefText",
-    ("get", "/api/sessions/{session_id}/xapi"): "getXapiStatements",
-    ("get", "/api/sessions/{session_id}/fhir"): "getFhirBundle",
-    ("get", "/api/sessions/{session_id}/diagram"): "getDiagram",
-    ("get", "/api/sessions/{session_id}/diagram.mmd"): "getDiagramMermaid",
-    ("get", "/api/health"): "getHealth",
+    ("get", "/api/v1/scenarios"): "listScenarios",
+    ("get", "/api/v1/actions"): "listActions",
+    ("post", "/api/v1/sessions"): "createSession",
+    ("get", "/api/v1/sessions/{session_id}"): "getSession",
+    ("post", "/api/v1/sessions/{session_id}/act"): "takeAction",
+    ("post", "/api/v1/sessions/{session_id}/advance"): "advanceClock",
+    ("get", "/api/v1/sessions/{session_id}/timeline"): "getTimeline",
+    ("get", "/api/v1/sessions/{session_id}/timeline.txt"): "getTimelineText",
+    ("get", "/api/v1/sessions/{session_id}/score"): "getScore",
+    ("get", "/api/v1/sessions/{session_id}/debrief"): "getDebrief",
+    ("get", "/api/v1/sessions/{session_id}/debrief.txt"): "getDebriefText",
+    ("get", "/api/v1/sessions/{session_id}/xapi"): "getXapiStatements",
+    ("get", "/api/v1/sessions/{session_id}/fhir"): "getFhirBundle",
+    ("get", "/api/v1/sessions/{session_id}/diagram"): "getDiagram",
+    ("get", "/api/v1/sessions/{session_id}/diagram.mmd"): "getDiagramMermaid",
+    ("get", "/api/v1/health"): "getHealth",
 }
 """The published contract: a generated client's method names."""
 
-BODIES = {"/api/sessions", "/api/sessions/{session_id}/act", "/api/sessions/{session_id}/advance"}
+BODIES = {
+    "/api/v1/sessions",
+    "/api/v1/sessions/{session_id}/act",
+    "/api/v1/sessions/{session_id}/advance",
+}
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +99,28 @@ def test_the_document_carries_the_api_version(open_client: TestClient) -> None:
     assert info["x-package-version"] == __version__
 
 
+def test_the_api_is_served_under_its_major_version(open_client: TestClient) -> None:
+    """Every route is under /api/v1, the API version's major number; the page, /docs and the
+    document stay at the root."""
+    assert API_PREFIX == f"/api/v{API_VERSION.split('.')[0]}" == "/api/v1"
+    assert all(path.startswith(API_PREFIX + "/") for _method, path in OPERATIONS)
+    for path in ("/", "/docs", "/openapi.json"):
+        assert open_client.get(path).status_code == 200, path
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/api/scenarios"), ("post", "/api/sessions"), ("get", "/api/health")],
+)
+def test_the_unversioned_paths_are_removed_not_redirected(
+    open_client: TestClient, method: str, path: str
+) -> None:
+    """/api/... answers 404 (a browser's CORS preflight would not follow a redirect)."""
+    answer = open_client.request(method, path, json={"scenario": "standard"})
+    assert answer.status_code == 404
+    assert "location" not in answer.headers
+
+
 def test_401_is_documented_and_answered_on_every_route(secured: TestClient) -> None:
     """With a token, every operation documents 401 with the body and header it is sent with."""
     document = secured.get("/openapi.json", headers=TOKEN).json()
@@ -123,7 +149,7 @@ def test_413_is_documented_on_the_routes_that_read_a_body(secured: TestClient) -
     with_413 = {p for _m, p, op in _operations(document) if "413" in op["responses"]}
     assert with_413 == BODIES
     assert with_413 == {p for _m, p, op in _operations(document) if "requestBody" in op}
-    view = secured.post("/api/sessions", json={"scenario": "standard"}, headers=TOKEN).json()
+    view = secured.post("/api/v1/sessions", json={"scenario": "standard"}, headers=TOKEN).json()
     big = act_body(view["version"], "note", None, {"text": "x" * 4000})
     for path in sorted(BODIES):
         url = path.replace("{session_id}", view["id"])
@@ -135,13 +161,15 @@ def test_413_is_documented_on_the_routes_that_read_a_body(secured: TestClient) -
 
 def test_a_created_session_says_where_it_is(open_client: TestClient) -> None:
     """A 201 carries ``Location``, the session's URL, and the document says so."""
-    created = open_client.post("/api/sessions", json={"scenario": "standard"})
+    created = open_client.post("/api/v1/sessions", json={"scenario": "standard"})
     assert created.status_code == 201
     location = created.headers["location"]
-    assert location == f"/api/sessions/{created.json()['id']}"
+    assert location == f"/api/v1/sessions/{created.json()['id']}"
     assert open_client.get(location).json() == created.json()
     document = open_client.get("/openapi.json").json()
-    assert "Location" in document["paths"]["/api/sessions"]["post"]["responses"]["201"]["headers"]
+    assert (
+        "Location" in document["paths"]["/api/v1/sessions"]["post"]["responses"]["201"]["headers"]
+    )
 
 
 def test_the_action_enum_is_what_the_server_accepts(open_client: TestClient) -> None:
@@ -152,15 +180,15 @@ def test_the_action_enum_is_what_the_server_accepts(open_client: TestClient) -> 
     """
     document = open_client.get("/openapi.json").json()
     enum = document["components"]["schemas"]["ActRequest"]["properties"]["action"]["enum"]
-    act = document["paths"]["/api/sessions/{session_id}/act"]["post"]
+    act = document["paths"]["/api/v1/sessions/{session_id}/act"]["post"]
     union = act["requestBody"]["content"]["application/json"]["schema"]["discriminator"]
-    catalogue = [a["name"] for a in open_client.get("/api/actions").json()]
+    catalogue = [a["name"] for a in open_client.get("/api/v1/actions").json()]
     assert sorted(enum) == sorted(union["mapping"]) == sorted(catalogue)
     assert "pause_infusion" not in enum
-    view = open_client.post("/api/sessions", json={"scenario": "standard"}).json()
+    view = open_client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
     for action in ["pause_infusion", *enum]:  # before an action ends the case
         answer = open_client.post(
-            f"/api/sessions/{view['id']}/act", json=act_body(view["version"], action, None, {})
+            f"/api/v1/sessions/{view['id']}/act", json=act_body(view["version"], action, None, {})
         )
         refused_as_unknown = answer.status_code == 422 and any(
             "is not an action" in p["rule"] for p in answer.json()["problems"]

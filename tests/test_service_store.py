@@ -160,16 +160,16 @@ def test_racing_appends_commit_one_per_version(url: str) -> None:
 def test_the_service_runs_a_whole_case_on_either_database(url: str) -> None:
     """The standard case over HTTP completes and reads back the same from a second app."""
     with TestClient(create_app(url)) as client:
-        view = client.post("/api/sessions", json={"scenario": "approach_laparoscopic"}).json()
+        view = client.post("/api/v1/sessions", json={"scenario": "approach_laparoscopic"}).json()
         for action, after, data in STANDARD_WALK:
             if action == "access_portal_vein":
                 data = {"anesthesia": "general"}
             elif action == "seal_access":
                 data = {}
-            response = client.post(f"/api/sessions/{view['id']}/act",
+            response = client.post(f"/api/v1/sessions/{view['id']}/act",
                                    json=act_body(view["version"], action, after, data))  # fmt: skip
             assert response.json()["accepted"], response.text
             view = response.json()["session"]
     assert view["outcome"]["status"] == "completed"
     with TestClient(create_app(url)) as again:
-        assert again.get(f"/api/sessions/{view['id']}").json() == view
+        assert again.get(f"/api/v1/sessions/{view['id']}").json() == view

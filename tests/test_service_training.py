@@ -24,18 +24,20 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 def _play(client: TestClient, name: str, upto: str | None = None) -> dict[str, Any]:
     """Start ``name`` and make the expert's moves (up to, not including, ``upto``)."""
-    view: dict[str, Any] = client.post("/api/sessions", json={"scenario": name}).json()
+    view: dict[str, Any] = client.post("/api/v1/sessions", json={"scenario": name}).json()
     for step in moves_of(simulate(library.load(name)).timeline):
         if step.action == upto:
             break
         if step.action is None:
             body = {"by": step.after, "expected_version": view["version"]}
-            view = client.post(f"/api/sessions/{view['id']}/advance", json=body).json()["session"]
+            view = client.post(f"/api/v1/sessions/{view['id']}/advance", json=body).json()[
+                "session"
+            ]
             continue
         body = {"action": step.action, "expected_version": view["version"], "data": step.choices}
         if step.after:
             body["after"] = step.after
-        response = client.post(f"/api/sessions/{view['id']}/act", json=body)
+        response = client.post(f"/api/v1/sessions/{view['id']}/act", json=body)
         assert response.status_code == 200, response.text
         view = response.json()["session"]
     return view
@@ -59,7 +61,7 @@ def test_score_and_debrief_match_the_library_session(client: TestClient) -> None
     exercise = Exercise.from_scenario("portal_pressure_pause")
     local = exercise.session()
     walk(local.case, local.lab, moves_of(exercise.expert))
-    base = f"/api/sessions/{view['id']}"
+    base = f"/api/v1/sessions/{view['id']}"
     assert client.get(f"{base}/score").json() == local.score().model_dump(mode="json")
     debrief = client.get(f"{base}/debrief").json()
     assert debrief == local.debrief().model_dump(mode="json")
@@ -72,7 +74,7 @@ def test_score_and_debrief_match_the_library_session(client: TestClient) -> None
 def test_xapi_statements_name_the_trainee(client: TestClient) -> None:
     """xAPI statements carry the trainee's account; a bad home page is a 422 at the query."""
     view = _play(client, "standard", upto="release")
-    base = f"/api/sessions/{view['id']}/xapi"
+    base = f"/api/v1/sessions/{view['id']}/xapi"
     lms = "https://lms.example.org"
     statements = client.get(base, params={"account": "ada", "home_page": lms}).json()
     assert statements[0]["verb"]["id"].endswith("/attempted")
@@ -87,7 +89,7 @@ def test_fhir_bundle_builds_without_and_validates_with_fhir_resources(
 ) -> None:
     """The bundle needs nothing extra; validating it without fhir.resources is a clear 501."""
     view = _play(client, "standard")
-    url = f"/api/sessions/{view['id']}/fhir"
+    url = f"/api/v1/sessions/{view['id']}/fhir"
     bundle = client.get(url).json()
     assert bundle["resourceType"] == "Bundle"
     assert client.get(url, params={"validate": "true"}).status_code == 200
@@ -101,7 +103,7 @@ def test_fhir_bundle_builds_without_and_validates_with_fhir_resources(
 def test_diagram_marks_the_sessions_path(client: TestClient) -> None:
     """The diagram lights the states visited and the steps taken, and says where it stands."""
     view = _play(client, "standard", upto="release")
-    diagram = client.get(f"/api/sessions/{view['id']}/diagram").json()
+    diagram = client.get(f"/api/v1/sessions/{view['id']}/diagram").json()
     assert diagram["state"] == "purify.release_testing"
     visited = {s["name"] for s in diagram["states"] if s["visited"]}
     assert {"harvest.procured", "purify.culture", "purify.release_testing"} <= visited
@@ -109,7 +111,7 @@ def test_diagram_marks_the_sessions_path(client: TestClient) -> None:
     taken = {(e["source"], e["name"]) for e in diagram["edges"] if e["taken"]}
     assert ("harvest.procured", "start_isolation") in taken
     assert ("purify.release_testing", "release") not in taken
-    text = client.get(f"/api/sessions/{view['id']}/diagram.mmd").text
+    text = client.get(f"/api/v1/sessions/{view['id']}/diagram.mmd").text
     assert text.startswith("stateDiagram-v2")
     assert text == diagram["mermaid"]
 
@@ -120,6 +122,6 @@ def test_a_session_restored_by_a_new_process_scores_the_same(tmp_path: Path) -> 
     with TestClient(create_app(db)) as first:
         view = _play(first, "population", upto="release")
     with TestClient(create_app(db)) as second:
-        again = second.get(f"/api/sessions/{view['id']}").json()
+        again = second.get(f"/api/v1/sessions/{view['id']}").json()
     assert again == view
     assert again["scenario"] == "population"

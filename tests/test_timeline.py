@@ -73,12 +73,31 @@ def test_timeline_json_round_trip_loses_nothing() -> None:
     assert fl.Case.replay(back) == case
 
 
-def test_durations_in_guard_values_are_written_in_clinical_form() -> None:
-    """A compared duration is written {"duration": "9h"}, never a bare number or text."""
+def test_durations_in_guard_values_are_written_in_iso_8601() -> None:
+    """A compared duration is written {"duration": "PT9H"}, never a bare number or text."""
     data = json.loads(rich_case().timeline.to_json())
     (warned,) = [e for e in data if e["kind"] == "warned" and e["action"] == "start_isolation"]
-    assert warned["warning"]["observed"] == {"duration": "9h"}
-    assert warned["warning"]["limit"] == {"duration": "8h"}
+    assert warned["warning"]["observed"] == {"duration": "PT9H"}
+    assert warned["warning"]["limit"] == {"duration": "PT8H"}
+
+
+def test_a_timeline_with_clinical_durations_in_guard_values_still_reads() -> None:
+    """A timeline an earlier isletflow wrote ({"duration": "9h"}) reads to the same events."""
+    timeline = rich_case().timeline
+    older = timeline.to_json().replace('"PT9H"', '"9h"').replace('"PT8H"', '"8h"')
+    assert older != timeline.to_json()
+    assert fl.Timeline.from_json(older) == timeline
+
+
+def test_the_protocol_a_timeline_carries_is_written_in_iso_8601() -> None:
+    """The created event's protocol writes PT12H, as every duration in a timeline; an older
+    timeline's 12h reads to the same protocol, and a protocol file keeps 12h."""
+    timeline = rich_case().timeline
+    protocol = json.loads(timeline.to_json())[0]["protocol"]
+    assert (protocol["max_cold_ischemia"], protocol["max_culture"]) == ("PT12H", "P3D")
+    older = timeline.to_json().replace('"PT12H"', '"12h"').replace('"P3D"', '"3d"')
+    assert fl.Timeline.from_json(older) == timeline
+    assert fl.Protocol().model_dump(mode="json")["max_cold_ischemia"] == "12h"
 
 
 def test_snapshot_json_round_trip_and_restore_go_on_identically() -> None:

@@ -83,18 +83,20 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 
 def _start(client: TestClient, mode: str) -> dict[str, Any]:
-    response = client.post("/api/sessions", json={"scenario": NAME, "mode": mode})
+    response = client.post("/api/v1/sessions", json={"scenario": NAME, "mode": mode})
     assert response.status_code == 201, response.text
     view: dict[str, Any] = response.json()
     for step in _moves_before(NAME, "start_infusion"):
         if step.action is None:
             body = {"by": step.after, "expected_version": view["version"]}
-            view = client.post(f"/api/sessions/{view['id']}/advance", json=body).json()["session"]
+            view = client.post(f"/api/v1/sessions/{view['id']}/advance", json=body).json()[
+                "session"
+            ]
             continue
         body = {"action": step.action, "expected_version": view["version"], "data": step.choices}
         if step.after:
             body["after"] = step.after
-        view = client.post(f"/api/sessions/{view['id']}/act", json=body).json()["session"]
+        view = client.post(f"/api/v1/sessions/{view['id']}/act", json=body).json()["session"]
     return view
 
 
@@ -105,18 +107,18 @@ def test_the_http_view_shows_no_guard_reason_for_an_untried_action(client: TestC
     view = _start(client, "assessment")
     assert view["mode"] == "assessment"
     assert view["state"] == guided["state"]
-    assert reason not in client.get(f"/api/sessions/{view['id']}").text
+    assert reason not in client.get(f"/api/v1/sessions/{view['id']}").text
     assert all(a["accepted"] is None and not a["failures"] for a in view["allowed"])
     assert view["scenario"] is None
     assert NAME not in view["exercise"]
     body = {"action": "start_infusion", "expected_version": view["version"], "data": {}}
-    tried = client.post(f"/api/sessions/{view['id']}/act", json=body).json()
+    tried = client.post(f"/api/v1/sessions/{view['id']}/act", json=body).json()
     assert not tried["accepted"]
     assert tried["failures"][0]["message"] == reason
 
 
 def test_an_unknown_mode_is_a_422(client: TestClient) -> None:
-    response = client.post("/api/sessions", json={"scenario": NAME, "mode": "exam"})
+    response = client.post("/api/v1/sessions", json={"scenario": NAME, "mode": "exam"})
     assert response.status_code == 422
     assert "mode" in response.text
 
@@ -126,7 +128,7 @@ def test_the_mode_is_kept_when_another_process_restores_the_session(tmp_path: Pa
     with TestClient(create_app(db)) as first:
         view = _start(first, "assessment")
     with TestClient(create_app(db)) as second:
-        again = second.get(f"/api/sessions/{view['id']}").json()
+        again = second.get(f"/api/v1/sessions/{view['id']}").json()
     assert again == view
     assert again["mode"] == "assessment"
 
@@ -238,8 +240,8 @@ def test_an_assessment_withholds_deviation_reasons_until_the_case_ends() -> None
 def test_the_http_score_and_debrief_wait_for_the_end_of_an_assessment(client: TestClient) -> None:
     """GET score gives no reasons and GET debrief is a 422 naming the mode while an assessment
     goes on; after an abort both give everything."""
-    view = client.post("/api/sessions", json={"scenario": STANDARD, "mode": "assessment"}).json()
-    url = f"/api/sessions/{view['id']}"
+    view = client.post("/api/v1/sessions", json={"scenario": STANDARD, "mode": "assessment"}).json()
+    url = f"/api/v1/sessions/{view['id']}"
     for step in [*_moves_before(STANDARD, "give_induction"), PlanStep("give_induction")]:
         data = {"agent": "aspirin"} if step.action == "give_induction" else step.choices
         body: dict[str, Any] = {"expected_version": view["version"]}

@@ -117,8 +117,8 @@ def test_service_sessions_are_attempts_and_need_the_account_and_platform(
     """Two sessions on one scenario share no statement id; account and home_page are needed."""
     got = []
     for _ in range(2):
-        view = client.post("/api/sessions", json={"scenario": "standard"}).json()
-        url = f"/api/sessions/{view['id']}/xapi"
+        view = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
+        url = f"/api/v1/sessions/{view['id']}/xapi"
         answer = client.get(url, params={"account": "u-1", "home_page": LMS, "name": "Ana"})
         assert answer.status_code == 200, answer.text
         got.append(answer.json())

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .case import Case
 from .course_summary import CourseSummary, CourseTally
-from .duration import Duration
+from .duration import IsoDuration
 
 __all__ = [
     "CohortSummary",
@@ -140,14 +140,14 @@ class TimePercentiles(_Model):
     """Percentiles of a duration, to the minute."""
 
     count: int
-    mean: Duration
-    min: Duration
-    p5: Duration
-    p25: Duration
-    p50: Duration
-    p75: Duration
-    p95: Duration
-    max: Duration
+    mean: IsoDuration
+    min: IsoDuration
+    p5: IsoDuration
+    p25: IsoDuration
+    p50: IsoDuration
+    p75: IsoDuration
+    p95: IsoDuration
+    max: IsoDuration
 
 
 class CohortSummary(_Model):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 from .assessment import GraftTraits
 from .model.parameters import DEFAULT, ModelParameters
 from .models import Recipient, UtcDatetime
-from .protocol import Protocol
+from .protocol import ProtocolData
 from .recipient import RecipientProfile
 
 __all__ = [
@@ -54,7 +54,7 @@ class Enrolled(_Event):
     recipient: Recipient
     profile: RecipientProfile
     traits: GraftTraits
-    protocol: Protocol
+    protocol: ProtocolData
     max_donors: int = Field(ge=1)
     decided_by: DecidedBy = Field(
         "protocol",

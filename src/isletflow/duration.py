@@ -1,10 +1,14 @@
 """Durations written the way clinicians write them: ``90min``, ``6h``, ``2d``, ``1h30min``.
 
 ``Duration`` is a ``timedelta`` for pydantic models that also reads these strings (and ISO 8601)
-and writes the compact form back, so a file round-trips unchanged. A duration always carries its
-unit: a bare number (``culture: 24``: hours? seconds?) is refused with an example, as is a
-digit that is not ASCII (``１h``). This module is the one parser of durations: files, the CLI,
-``Case.act(after=...)`` and the HTTP service all read them here.
+and writes the compact form back, so a file a person wrote (a scenario, a protocol, a rubric)
+round-trips unchanged. ``IsoDuration`` reads the same and writes ISO 8601 (``P3DT18H``): the one
+form of the data isletflow writes for programs (timelines, training views, debriefs, cohort
+summaries, every answer of the HTTP service). A duration always carries its unit: a bare number
+(``culture: 24``: hours? seconds?) is refused with an example, as is a digit that is not ASCII
+(``１h``). This module is the one parser of durations (files, the CLI, ``Case.act(after=...)``
+and the HTTP service all read them here) and the one writer of both forms; text for people says
+durations with ``spoken``.
 """
 
 from __future__ import annotations
@@ -26,7 +30,15 @@ from pydantic_core import PydanticCustomError
 
 from .errors import shown
 
-__all__ = ["Duration", "NonNegativeDuration", "format_duration", "parse_duration", "spoken"]
+__all__ = [
+    "Duration",
+    "IsoDuration",
+    "NonNegativeDuration",
+    "format_duration",
+    "iso_duration",
+    "parse_duration",
+    "spoken",
+]
 
 _UNITS: dict[str, timedelta] = {
     "d": timedelta(days=1),
@@ -84,6 +96,26 @@ def format_duration(value: timedelta) -> str:
     return "".join(parts)
 
 
+def iso_duration(value: timedelta) -> str:
+    """ISO 8601 in days at most: ``P3DT18H``, ``PT1H30M``, ``PT0.5S``, ``-PT2H``, ``PT0S``.
+
+    Never years or months (pydantic writes 366 days as ``P1Y1D``): they have no fixed length,
+    and the HTTP service refuses them in a wait, so a client can send back what it read.
+    """
+    if value < timedelta(0):
+        return "-" + iso_duration(-value)
+    if value == timedelta(0):
+        return "PT0S"
+    days, rest = divmod(value, _UNITS["d"])
+    hours, rest = divmod(rest, _UNITS["h"])
+    minutes, rest = divmod(rest, _UNITS["min"])
+    seconds = Decimal(rest // timedelta(microseconds=1)) / Decimal(1_000_000)
+    time = f"{hours}H" if hours else ""
+    time += f"{minutes}M" if minutes else ""
+    time += f"{seconds.normalize():f}S" if seconds else ""
+    return "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
+
+
 def spoken(value: timedelta) -> str:
     """A duration for a sentence: ``13 h 10 min``, ``45 min``, ``2 d 4 h`` (to the minute)."""
     if value < timedelta(0):
@@ -133,6 +165,13 @@ _WRITTEN = {
     "examples": ["90min", "6h", "2d", "1h30min"],
 }
 _READ = {"anyOf": [_WRITTEN, {"type": "string", "format": "duration"}]}
+# No "format": "duration": JSON Schema's format is RFC 3339's, which has no fraction of a second,
+# and a wait of 0.5 s is written PT0.5S (ISO 8601 allows a decimal fraction on the last part).
+_ISO_WRITTEN = {
+    "type": "string",
+    "pattern": r"^-?P([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+(\.[0-9]+)?S)?)?$",
+    "examples": ["PT1H30M", "P3DT18H", "PT0S"],
+}
 
 Duration = Annotated[
     timedelta,
@@ -142,6 +181,15 @@ Duration = Annotated[
     WithJsonSchema(_WRITTEN, mode="serialization"),
 ]
 """A timedelta read from ``90min``-style text or ISO 8601; never from a bare number."""
+
+IsoDuration = Annotated[
+    timedelta,
+    BeforeValidator(_coerce),
+    PlainSerializer(iso_duration, return_type=str, when_used="json"),
+    WithJsonSchema(_READ, mode="validation"),
+    WithJsonSchema(_ISO_WRITTEN, mode="serialization"),
+]
+"""A ``Duration`` that JSON writes in ISO 8601 (``P3DT18H``): for data programs read."""
 
 NonNegativeDuration = Annotated[Duration, AfterValidator(_not_negative)]
 """A ``Duration`` that may not be negative."""

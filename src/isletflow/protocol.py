@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
-from .duration import NonNegativeDuration
+from .duration import NonNegativeDuration, iso_duration
 from .files import read_mapping
 from .models import PRESERVATION_SOLUTIONS, Number, WholeNumber, YesNo, validated
 
-__all__ = ["PRESERVATION_SOLUTIONS", "Protocol"]
+__all__ = ["PRESERVATION_SOLUTIONS", "Protocol", "ProtocolData"]
 
 
 def _field(default: Any, text: str, source: str, **rules: Any) -> Any:
@@ -201,3 +201,18 @@ class Protocol(BaseModel):
             extra = info.json_schema_extra
             result[name] = str(extra["source"]) if isinstance(extra, dict) else ""
         return result
+
+
+def _as_data(protocol: Protocol) -> dict[str, Any]:
+    data: dict[str, Any] = protocol.model_dump(mode="json")
+    data.update((name, iso_duration(v)) for name, v in protocol if isinstance(v, timedelta))
+    return data
+
+
+ProtocolData = Annotated[
+    Protocol, PlainSerializer(_as_data, return_type=dict[str, Any], when_used="json")
+]
+"""A ``Protocol`` inside data isletflow writes for programs (a timeline's ``created`` event, a
+course's ``enrolled``): its durations in ISO 8601 (``PT12H``), as every other duration there. A
+protocol file, and a scenario's protocol (whose content a case's id is derived from), keep the
+form people write (``12h``); both forms read."""

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .duration import format_duration
+from .duration import iso_duration
 from .errors import InvalidInput
 from .outcomes import OUTCOMES, cohort_outcomes, rates, runner
 from .protocol import Protocol
@@ -141,7 +141,7 @@ def _number(value: Any) -> float:
 
 
 def _shown(value: Any) -> float | str:
-    return format_duration(value) if isinstance(value, timedelta) else float(value)
+    return iso_duration(value) if isinstance(value, timedelta) else float(value)
 
 
 def _finite(value: float) -> float | None:

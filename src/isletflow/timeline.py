@@ -14,17 +14,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal, cast, overload
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from . import workflow as wf
 from .deadlines import ArmedDeadline, Deadlines, due
+from .duration import IsoDuration
 from .errors import InvalidInput, SnapshotIncompatible
 from .guards import GuardResult
 from .models import Approach, Donor, Recipient, UtcDatetime
-from .protocol import Protocol
+from .protocol import ProtocolData
 from .record import CaseRecord, Note
 
 __all__ = [
@@ -55,7 +56,7 @@ class Created:
     donor: Donor
     recipient: Recipient
     approach: Approach
-    protocol: Protocol
+    protocol: ProtocolData
     kind: Literal["created"] = "created"
 
 
@@ -122,7 +123,7 @@ class Advanced:
     """The clock was moved on by ``by`` without a step, to ``at``."""
 
     at: datetime
-    by: timedelta
+    by: IsoDuration
     kind: Literal["advanced"] = "advanced"
 
 

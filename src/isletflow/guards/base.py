@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, TypeAdapter
 
-from ..duration import format_duration, parse_duration
+from ..duration import Duration, IsoDuration, iso_duration
 from ..models import Approach, Donor, Recipient
 from ..protocol import Protocol
 from ..record import CaseRecord
@@ -19,17 +19,21 @@ __all__ = ["Facts", "Guard", "GuardResult", "guard"]
 Observed = float | int | str | bool | timedelta | tuple[str, ...] | None
 
 
-# In JSON a compared duration is written {"duration": "13h10min"}, so reading it back is never
-# a guess between a duration and a text that looks like one.
+# In JSON a compared duration is written {"duration": "PT13H10M"}, so reading it back is never
+# a guess between a duration and a text that looks like one. An earlier isletflow wrote
+# {"duration": "13h10min"}: its timelines read as they did.
+_DURATION: TypeAdapter[timedelta] = TypeAdapter(Duration)
+
+
 def _value_in(value: Any) -> Any:
     if isinstance(value, dict) and set(value) == {"duration"}:
-        return parse_duration(value["duration"])
+        return _DURATION.validate_python(value["duration"])
     return tuple(value) if isinstance(value, list) else value
 
 
 def _value_out(value: Any) -> Any:
     if isinstance(value, timedelta):
-        return {"duration": format_duration(value)}
+        return {"duration": iso_duration(value)}
     return list(value) if isinstance(value, tuple) else value
 
 
@@ -50,7 +54,7 @@ class GuardResult:
     limit: Compared = None
     unit: str | None = None
     subcode: str | None = None
-    time_left: timedelta | None = None
+    time_left: IsoDuration | None = None
     warning: bool = False
 
 

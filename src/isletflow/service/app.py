@@ -25,7 +25,7 @@ from ..scenario import Scenario
 from ..training.lab import CHOICES
 from ..training.rubric import Rubric
 from . import apidocs, page, problems, readouts
-from .document import API_VERSION, LOCATION, Service, explicit_operation_id, links
+from .document import API_PREFIX, API_VERSION, LOCATION, Service, explicit_operation_id, links
 from .middleware import (
     CORS_VARIABLE,
     BearerToken,
@@ -179,7 +179,7 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
     # (middleware) does the checking, in front of every route.
     deps = [] if not secured else [_bearer_doc()]
     errors = ERRORS if not secured else {**ERRORS, **UNAUTHORIZED}
-    api = APIRouter(prefix="/api", responses=errors, dependencies=deps, route_class=JSONRoute)
+    api = APIRouter(prefix=API_PREFIX, responses=errors, dependencies=deps, route_class=JSONRoute)
     _catalogue(api)
     _sessions(api, registry)
     api.include_router(readouts.router(registry))

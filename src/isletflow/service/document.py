@@ -16,12 +16,17 @@ from fastapi.routing import APIRoute
 from .. import __version__
 from ..training.lab import CHOICES
 
-__all__ = ["API_VERSION", "LOCATION", "Service", "explicit_operation_id", "links"]
+__all__ = ["API_PREFIX", "API_VERSION", "LOCATION", "Service", "explicit_operation_id", "links"]
 
 API_VERSION = "1.0.0"
 """The HTTP API's version (the OpenAPI document's ``info.version``): the major number changes
 when a route, an operationId or a field is removed or changes meaning, the minor one when one is
 added. The package's own version is ``info.x-package-version``."""
+
+API_PREFIX = f"/api/v{API_VERSION.split('.')[0]}"
+"""Where the API's routes are served: ``/api/v1``, the major version in the path. A contract
+that breaks 1.x would be served under ``/api/v2`` beside it. The trainer page, ``/docs`` and
+``/openapi.json`` describe or use the API and are no part of it: they stay at the root."""
 
 LOCATION = {
     "Location": {"description": "The new session's URL", "schema": {"type": "string"}},
@@ -94,7 +99,7 @@ def typed_act_bodies(document: dict[str, Any]) -> None:
             "required": [*base["required"], *(["data"] if choices.get("required") else [])],
         }
         mapping[action] = f"#/components/schemas/{title}"
-    operation = document["paths"]["/api/sessions/{session_id}/act"]["post"]
+    operation = document["paths"][f"{API_PREFIX}/sessions/{{session_id}}/act"]["post"]
     operation["requestBody"]["content"]["application/json"]["schema"] = {
         "oneOf": [{"$ref": ref} for ref in mapping.values()],
         "discriminator": {"propertyName": "action", "mapping": mapping},

@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from ..duration import format_duration
+from ..duration import iso_duration
 from ..errors import InvalidInput, MissingTool
 from .registry import SessionNotFound, StaleVersion, UnreadableSession
 
@@ -76,7 +76,7 @@ def shown(value: Any, depth: int = 0) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, timedelta):
-        return format_duration(value)
+        return iso_duration(value)
     if isinstance(value, BaseModel):
         return shown(value.model_dump(mode="json"), depth)
     if isinstance(value, Mapping):

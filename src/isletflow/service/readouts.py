@@ -1,7 +1,7 @@
 """The routes that read a session out: score, debrief, xAPI, FHIR and the workflow diagram.
 
 They only read (``Registry.read``), each answering from the session's ``TrainingSession`` or its
-case. ``app`` includes them under ``/api`` with the other routes' authentication and errors.
+case. ``app`` includes them under ``/api/v1`` with the other routes' authentication and errors.
 """
 
 from __future__ import annotations

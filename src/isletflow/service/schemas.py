@@ -11,27 +11,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    TypeAdapter,
     ValidationError,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .. import workflow as wf
-from ..duration import Duration, format_duration
 from ..training.rubric import Rubric
 from ..training.view import Mode, Verdict, View
+from .waits import Wait
 
 __all__ = [
     "ERRORS",
@@ -54,45 +51,6 @@ __all__ = [
 
 MAX_BODY_DEPTH = 32
 """Levels a request body may nest: a posted scenario nests five; anything deeper is refused."""
-
-MAX_STEP = timedelta(days=366)
-"""The longest time one request may move a session's clock on."""
-
-
-def _bounded_step(text: str) -> str:
-    """The wait in the one form the service writes (``1h30min``), read as every duration is
-    (``duration.Duration``: units or ISO 8601), and within the service's bounds."""
-    if text.startswith("P") and (text == "P" or text.endswith("T")):
-        raise ValueError("is an ISO 8601 period with no time in it, e.g. PT1H30M")
-    try:
-        step = _DURATION.validate_python(text)
-    except (ValidationError, OverflowError):
-        raise ValueError(f"must be at most {format_duration(MAX_STEP)}") from None
-    if step < timedelta(0):
-        raise ValueError("must not be negative")
-    if step > MAX_STEP:
-        raise ValueError(f"must be at most {format_duration(MAX_STEP)}")
-    return format_duration(step)
-
-
-_DURATION: TypeAdapter[timedelta] = TypeAdapter(Duration)
-
-Wait = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=40,
-        # ASCII digits only (not '１h'): units as isletflow writes them, or ISO 8601 (days to
-        # seconds: a month or a year has no fixed length)
-        pattern=r"^(([0-9]{1,6}(\.[0-9]{1,6})?(d|h|min|s))+"
-        r"|P([0-9]{1,6}D)?(T([0-9]{1,6}H)?([0-9]{1,6}M)?"
-        r"([0-9]{1,6}(\.[0-9]{1,6})?S)?)?)$",
-        examples=["90min", "6h", "1h30min", "PT1H30M"],
-        description="A duration with units (d, h, min, s) or in ISO 8601 (PT1H30M); at most 366d",
-    ),
-    AfterValidator(_bounded_step),
-]
-"""A wait a request asks for, as text."""
 
 
 def read_json(body: bytes) -> Any:
@@ -219,7 +177,7 @@ class CreateSession(_Request):
         None,
         max_length=64,
         examples=["standard"],
-        description="A bundled scenario's name (GET /api/scenarios)",
+        description="A bundled scenario's name (GET /api/v1/scenarios)",
         json_schema_extra=_bundled_names,  # the route names the valid ones if not
     )
     scenario_spec: dict[str, Any] | None = Field(
@@ -257,7 +215,7 @@ class ActRequest(_Request):
     expected_version: JsonInt = Field(ge=0, description="The session's version the client saw")
     after: Wait | None = Field(None, description="Time that passes before the action")
     data: dict[str, Any] = Field(
-        default_factory=dict, description="The action's data; see GET /api/actions"
+        default_factory=dict, description="The action's data; see GET /api/v1/actions"
     )
 
 

@@ -32,7 +32,7 @@ from ..clock import AcceleratedClock
 from ..course import Course
 from ..course_events import Assessed, CourseEvent, CourseSnapshot
 from ..course_run import AssessmentRecord, enrol, next_slot, simulate_course, to_next_input
-from ..duration import Duration
+from ..duration import IsoDuration
 from ..errors import InvalidInput
 from ..models import UtcDatetime
 from ..sampling import PlanSampler
@@ -67,7 +67,7 @@ class DecisionView(_Frozen):
     at: UtcDatetime
     infusions: int
     cumulative_ieq_per_kg: float
-    since_last_infusion: Duration
+    since_last_infusion: IsoDuration
     assessment: AssessmentRecord
     options: tuple[DecisionOption, DecisionOption]
 

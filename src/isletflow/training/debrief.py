@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from ..duration import Duration, spoken
+from ..duration import IsoDuration, spoken
 from ..models import UtcDatetime
 from ..report import describe
 from ..timeline import (
@@ -37,7 +37,7 @@ class DebriefStep(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     at: UtcDatetime
-    since_clamp: Duration
+    since_clamp: IsoDuration
     state: str
     label: str
     detail: str
@@ -62,7 +62,7 @@ class DebriefOutcome(BaseModel):
     status: Status
     code: str | None
     at: UtcDatetime
-    since_clamp: Duration
+    since_clamp: IsoDuration
 
 
 class Debrief(BaseModel):
@@ -77,8 +77,8 @@ class Debrief(BaseModel):
     expert_outcome: DebriefOutcome | None
     points: float
     full_marks: float
-    time_to_infusion: Duration | None
-    expert_time_to_infusion: Duration | None
+    time_to_infusion: IsoDuration | None
+    expert_time_to_infusion: IsoDuration | None
     deviations: tuple[Deviation, ...]
     rows: tuple[DebriefRow, ...]
 

@@ -2,8 +2,8 @@
 
 ``TrainingSession.view()`` builds it; the HTTP service serves the same model with the session's
 header added (``service.schemas.SessionView`` is a ``View``), so a Python caller and a web page
-read the same fields. Every duration in it is written the way isletflow writes durations
-(``9h30min``, ``Duration``); every time is UTC.
+read the same fields. Every duration in it is ISO 8601 (``P1DT9H30M``, ``IsoDuration``), the
+form of all the data isletflow writes; every time is UTC.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..case import Case
 from ..definition import Kind
-from ..duration import Duration
+from ..duration import IsoDuration
 from ..guards import GuardResult
 from ..guards.base import Compared
 from ..models import Approach, Donor, Recipient, UtcDatetime
@@ -84,7 +84,7 @@ class Verdict(_Frozen):
     limit: Compared = None
     unit: str | None = None
     subcode: str | None = None
-    time_left: Duration | None = Field(None, description="For a time limit: the time left")
+    time_left: IsoDuration | None = Field(None, description="For a time limit: the time left")
 
     @classmethod
     def of(cls, result: GuardResult) -> Verdict:
@@ -137,7 +137,7 @@ class DeadlineView(_Frozen):
     name: str
     code: str = Field(description="The code the case is aborted with if it passes")
     due: UtcDatetime
-    time_left: Duration
+    time_left: IsoDuration
 
 
 class Measurement(_Frozen):
@@ -175,7 +175,7 @@ class View(_Frozen):
     exercise: str = Field(description="A title: the scenario, seed and case index")
     mode: Mode = Field("guided", description="guided: actions judged before they are tried")
     now: UtcDatetime = Field(description="The case's clock")
-    since_clamp: Duration = Field(description="Time since the donor's cross-clamp")
+    since_clamp: IsoDuration = Field(description="Time since the donor's cross-clamp")
     state: str
     phase: str
     finished: bool

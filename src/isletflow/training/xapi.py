@@ -29,11 +29,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
+from ..duration import iso_duration
 from ..timeline import Accepted, DeadlineFired, Event, Outcome, Refused, Timeline
 from .rubric import Rubric
 from .scoring import Score, score
@@ -48,7 +49,6 @@ VERBS = {
     "failed": "http://adlnet.gov/expapi/verbs/failed",
 }
 _EXT = "urn:isletflow:xapi:"
-_ISO_DURATION: TypeAdapter[timedelta] = TypeAdapter(timedelta)  # pydantic writes ISO 8601
 
 
 class Actor(BaseModel):
@@ -181,7 +181,7 @@ def xapi_statements(
         place: str, index: int, verb: str, obj: dict[str, Any], said: dict[str, Any]
     ) -> dict[str, Any]:
         at = trainee[index].at
-        since = _ISO_DURATION.dump_python(at - timeline.cross_clamp, mode="json")
+        since = iso_duration(at - timeline.cross_clamp)
         # The exercise is the parent of what happens in it, not of itself.
         parent = {} if obj is course else {"contextActivities": {"parent": [course]}}
         stamped = {"timestamp": _timestamp(when[index])} if index in when else {}

@@ -3,7 +3,6 @@
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = "isletflow-token";
-const API_BASE = "/api";     // the one base URL of the routes this file's new reads call
 let current = null;          // the last SessionView the server sent
 let scenarios = {};          // bundled scenario name -> {title, description}
 let selected = null;         // the action whose form is open
@@ -15,8 +14,29 @@ function requestHeaders() {
   return headers;
 }
 
+// Where the HTTP API is served (docs/service.md). The page names each route by its path under
+// it (e.g. /sessions); the request helper puts this version of the API in front.
+const API_BASE = "/api/v1";
+
+// A duration as the API writes it (ISO 8601 in days at most: P1DT9H30M) said as a person reads
+// it, to the minute, as the debrief's text says it: "1 d 9 h 30 min".
+function spoken(iso) {
+  const m = /^(-?)P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?)?$/.exec(iso);
+  if (!m) return iso;
+  const seconds = ((+(m[2] || 0) * 24 + +(m[3] || 0)) * 60 + +(m[4] || 0)) * 60 + +(m[5] || 0);
+  const sign = m[1] && seconds ? "minus " : "";
+  let minutes = Math.round(seconds / 60);
+  if (minutes === 0) return sign + (Math.round(seconds) ? `${Math.round(seconds)} s` : "0 min");
+  const parts = [];
+  for (const [size, unit] of [[1440, "d"], [60, "h"], [1, "min"]]) {
+    if (minutes >= size) parts.push(`${Math.floor(minutes / size)} ${unit}`);
+    minutes %= size;
+  }
+  return sign + parts.join(" ");
+}
+
 async function api(method, path, body) {
-  const response = await fetch(path, {
+  const response = await fetch(API_BASE + path, {
     method, headers: requestHeaders(),
     body: body === undefined ? undefined : JSON.stringify(body),
   });
@@ -84,7 +104,7 @@ function render(view) {
   $("state").textContent = words(view.state);
   $("state").dataset.state = view.state;
   $("clock").textContent = when(view.now);
-  $("since").textContent = view.since_clamp;
+  $("since").textContent = spoken(view.since_clamp);
   $("version").textContent = String(view.version);
   $("exercise").textContent = view.exercise;
   $("brief").textContent = view.brief || "";
@@ -198,7 +218,7 @@ function renderDeviations(deviations, withheld) {
 // The workflow drawn from GET /diagram: one column per phase, each state with its steps.
 async function refreshDiagram() {
   if (!current) return;
-  const { status, data } = await api("GET", `/api/sessions/${current.id}/diagram`);
+  const { status, data } = await api("GET", `/sessions/${current.id}/diagram`);
   if (status !== 200) return;
   const box = $("diagram");
   box.replaceChildren();
@@ -234,7 +254,7 @@ async function refreshDiagram() {
 async function refreshDebrief(finished) {
   $("debrief-panel").hidden = !finished;
   if (!finished) return;
-  const { status, data } = await api("GET", `${API_BASE}/sessions/${current.id}/debrief`);
+  const { status, data } = await api("GET", `/sessions/${current.id}/debrief`);
   if (status === 200) renderDebrief(data);
 }
 
@@ -306,7 +326,7 @@ function renderDeadlines(deadlines, now) {
   list.replaceChildren();
   if (!deadlines.length) list.append(el("li", "No deadline is running."));
   for (const d of deadlines) {
-    const item = el("li", `${d.name.replaceAll("_", " ")}: ${d.time_left} left (due ${when(d.due)} on the session clock; then the case is aborted)`,
+    const item = el("li", `${d.name.replaceAll("_", " ")}: ${spoken(d.time_left)} left (due ${when(d.due)} on the session clock; then the case is aborted)`,
       { "data-deadline": d.name });
     if (soon(d, now)) item.className = "soon";
     list.append(item);
@@ -337,7 +357,7 @@ function renderActions(allowed, finished) {
 
 async function refreshTimeline() {
   if (!current) return;
-  const { status, data } = await api("GET", `/api/sessions/${current.id}/timeline.txt`);
+  const { status, data } = await api("GET", `/sessions/${current.id}/timeline.txt`);
   if (status === 200) $("timeline").textContent = data;
 }
 
@@ -427,7 +447,7 @@ function showVerdict(text, kind) {
 }
 
 async function change(path, body) {
-  const { status, data } = await api("POST", `/api/sessions/${current.id}/${path}`, body);
+  const { status, data } = await api("POST", `/sessions/${current.id}/${path}`, body);
   if (status === 200) {
     notice("");
     render(data.session);
@@ -478,7 +498,7 @@ async function startSession() {
   const body = { scenario: $("scenario").value, mode: $("mode").value };
   const seed = $("seed").value.trim();
   if (seed !== "") body.seed = Number(seed);
-  const { status, data } = await api("POST", "/api/sessions", body);
+  const { status, data } = await api("POST", "/sessions", body);
   if (status === 201) {
     showVerdict("");
     notice("");
@@ -489,7 +509,7 @@ async function startSession() {
 }
 
 async function boot() {
-  const listed = await api("GET", "/api/scenarios");
+  const listed = await api("GET", "/scenarios");
   for (const s of listed.data) {
     scenarios[s.name] = s;
     $("scenario").append(el("option", s.title, { value: s.name }));  // a file name may name the lesson
@@ -499,7 +519,7 @@ async function boot() {
   for (const id of ["scenario", "seed", "mode", "start-session"]) $(id).disabled = false;
   const match = location.hash.match(/session=([A-Za-z0-9_-]+)/);
   if (match) {
-    const { status, data } = await api("GET", `/api/sessions/${match[1]}`);
+    const { status, data } = await api("GET", `/sessions/${match[1]}`);
     if (status === 200) render(data);
   }
   document.body.dataset.ready = "true";
