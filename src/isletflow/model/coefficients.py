@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler
 from pydantic.config import JsonDict
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 __all__ = [
     "POSITIVE",
@@ -45,6 +47,20 @@ class Section(BaseModel):
     """A section of the coefficient table: frozen, no unknown names, finite values."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """A coefficient's unit, status and tags said in its description, not as keywords of
+        their own: a strict JSON Schema consumer (Ajv) refuses keywords it does not know."""
+        schema = handler(core_schema)
+        for field in handler.resolve_ref_schema(schema).get("properties", {}).values():
+            unit, status, tags = (field.pop(key, "") for key in ("unit", "status", "tags"))
+            field.pop("basis", None)
+            said = "; ".join(str(part) for part in (unit, status, tags) if part)
+            field["description"] = f"{field.get('description', '')} ({said})"
+        return schema
 
 
 class Status(StrEnum):

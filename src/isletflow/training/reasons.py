@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from ..deadlines import window, window_source
 from ..duration import spoken
-from ..model.parameters import DEFAULT as MODEL
+from ..model.parameters import DEFAULT  # the guarded threshold and its quoted odds
 from ..timeline import Accepted, Created, DeadlineFired, Event, Outcome, Timeline
 
 __all__ = ["abort_reason", "deadline_reason", "heparin_reason", "late_reason", "order_reason"]
@@ -54,12 +54,12 @@ def abort_reason(outcome: Outcome, ending: Event | None) -> str:
 
 
 def heparin_reason(units: float, expert: float | None) -> str:
-    bleeding = MODEL.bleeding
+    threshold = DEFAULT.bleeding.heparin_threshold_units_per_kg
+    odds = DEFAULT.bleeding.high_heparin_or
     theirs = "adds none" if expert is None else f"adds {expert:g} U/kg"
     return (
-        f"The trainee added heparin {units:g} U/kg, at or over "
-        f"{bleeding.heparin_threshold_units_per_kg:g} U/kg, where the odds of bleeding were "
-        f"{bleeding.high_heparin_or:g} times higher [S47]; the expert path {theirs}."
+        f"The trainee added heparin {units:g} U/kg, at or over {threshold:g} U/kg, where the "
+        f"odds of bleeding were {odds:g} times higher [S47]; the expert path {theirs}."
     )
 
 
