@@ -7,13 +7,18 @@ case lost to a deadline names the window's source.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 
 from isletflow import workflow as wf
 from isletflow.cli import main
+from isletflow.service import create_app
 from isletflow.training import Exercise, moves_of, walk
 from isletflow.training.lab import CHOICES
 from isletflow.wording import ACTIONS, FIELDS, data_text, field_text, prose, state_words, table
+from service_support import act_body
 
 
 def test_every_action_and_recorded_field_has_its_words() -> None:
@@ -45,6 +50,8 @@ def test_prose_says_typed_names_in_words_and_leaves_the_rest() -> None:
         "say share of the product infused."
     )
     assert prose("Heparin 70 U/kg [S47].") == "Heparin 70 U/kg [S47]."
+    said_twice = "Record the release tests (record_release_tests) first."
+    assert prose(said_twice) == "Record the release tests first."
     assert state_words("purify.release_testing") == "release testing (purify)"
 
 
@@ -84,3 +91,21 @@ def test_the_terminal_debrief_names_no_field_as_typed() -> None:
     assert "heparin 70 U/kg" in debrief
     typed = {name for name in data_fields | set(FIELDS) if "_" in name and name in debrief}
     assert not typed
+
+
+def test_the_service_serves_the_table_and_each_event_in_its_words(tmp_path: Path) -> None:
+    """GET /words is the table; the JSON timeline says each of its events in the same words."""
+    with TestClient(create_app(str(tmp_path / "s.sqlite3"))) as client:
+        assert client.get("/api/v1/words").json() == table().model_dump(mode="json")
+        view = client.post("/api/v1/sessions", json={"scenario": "standard"}).json()
+        body = act_body(view["version"], "start_isolation", "6h", {})
+        view = client.post(f"/api/v1/sessions/{view['id']}/act", json=body).json()["session"]
+        body = act_body(view["version"], "finish_digestion", "4h", {})
+        client.post(f"/api/v1/sessions/{view['id']}/act", json=body)
+        timeline = client.get(f"/api/v1/sessions/{view['id']}/timeline").json()
+    assert len(timeline["said"]) == len(timeline["events"])
+    assert [s["label"] for s in timeline["said"][1:]] == [
+        "start the isolation",
+        "finish the digestion",
+    ]
+    assert timeline["said"][2]["detail"] == "digest 620,000 IEQ"

@@ -25,6 +25,7 @@ __all__ = [
     "ACTIONS",
     "FIELDS",
     "FieldWords",
+    "Said",
     "Words",
     "action_words",
     "capitalised",
@@ -164,12 +165,14 @@ _STATE = "|".join(
     re.escape(state) for state in sorted(STATES, key=len, reverse=True) if "." in state
 )
 _TYPED = re.compile(rf"\b(?:{_STATE})\b|\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+_QUOTED = re.compile(r" \(([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\)")
 
 
 def prose(text: str) -> str:
     """A sentence of the engine with every name as typed said in words: an action by this
     table, a field by its label, a state as ``state_words`` says it, any other code
-    (``collagen_paste``) with its words unjoined."""
+    (``collagen_paste``) with its words unjoined. A name quoted just after its own words
+    ("Record the release tests (record_release_tests)") is said once."""
 
     def said(match: re.Match[str]) -> str:
         name = match.group(0)
@@ -179,7 +182,20 @@ def prose(text: str) -> str:
             return ACTIONS[name]
         return FIELDS[name].label if name in FIELDS else _plain(name)
 
-    return _TYPED.sub(said, text)
+    def unless_said_before(match: re.Match[str]) -> str:
+        words = _TYPED.sub(said, match.group(1)).lower()
+        return "" if text[: match.start()].lower().endswith(words) else match.group(0)
+
+    return _TYPED.sub(said, _QUOTED.sub(unless_said_before, text))
+
+
+class Said(BaseModel):
+    """One event as a trainee reads it (``report.describe(event, words=True)``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: str = Field(description="e.g. finish the digestion")
+    detail: str = Field(description="e.g. digest 620,000 IEQ")
 
 
 class Words(BaseModel):
