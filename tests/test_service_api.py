@@ -495,6 +495,7 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
     assert set(paths) == {
         "/api/v1/scenarios",
         "/api/v1/actions",
+        "/api/v1/words",
         "/api/v1/sessions",
         "/api/v1/sessions/{session_id}",
         "/api/v1/sessions/{session_id}/act",
