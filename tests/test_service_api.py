@@ -204,6 +204,7 @@ def test_advancing_past_a_deadline_aborts_at_the_deadline(client: TestClient) ->
         "code": "cold_ischemia_exceeded",
         "at": "2026-03-03T10:00:00Z",
         "since_clamp": "PT12H",
+        "source": "S5a",  # the cold-ischaemia window's
     }
     assert after["deadlines"] == []
     assert [e["kind"] for e in response.json()["events"]] == ["deadline", "advanced"]

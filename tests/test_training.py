@@ -440,7 +440,7 @@ def test_debrief_lists_each_deviation_with_reason_and_cost() -> None:
     text = report.text()
     assert report.finished
     assert report.points == 11
-    assert "Outcome:  aborted (islets_expired)" in text
+    assert "Outcome:  aborted (islets_expired [S1]), " in text  # the release window's source
     assert "Expert:   completed (good)" in text
     assert "Score:    11 / 100" in text
     assert "-55  deadline breached [islets_expired]" in text

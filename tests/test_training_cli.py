@@ -74,7 +74,10 @@ def test_deadline_ends_the_session_with_a_debrief() -> None:
     assert result.exit_code == 0, result.output
     ran_out = "the cold ischemia ran out; the case is aborted (cold_ischemia_exceeded)"
     assert f"deadline passed: {ran_out}" in result.output
-    assert "Outcome:  aborted (cold_ischemia_exceeded), 12 h after cross-clamp" in result.output
+    # The outcome names the source of the window that ended the case
+    assert "Outcome:  aborted (cold_ischemia_exceeded [S5a]), 12 h after cross-clamp" in (
+        result.output
+    )
     assert "Score:    15 / 100" in result.output  # lost through inaction: below half
 
 

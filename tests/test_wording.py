@@ -75,10 +75,13 @@ def test_a_case_lost_to_a_deadline_names_the_windows_source() -> None:
     """The avoidable abort of a case left to its cold-ischaemia deadline cites S5a."""
     result = CliRunner().invoke(main, ["train"], input="wait 13h\n")
     assert result.exit_code == 0, result.output
-    assert (
-        "The case was lost (cold_ischemia_exceeded): the cold ischemia (12 h [S5a]) ran out;"
-        in (result.output)
-    )
+    lost = "The case was lost (cold_ischemia_exceeded): the cold ischemia (12 h [S5a]) ran out;"
+    assert lost in result.output
+    session = Exercise.from_scenario("standard").session()
+    session.wait("13h")
+    outcome = session.view().outcome
+    assert outcome is not None
+    assert outcome.source == "S5a"
 
 
 def test_the_terminal_debrief_names_no_field_as_typed() -> None:

@@ -10,8 +10,9 @@ import textwrap
 from collections.abc import Sequence
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from ..deadlines import window_source
 from ..duration import IsoDuration, spoken
 from ..models import UtcDatetime
 from ..report import describe
@@ -65,6 +66,9 @@ class DebriefOutcome(BaseModel):
     code: str | None
     at: UtcDatetime
     since_clamp: IsoDuration
+    source: str | None = Field(
+        None, description="The source tag of the rule that ended it: a deadline's window"
+    )
 
 
 class Debrief(BaseModel):
@@ -120,7 +124,8 @@ def _since(value: timedelta | None) -> str:
 def _outcome_text(outcome: DebriefOutcome | None) -> str:
     if outcome is None:
         return "not finished"
-    code = f" ({outcome.code})" if outcome.code else ""
+    source = f" [{outcome.source}]" if outcome.source else ""
+    code = f" ({outcome.code}{source})" if outcome.code else ""
     return f"{outcome.status}{code}, {spoken(outcome.since_clamp)} after cross-clamp"
 
 
@@ -210,8 +215,23 @@ def outcome_view(events: Sequence[Event]) -> DebriefOutcome | None:
         return None
     since_clamp = outcome.at - timeline.cross_clamp
     return DebriefOutcome(
-        status=outcome.status, code=outcome.code, at=outcome.at, since_clamp=since_clamp
+        status=outcome.status,
+        code=outcome.code,
+        at=outcome.at,
+        since_clamp=since_clamp,
+        source=_source(events),
     )
+
+
+def _source(events: Sequence[Event]) -> str | None:
+    """The source of a deadline's window, when a deadline ended the case (``outcome_of``
+    reads the same last deadline or accepted event)."""
+    for event in reversed(events):
+        if isinstance(event, DeadlineFired):
+            return window_source(event.deadline) or None
+        if isinstance(event, Accepted):
+            return None
+    return None
 
 
 def debrief(

@@ -272,8 +272,13 @@ async function refreshDebrief(finished) {
   if (status === 200) renderDebrief(data);
 }
 
+// "aborted (cold ischemia exceeded [S5a])": the code in words, the source of its rule if any.
+function outcomeCode(o) {
+  return o.code ? ` (${words(o.code)}${o.source ? " [" + o.source + "]" : ""})` : "";
+}
+
 function outcomeWords(o) {
-  return o ? `${o.status}${o.code ? " (" + words(o.code) + ")" : ""} ${spoken(o.since_clamp)} after cross-clamp` : "not ended";
+  return o ? `${o.status}${outcomeCode(o)} ${spoken(o.since_clamp)} after cross-clamp` : "not ended";
 }
 
 function stepCell(step) {
@@ -328,8 +333,7 @@ function renderOutcome(outcome) {
   node.hidden = !outcome;
   node.className = outcome ? outcome.status : "";
   if (outcome) {
-    const code = outcome.code ? ` (${words(outcome.code)})` : "";
-    node.textContent = `Outcome: ${outcome.status}${code} at ${when(outcome.at)}`;
+    node.textContent = `Outcome: ${outcome.status}${outcomeCode(outcome)} at ${when(outcome.at)}`;
   }
 }
 
