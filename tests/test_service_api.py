@@ -204,6 +204,7 @@ def test_advancing_past_a_deadline_aborts_at_the_deadline(client: TestClient) ->
         "code": "cold_ischemia_exceeded",
         "at": "2026-03-03T10:00:00Z",
         "since_clamp": "PT12H",
+        "source": "S5a",  # the cold-ischaemia window's
     }
     assert after["deadlines"] == []
     assert [e["kind"] for e in response.json()["events"]] == ["deadline", "advanced"]
@@ -495,6 +496,7 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
     assert set(paths) == {
         "/api/v1/scenarios",
         "/api/v1/actions",
+        "/api/v1/words",
         "/api/v1/sessions",
         "/api/v1/sessions/{session_id}",
         "/api/v1/sessions/{session_id}/act",

@@ -20,6 +20,7 @@ import pytest
 from isletflow import library
 from isletflow.simulation import simulate
 from isletflow.training import PlanStep, moves_of
+from isletflow.wording import action_words
 from service_support import Server, act_body
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -138,7 +139,7 @@ def test_a_trainee_walks_a_whole_case_in_the_browser(server: Server, page: Page)
     for step in rest:
         assert step.action is not None  # the standard expert never only waits
         _do(page, step.action, step.after, step.choices)
-        expect(page.locator("#verdict")).to_contain_text("Done: " + step.action.replace("_", " "))
+        expect(page.locator("#verdict")).to_contain_text("Done: " + action_words(step.action))
         if step.action == "finish_digestion":
             expect(page.locator("#results")).to_contain_text("Digest")
         if step.action == "record_release_tests":
@@ -164,18 +165,30 @@ def test_a_trainee_walks_a_whole_case_in_the_browser(server: Server, page: Page)
             expect(page.locator("#verdict")).to_contain_text("Refused: release")
             expect(page.locator("#deviations")).to_contain_text("refused")
             expect(page.locator("#score")).to_contain_text("(lost: refused 1)")
-            # The engine's sentence names the step as typed; the page reads it as words.
-            expect(page.locator("#deviations")).to_contain_text("(record release tests)")
+            # The engine's sentence names the step as typed; the server says it in words.
+            expect(page.locator("#deviations")).to_contain_text("Record the release tests before")
             expect(page.locator("#deviations")).not_to_contain_text("record_release_tests")
 
     expect(page.locator("#outcome")).to_contain_text("Outcome: completed (good)")
     expect(page.locator("#actions")).to_contain_text("The case has ended")
-    expect(page.locator("#timeline")).to_contain_text("assess_graft")
-    expect(page.locator("#timeline")).to_contain_text("REFUSED release")
+    # The timeline from its JSON, as a trainee reads it: actions in words, values with units.
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text("assess the graft")
+    expect(timeline).to_contain_text("REFUSED release the product")
+    expect(timeline).to_contain_text("digest 620,000 IEQ")
+    expect(timeline).to_contain_text("heparin 70 U/kg")
+    for typed in ("assess_graft", "digest_ieq", "units_per_kg", "harvest.digesting"):
+        expect(timeline).not_to_contain_text(typed)
+    _shot(page, "timeline", "#timeline-panel")
     expect(page.locator("#debrief-panel")).to_be_visible()
     expect(page.locator("#debrief")).to_contain_text("Debrief: standard (seed 1, case 0)")
     expect(page.locator("#debrief-steps tr.deviated")).to_have_count(1)
     expect(page.locator("#debrief-deviations")).to_contain_text("release")
+    # Each step's details in words with units, as the text debrief gives them.
+    expect(page.locator("#debrief-steps")).to_contain_text(
+        "finish the digestion — digest 620,000 IEQ"
+    )
+    expect(page.locator("#debrief-steps")).not_to_contain_text("digest_ieq")
     _shot(page, "debrief", "#debrief-panel")
     expect(page.locator("#score")).not_to_have_text("100.0 / 100.0")
     expect(page.locator("#diagram .node.current")).to_have_attribute("data-state", "completed")

@@ -25,6 +25,7 @@ TOKEN = {"Authorization": "Bearer s3cret"}
 OPERATIONS = {
     ("get", "/api/v1/scenarios"): "listScenarios",
     ("get", "/api/v1/actions"): "listActions",
+    ("get", "/api/v1/words"): "getWords",
     ("post", "/api/v1/sessions"): "createSession",
     ("get", "/api/v1/sessions/{session_id}"): "getSession",
     ("post", "/api/v1/sessions/{session_id}/act"): "takeAction",

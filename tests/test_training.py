@@ -168,7 +168,7 @@ def test_debrief_pairs_the_same_automatic_pause_on_both_paths() -> None:
     exercise = Exercise.from_scenario("portal_pressure_pause")
     assert any(isinstance(e, fl.timeline.AutomaticStep) for e in exercise.expert)
     session = _play(exercise)
-    pauses = [r for r in session.debrief().rows if "pause_infusion" in _label(r)]
+    pauses = [r for r in session.debrief().rows if "pause the infusion" in _label(r)]
     assert len(pauses) == 1
     assert pauses[0].trainee is not None
     assert pauses[0].expert is not None
@@ -346,7 +346,7 @@ def test_out_of_order_actions_found_by_common_subsequence() -> None:
     assert session.case.outcome is not None
     assert session.case.outcome.status == "completed"
     assert _found(session) == [("out_of_order", "add_heparin", 2.0)]
-    assert "after give_induction" in session.score().deviations[0].reasons[0]
+    assert "after give induction" in session.score().deviations[0].reasons[0]
 
 
 def test_warning_the_expert_avoided_costs() -> None:
@@ -440,13 +440,15 @@ def test_debrief_lists_each_deviation_with_reason_and_cost() -> None:
     text = report.text()
     assert report.finished
     assert report.points == 11
-    assert "Outcome:  aborted (islets_expired)" in text
+    assert "Outcome:  aborted (islets_expired [S1]), " in text  # the release window's source
     assert "Expert:   completed (good)" in text
     assert "Score:    11 / 100" in text
-    assert "-55  deadline_breached [islets_expired]" in text
-    assert "release is not possible in harvest.digesting" in text
-    assert "REFUSED release" in text
-    assert "assess_graft" in text
+    assert "-55  deadline breached [islets_expired]" in text
+    assert "release is not possible in digesting (harvest)" in text
+    assert "REFUSED release the product" in text
+    assert "assess the graft" in text
+    assert "digest_ieq" not in text  # the step details name each field in words, with its unit
+    assert "digest 620,000 IEQ" in text
     assert Debrief.model_validate_json(report.model_dump_json()) == report
 
 
@@ -461,7 +463,7 @@ def test_debrief_rows_put_the_paths_side_by_side() -> None:
     assert rows[0].deviation_kinds == ("refused",)
     assert rows[1].trainee is not None
     assert rows[1].expert is not None
-    assert rows[1].trainee.label == rows[1].expert.label == "start_isolation"
+    assert rows[1].trainee.label == rows[1].expert.label == "start the isolation"
 
 
 def test_restored_session_goes_on_identically() -> None:

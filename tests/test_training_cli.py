@@ -37,7 +37,7 @@ def test_expert_script_on_stdin_scores_full_marks() -> None:
     """The expert's moves typed as commands complete the case and the debrief says 100 / 100."""
     result = CliRunner().invoke(main, ["train"], input="\n".join(EXPERT_LINES) + "\n")
     assert result.exit_code == 0, result.output
-    assert "accepted: assess_graft -> completed" in result.output
+    assert "accepted: assess the graft; now completed" in result.output
     assert "Score:    100 / 100" in result.output
     assert "No deviations" in result.output
 
@@ -57,12 +57,13 @@ def test_mistakes_on_stdin_are_explained_and_debriefed() -> None:
     result = CliRunner().invoke(main, ["train"], input="\n".join(script) + "\n")
     out = result.output
     assert result.exit_code == 0, out
-    assert "refused: release" in out
-    assert "release is not possible in harvest.procured" in out
+    assert "refused: release the product" in out
+    # The guard's sentence in words: a state or an action as a trainee reads it, never as typed
+    assert "release is not possible in procured (harvest); possible now: start the isolation" in out
     assert "warning: Cold ischaemia is 9 h" in out
     assert "digest_ieq: '700000' is measured by the lab" in out
     assert "Result: Digest: 620,000 IEQ (8,857 IEQ/kg)." in out
-    assert "deadline: culture_window passed" not in out  # 2 d is inside the 72 h window
+    assert "deadline passed" not in out  # 2 d is inside the 72 h window
     assert "Score:    96 / 100" in out
     assert "[cold_ischemia_above_target]" in out
 
@@ -71,10 +72,12 @@ def test_deadline_ends_the_session_with_a_debrief() -> None:
     """Waiting past cold ischaemia ends the case, and the command ends with the debrief."""
     result = CliRunner().invoke(main, ["train"], input="wait 13h\nstart_isolation\n")
     assert result.exit_code == 0, result.output
-    assert "deadline: cold_ischemia passed; the case is aborted (cold_ischemia_exceeded)" in (
+    ran_out = "the cold ischemia ran out; the case is aborted (cold_ischemia_exceeded)"
+    assert f"deadline passed: {ran_out}" in result.output
+    # The outcome names the source of the window that ended the case
+    assert "Outcome:  aborted (cold_ischemia_exceeded [S5a]), 12 h after cross-clamp" in (
         result.output
     )
-    assert "Outcome:  aborted (cold_ischemia_exceeded), 12 h after cross-clamp" in result.output
     assert "Score:    15 / 100" in result.output  # lost through inaction: below half
 
 
@@ -137,7 +140,7 @@ def test_in_a_real_terminal_with_completion() -> None:
         _tmux("send-keys", "-t", "train", "Tab", socket=socket)
         _wait_for("train> start_isolation", socket)
         _tmux("send-keys", "-t", "train", " after=6h", "Enter", socket=socket)
-        _wait_for("accepted: start_isolation -> harvest.digesting", socket)
+        _wait_for("accepted: start the isolation; now digesting (harvest)", socket)
         _tmux("send-keys", "-t", "train", "quit", "Enter", socket=socket)
         screen = _wait_for("Your timeline beside the expert path", socket)
         assert "Score:    100 / 100" in screen
@@ -151,5 +154,5 @@ def test_live_clock_option_runs_the_session() -> None:
         main, ["train", "--factor", "60"], input="start_isolation after=6h\nquit\n"
     )
     assert result.exit_code == 0, result.output
-    assert "accepted: start_isolation -> harvest.digesting" in result.output
+    assert "accepted: start the isolation; now digesting (harvest)" in result.output
     assert "Score:    100 / 100" in result.output

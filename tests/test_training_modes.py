@@ -159,7 +159,7 @@ def test_the_terminal_trainer_shows_no_guard_reason_for_an_untried_action() -> N
     assert "[no]" not in before
     assert "[ok]" not in before
     assert "[  ] start_infusion" in before
-    assert f"refused: start_infusion\n  - {reason}" in after
+    assert f"refused: start the infusion\n  - {reason}" in after
     assert "Training (assessment): " in out
     assert NAME not in out.splitlines()[0]
 

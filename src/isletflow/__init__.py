@@ -92,7 +92,7 @@ _INTERNAL = (
     "export._fhir_base export._fhir_resources export._fhir_text training.* cli cli.* service "
     "service.* _api_doc "
     "assessment cohort_summary course_events course_scenario course_summary draws vector vector.* "
-    "__main__ uncertainty outcomes"
+    "__main__ uncertainty outcomes wording"
 )
 
 _HOME = {

@@ -19,6 +19,7 @@ from .timeline import (
     Timeline,
     Warned,
 )
+from .wording import action_words, data_text, prose
 
 if TYPE_CHECKING:
     from .cohort_summary import CohortSummary
@@ -38,8 +39,12 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def describe(event: Event) -> tuple[str, str]:
-    """A short label and a sentence for one event."""
+def describe(event: Event, *, words: bool = False) -> tuple[str, str]:
+    """A short label and a sentence for one event: names as typed (a timeline table for
+    whoever writes scenarios and scripts), or with ``words`` as a trainee reads them, from the
+    one table of words (``wording``): ``start the isolation``, ``digest 620,000 IEQ``."""
+    said = action_words if words else str
+    sentence = prose if words else str
     if isinstance(event, Created):
         d, r = event.donor, event.recipient
         spec = event.approach.spec
@@ -48,15 +53,20 @@ def describe(event: Event) -> tuple[str, str]:
             f"{r.weight_kg:g} kg; {event.approach.value} ({spec.cpt_code})"
         )
     if isinstance(event, Accepted):
-        return event.action, _data(event.data)
+        return said(event.action), (data_text if words else _data)(event.data)
     if isinstance(event, Refused):
-        reasons = "; ".join(f.message for f in event.failures)
-        return f"REFUSED {event.action}", reasons
+        reasons = "; ".join(sentence(f.message) for f in event.failures)
+        return f"REFUSED {said(event.action)}", reasons
     if isinstance(event, Warned):
-        return "warning", event.warning.message
+        return "warning", sentence(event.warning.message)
     if isinstance(event, DeadlineFired):
+        if words:
+            ran_out = f"the {prose(event.deadline)} ran out; the case is aborted ({event.code})"
+            return "deadline passed", ran_out
         return f"ABORTED {event.code}", f"deadline {event.deadline} passed"
     if isinstance(event, AutomaticStep):
+        if words:
+            return f"{action_words(event.trigger)} (automatic)", prose(event.reason.message)
         return event.trigger, f"automatic: {event.reason.message}"
     if isinstance(event, Advanced):
         return "time passes", spoken(event.by)

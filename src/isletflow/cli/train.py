@@ -26,6 +26,7 @@ from .. import library
 from ..clock import AcceleratedClock
 from ..duration import spoken
 from ..errors import InvalidInput
+from ..report import describe
 from ..timeline import AutomaticStep, DeadlineFired, Event, Warned
 from ..training.exercise import Exercise
 from ..training.lab import CHOICES
@@ -33,6 +34,7 @@ from ..training.rubric import Rubric
 from ..training.session import TrainingSession
 from ..training.view import MODES, ActionView, Choice, Mode, View, choices_for, withholds
 from ..training.xapi import Actor
+from ..wording import action_words, prose, state_words
 
 COMMANDS = ("help", "look", "wait", "score", "debrief", "quit")
 HELP = """\
@@ -95,14 +97,14 @@ def show(view: View, seen: int = 0) -> str:
     """The state of a session as text; results after the first ``seen`` are new."""
     lines = [
         f"== {spoken(view.since_clamp)} after cross-clamp ({view.now:%Y-%m-%d %H:%M} UTC) | "
-        f"{view.state} | score {view.score.points:g}/{view.score.full_marks:g} =="
+        f"{state_words(view.state)} | score {view.score.points:g}/{view.score.full_marks:g} =="
     ]
     if view.outcome is not None:
         code = f" ({view.outcome.code})" if view.outcome.code else ""
         lines.append(f"The case has ended: {view.outcome.status}{code}.")
         return "\n".join(lines)
     for d in view.deadlines:
-        lines.append(f"Deadline: {d.name} ({d.code}) in {spoken(d.time_left)}")
+        lines.append(f"Deadline: {prose(d.name)} ({d.code}) in {spoken(d.time_left)}")
     if view.results.alarm:
         lines.append(f"ALARM: {view.results.alarm}")
     new = {(m.at, m.action) for m in view.revealed[seen:]}
@@ -151,15 +153,10 @@ def _parse(words: list[str]) -> tuple[str, str | None, dict[str, Any]]:
 
 
 def _events_text(events: Iterable[Event]) -> list[str]:
-    lines = []
-    for event in events:
-        if isinstance(event, Warned):
-            lines.append(f"warning: {event.warning.message}")
-        elif isinstance(event, DeadlineFired):
-            lines.append(f"deadline: {event.deadline} passed; the case is aborted ({event.code}).")
-        elif isinstance(event, AutomaticStep):
-            lines.append(f"{event.trigger} (automatic): {event.reason.message}")
-    return lines
+    """What happened by itself as a step was taken (warnings, deadlines, automatic steps), in
+    the debrief's words (``report.describe``)."""
+    itself = (Warned, DeadlineFired, AutomaticStep)
+    return [": ".join(describe(e, words=True)) for e in events if isinstance(e, itself)]
 
 
 def step(session: TrainingSession, line: str, echo: Callable[[str], None]) -> bool:
@@ -208,10 +205,10 @@ def step(session: TrainingSession, line: str, echo: Callable[[str], None]) -> bo
             result = session.act(action, after=after, **choices)
             events = result.events
             if result.accepted:
-                echo(f"accepted: {action} -> {result.state}")
+                echo(f"accepted: {action_words(action)}; now {state_words(result.state)}")
             else:
-                echo(f"refused: {action}")
-                echo("\n".join(f"  - {f.message}" for f in result.failures))
+                echo(f"refused: {action_words(action)}")
+                echo("\n".join(f"  - {prose(f.message)}" for f in result.failures))
     except InvalidInput as error:
         echo(f"error: {error}")
         return True

@@ -21,9 +21,12 @@ from pydantic import BaseModel
 from .. import library
 from .. import workflow as wf
 from ..errors import InvalidInput, Problem
+from ..report import describe
 from ..scenario import Scenario
+from ..timeline import Event
 from ..training.lab import CHOICES
 from ..training.rubric import Rubric
+from ..wording import Said, Words, table
 from . import apidocs, page, problems, readouts
 from .document import API_PREFIX, API_VERSION, LOCATION, Service, explicit_operation_id, links
 from .middleware import (
@@ -205,6 +208,11 @@ def _catalogue(api: APIRouter) -> None:
             for e in library.entries()
         ]
 
+    @api.get("/words", tags=["catalogue"], operation_id="getWords")
+    def words() -> Words:
+        """The words a trainee reads for each action, state and field (with its unit)."""
+        return table()
+
     @api.get("/actions", tags=["catalogue"], operation_id="listActions")
     def actions() -> list[ActionInfo]:
         """Every action a trainee takes and the JSON Schema of what they choose for it."""
@@ -311,9 +319,12 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
 
     @api.get("/sessions/{session_id}/timeline", tags=["sessions"], operation_id="getTimeline")
     def timeline(session_id: str) -> TimelineResponse:
-        """Every event, in order, as JSON (the case's timeline format)."""
-        version, events = registry.read(session_id, lambda s: (s.version, s.events_json()))
-        return TimelineResponse(version=version, events=events)
+        """Every event, in order, as JSON (the case's timeline format), and each as a trainee
+        reads it (``said``: actions and fields in words, values with units)."""
+        version, events, said = registry.read(
+            session_id, lambda s: (s.version, s.events_json(), _said(s.case.timeline))
+        )
+        return TimelineResponse(version=version, events=events, said=said)
 
     @api.get(
         "/sessions/{session_id}/timeline.txt",
@@ -325,6 +336,15 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
     def timeline_text(session_id: str) -> str:
         """The timeline as an aligned text table, ending with the outcome."""
         return registry.read(session_id, Session.timeline_text)
+
+
+def _said(events: Sequence[Event]) -> list[Said]:
+    """Each event as the debrief says it (``report.describe``, in the table's words)."""
+    return [Said(label=label, detail=detail) for label, detail in map(_described, events)]
+
+
+def _described(event: Event) -> tuple[str, str]:
+    return describe(event, words=True)
 
 
 def _bearer_doc() -> Any:

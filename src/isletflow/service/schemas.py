@@ -28,6 +28,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from .. import workflow as wf
 from ..training.rubric import Rubric
 from ..training.view import Mode, Verdict, View
+from ..wording import Said
 from .waits import Wait
 
 __all__ = [
@@ -261,6 +262,9 @@ class AdvanceResponse(BaseModel):
 class TimelineResponse(BaseModel):
     version: int
     events: list[dict[str, Any]]
+    said: list[Said] = Field(
+        default_factory=list, description="Each event as a trainee reads it, in the same order"
+    )
 
 
 class ScenarioView(BaseModel):

@@ -6,11 +6,13 @@ is JSON-ready (``model_dump_json``) and reads as text (``text()``).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from ..deadlines import window_source
 from ..duration import IsoDuration, spoken
 from ..models import UtcDatetime
 from ..report import describe
@@ -24,6 +26,7 @@ from ..timeline import (
     Status,
     Timeline,
 )
+from ..wording import action_words
 from .alignment import lcs_pairs
 from .rubric import Rubric
 from .scoring import Deviation, infusion_started, score
@@ -63,6 +66,9 @@ class DebriefOutcome(BaseModel):
     code: str | None
     at: UtcDatetime
     since_clamp: IsoDuration
+    source: str | None = Field(
+        None, description="The source tag of the rule that ended it: a deadline's window"
+    )
 
 
 class Debrief(BaseModel):
@@ -98,9 +104,10 @@ class Debrief(BaseModel):
             times = [spoken(d.at - self.cross_clamp_at) for d in self.deviations]
             width = max(len(t) for t in times)
             for d, when in zip(self.deviations, times, strict=True):
-                what = f" {d.action}" if d.action and d.action != d.code else ""
+                what = f": {action_words(d.action)}" if d.action and d.action != d.code else ""
                 cost = f"-{d.cost:g}"
-                lines.append(f"  {when:>{width}}  {cost:>4}  {d.kind}{what} [{d.code}]")
+                kind = d.kind.replace("_", " ")
+                lines.append(f"  {when:>{width}}  {cost:>4}  {kind}{what} [{d.code}]")
                 lines.extend(f"  {'':>{width}}        {reason}" for reason in d.reasons)
         else:
             lines.append("No deviations: the expert path, step for step.")
@@ -117,31 +124,47 @@ def _since(value: timedelta | None) -> str:
 def _outcome_text(outcome: DebriefOutcome | None) -> str:
     if outcome is None:
         return "not finished"
-    code = f" ({outcome.code})" if outcome.code else ""
+    source = f" [{outcome.source}]" if outcome.source else ""
+    code = f" ({outcome.code}{source})" if outcome.code else ""
     return f"{outcome.status}{code}, {spoken(outcome.since_clamp)} after cross-clamp"
 
 
-def _side_by_side(rows: Sequence[DebriefRow]) -> list[str]:
-    def cell(step: DebriefStep | None) -> tuple[str, str]:
-        return (spoken(step.since_clamp), step.label) if step else ("", "")
+_DETAIL_WIDTH = 44  # a step's details wrap under its label, in its own column
 
+
+def _side_by_side(rows: Sequence[DebriefRow]) -> list[str]:
+    def cell(step: DebriefStep | None) -> tuple[str, list[str]]:
+        if step is None:
+            return "", [""]
+        details = textwrap.wrap(step.detail, _DETAIL_WIDTH) if step.detail else []
+        return spoken(step.since_clamp), [step.label, *(f"  {d}" for d in details)]
+
+    header = ("since clamp", ["you"], "", "since clamp", ["expert"])
     cells = [(*cell(r.trainee), "!" if r.deviation_kinds else "", *cell(r.expert)) for r in rows]
-    header = ("since clamp", "you", "", "since clamp", "expert")
-    widths = [max(len(c[i]) for c in [header, *cells]) for i in range(5)]
+    cells = [(c[0], c[1], c[2], c[3], c[4]) for c in cells]
+    table = [header, *cells]
+    widths = [
+        max(len(row[0]) for row in table),
+        max(len(line) for row in table for line in row[1]),
+        1,
+        max(len(row[3]) for row in table),
+    ]
     out = []
-    for row in [header, *cells]:
-        out.append(
-            "  ".join(
-                [
-                    row[0].rjust(widths[0]),
-                    row[1].ljust(widths[1]),
-                    row[2].ljust(1),
-                    row[3].rjust(widths[3]),
-                    row[4],
-                ]
+    for when, mine, mark, then, theirs in table:
+        for n in range(max(len(mine), len(theirs))):
+            first = n == 0
+            out.append(
+                "  ".join(
+                    [
+                        (when if first else "").rjust(widths[0]),
+                        (mine[n] if n < len(mine) else "").ljust(widths[1]),
+                        (mark if first else "").ljust(1),
+                        (then if first else "").rjust(widths[3]),
+                        theirs[n] if n < len(theirs) else "",
+                    ]
+                )
             )
-        )
-    out.insert(1, "-" * (sum(widths) + 8))
+    out.insert(1, "-" * max(len(line.rstrip()) for line in out))
     return out
 
 
@@ -152,7 +175,7 @@ def _steps(events: Sequence[Event]) -> list[DebriefStep]:
     for index, (event, state) in enumerate(timeline.states()):
         if isinstance(event, Created):
             continue
-        label, detail = describe(event)
+        label, detail = describe(event, words=True)
         steps.append(
             DebriefStep(
                 at=event.at,
@@ -192,8 +215,23 @@ def outcome_view(events: Sequence[Event]) -> DebriefOutcome | None:
         return None
     since_clamp = outcome.at - timeline.cross_clamp
     return DebriefOutcome(
-        status=outcome.status, code=outcome.code, at=outcome.at, since_clamp=since_clamp
+        status=outcome.status,
+        code=outcome.code,
+        at=outcome.at,
+        since_clamp=since_clamp,
+        source=_source(events),
     )
+
+
+def _source(events: Sequence[Event]) -> str | None:
+    """The source of a deadline's window, when a deadline ended the case (``outcome_of``
+    reads the same last deadline or accepted event)."""
+    for event in reversed(events):
+        if isinstance(event, DeadlineFired):
+            return window_source(event.deadline) or None
+        if isinstance(event, Accepted):
+            return None
+    return None
 
 
 def debrief(

@@ -23,6 +23,7 @@ from ..model.pressure import must_pause
 from ..models import UtcDatetime
 from ..release import RELEASE_TESTS
 from ..timeline import AutomaticStep
+from ..wording import FIELDS, capitalised, number, prose
 
 __all__ = ["Result", "Results", "results"]
 
@@ -45,14 +46,8 @@ _RULES: dict[Callable[[Any, Any], Any], str] = {
     rules.equal: "must be",
     rules.implies: "must be",
 }
-# Measured fields other than the release tests': a label and a unit.
-_FIELDS = {
-    "digest_ieq": ("Digest", "IEQ"),
-    "purified_ieq": ("Purified yield", "IEQ"),
-    "fraction_delivered": ("Share of the product infused", "%"),
-    "ng_per_ml": ("Trough level", "ng/mL"),
-    "igls_grade": ("Igls grade", None),
-}
+# Measured fields other than the release tests' (their words and units: ``wording.FIELDS``).
+_SHOWN = ("digest_ieq", "purified_ieq", "fraction_delivered", "ng_per_ml", "igls_grade")
 
 
 class Measurement(Protocol):
@@ -96,11 +91,6 @@ class Results(BaseModel):
     alarm: str | None = Field(None, description="Why the infusion is paused, while it is")
 
 
-def _number(value: float, unit: str | None) -> str:
-    shown = f"{value:,.0f}" if abs(value) >= 100 else f"{value:g}"
-    return f"{shown} {unit}" if unit else shown
-
-
 def _verdict(ok: Any) -> Verdict:
     return "within" if bool(ok) else "outside"
 
@@ -115,15 +105,15 @@ def _release(case: Case, m: Measurement) -> list[Result]:
         label="Islet equivalents",
         value=prep.ieq,
         unit="IEQ",
-        text=f"Islet equivalents {_number(prep.ieq, 'IEQ')} "
-        f"({_number(prep.dose_ieq_per_kg(who), 'IEQ/kg')} for {who.weight_kg:g} kg).",
+        text=f"Islet equivalents {number(prep.ieq, 'IEQ')} "
+        f"({number(prep.dose_ieq_per_kg(who), 'IEQ/kg')} for {who.weight_kg:g} kg).",
     )
     rows = [total]
     for test in RELEASE_TESTS:
         observed, limit = test.observed(prep, who), test.limit(protocol, who)
         numeric = isinstance(limit, int | float) and not isinstance(limit, bool)
         rule = _RULES.get(test.rule, "against")
-        words = f"{rule} {_number(limit, test.unit) if numeric else limit}"
+        words = f"{rule} {number(limit, test.unit) if numeric else limit}"
         rows.append(
             Result.model_construct(
                 at=m.at,
@@ -141,17 +131,18 @@ def _release(case: Case, m: Measurement) -> list[Result]:
 
 
 def _other(case: Case, m: Measurement) -> Result | None:
-    if m.field not in _FIELDS:
+    if m.field not in _SHOWN:
         return None
-    label, unit = _FIELDS[m.field]
+    words = FIELDS[m.field]
+    label, unit = capitalised(words.label), words.unit
     value = m.value
     if isinstance(value, int) and not isinstance(value, bool):
         value = float(value)  # built unvalidated: the field's type is bool | float | str
-    if m.field == "fraction_delivered" and isinstance(value, float):
-        value = round(value * 100, 1)
-    text = f"{label}: {_number(value, unit) if isinstance(value, float | int) else value}"
+    if words.scale != 1 and isinstance(value, float):
+        value = round(value * words.scale, 1)
+    text = f"{label}: {number(value, unit) if isinstance(value, float | int) else value}"
     if unit == "IEQ" and isinstance(value, float | int):
-        text += f" ({_number(value / case.recipient.weight_kg, 'IEQ/kg')})"
+        text += f" ({number(value / case.recipient.weight_kg, 'IEQ/kg')})"
     drug = m.context.get("drug")
     text += f" ({drug})." if drug else "."
     return Result.model_construct(
@@ -211,7 +202,7 @@ def _alarm(case: Case) -> str | None:
         return None
     for event in reversed(case.timeline):
         if isinstance(event, AutomaticStep):
-            return f"Infusion paused: {event.reason.message}"
+            return f"Infusion paused: {prose(event.reason.message)}"
     return "Infusion paused."
 
 

@@ -47,6 +47,7 @@ from ..timeline import (
     Timeline,
     Warned,
 )
+from ..wording import action_words, prose
 from .reasons import abort_reason, deadline_reason, heparin_reason, late_reason, order_reason
 from .rubric import DEVIATION_KINDS, DeviationKind, Rubric
 
@@ -228,13 +229,13 @@ class Scorer:
             self._causes |= {f.code for f in event.failures}
             self._causes |= {f.subcode for f in event.failures if f.subcode}
             for code in dict.fromkeys(f.code for f in event.failures):
-                reasons = tuple(f.message for f in event.failures if f.code == code)
+                reasons = tuple(prose(f.message) for f in event.failures if f.code == code)
                 self._add(index, event, "refused", code, event.action, reasons)
         elif isinstance(event, Warned):
             self._causes.add(event.warning.code)
             code = event.warning.code
             if code not in self._expert_warnings and code not in _CHARGED_AT_CAUSE:
-                reasons = (event.warning.message,)
+                reasons = (prose(event.warning.message),)
                 self._add(index, event, "warning", event.warning.code, event.action, reasons)
         elif isinstance(event, DeadlineFired) and event.deadline not in self._expert_deadlines:
             reason = deadline_reason(event, self._first)
@@ -251,8 +252,8 @@ class Scorer:
             released = event.action == "reject" and "release_failed" in self._causes
             if not released and reason not in self._causes | self._expert_reasons:
                 why = (
-                    f"The trainee chose {event.action} ({reason}), but no refusal or warning had "
-                    "shown that reason.",
+                    f"The trainee chose to {action_words(event.action)} ({prose(reason)}), but no "
+                    "refusal or warning had shown that reason.",
                 )
                 self._add(index, event, "abort_without_cause", reason, event.action, why)
         if (
@@ -348,7 +349,7 @@ class Scorer:
                     code=mine.code or mine.status,
                     at=mine.at,
                     action=self.ended_by.action if isinstance(self.ended_by, Accepted) else None,
-                    reasons=(abort_reason(mine, self._ending),),
+                    reasons=(abort_reason(mine, self._ending, self._first),),
                     cost=self.rubric.cost("avoidable_abort"),
                     event_index=self._ended_index,
                 )

@@ -22,6 +22,7 @@ from ..guards.base import Compared
 from ..models import Approach, Donor, Recipient, UtcDatetime
 from ..record import CaseRecord
 from ..timeline import Accepted, Event
+from ..wording import prose
 from .debrief import DebriefOutcome
 from .lab import CHOICES, MEASURED, Lab, ScenarioLab
 from .results import Results
@@ -88,12 +89,13 @@ class Verdict(_Frozen):
 
     @classmethod
     def of(cls, result: GuardResult) -> Verdict:
+        """The verdict a trainee reads: the guard's sentence with names said in words."""
         return cls(
             guard=result.guard,
             code=result.code,
             passed=result.passed,
             warning=result.warning,
-            message=result.message,
+            message=prose(result.message),
             observed=result.observed,
             limit=result.limit,
             unit=result.unit,

@@ -6,6 +6,8 @@ const TOKEN_KEY = "isletflow-token";
 let current = null;          // the last SessionView the server sent
 let scenarios = {};          // bundled scenario name -> {title, description}
 let selected = null;         // the action whose form is open
+// The one table of words (GET /words, isletflow.wording): actions, states, fields with units.
+let table = { actions: {}, states: {}, fields: {} };
 
 function requestHeaders() {
   const headers = { "Content-Type": "application/json" };
@@ -18,15 +20,23 @@ function requestHeaders() {
 // it (e.g. /sessions); the request helper puts this version of the API in front.
 const API_BASE = "/api/v1";
 
-// A duration as the API writes it (ISO 8601 in days at most: P1DT9H30M) said as a person reads
-// it, to the minute, as the debrief's text says it: "1 d 9 h 30 min".
-function spoken(iso) {
+// A duration as the API writes it (ISO 8601 in days at most: P1DT9H30M) in seconds.
+function seconds(iso) {
   const m = /^(-?)P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?)?$/.exec(iso);
-  if (!m) return iso;
-  const seconds = ((+(m[2] || 0) * 24 + +(m[3] || 0)) * 60 + +(m[4] || 0)) * 60 + +(m[5] || 0);
-  const sign = m[1] && seconds ? "minus " : "";
-  let minutes = Math.round(seconds / 60);
-  if (minutes === 0) return sign + (Math.round(seconds) ? `${Math.round(seconds)} s` : "0 min");
+  if (!m) return null;
+  const total = ((+(m[2] || 0) * 24 + +(m[3] || 0)) * 60 + +(m[4] || 0)) * 60 + +(m[5] || 0);
+  return m[1] ? -total : total;
+}
+
+// A duration said as a person reads it, to the minute, as the debrief's text says it:
+// "1 d 9 h 30 min".
+function spoken(iso) {
+  const signed = seconds(iso);
+  if (signed === null) return iso;
+  const sign = signed < 0 ? "minus " : "";
+  const seconds_ = Math.abs(signed);
+  let minutes = Math.round(seconds_ / 60);
+  if (minutes === 0) return sign + (Math.round(seconds_) ? `${Math.round(seconds_)} s` : "0 min");
   const parts = [];
   for (const [size, unit] of [[1440, "d"], [60, "h"], [1, "min"]]) {
     if (minutes >= size) parts.push(`${Math.floor(minutes / size)} ${unit}`);
@@ -65,16 +75,20 @@ function notice(text) {
   $("notice").hidden = !text;
 }
 
-// Names as a trainee reads them: "harvest.procured" -> "procured (harvest)", "a_b" -> "a b".
+// Names as a trainee reads them, from the table: "harvest.procured" -> "procured (harvest)",
+// "start_isolation" -> "start the isolation"; any other code (a deviation's kind) unjoined. The
+// server's sentences come in these words already (the view's verdicts, the score's reasons).
 function words(name) {
   if (!name) return "";
-  const [phase, step] = name.includes(".") ? name.split(".") : [null, name];
-  const spoken = step.replaceAll("_", " ");
-  return phase ? `${spoken} (${phase.replaceAll("_", " ")})` : spoken;
+  return table.states[name] || table.actions[name] || name.replaceAll("_", " ");
 }
 
-// The engine's sentences name actions and fields as typed (record_release_tests): read as words.
-function prose(text) { return String(text).replace(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g, (w) => w.replaceAll("_", " ")); }
+// A field as a form labels it: its words and unit, "heparin (U/kg)".
+function fieldWords(name) {
+  const field = table.fields[name];
+  if (!field) return name.replaceAll("_", " ");
+  return field.unit ? `${field.label} (${field.unit})` : field.label;
+}
 
 // Fields whose form a rule checks with a pattern: said in words, never as the pattern.
 const FORMS = { after: "a duration such as 90min, 6h or 1h30min", by: "a duration such as 90min, 6h or 1h30min" };
@@ -84,9 +98,9 @@ function ruleText(p) {
   if (/pattern/i.test(p.rule || "")) {
     const choice = current && current.allowed.flatMap((a) => a.choices).find((c) => c.name === field);
     const hint = FORMS[field] || (choice && choice.description) || "";
-    return `${words(field)}: "${p.value}" is not in the expected form${hint ? " (" + hint + ")" : ""}`;
+    return `${fieldWords(field)}: "${p.value}" is not in the expected form${hint ? " (" + hint + ")" : ""}`;
   }
-  return `${words(field)}: ${p.rule}`;
+  return `${fieldWords(field)}: ${p.rule}`;
 }
 
 function problemsText(data) {
@@ -208,8 +222,8 @@ function renderDeviations(deviations, withheld) {
   list.replaceChildren();
   if (!deviations.length) list.append(el("li", "None: on the expert's path so far."));
   for (const d of deviations) {
-    const why = d.reasons.length ? prose(d.reasons.join(" ")) : withheld ? "(the reason comes with the debrief)" : "";
-    const item = el("li", `${words(d.kind)}${d.action ? " at " + words(d.action) : ""}: ${why} `);
+    const why = d.reasons.length ? d.reasons.join(" ") : withheld ? "(the reason comes with the debrief)" : "";
+    const item = el("li", `${words(d.kind)}${d.action ? " (" + words(d.action) + ")" : ""}: ${why} `);
     item.append(el("span", `−${d.cost}`, { class: "cost" }));
     list.append(item);
   }
@@ -240,7 +254,7 @@ async function refreshDiagram() {
         const ul = el("ul");
         for (const e of out) {
           const text = e.kind === "deadline" ? `deadline: ${e.name.replaceAll("_", " ")} → aborted`
-            : `${e.name.replaceAll("_", " ")} → ${e.target.split(".").pop().replaceAll("_", " ")}`;
+            : `${words(e.name)} → ${e.target.split(".").pop().replaceAll("_", " ")}`;
           ul.append(el("li", text, { class: e.kind === "deadline" ? "deadline" : (e.taken ? "taken" : "") }));
         }
         node.append(ul);
@@ -258,12 +272,18 @@ async function refreshDebrief(finished) {
   if (status === 200) renderDebrief(data);
 }
 
+// "aborted (cold ischemia exceeded [S5a])": the code in words, the source of its rule if any.
+function outcomeCode(o) {
+  return o.code ? ` (${words(o.code)}${o.source ? " [" + o.source + "]" : ""})` : "";
+}
+
 function outcomeWords(o) {
-  return o ? `${o.status}${o.code ? " (" + words(o.code) + ")" : ""} ${o.since_clamp} after cross-clamp` : "not ended";
+  return o ? `${o.status}${outcomeCode(o)} ${spoken(o.since_clamp)} after cross-clamp` : "not ended";
 }
 
 function stepCell(step) {
-  return el("td", step ? `${step.since_clamp}: ${words(step.label)}${step.detail ? " — " + step.detail : ""}` : "");
+  // The label and details come in words, with units, from the server (the debrief's own).
+  return el("td", step ? `${spoken(step.since_clamp)}: ${step.label}${step.detail ? " — " + step.detail : ""}` : "");
 }
 
 // The debrief as a report: the summary, each deviation with its cost and reasons (their
@@ -277,7 +297,7 @@ function renderDebrief(d) {
     ["Score", `${d.points} / ${d.full_marks}`],
     ["Outcome", outcomeWords(d.outcome)],
     ["Expert's outcome", outcomeWords(d.expert_outcome)],
-    ["Infusion started", `${d.time_to_infusion || "never"} after cross-clamp (expert: ${d.expert_time_to_infusion || "never"})`],
+    ["Infusion started", `${d.time_to_infusion ? spoken(d.time_to_infusion) : "never"} after cross-clamp (expert: ${d.expert_time_to_infusion ? spoken(d.expert_time_to_infusion) : "never"})`],
   ];
   for (const [term, value] of pairs) summary.append(el("dt", term), el("dd", value));
   box.append(summary);
@@ -289,8 +309,8 @@ function renderDebrief(d) {
     table.append(head);
     for (const dev of d.deviations) {
       const row = el("tr");
-      row.append(el("td", `${words(dev.kind)}${dev.action ? " at " + words(dev.action) : ""}`));
-      row.append(el("td", prose(dev.reasons.join(" "))), el("td", `−${dev.cost}`));
+      row.append(el("td", `${words(dev.kind)}${dev.action ? " (" + words(dev.action) + ")" : ""}`));
+      row.append(el("td", dev.reasons.join(" ")), el("td", `−${dev.cost}`));
       table.append(row);
     }
     box.append(table);
@@ -313,8 +333,7 @@ function renderOutcome(outcome) {
   node.hidden = !outcome;
   node.className = outcome ? outcome.status : "";
   if (outcome) {
-    const code = outcome.code ? ` (${words(outcome.code)})` : "";
-    node.textContent = `Outcome: ${outcome.status}${code} at ${when(outcome.at)}`;
+    node.textContent = `Outcome: ${outcome.status}${outcomeCode(outcome)} at ${when(outcome.at)}`;
   }
 }
 
@@ -326,7 +345,7 @@ function renderDeadlines(deadlines, now) {
   list.replaceChildren();
   if (!deadlines.length) list.append(el("li", "No deadline is running."));
   for (const d of deadlines) {
-    const item = el("li", `${d.name.replaceAll("_", " ")}: ${spoken(d.time_left)} left (due ${when(d.due)} on the session clock; then the case is aborted)`,
+    const item = el("li", `${words(d.name)}: ${spoken(d.time_left)} left (due ${when(d.due)} on the session clock; then the case is aborted)`,
       { "data-deadline": d.name });
     if (soon(d, now)) item.className = "soon";
     list.append(item);
@@ -339,7 +358,7 @@ function renderActions(allowed, finished) {
   if (finished) list.append(el("li", "The case has ended: no action is possible."));
   for (const a of allowed) {
     const item = el("li");
-    const button = el("button", a.action.replaceAll("_", " "), { type: "button", "data-action": a.action });
+    const button = el("button", words(a.action), { type: "button", "data-action": a.action });
     if (a.accepted === false) button.className = "blocked";  // null: not judged (assessment)
     if (a.action === selected) button.classList.add("selected");
     button.addEventListener("click", () => openForm(a.action));
@@ -347,7 +366,7 @@ function renderActions(allowed, finished) {
     const reasons = [...a.failures.map((f) => f.message), ...a.warnings.map((w) => "Warning: " + w.message)];
     if (reasons.length) {
       const ul = el("ul", null, { class: "reasons" });
-      for (const r of reasons) ul.append(el("li", prose(r)));
+      for (const r of reasons) ul.append(el("li", r));
       item.append(ul);
     }
     list.append(item);
@@ -355,10 +374,22 @@ function renderActions(allowed, finished) {
   if (selected && !allowed.some((a) => a.action === selected)) closeForm();
 }
 
+// The timeline from its JSON (GET /timeline): each event's time since cross-clamp and what it
+// was, as the server says it in words ("said": the debrief's words, values with their units).
 async function refreshTimeline() {
   if (!current) return;
-  const { status, data } = await api("GET", `/sessions/${current.id}/timeline.txt`);
-  if (status === 200) $("timeline").textContent = data;
+  const { status, data } = await api("GET", `/sessions/${current.id}/timeline`);
+  if (status !== 200) return;
+  const clamp = Date.parse(current.now) - 1000 * seconds(current.since_clamp);
+  const body = $("timeline").querySelector("tbody");
+  body.replaceChildren();
+  data.events.forEach((event, i) => {
+    const said = data.said[i] || { label: event.kind, detail: "" };
+    const since = Math.round((Date.parse(event.at) - clamp) / 1000);
+    const row = el("tr", null, { "data-kind": event.kind });
+    row.append(el("td", spoken(`PT${since}S`)), el("td", said.label), el("td", said.detail));
+    body.append(row);
+  });
 }
 
 // -- The form for an action: only what the trainee chooses (the view's "choices") ---------
@@ -368,12 +399,12 @@ function fieldFor(choice) {
   if (schema.anyOf) schema = schema.anyOf.find((p) => p.type !== "null") || {};
   const name = choice.name;
   const wrap = el("div", null, { class: "field" });
-  const label = el("label", name.replaceAll("_", " ") + (choice.required ? " *" : ""));
+  const label = el("label", fieldWords(name) + (choice.required ? " *" : ""));
   wrap.append(label);
   if (choice.many) {
     for (const option of choice.options || []) {
       const box = el("input", null, { type: "checkbox", name, value: option, "data-kind": "array" });
-      const text = el("label", option);
+      const text = el("label", option.replaceAll("_", " "));
       text.prepend(box);
       wrap.append(text);
     }
@@ -383,7 +414,7 @@ function fieldFor(choice) {
   if (choice.options) {
     input = el("select", null, { name, "data-kind": "string" });
     input.append(el("option", "", { value: "" }));
-    for (const option of choice.options) input.append(el("option", option, { value: option }));
+    for (const option of choice.options) input.append(el("option", option.replaceAll("_", " "), { value: option }));
   } else if (schema.type === "boolean") {
     input = el("input", null, { type: "checkbox", name, "data-kind": "boolean" });
   } else if (schema.type === "number" || schema.type === "integer") {
@@ -405,8 +436,8 @@ function openForm(action) {
   fields.replaceChildren();
   for (const choice of entry.choices) fields.append(fieldFor(choice));
   $("action-measured").textContent = entry.measured.length
-    ? "Measured by the lab or the monitor: " + entry.measured.map((m) => m.replaceAll("_", " ")).join(", ") : "";
-  $("action-title").textContent = action.replaceAll("_", " ");
+    ? "Measured by the lab or the monitor: " + entry.measured.map(fieldWords).join(", ") : "";
+  $("action-title").textContent = words(action);
   $("action-form").hidden = false;
   $("action-form").dataset.action = action;
   for (const b of document.querySelectorAll("#actions button")) {
@@ -472,12 +503,12 @@ async function doAction(event) {
   const result = await change("act", body);
   if (!result) return;
   if (result.accepted) {
-    const warnings = result.warnings.map((w) => " Warning: " + prose(w.message)).join("");
-    showVerdict(`Done: ${action.replaceAll("_", " ")}.${warnings}`, "accepted");
+    const warnings = result.warnings.map((w) => " Warning: " + w.message).join("");
+    showVerdict(`Done: ${words(action)}.${warnings}`, "accepted");
     $("after").value = "";
     closeForm();
   } else {
-    showVerdict(`Refused: ${action.replaceAll("_", " ")}. ` + result.failures.map((f) => prose(f.message)).join(" "), "refused");
+    showVerdict(`Refused: ${words(action)}. ` + result.failures.map((f) => f.message).join(" "), "refused");
   }
 }
 
@@ -509,6 +540,8 @@ async function startSession() {
 }
 
 async function boot() {
+  const said = await api("GET", "/words");
+  if (said.status === 200) table = said.data;
   const listed = await api("GET", "/scenarios");
   for (const s of listed.data) {
     scenarios[s.name] = s;
