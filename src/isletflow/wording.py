@@ -24,7 +24,6 @@ from .workflow import AUTOMATIC, STATES
 __all__ = [
     "ACTIONS",
     "FIELDS",
-    "FieldWords",
     "Said",
     "Words",
     "action_words",
