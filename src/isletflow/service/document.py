@@ -18,7 +18,7 @@ from ..training.lab import CHOICES
 
 __all__ = ["API_PREFIX", "API_VERSION", "LOCATION", "Service", "explicit_operation_id", "links"]
 
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"
 """The HTTP API's version (the OpenAPI document's ``info.version``): the major number changes
 when a route, an operationId or a field is removed or changes meaning, the minor one when one is
 added. The package's own version is ``info.x-package-version``."""
@@ -70,7 +70,8 @@ def links(view: str) -> dict[str, Any]:
 
 
 def typed_act_bodies(document: dict[str, Any]) -> None:
-    """Document the act route's body as one schema per action, told apart by ``action``.
+    """Document the act routes' body (a session's, a course's) as one schema per action, told
+    apart by ``action``.
 
     Each is ``ActRequest`` with ``action`` fixed and ``data`` that action's choices
     (``training.lab.CHOICES``), so a generated client knows each action's fields. Only the
@@ -99,8 +100,9 @@ def typed_act_bodies(document: dict[str, Any]) -> None:
             "required": [*base["required"], *(["data"] if choices.get("required") else [])],
         }
         mapping[action] = f"#/components/schemas/{title}"
-    operation = document["paths"][f"{API_PREFIX}/sessions/{{session_id}}/act"]["post"]
-    operation["requestBody"]["content"]["application/json"]["schema"] = {
-        "oneOf": [{"$ref": ref} for ref in mapping.values()],
-        "discriminator": {"propertyName": "action", "mapping": mapping},
-    }
+    for path in ("sessions/{session_id}/act", "courses/{course_id}/act"):
+        operation = document["paths"][f"{API_PREFIX}/{path}"]["post"]
+        operation["requestBody"]["content"]["application/json"]["schema"] = {
+            "oneOf": [{"$ref": ref} for ref in mapping.values()],
+            "discriminator": {"propertyName": "action", "mapping": mapping},
+        }
