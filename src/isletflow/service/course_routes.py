@@ -26,7 +26,7 @@ from ..training.course_debrief import CourseDebrief, CourseRubric, CourseScore, 
 from ..training.view import Verdict
 from . import problems
 from .courses import CourseHeader, CourseSessionView, CourseStep, StoredCourse
-from .document import LOCATION
+from .document import LOCATION, course_links
 from .registry import Registry
 from .schemas import (
     TEXT_ERRORS,
@@ -93,6 +93,7 @@ class CourseConflict(BaseModel):
 
 
 _CHANGES: dict[int | str, dict[str, Any]] = {
+    200: {"links": course_links("/session")},
     409: {"description": "Based on an old version: nothing done", "model": CourseConflict},
     **TOO_LARGE,
 }
@@ -114,7 +115,7 @@ def router(registry: Registry) -> APIRouter:
         status_code=201,
         tags=["courses"],
         operation_id="createCourse",
-        responses={201: {"headers": LOCATION}, **TOO_LARGE},
+        responses={201: {"links": course_links(""), "headers": LOCATION}, **TOO_LARGE},
     )
     def create_course(
         body: CreateCourse, request: Request, response: Response

@@ -16,7 +16,15 @@ from fastapi.routing import APIRoute
 from .. import __version__
 from ..training.lab import CHOICES
 
-__all__ = ["API_PREFIX", "API_VERSION", "LOCATION", "Service", "explicit_operation_id", "links"]
+__all__ = [
+    "API_PREFIX",
+    "API_VERSION",
+    "LOCATION",
+    "Service",
+    "course_links",
+    "explicit_operation_id",
+    "links",
+]
 
 API_VERSION = "1.1.0"
 """The HTTP API's version (the OpenAPI document's ``info.version``): the major number changes
@@ -66,6 +74,20 @@ def links(view: str) -> dict[str, Any]:
         "AdvanceClock": {"operationId": "advanceClock", **changed},
         "GetScore": {"operationId": "getScore", "parameters": session_id},
         "GetTimeline": {"operationId": "getTimeline", "parameters": session_id},
+    }
+
+
+def course_links(view: str) -> dict[str, Any]:
+    """``links`` for an answer holding a course's view at ``view``."""
+    course_id = {"course_id": f"$response.body#{view}/id"}
+    version = {"expected_version": f"$response.body#{view}/version"}
+    changed = {"parameters": course_id, "requestBody": version}
+    return {
+        "GetCourse": {"operationId": "getCourse", "parameters": course_id},
+        "TakeCourseAction": {"operationId": "takeCourseAction", **changed},
+        "AdvanceCourseClock": {"operationId": "advanceCourseClock", **changed},
+        "DecideReinfusion": {"operationId": "decideReinfusion", **changed},
+        "GetCourseScore": {"operationId": "getCourseScore", "parameters": course_id},
     }
 
 
