@@ -32,7 +32,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from ..errors import InvalidInput
 from ..scenario import Scenario
@@ -123,6 +123,17 @@ class _Entry(_Frozen):
     decide: _Decide | None = None
     events: list[Any] | None = None
     decision: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_input(self) -> _Entry:
+        inputs = [self.act, self.advance, self.decide]
+        if sum(i is not None for i in inputs) != 1:
+            raise ValueError("must hold exactly one input: act, advance or decide")
+        if (self.decide is None) != (self.decision is None) or (self.decide is None) == (
+            self.events is None
+        ):
+            raise ValueError("must hold what its input gave: events, or the decision")
+        return self
 
 
 _ENTRIES: TypeAdapter[list[_Entry]] = TypeAdapter(list[_Entry])
