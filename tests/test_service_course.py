@@ -203,8 +203,9 @@ def test_an_edited_stored_course_is_refused_not_a_500(
 
 
 def test_bad_input_is_a_422_naming_the_field(client: TestClient) -> None:
-    """A decision that is not a boolean, one when none waits, an index that is not a number:
-    each a 422 naming the field; nothing changes."""
+    """A decision that is not a boolean, one when none waits, an index or a rubric weight that
+    is not a number, a posted scenario that breaks its rules, data the engine refuses: each a
+    422 naming the field; a stale version a 409 with the course; nothing changes."""
     view = client.post(COURSES, json={"scenario": "standard"}).json()
     url = f"{COURSES}/{view['id']}"
     wrong = client.post(f"{url}/decide", json={"reinfuse": "yes", "expected_version": 0})
@@ -222,6 +223,16 @@ def test_bad_input_is_a_422_naming_the_field(client: TestClient) -> None:
     )
     assert data.status_code == 422
     assert data.json()["problems"][0]["location"].startswith("body.data")
+    weights = {"decisions": {"declined_reinfusion": "20"}}
+    rubric = client.post(COURSES, json={"scenario": "standard", "rubric": weights})
+    assert rubric.status_code == 422
+    assert rubric.json()["problems"][0]["location"].startswith("body.rubric.decisions")
+    posted = client.post(COURSES, json={"scenario_spec": {"donor": {"age_years": -4}}})
+    assert posted.status_code == 422
+    assert posted.json()["problems"][0]["location"].startswith("body.scenario_spec")
+    unknown = client.post(COURSES, json={"scenario": "no such"})
+    assert unknown.status_code == 422
+    assert unknown.json()["problems"][0]["location"] == "body.scenario"
     stale = client.post(f"{url}/decide", json={"reinfuse": True, "expected_version": 5})
     assert stale.status_code == 409
     assert stale.json()["session"]["version"] == 0
