@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from isletflow import library
 from isletflow.course_events import Decided
 from isletflow.scenario import Scenario
 from isletflow.service import create_app
+from isletflow.service.courses import CourseHeader, StoredCourse
 from isletflow.training import moves_of, walk
 from isletflow.training.course_session import CourseSession
 
@@ -283,3 +286,52 @@ def test_the_course_routes_are_typed_in_the_openapi_document(client: TestClient)
     view = models["CourseSessionView"]["properties"]
     assert {"stage", "procedure", "decision", "assessments", "version"} <= set(view)
     assert document["info"]["version"] == "1.1.0"
+
+
+def _stored_play(course: StoredCourse, choices: list[bool], cut: int) -> tuple[str, int]:
+    """Play ``course`` with the expert's moves and ``choices`` at each decision (cycled; a
+    decline after a refusal), keeping its checkpoint after input ``cut`` (or at the end):
+    (checkpoint, its version)."""
+    training, kept = course.training, None
+    while not training.finished:
+        current = training.current
+        if current is not None:
+            for step in moves_of(current.expert):
+                if step.action is None:
+                    course.advance(step.after or "PT0S")
+                else:
+                    course.act(step.action, step.after, dict(step.choices))
+                if course.version == cut:
+                    kept = (course.checkpoint(), cut)
+        else:
+            made = training.decisions
+            refused = bool(made) and not made[-1].accepted  # then decline: the rule bars it
+            course.decide(False if refused else choices[len(made) % len(choices)])
+            if course.version == cut:
+                kept = (course.checkpoint(), cut)
+    return kept or (course.checkpoint(), course.version)
+
+
+@settings(max_examples=8)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    index=st.integers(0, 3),
+    choices=st.lists(st.booleans(), min_size=1, max_size=3),
+    cut=st.integers(1, 60),
+)
+def test_a_stored_course_rebuilds_to_the_same_view_from_its_log_or_a_checkpoint(
+    seed: int, index: int, choices: list[bool], cut: int
+) -> None:
+    """Whatever the recipient and the decisions (refused ones included), the course rebuilt
+    from its whole log, or from a checkpoint and the entries after it, is the live one."""
+    scenario = STANDARD.model_dump(mode="json", exclude_unset=True)
+    header = CourseHeader(scenario_name="standard", scenario=scenario, seed=seed, index=index)
+    live = StoredCourse.start("c", header)
+    point, at = _stored_play(live, choices, cut)
+    log = json.dumps(live.events_json())
+    whole = StoredCourse.resume("c", live.header_json(), log, live.now)
+    assert whole.view() == live.view()
+    after = json.dumps(live.events_json()[at:])
+    resumed = StoredCourse.resume("c", live.header_json(), after, live.now, checkpoint=point)
+    assert resumed.view() == live.view()
+    assert resumed.version == live.version
