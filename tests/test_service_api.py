@@ -510,6 +510,14 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
         "/api/v1/sessions/{session_id}/fhir",
         "/api/v1/sessions/{session_id}/diagram",
         "/api/v1/sessions/{session_id}/diagram.mmd",
+        "/api/v1/courses",
+        "/api/v1/courses/{course_id}",
+        "/api/v1/courses/{course_id}/act",
+        "/api/v1/courses/{course_id}/advance",
+        "/api/v1/courses/{course_id}/decide",
+        "/api/v1/courses/{course_id}/score",
+        "/api/v1/courses/{course_id}/debrief",
+        "/api/v1/courses/{course_id}/debrief.txt",
         "/api/v1/health",
     }
     act_doc = paths["/api/v1/sessions/{session_id}/act"]["post"]

@@ -32,9 +32,10 @@ def test_no_generated_request_makes_the_server_fail(tmp_path: Path) -> None:
     app = create_app(str(tmp_path / "fuzz.sqlite3"))
     client = TestClient(app)
     session_id = client.post("/api/v1/sessions", json={"scenario": "approach_open"}).json()["id"]
+    course_id = client.post("/api/v1/courses", json={"scenario": "standard"}).json()["id"]
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 16
+    assert len(operations) == 24
 
     for operation in operations:
 
@@ -43,13 +44,16 @@ def test_no_generated_request_makes_the_server_fail(tmp_path: Path) -> None:
             max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck)
         )
         def fuzz(case: Any) -> None:
+            url = f"/api/v1/sessions/{session_id}"
             if case.path_parameters and "session_id" in case.path_parameters:
                 # A real session, so generated actions and clock moves reach the engine.
                 case.path_parameters["session_id"] = session_id
+            if case.path_parameters and "course_id" in case.path_parameters:
+                case.path_parameters["course_id"] = course_id  # a real course, likewise
+                url = f"/api/v1/courses/{course_id}"
             if isinstance(case.body, dict) and case.body.get("expected_version", 0) % 2:
                 # Half the time, the current version: the change is attempted, not a 409.
-                current = client.get(f"/api/v1/sessions/{session_id}").json()["version"]
-                case.body["expected_version"] = current
+                case.body["expected_version"] = client.get(url).json()["version"]
             case.call_and_validate(checks=CHECKS)
 
         fuzz()
@@ -84,3 +88,4 @@ def test_linked_sequences_of_requests_never_make_the_server_fail(tmp_path: Path)
     assert statuses[200], statuses
     for operation in ("act", "advance"):
         assert linked[f"POST /api/v1/sessions/{{session_id}}/{operation}"], linked
+    assert linked["POST /api/v1/courses/{course_id}/decide"], linked

@@ -40,6 +40,14 @@ OPERATIONS = {
     ("get", "/api/v1/sessions/{session_id}/diagram"): "getDiagram",
     ("get", "/api/v1/sessions/{session_id}/diagram.mmd"): "getDiagramMermaid",
     ("get", "/api/v1/health"): "getHealth",
+    ("post", "/api/v1/courses"): "createCourse",
+    ("get", "/api/v1/courses/{course_id}"): "getCourse",
+    ("post", "/api/v1/courses/{course_id}/act"): "takeCourseAction",
+    ("post", "/api/v1/courses/{course_id}/advance"): "advanceCourseClock",
+    ("post", "/api/v1/courses/{course_id}/decide"): "decideReinfusion",
+    ("get", "/api/v1/courses/{course_id}/score"): "getCourseScore",
+    ("get", "/api/v1/courses/{course_id}/debrief"): "getCourseDebrief",
+    ("get", "/api/v1/courses/{course_id}/debrief.txt"): "getCourseDebriefText",
 }
 """The published contract: a generated client's method names."""
 
@@ -47,6 +55,10 @@ BODIES = {
     "/api/v1/sessions",
     "/api/v1/sessions/{session_id}/act",
     "/api/v1/sessions/{session_id}/advance",
+    "/api/v1/courses",
+    "/api/v1/courses/{course_id}/act",
+    "/api/v1/courses/{course_id}/advance",
+    "/api/v1/courses/{course_id}/decide",
 }
 
 
@@ -145,7 +157,7 @@ def test_401_is_not_documented_without_a_token(open_client: TestClient) -> None:
 
 
 def test_413_is_documented_on_the_routes_that_read_a_body(secured: TestClient) -> None:
-    """The three routes with a body document 413; a body over the limit gets it, as documented."""
+    """The routes with a body document 413; a body over the limit gets it, as documented."""
     document = secured.get("/openapi.json", headers=TOKEN).json()
     with_413 = {p for _m, p, op in _operations(document) if "413" in op["responses"]}
     assert with_413 == BODIES

@@ -20,14 +20,13 @@ from pydantic import BaseModel
 
 from .. import library
 from .. import workflow as wf
-from ..errors import InvalidInput, Problem
+from ..errors import InvalidInput
 from ..report import describe
-from ..scenario import Scenario
 from ..timeline import Event
 from ..training.lab import CHOICES
 from ..training.rubric import Rubric
 from ..wording import Said, Words, table
-from . import apidocs, page, problems, readouts
+from . import apidocs, course_routes, page, problems, readouts
 from .document import API_PREFIX, API_VERSION, LOCATION, Service, explicit_operation_id, links
 from .middleware import (
     CORS_VARIABLE,
@@ -55,7 +54,7 @@ from .schemas import (
     SessionView,
     TimelineResponse,
 )
-from .sessions import Session, SessionHeader
+from .sessions import Session, SessionHeader, requested_scenario
 from .store import SessionStore, shown_url
 
 __all__ = [
@@ -186,6 +185,7 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
     _catalogue(api)
     _sessions(api, registry)
     api.include_router(readouts.router(registry))
+    api.include_router(course_routes.router(registry))
 
     @api.get("/health", tags=["service"], operation_id="getHealth")
     def health() -> dict[str, Any]:
@@ -238,20 +238,7 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
         A posted scenario is validated first: a 422 lists each of its problems. The answer's
         ``Location`` is the new session's URL.
         """
-        if body.scenario is not None:
-            if body.scenario not in library.names():
-                raise InvalidInput.single(
-                    "session",
-                    "body.scenario",
-                    body.scenario,
-                    "must be one of: " + ", ".join(library.names()),
-                )
-            name: str | None = body.scenario
-            scenario = library.load(body.scenario)
-        else:
-            assert body.scenario_spec is not None  # the model asks for exactly one
-            name = None
-            scenario = _posted(body.scenario_spec)
+        name, scenario = requested_scenario(body.scenario, body.scenario_spec)
         seed = scenario.seed_for(body.seed)
         data = scenario.model_dump(mode="json", exclude_unset=True)
         header = SessionHeader(
@@ -292,7 +279,7 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
                 lambda s: s.act(body.action, body.after, body.data),
             )
         except InvalidInput as error:
-            raise _in_body(error, body.action) from None
+            raise problems.in_body(error, body.action) from None
         answer = ActResponse(
             accepted=step.accepted,
             action=step.action,
@@ -363,32 +350,3 @@ def _json(model: BaseModel) -> Response:
 def _data_schema(action: str) -> dict[str, Any]:
     schema: dict[str, Any] = CHOICES[action].model_json_schema()
     return schema
-
-
-def _posted(data: dict[str, Any]) -> Scenario:
-    """A posted scenario, every problem located in the body."""
-    try:
-        return Scenario.from_mapping(data)
-    except InvalidInput as error:
-        moved = [
-            Problem(
-                f"body.scenario_spec.{p.location}" if p.location else "body.scenario_spec",
-                p.value,
-                p.rule,
-            )
-            for p in error.problems
-        ]
-        raise InvalidInput("scenario", moved) from None
-
-
-def _in_body(error: InvalidInput, action: str) -> InvalidInput:
-    """Say where in the request body each problem is (the engine names the action's fields)."""
-    moved = []
-    for p in error.problems:
-        location = p.location
-        if location.startswith(f"{action}."):
-            location = "body.data." + location.removeprefix(f"{action}.")
-        elif location in ("action", "after", "by", action):
-            location = "body.data" if location == action else f"body.{location}"
-        moved.append(Problem(location, p.value, p.rule))
-    return InvalidInput(error.what, moved)

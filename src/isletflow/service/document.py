@@ -16,9 +16,17 @@ from fastapi.routing import APIRoute
 from .. import __version__
 from ..training.lab import CHOICES
 
-__all__ = ["API_PREFIX", "API_VERSION", "LOCATION", "Service", "explicit_operation_id", "links"]
+__all__ = [
+    "API_PREFIX",
+    "API_VERSION",
+    "LOCATION",
+    "Service",
+    "course_links",
+    "explicit_operation_id",
+    "links",
+]
 
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"
 """The HTTP API's version (the OpenAPI document's ``info.version``): the major number changes
 when a route, an operationId or a field is removed or changes meaning, the minor one when one is
 added. The package's own version is ``info.x-package-version``."""
@@ -69,8 +77,23 @@ def links(view: str) -> dict[str, Any]:
     }
 
 
+def course_links(view: str) -> dict[str, Any]:
+    """``links`` for an answer holding a course's view at ``view``."""
+    course_id = {"course_id": f"$response.body#{view}/id"}
+    version = {"expected_version": f"$response.body#{view}/version"}
+    changed = {"parameters": course_id, "requestBody": version}
+    return {
+        "GetCourse": {"operationId": "getCourse", "parameters": course_id},
+        "TakeCourseAction": {"operationId": "takeCourseAction", **changed},
+        "AdvanceCourseClock": {"operationId": "advanceCourseClock", **changed},
+        "DecideReinfusion": {"operationId": "decideReinfusion", **changed},
+        "GetCourseScore": {"operationId": "getCourseScore", "parameters": course_id},
+    }
+
+
 def typed_act_bodies(document: dict[str, Any]) -> None:
-    """Document the act route's body as one schema per action, told apart by ``action``.
+    """Document the act routes' body (a session's, a course's) as one schema per action, told
+    apart by ``action``.
 
     Each is ``ActRequest`` with ``action`` fixed and ``data`` that action's choices
     (``training.lab.CHOICES``), so a generated client knows each action's fields. Only the
@@ -99,8 +122,9 @@ def typed_act_bodies(document: dict[str, Any]) -> None:
             "required": [*base["required"], *(["data"] if choices.get("required") else [])],
         }
         mapping[action] = f"#/components/schemas/{title}"
-    operation = document["paths"][f"{API_PREFIX}/sessions/{{session_id}}/act"]["post"]
-    operation["requestBody"]["content"]["application/json"]["schema"] = {
-        "oneOf": [{"$ref": ref} for ref in mapping.values()],
-        "discriminator": {"propertyName": "action", "mapping": mapping},
-    }
+    for path in ("sessions/{session_id}/act", "courses/{course_id}/act"):
+        operation = document["paths"][f"{API_PREFIX}/{path}"]["post"]
+        operation["requestBody"]["content"]["application/json"]["schema"] = {
+            "oneOf": [{"$ref": ref} for ref in mapping.values()],
+            "discriminator": {"propertyName": "action", "mapping": mapping},
+        }

@@ -29,10 +29,10 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from ..duration import iso_duration
-from ..errors import InvalidInput, MissingTool
+from ..errors import InvalidInput, MissingTool, Problem
 from .registry import SessionNotFound, StaleVersion, UnreadableSession
 
-__all__ = ["MAX_DEPTH", "MAX_ITEMS", "MAX_TEXT", "install", "shown"]
+__all__ = ["MAX_DEPTH", "MAX_ITEMS", "MAX_TEXT", "in_body", "install", "shown"]
 
 LOG = logging.getLogger("isletflow.service")
 
@@ -121,6 +121,19 @@ def problems(error: InvalidInput) -> JSONResponse:
         for p in error.problems[:MAX_PROBLEMS]
     ]
     return _answer(422, str(error), problems=listed)
+
+
+def in_body(error: InvalidInput, action: str) -> InvalidInput:
+    """Say where in the request body each problem is (the engine names the action's fields)."""
+    moved = []
+    for p in error.problems:
+        location = p.location
+        if location.startswith(f"{action}."):
+            location = "body.data." + location.removeprefix(f"{action}.")
+        elif location in ("action", "after", "by", action):
+            location = "body.data" if location == action else f"body.{location}"
+        moved.append(Problem(location, p.value, p.rule))
+    return InvalidInput(error.what, moved)
 
 
 class _Errors:

@@ -18,11 +18,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TypeVar
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 
 from ..errors import InvalidInput, IsletflowError
+from .courses import CourseHeader, CourseSessionView, StoredCourse
 from .schemas import SessionView
 from .sessions import Session, SessionHeader, Step
 from .store import Conflict, SessionStore, UnreadableSession
@@ -34,6 +36,35 @@ _STRIPES = 64
 # overflows, a body nested too deep recurses): each is that session's damage, not a 500.
 _DAMAGE = (IsletflowError, ValidationError, ValueError, OverflowError, RecursionError)
 _T = TypeVar("_T")
+_V = TypeVar("_V")
+
+
+class Held(Protocol):
+    """What the registry and the store see of a stored session of either kind (a procedure's
+    ``Session`` or a ``StoredCourse``): nothing of what it runs."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def now(self) -> datetime: ...
+    def memory(self) -> int: ...
+    def checkpoint(self) -> str: ...
+    def header_json(self) -> dict[str, Any]: ...
+    def events_json(self, start: int = 0) -> list[Any]: ...
+    def view(self) -> SessionView | CourseSessionView: ...
+
+
+class Logged(Protocol):
+    """A change's result, with the events (log entries) the store appends."""
+
+    @property
+    def events(self) -> list[Any]: ...
+
+
+_H = TypeVar("_H", Session, StoredCourse)
+_S = TypeVar("_S", bound=Logged)
 _LOG = logging.getLogger("isletflow.service")
 
 
@@ -48,7 +79,7 @@ class SessionNotFound(IsletflowError):
 class StaleVersion(IsletflowError):
     """The client's version is not the session's: nothing was done; here is the current state."""
 
-    def __init__(self, expected: int, current: SessionView) -> None:
+    def __init__(self, expected: int, current: SessionView | CourseSessionView) -> None:
         self.expected = expected
         self.current = current
         super().__init__(
@@ -94,7 +125,7 @@ class Registry:
         self.cache_size = cache_size
         self.cache_bytes = cache_bytes
         self.max_events = max_events
-        self._cache: OrderedDict[str, tuple[Session, int]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[Held, int]] = OrderedDict()
         self._cached_bytes = 0
         self._cache_lock = threading.Lock()
         self._stripes = [threading.Lock() for _ in range(_STRIPES)]
@@ -102,17 +133,23 @@ class Registry:
     # -- The three things a route does ------------------------------------------------------
 
     def create(self, header: SessionHeader) -> SessionView:
-        session_id = secrets.token_urlsafe(24)  # 192 random bits: not guessable, URL-safe
-        session = Session.start(session_id, header)
-        with self._lock(session_id):
-            self.store.create(session_id, session.header_json(), session.events_json(), session.now)
-            self._remember(session)
-            return session.view()
+        session = Session.start(_new_id(), header)
+        self._stored(session)
+        return session.view()
+
+    def create_course(self, header: CourseHeader) -> CourseSessionView:
+        course = StoredCourse.start(_new_id(), header)
+        self._stored(course)
+        return course.view()
 
     def read(self, session_id: str, look: Callable[[Session], _T]) -> _T:
         """``look`` at the session's current state (its latest version in the database)."""
+        return self.read_as(Session, session_id, look)
+
+    def read_as(self, kind: type[_H], session_id: str, look: Callable[[_H], _T]) -> _T:
+        """``read`` of a session of ``kind``; one of another kind is not found (404)."""
         with self._lock(session_id):
-            session = self._current(session_id)
+            session = _of(kind, self._current(session_id))
             seen = look(session)
             self._remember(session)  # reading its whole timeline may have made it bigger
             return seen
@@ -121,10 +158,22 @@ class Registry:
         self, session_id: str, expected: int, how: Callable[[Session], Step]
     ) -> tuple[Step, SessionView]:
         """Make a change based on version ``expected``; durable once this returns."""
+        return self.change_as(Session, session_id, expected, how, Session.view)
+
+    def change_as(
+        self,
+        kind: type[_H],
+        session_id: str,
+        expected: int,
+        how: Callable[[_H], _S],
+        show: Callable[[_H], _V],
+    ) -> tuple[_S, _V]:
+        """``change`` of a session of ``kind``, answered with ``show`` of it after."""
         with self._lock(session_id):
-            session = self._cached(session_id)
-            if session is None or session.version != expected:
-                session = self._load(session_id)
+            cached = self._cached(session_id)
+            if cached is None or cached.version != expected:
+                cached = self._load(session_id)
+            session = _of(kind, cached)
             if session.version != expected:
                 raise StaleVersion(expected, session.view())
             if session.version >= self.max_events:
@@ -144,14 +193,19 @@ class Registry:
                 self.evict(session_id)
                 raise
             self._remember(session)  # it grew
-            return step, session.view()
+            return step, show(session)
+
+    def _stored(self, session: Held) -> None:
+        with self._lock(session.id):
+            self.store.create(session.id, session.header_json(), session.events_json(), session.now)
+            self._remember(session)
 
     # -- Cache ------------------------------------------------------------------------------
 
     def _lock(self, session_id: str) -> AbstractContextManager[bool]:
         return self._stripes[hash(session_id) % _STRIPES]
 
-    def _current(self, session_id: str) -> Session:
+    def _current(self, session_id: str) -> Held:
         version = self.store.version(session_id)
         if version is None:
             raise SessionNotFound(session_id)
@@ -160,15 +214,16 @@ class Registry:
             return cached
         return self._load(session_id)
 
-    def _load(self, session_id: str) -> Session:
+    def _load(self, session_id: str) -> Held:
         """The session from the store: from its checkpoint if it has one that goes on to its
         log, else by replaying the whole log; a log that cannot be read is that session's 410."""
         stored = self.store.load(session_id)
         if stored is None:
             raise SessionNotFound(session_id)
         earlier = functools.partial(self.store.events, session_id)
+        resume = _resumer(stored.header)
         try:
-            session = Session.resume(
+            session: Held = resume(
                 session_id,
                 stored.header,
                 stored.log,
@@ -191,13 +246,13 @@ class Registry:
             if whole is None:
                 raise SessionNotFound(session_id) from None
             try:
-                session = Session.resume(session_id, whole.header, whole.log, whole.clock)
+                session = resume(session_id, whole.header, whole.log, whole.clock)
             except _DAMAGE as error:
                 raise UnreadableSession(session_id, error) from error
         self._remember(session)
         return session
 
-    def _cached(self, session_id: str) -> Session | None:
+    def _cached(self, session_id: str) -> Held | None:
         with self._cache_lock:
             entry = self._cache.get(session_id)
             if entry is None:
@@ -205,7 +260,7 @@ class Registry:
             self._cache.move_to_end(session_id)
             return entry[0]
 
-    def _remember(self, session: Session) -> None:
+    def _remember(self, session: Held) -> None:
         """Keep ``session`` as the most recently used, at its size now; evict past the bounds."""
         size = session.memory()
         with self._cache_lock:
@@ -232,3 +287,19 @@ class Registry:
     def cached_count(self) -> int:
         with self._cache_lock:
             return len(self._cache)
+
+
+def _new_id() -> str:
+    return secrets.token_urlsafe(24)  # 192 random bits: not guessable, URL-safe
+
+
+def _resumer(header: dict[str, Any]) -> Callable[..., Held]:
+    """How a stored session of this header's kind is rebuilt (a header before kinds: training)."""
+    return StoredCourse.resume if header.get("kind") == "course" else Session.resume
+
+
+def _of(kind: type[_H], session: Held) -> _H:
+    """``session`` if it is of ``kind``: a course's id on a procedure route is no session there."""
+    if not isinstance(session, kind):
+        raise SessionNotFound(session.id)
+    return session

@@ -44,10 +44,13 @@ __all__ = [
     "CreateSession",
     "DiagramView",
     "JSONRoute",
+    "JsonInt",
     "ProblemView",
     "ScenarioView",
     "SessionView",
+    "StartRequest",
     "TimelineResponse",
+    "strictly",
 ]
 
 MAX_BODY_DEPTH = 32
@@ -124,7 +127,7 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-def _strictly(model: type[BaseModel]) -> Callable[[Any], Any]:
+def strictly(model: type[BaseModel]) -> Callable[[Any], Any]:
     """Validate a nested model strictly, as the JSON it came in as (lists for tuples), so a
     request's own strictness reaches inside it: ``false`` or ``"100"`` is no number. A duration
     is the exception: it is documented as text with units, ISO 8601 or seconds, and read so."""
@@ -171,8 +174,9 @@ def _bundled_names(schema: dict[str, Any]) -> None:
             variant["enum"] = list(library.names())
 
 
-class CreateSession(_Request):
-    """Start a training session on a bundled scenario or a posted one: give exactly one."""
+class StartRequest(_Request):
+    """What a session (a procedure or a course) starts from: a bundled scenario or a posted
+    one (give exactly one), the seed, the case's or recipient's index and the mode."""
 
     scenario: str | None = Field(
         None,
@@ -187,21 +191,28 @@ class CreateSession(_Request):
     seed: JsonInt | None = Field(
         None, ge=0, le=2**63 - 1, description="Default: the scenario's own seed, else 0"
     )
-    index: JsonInt = Field(0, ge=0, le=1_000_000, description="Which case of the scenario")
+    index: JsonInt = Field(
+        0, ge=0, le=1_000_000, description="Which case (for a course: recipient) of the scenario"
+    )
     mode: Mode = Field(
         "guided",
         description="guided: every possible action judged with its reasons; assessment: no "
         "verdict or reason until an action is tried (the debrief reveals everything)",
     )
-    rubric: Annotated[Rubric, BeforeValidator(_strictly(Rubric))] | None = Field(
-        None, description="Overrides of the rubric's weights"
-    )
 
     @model_validator(mode="after")
-    def _one_source(self) -> CreateSession:
+    def _one_source(self) -> StartRequest:
         if (self.scenario is None) == (self.scenario_spec is None):
             raise ValueError("give exactly one of 'scenario' or 'scenario_spec'")
         return self
+
+
+class CreateSession(StartRequest):
+    """Start a training session on a bundled scenario or a posted one: give exactly one."""
+
+    rubric: Annotated[Rubric, BeforeValidator(strictly(Rubric))] | None = Field(
+        None, description="Overrides of the rubric's weights"
+    )
 
 
 class ActRequest(_Request):

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .. import library
 from ..case import Case
 from ..errors import InvalidInput, Problem
 from ..report import timeline_table
@@ -37,7 +38,15 @@ from ..training.view import Mode, Verdict
 from .schemas import SessionView
 from .store import UnreadableSession
 
-__all__ = ["Session", "SessionHeader", "Step"]
+__all__ = [
+    "Session",
+    "SessionHeader",
+    "Step",
+    "renamed",
+    "requested_scenario",
+    "strict_choices",
+    "unsimulable",
+]
 
 HEADER_VERSION = 2
 SESSION_BYTES = 8 * 1024
@@ -72,15 +81,45 @@ def _exercise_cached(header_json: str) -> Exercise:
     try:
         exercise = Exercise.from_scenario(scenario, header.seed, header.index)
     except (OverflowError, SimulationStuck) as error:
-        if isinstance(error, SimulationStuck):
-            problem = f"cannot be simulated ({error})"
-        else:
-            problem = "moves the clock beyond the calendar"
-        raise InvalidInput("scenario", [Problem("body.scenario_spec", None, problem)]) from None
+        raise unsimulable(error) from None
     # In assessment the scenario's own title: a bundled file's name may name the lesson.
     named = header.scenario_name if header.mode == "guided" else None
     title = named or scenario.name or "posted scenario"
     return dataclasses.replace(exercise, name=f"{title} (seed {header.seed}, case {header.index})")
+
+
+def unsimulable(error: OverflowError | SimulationStuck) -> InvalidInput:
+    """A scenario the simulator cannot carry through, as the 422 that names the posted one."""
+    if isinstance(error, SimulationStuck):
+        problem = f"cannot be simulated ({error})"
+    else:
+        problem = "moves the clock beyond the calendar"
+    return InvalidInput("scenario", [Problem("body.scenario_spec", None, problem)])
+
+
+def requested_scenario(
+    name: str | None, spec: dict[str, Any] | None
+) -> tuple[str | None, Scenario]:
+    """The scenario a create request names (a bundled ``name``) or posts (``spec``, validated,
+    every problem located in the body), with its bundled name if it has one."""
+    if name is not None:
+        if name not in library.names():
+            rule = "must be one of: " + ", ".join(library.names())
+            raise InvalidInput.single("session", "body.scenario", name, rule)
+        return name, library.load(name)
+    assert spec is not None  # the request models ask for exactly one
+    try:
+        return None, Scenario.from_mapping(spec)
+    except InvalidInput as error:
+        moved = [
+            Problem(
+                f"body.scenario_spec.{p.location}" if p.location else "body.scenario_spec",
+                p.value,
+                p.rule,
+            )
+            for p in error.problems
+        ]
+        raise InvalidInput("scenario", moved) from None
 
 
 def exercise_of(header: SessionHeader) -> Exercise:
@@ -99,7 +138,7 @@ class Step:
     events: list[Any]
 
 
-def _renamed(error: InvalidInput, name: str, field: str) -> InvalidInput:
+def renamed(error: InvalidInput, name: str, field: str) -> InvalidInput:
     """``error`` with the engine's ``name`` for an input replaced by the API's ``field``."""
     problems = [
         Problem(field if p.location == name else p.location, p.value, p.rule)
@@ -108,7 +147,7 @@ def _renamed(error: InvalidInput, name: str, field: str) -> InvalidInput:
     return InvalidInput(field if error.what == name else error.what, problems)
 
 
-def _strict_choices(action: str, data: dict[str, Any]) -> None:
+def strict_choices(action: str, data: dict[str, Any]) -> None:
     """Refuse what lax validation would coerce (``"70"`` for 70, ``true`` for 1): the HTTP
     API's data is strict JSON. The engine's own checks (unknown action, measured fields) first."""
     check_choices(action, data)
@@ -274,7 +313,7 @@ class Session:
         A refusal is a normal ``Step`` with ``accepted`` False; a measured field in ``data`` is
         an ``InvalidInput`` naming it, and nothing changes.
         """
-        _strict_choices(action, data)
+        strict_choices(action, data)
         start = self.version
         result = self.training.act(action, after, **data)
         failures, warnings = Verdict.all_of(result.failures), Verdict.all_of(result.warnings)
@@ -286,7 +325,7 @@ class Session:
         try:
             self.training.wait(by)
         except InvalidInput as error:  # Case names its parameter, "delta"; the API's is "by"
-            raise _renamed(error, "delta", "by") from None
+            raise renamed(error, "delta", "by") from None
         return self._step("advance", True, (), (), start)
 
     def _step(
