@@ -390,7 +390,9 @@ class PlainCase:
         dose = t["ieq"] / plan.recipient.weight_kg * (self.fraction or 1.0)
         clotted = "portal_vein_thrombosis" in self.complications
         this = Engrafted(infused, dose, t["viability_percent"], clotted)
-        found = assess(at, (*plan.earlier, this), plan.profile, plan.traits, plan.protocol)
+        found = assess(
+            at, (*plan.earlier, this), plan.profile, plan.traits, plan.protocol, plan.model
+        )
         return found.igls
 
 
