@@ -157,7 +157,9 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
     w.wait(w.alive, np.maximum(0, planned - half - w.now))
     readings = Readings(seed, plans.index, prefix + "portal_pressure.readings")
     baseline_mmhg = plans.pressure["baseline_mmhg"]
-    base = reading(plans, baseline_mmhg + 0.0, w.alive, readings)
+    everyone_rows = np.arange(n)
+    sd = plans.pressure["noise_sd_mmhg"]
+    base = reading(baseline_mmhg + 0.0, sd, everyone_rows, w.alive, readings)
     w.wait(w.alive, np.maximum(0, planned - w.now))
     # start_infusion: baseline pressure, induction window (waiting if it opens later)
     pressure_ok = np.asarray(rules.below(base, protocol.max_baseline_portal_pressure_mmhg))
