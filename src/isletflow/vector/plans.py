@@ -47,12 +47,15 @@ def microseconds(value: Any) -> Any:
 
 
 def positions(names: Any, table: tuple[str, ...], missing: int) -> np.ndarray:
-    """Each name's position in ``table`` (``missing`` for a name it lacks), computed once per
-    distinct name rather than once per case."""
-    values = np.asarray(names, dtype=object)
-    found, inverse = np.unique(values.astype(str), return_inverse=True)
-    where = np.array([table.index(f) if f in table else missing for f in found.tolist()])
-    return where.astype(np.int64)[inverse.reshape(values.shape)]
+    """Each name's position in ``table`` (``missing`` for a name it lacks): a comparison of the
+    whole array per table entry (a few), never a Python call or a sort per case."""
+    values = np.asarray(names)
+    if values.dtype.kind not in "OU":
+        values = values.astype(object)
+    where = np.full(values.shape, missing, dtype=np.int64)
+    for position, name in reversed(tuple(enumerate(table))):
+        where[values == name] = position
+    return where
 
 
 class _Section:
@@ -137,8 +140,9 @@ class Sections:
         value = self.scenario.approach
         if hasattr(value, "dist"):
             names = draws.values(value, uniforms(seed, index, prefix + "approach", 1)[:, 0])
-        else:
-            names = np.full(index.size, str(getattr(value, "value", value)), dtype=object)
+        else:  # one name for every case: its position found once
+            fixed = positions(str(getattr(value, "value", value)), APPROACHES, -1)
+            return np.full(index.size, fixed, dtype=np.int64)
         return positions(names, APPROACHES, -1)
 
     def traits(self, seed: int, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
