@@ -48,7 +48,7 @@ class Readings:
                 self.seed, self.index[group], self.name, _READINGS, start=start
             )
             self.fetched[group] = end
-        out = self.u[rows, self.taken[rows]]
+        out: np.ndarray = self.u[rows, self.taken[rows]]
         self.taken[rows] += 1
         return out
 
@@ -90,23 +90,23 @@ def infuse(
     out_fraction = np.ones(n)
     out_paused = np.zeros(n, dtype=bool)
     out_peak = np.full(n, -np.inf)
-    rows = np.flatnonzero(w.alive)
-    infusion = plans.timings["infusion"][rows]
-    per_second = rise[rows] / (infusion / _US)
+    rows: np.ndarray = np.flatnonzero(w.alive)
+    infusion: np.ndarray = plans.timings["infusion"][rows]
+    per_second: np.ndarray = rise[rows] / (infusion / _US)
     every, half_life = pressure["check_every"][rows], pressure["fall_half_life"][rows]
     max_pause, baseline = pressure["max_pause"][rows], pressure["baseline_mmhg"][rows]
     sd, base = pressure["noise_sd_mmhg"][rows], base[rows]
     now = w.now[rows]
     started = now.copy()
     m = rows.size
-    active = np.ones(m, dtype=bool)
-    paused_now = np.zeros(m, dtype=bool)
-    paused_ever = np.zeros(m, dtype=bool)
-    infused = np.zeros(m, dtype=np.int64)
-    excess = np.zeros(m)
-    last = base.copy()
-    peak = np.full(m, -np.inf)
-    fraction = np.ones(m)
+    active: np.ndarray = np.ones(m, dtype=bool)
+    paused_now: np.ndarray = np.zeros(m, dtype=bool)
+    paused_ever: np.ndarray = np.zeros(m, dtype=bool)
+    infused: np.ndarray = np.zeros(m, dtype=np.int64)
+    excess: np.ndarray = np.zeros(m)
+    last: np.ndarray = base.copy()
+    peak: np.ndarray = np.full(m, -np.inf)
+    fraction: np.ndarray = np.ones(m)
 
     def stops(reading: np.ndarray) -> np.ndarray:
         return np.asarray(
