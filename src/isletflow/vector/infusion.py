@@ -16,7 +16,7 @@ from ..model.parameters import ModelParameters
 from ..model.pressure import must_pause, pressure_rise_mmhg
 from ..protocol import Protocol
 from .plans import Plans
-from .streams import uniforms
+from .streams import Streams, uniforms
 from .walk import Walk
 
 __all__ = ["Readings", "infuse", "reading"]
@@ -26,31 +26,50 @@ _READINGS = 8  # readings drawn at a time, for every case of the chunk
 
 
 class Readings:
-    """The ``portal_pressure.readings`` stream of each case, read one value at a time."""
+    """The ``portal_pressure.readings`` stream of each case, read one value at a time.
+
+    Drawn ``_READINGS`` at a time per case: the cases of the first read get their streams
+    opened once (``Streams``) and drawn on from where they stopped; a case first read later
+    (none, as the infusion reads the baseline's readers) opens its stream at its draw."""
 
     def __init__(self, seed: int, index: np.ndarray, name: str) -> None:
         self.seed, self.index, self.name = seed, index, name
         self.u = np.zeros((index.size, 0))
         self.taken = np.zeros(index.size, dtype=np.int64)
         self.fetched = np.zeros(index.size, dtype=np.int64)
+        self.streams: Streams | None = None
+        self.row = np.full(index.size, -1, dtype=np.int64)  # each case's row in ``streams``
 
     def next(self, rows: np.ndarray) -> np.ndarray:
         """The next uniform of each case at ``rows`` (positions in the chunk), in that order."""
         needy = rows[self.taken[rows] >= self.fetched[rows]]
-        for start in np.unique(self.fetched[needy]).tolist():
-            # the next block of draws of the cases that have read all theirs
-            group = needy[self.fetched[needy] == start]
-            end = start + _READINGS
-            if end > self.u.shape[1]:
-                wider = np.zeros((self.index.size, end - self.u.shape[1]))
-                self.u = np.concatenate([self.u, wider], axis=1)
-            self.u[group, start:end] = uniforms(
-                self.seed, self.index[group], self.name, _READINGS, start=start
-            )
-            self.fetched[group] = end
+        if needy.size:
+            self._fetch(needy)
         out: np.ndarray = self.u[rows, self.taken[rows]]
         self.taken[rows] += 1
         return out
+
+    def _fetch(self, needy: np.ndarray) -> None:
+        """The next block of draws of the cases ``needy``, who have read all theirs."""
+        if self.streams is None:
+            self.streams = Streams.open(self.seed, self.index[needy], self.name)
+            self.row[needy] = np.arange(needy.size)
+        start = self.fetched[needy]
+        end = int(start.max()) + _READINGS
+        if end > self.u.shape[1]:
+            wider = np.zeros((self.index.size, end - self.u.shape[1]))
+            self.u = np.concatenate([self.u, wider], axis=1)
+        columns = start[:, None] + np.arange(_READINGS)
+        opened = self.row[needy] >= 0
+        if opened.any():
+            drawn = self.streams.take(self.row[needy[opened]], _READINGS)
+            self.u[needy[opened, None], columns[opened]] = drawn
+        for begin in np.unique(start[~opened]).tolist():
+            group = needy[~opened & (start == begin)]
+            self.u[group, begin : begin + _READINGS] = uniforms(
+                self.seed, self.index[group], self.name, _READINGS, start=begin
+            )
+        self.fetched[needy] += _READINGS
 
 
 def reading(

@@ -345,6 +345,15 @@ class Streams:
             self._high[chosen], self._low[chosen], self._inc_high[chosen], self._inc_low[chosen]
         )
 
+    def take(self, rows: npt.ArrayLike, count: int) -> npt.NDArray[np.float64]:
+        """The next ``count`` doubles of the rows at ``rows`` (positions) only, ``(len(rows),
+        count)``: those rows move on, the others stay where they are."""
+        chosen = np.asarray(rows)
+        part = self.select(chosen)
+        doubles = part.random(count)
+        self._high[chosen], self._low[chosen] = part._high, part._low
+        return doubles
+
     def state(self, row: int) -> dict[str, int]:
         """Row ``row``'s generator as ``PCG64.state["state"]`` gives it."""
         high, low = int(self._high[row]), int(self._low[row])
