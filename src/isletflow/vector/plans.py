@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from .. import draws
 from ..model import graft, isolation
-from ..model.bleeding import APPROACHES
+from ..model.bleeding import APPROACHES, SEALANTS
 from ..model.parameters import ModelParameters
 from ..scenario import Scenario
 from ..scenario_sections import PreparationSpec, span_of
@@ -111,6 +111,7 @@ class Plans:
     thrombosis_rate: np.ndarray | None
     induction_agent: np.ndarray
     track_sealant: np.ndarray
+    sealant: np.ndarray  # each track sealant's index in model.bleeding.SEALANTS (0: unknown)
 
 
 def _full(value: Any, n: int, dtype: Any = None) -> np.ndarray:
@@ -226,6 +227,7 @@ class Sections:
             thrombosis_rate=None if rates[1] is None else _full(rates[1], n, np.float64),
             induction_agent=agent,
             track_sealant=_full(care["track_sealant"], n, object),
+            sealant=_full(positions(care["track_sealant"], SEALANTS, 0), n, np.int64),
         )
 
     def _modelled_digest(
@@ -241,8 +243,9 @@ class Sections:
         p = self.params.isolation
         bmi = donor["bmi_kg_per_m2"]
         bmi = _full(p.reference_bmi if bmi is None else bmi, n, np.float64)
-        solutions = _full(donor["preservation_solution"], n, object)
-        solution = positions(solutions, isolation.SOLUTIONS, 0)  # unknown: no effect
+        solution = _full(  # unknown: no effect; a fixed solution looked up once
+            positions(donor["preservation_solution"], isolation.SOLUTIONS, 0), n, np.int64
+        )
         age = _full(donor["age_years"], n, np.int64)
         hours = timings["cold_ischemia"].astype(np.float64) / _HOUR_US
         median = isolation.median_digest_ieq(age, bmi, hours, solution, p)

@@ -23,12 +23,12 @@ import numpy as np
 from .. import rules
 from ..guards import GUARDS, Facts
 from ..model import management, management_steps, occurs
-from ..model.bleeding import MANAGEMENTS, SEALANTS, bleeding_probability
+from ..model.bleeding import MANAGEMENTS, bleeding_probability
 from ..model.thrombosis import main_branch, thrombosis_probability, track_ablated
 from ..protocol import Protocol
 from ..release import RELEASE_TESTS
 from .infusion import Readings, infuse, reading
-from .plans import Plans, Sections, positions
+from .plans import Plans, Sections
 from .streams import uniforms
 from .walk import ABORTED, COMPLETED, DISCARDED, STATUSES, Walk
 
@@ -184,7 +184,7 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
     # hemostasis: a bleed is recorded at once, its management's first step with it
     percutaneous = plans.approach == 0
     sealed_with = percutaneous & (plans.track_sealant != "none")
-    sealant_index = np.where(sealed_with, positions(plans.track_sealant, SEALANTS, 0), 0)
+    sealant_index = np.where(sealed_with, plans.sealant, 0)
     rise = np.maximum(0.0, infusion["peak"] - base)
     heparin = np.full(n, protocol.heparin_units_per_kg)
     if plans.bleeding_rate is not None:
