@@ -155,14 +155,19 @@ class Sections:
             np.asarray(graft.attrition_per_year(u[:, 1], p), dtype=np.float64),
         )
 
-    def recipients(self, seed: int, index: np.ndarray) -> dict[str, np.ndarray]:
+    def recipients(
+        self, seed: int, index: np.ndarray, course: dict[str, Any] | None = None
+    ) -> dict[str, np.ndarray]:
         """What the recipients bring to every donor's plan: the recipient section's values and
-        the later infusions' induction agent (both from streams without a donor's prefix)."""
+        the later infusions' induction agent (both from streams without a donor's prefix;
+        ``course``: their ``course_values`` before the first donor, when already drawn, so the
+        stream is not opened twice)."""
         n = index.size
         values = self.recipient.sample(seed, index)
         threshold = self.params.bleeding.platelet_threshold_per_ul
         platelets = values["platelets_per_ul"]
-        later = self.course.sample(seed, index)["later_induction_agent"]
+        course = self.course.sample(seed, index) if course is None else course
+        later = course["later_induction_agent"]
         return {
             "weight_kg": _full(values["weight_kg"], n, np.float64),
             "platelets_per_ul": _full(threshold if platelets is None else platelets, n, float),
