@@ -37,6 +37,9 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
     distinct values (most rows hold one of them), then the rows left one by one."""
     if values.dtype == bool:
         return values.astype(np.int64), [False, True]
+    if values.dtype.kind in "iu" and (span := _span(values)) is not None:
+        low, high = span  # whole numbers over a short range: the offset is the code
+        return (values - low).astype(np.int64), list(range(low, high + 1))
     if values.dtype != object:
         found, inverse = np.unique(values, return_inverse=True)
         return inverse.reshape(values.shape), found.tolist()
@@ -74,8 +77,23 @@ def _counted(*columns: np.ndarray) -> dict[tuple[Any, ...], int]:
     }
 
 
+def _span(values: np.ndarray) -> tuple[int, int] | None:
+    """The lowest and highest of whole numbers ``values`` when their range is short enough to
+    count them by offset (``bincount``) rather than by sorting; None otherwise."""
+    if not values.size:
+        return None
+    low, high = int(values.min()), int(values.max())
+    return (low, high) if high - low < max(4096, 2 * values.size) else None
+
+
 def _count(into: Counter[Any], values: np.ndarray) -> None:
-    """Count each value of ``values`` into ``into`` (distinct values counted in numpy)."""
+    """Count each value of ``values`` into ``into`` (distinct values counted in numpy: whole
+    numbers over a short range by their offset, others by sorting)."""
+    if values.dtype.kind in "iu" and (span := _span(values)) is not None:
+        counts = np.bincount(values - span[0])
+        found = np.flatnonzero(counts)
+        into.update(dict(zip((found + span[0]).tolist(), counts[found].tolist(), strict=True)))
+        return
     found, counts = np.unique(values, return_counts=True)
     into.update(dict(zip(found.tolist(), counts.tolist(), strict=True)))
 
