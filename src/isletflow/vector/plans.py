@@ -26,7 +26,7 @@ from ..scenario import Scenario
 from ..scenario_sections import PreparationSpec, span_of
 from .streams import uniforms
 
-__all__ = ["Plans", "Sections", "positions"]
+__all__ = ["Plans", "Sections"]
 
 _HOUR_US = 3_600_000_000
 _DIGEST_SPAN = span_of(PreparationSpec, "digest_ieq")

@@ -265,11 +265,8 @@ class Streams:
 
     def raw(self, count: int) -> U64:
         """The next ``count`` 64-bit outputs of every row, ``(len(self), count)``: what
-        ``PCG64.random_raw(count)`` gives. Column-major: one draw of every case (a column, as
-        a vector model reads it) is contiguous.
-
-        Each step is ``_times`` and ``_plus`` written into buffers made once (a chunk's draws
-        are most of the arrays this module makes): the same arithmetic, bit for bit."""
+        ``PCG64.random_raw(count)`` gives. Column-major: one draw of every case is contiguous.
+        Each step is ``_times`` and ``_plus`` into buffers made once, bit for bit."""
         count = _whole("count", count)
         n = len(self)
         out = np.empty((count, n), dtype=np.uint64)
@@ -287,24 +284,17 @@ class Streams:
             np.multiply(a_lo, _MULT_LO_HI, out=lo_hi)
             np.multiply(a_hi, _MULT_LO_LO, out=hi_lo)
             np.right_shift(lo_lo, _U32, out=middle)
-            np.bitwise_and(lo_hi, _U32_MASK, out=spare)
-            middle += spare
-            np.bitwise_and(hi_lo, _U32_MASK, out=spare)
-            middle += spare
+            middle += np.bitwise_and(lo_hi, _U32_MASK, out=spare)
+            middle += np.bitwise_and(hi_lo, _U32_MASK, out=spare)
             middle >>= _U32
             np.multiply(a_hi, _MULT_LO_HI, out=product)
-            lo_hi >>= _U32
-            product += lo_hi
-            hi_lo >>= _U32
-            product += hi_lo
+            product += np.right_shift(lo_hi, _U32, out=lo_hi)
+            product += np.right_shift(hi_lo, _U32, out=hi_lo)
             product += middle
-            np.multiply(low, _MULT_HI, out=spare)
-            product += spare
-            np.multiply(high, _MULT_LO, out=spare)
-            product += spare
-            low *= _MULT_LO
+            product += np.multiply(low, _MULT_HI, out=spare)
+            product += np.multiply(high, _MULT_LO, out=spare)
             # + increment, the low words' carry into the high word
-            low += inc_low
+            np.add(np.multiply(low, _MULT_LO, out=low), inc_low, out=low)
             np.less(low, inc_low, out=carry)
             product += inc_high
             np.add(product, carry, out=product, casting="unsafe")
@@ -313,19 +303,15 @@ class Streams:
             np.bitwise_xor(high, low, out=spare)
             np.right_shift(high, _TURN, out=a_hi)
             np.right_shift(spare, a_hi, out=out[draw])
-            np.subtract(_U64_BITS, a_hi, out=a_hi)
-            a_hi &= _SIX_BITS
-            spare <<= a_hi
-            out[draw] |= spare
+            np.bitwise_and(np.subtract(_U64_BITS, a_hi, out=a_hi), _SIX_BITS, out=a_hi)
+            out[draw] |= np.left_shift(spare, a_hi, out=spare)
         self._high, self._low = high, low
         return out.T
 
     def random(self, count: int) -> npt.NDArray[np.float64]:
         """The next ``count`` doubles in [0, 1) of every row, ``(len(self), count)``: what
         ``Generator.random(count)`` gives (the top 53 bits of each output)."""
-        raw = self.raw(count)
-        raw >>= np.uint64(11)
-        doubles = raw.astype(np.float64)
+        doubles = (self.raw(count) >> np.uint64(11)).astype(np.float64)
         doubles *= _DOUBLE_UNIT
         return doubles
 
