@@ -41,8 +41,10 @@ test: lint system-deps
 thorough: $(STAMP) system-deps
 	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest -q -n 2 --dist loadfile
 
-# isletflow's cohort simulation against the plain-Python limit and its peers, in one run: ratios
-# of interleaved medians (see benchmarks/cohort.py). Not a test: nothing here fails on a time.
+# What cohorts cost, in one run: the vector path (10^6 recipients) against the per-case engine
+# and numpy's floor, the 1-vs-2-worker speed-up and each worker's peak memory
+# (benchmarks/vector.py), then the per-case engine against the plain-Python limit and its peers:
+# ratios of interleaved medians (see benchmarks/cohort.py). Not a test: nothing fails on a time.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/cohort.py
 

@@ -2,6 +2,12 @@
 
     make bench                       # or: .venv/bin/python benchmarks/cohort.py
     .venv/bin/python benchmarks/cohort.py --cases 1000 --rounds 9
+    .venv/bin/python benchmarks/cohort.py --quick   # 10^5 on the vector path, the per-core table
+
+First, what cohorts run on (``benchmarks/vector.py``): CPU µs per recipient of the per-case
+engine, of the vector path (10^6 recipients; 10^5 with ``--quick``) and of numpy drawing as many
+uniforms (the floor), their ratios, the vector path's 1-vs-2-worker speed-up and each worker's
+peak memory. Then the per-case engine's own work against a plain-Python limit and two peers:
 
 Every contender runs the same workload: cases of ``examples/scenarios/population.yaml``, sampled
 by the same ``PlanSampler`` (so the draws are identical), driven by the same policy through the
@@ -38,10 +44,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import vector
 from limit import TABLE, PlainCase
 from peers import StatechartCase, TransitionsCase
 
-from isletflow.cohort import Tally, run_chunk, simulate_cohort
+from isletflow.cohort import Tally, run_chunk
 from isletflow.sampling import CasePlan, PlanSampler
 from isletflow.scenario import Scenario
 from isletflow.simulation import StandardPolicy, World, run, start
@@ -287,22 +294,6 @@ def cohort_peak(scenario: Scenario, cases: int) -> tuple[float, int]:
     return peak, keys
 
 
-def workers(scenario: Scenario, cases: int, rounds: int) -> tuple[float, float, bool]:
-    """Wall seconds of one cohort on 1 worker and on 2 (medians, interleaved); same summary?"""
-    one: list[float] = []
-    two: list[float] = []
-    same = True
-    for _ in range(rounds):
-        began = time.perf_counter()
-        a = simulate_cohort(scenario, cases, SEED, workers=1)
-        one.append(time.perf_counter() - began)
-        began = time.perf_counter()
-        b = simulate_cohort(scenario, cases, SEED, workers=2)
-        two.append(time.perf_counter() - began)
-        same = same and a == b
-    return statistics.median(one), statistics.median(two), same
-
-
 def startup(runs: int) -> dict[str, float]:
     """Median wall ms of ``python -c pass``, ``import isletflow`` and ``isletflow --help``."""
     python = sys.executable
@@ -330,15 +321,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (median)")
     parser.add_argument("--check", type=int, default=300, help="cases whose outcomes must agree")
     parser.add_argument("--memory-cases", type=int, default=1000)
-    parser.add_argument("--cohort-cases", type=int, default=6000, help="for 1 vs 2 workers")
+    parser.add_argument("--vector-n", type=int, help="recipients on the vector path "
+                        "(default 10^6; 10^5 with --quick)")  # fmt: skip
+    parser.add_argument("--per-case", type=int, default=300, help="recipients, per-case engine")
+    parser.add_argument("--cohort-n", type=int, help="recipients for 1 vs 2 workers (vector "
+                        "path; default 400,000; 100,000 with --quick)")  # fmt: skip
     parser.add_argument("--startup-runs", type=int, default=15)
-    parser.add_argument("--quick", action="store_true", help="only the per-core comparison")
+    parser.add_argument("--quick", action="store_true", help="smaller vector runs, and only "
+                        "the per-core comparison after them")  # fmt: skip
     args = parser.parse_args()
 
     scenario = Scenario.load(POPULATION)
     all_ = contenders(scenario)
     print(f"population.yaml, seed {SEED}; Python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs (shared: read the ratios, not the times)\n")  # fmt: skip
+
+    big = 100_000 if args.quick else 1_000_000
+    vector.report(scenario, args.vector_n or big, args.per_case, 3, args.cohort_n or big * 4 // 10)
+    print()
 
     check_outcomes(all_, scenario, args.check)
     print(f"outcomes: all {len(all_)} contenders agree on cases 0-{args.check - 1}\n")
@@ -411,10 +411,6 @@ def main() -> None:
         peak, keys = cohort_peak(scenario, cases)
         print(f"  {cases:6d} recipients: {peak / 1024:7,.0f} KiB, {peak / cases:5.0f} B each; "
               f"tally of {keys:,} distinct minutes, doses and codes")  # fmt: skip
-
-    one, two, same = workers(scenario, args.cohort_cases, 3)
-    print(f"\nsimulate_cohort, {args.cohort_cases} recipients: 1 worker {one:.2f} s, 2 workers "
-          f"{two:.2f} s: speed-up {one / two:.2f}× on 2 cores; same summary: {same}")  # fmt: skip
 
     times = startup(args.startup_runs)
     base = times["python -c pass"]

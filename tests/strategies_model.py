@@ -6,6 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from isletflow.model import graft
 from isletflow.model.bleeding import APPROACHES, SEALANTS
 from isletflow.model.isolation import SOLUTIONS
 
@@ -30,3 +31,12 @@ months = st.floats(0, 120)
 def rows(*columns: st.SearchStrategy[Any]) -> st.SearchStrategy[list[tuple[Any, ...]]]:
     """Between 1 and 20 rows of values, one from each column's strategy: a small cohort."""
     return st.lists(st.tuples(*columns), min_size=1, max_size=20)
+
+
+# A course tally's one-year counts: (cumulative dose step, insulin-independent, controlled,
+# Igls grade) -> recipients; few dose steps, so that many recipients share one.
+one_year_counts = st.dictionaries(
+    st.tuples(st.integers(0, 40), st.booleans(), st.booleans(), st.sampled_from(graft.GRADES)),
+    st.integers(1, 50),
+    max_size=60,
+)

@@ -130,3 +130,23 @@ def test_dask_cluster_gives_the_same_summary():
     with cluster, dask_executor(cluster.scheduler_address) as executor:
         remote = simulate_cohort(POPULATION, 12, seed=8, executor=executor, chunk_size=4)
     assert remote == simulate_cohort(POPULATION, 12, seed=8, workers=1)
+
+
+def test_the_vector_path_on_dask_writes_the_per_case_records(tmp_path: Path) -> None:
+    """Issue 17 point 6: the vector path's chunks on a local Dask cluster, cut small, write
+    every recipient's record as the per-case engine does in one process, and the same summary."""
+    distributed = pytest.importorskip("distributed")
+    from isletflow.cohort import dask_executor
+
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    )
+    remote, local = tmp_path / "dask.jsonl", tmp_path / "case.jsonl"
+    with cluster, dask_executor(cluster.scheduler_address) as executor:
+        on_dask = simulate_cohort(
+            POPULATION, 30, 8, executor, chunk_size=7, records=remote, engine="vector"
+        )
+    per_case = simulate_cohort(POPULATION, 30, 8, workers=1, records=local, engine="case")
+    assert remote.read_text() == local.read_text()
+    assert len(remote.read_text().splitlines()) == 30
+    assert on_dask == per_case

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from isletflow.errors import InvalidInput
 from isletflow.sampling import stream
+from isletflow.vector.infusion import _READINGS, Readings
 from isletflow.vector.streams import Streams, _vector_seeded, uniforms
 
 SEEDS = [0, 1, 2026, 2**32 - 1, 2**32, 2**63, 2**64 - 1, 2**64, 2**96 + 5, 10**40]
@@ -162,3 +163,29 @@ def test_advance_is_pcg64s(steps: int, index: int) -> None:
     generator.advance(steps)
     assert streams.state(0) == generator.state["state"]
     assert np.array_equal(streams.raw(2)[0], generator.random_raw(2))
+
+
+def test_take_moves_on_the_rows_taken_only() -> None:
+    """take(rows, k) gives those rows' next k draws; the others stay at their draw."""
+    streams = Streams.open(5, np.arange(4), "portal_pressure.readings")
+    first = streams.take([1, 3], 3)
+    second = streams.take([0, 1], 2)
+    reference = _reference(5, [0, 1, 2, 3], "portal_pressure.readings", 5)
+    assert np.array_equal(first, reference[[1, 3], :3])
+    assert np.array_equal(second[0], reference[0, :2])
+    assert np.array_equal(second[1], reference[1, 3:5])
+
+
+def test_readings_are_each_cases_stream_in_order_whoever_reads_first() -> None:
+    """The infusion's readings: a case read first late (its stream opened then) and cases read
+    past a block of draws get their own stream's values, one after another."""
+    index = np.array([7, 3, 11])
+    readings = Readings(9, index, "portal_pressure.readings")
+    seen: list[list[float]] = [[], [], []]
+    for step in range(2 * _READINGS + 3):
+        rows = np.array([0, 1] if step < 5 else [0, 1, 2])  # case 11 read from step 5 on
+        for row, value in zip(rows.tolist(), readings.next(rows).tolist(), strict=True):
+            seen[row].append(value)
+    for row, case in enumerate(index.tolist()):
+        expected = _reference(9, [case], "portal_pressure.readings", len(seen[row]))[0]
+        assert seen[row] == expected.tolist()

@@ -146,14 +146,19 @@ def _group(rows: list[Row]) -> DoseGroup | None:
 
 
 def _tertiles(rows: list[Row]) -> list[DoseGroup]:
-    """Three groups of cumulative dose (nearest rank; a dose's recipients stay together)."""
+    """Three groups of cumulative dose (nearest rank; a dose's recipients stay together).
+
+    One pass over the rows in dose order, a dose's rows taken together, with the count seen so
+    far: O(rows · log rows) for the sort, where a scan of every row per distinct dose grew with
+    their product."""
     total = sum(v for _, v in rows)
     cuts = [math.ceil(total / 3), math.ceil(2 * total / 3), total]
     groups: list[list[Row]] = [[], [], []]
-    seen, doses = 0, sorted({k[0] for k, _ in rows})
-    for dose in doses:
-        at = [(k, v) for k, v in rows if k[0] == dose]
-        which = next(i for i, cut in enumerate(cuts) if seen < cut)
+    seen, which = 0, 0
+    for _, same_dose in itertools.groupby(sorted(rows), key=lambda row: row[0][0]):
+        at = list(same_dose)
+        while seen >= cuts[which]:
+            which += 1
         groups[which] += at
         seen += sum(v for _, v in at)
     return [g for group in groups if (g := _group(group)) is not None]

@@ -131,11 +131,11 @@ def run_courses(sections: Sections, seed: int, index: np.ndarray) -> Courses:
     protocol = scenario.protocol
     n = index.size
     profile = sections.profiles(seed, index)
-    who = sections.recipients(seed, index)
+    settings = sections.course_values(seed, index)
+    who = sections.recipients(seed, index, settings)
     traits = sections.traits(seed, index)
     passed = [np.asarray(c.rule(profile[c.field], c.limit), dtype=bool) for c in CRITERIA]
     eligible = np.logical_and.reduce(passed)
-    settings = sections.course_values(seed, index)
     max_donors = settings["max_donors"]
     most = min(protocol.max_infusions, _MOST_INFUSIONS)
     decision_after = protocol.reinfusion_decision_after // _US

@@ -20,13 +20,13 @@ from pydantic import BaseModel
 
 from .. import draws
 from ..model import graft, isolation
-from ..model.bleeding import APPROACHES
+from ..model.bleeding import APPROACHES, SEALANTS
 from ..model.parameters import ModelParameters
 from ..scenario import Scenario
 from ..scenario_sections import PreparationSpec, span_of
 from .streams import uniforms
 
-__all__ = ["Plans", "Sections", "positions"]
+__all__ = ["Plans", "Sections"]
 
 _HOUR_US = 3_600_000_000
 _DIGEST_SPAN = span_of(PreparationSpec, "digest_ieq")
@@ -47,12 +47,15 @@ def microseconds(value: Any) -> Any:
 
 
 def positions(names: Any, table: tuple[str, ...], missing: int) -> np.ndarray:
-    """Each name's position in ``table`` (``missing`` for a name it lacks), computed once per
-    distinct name rather than once per case."""
-    values = np.asarray(names, dtype=object)
-    found, inverse = np.unique(values.astype(str), return_inverse=True)
-    where = np.array([table.index(f) if f in table else missing for f in found.tolist()])
-    return where.astype(np.int64)[inverse.reshape(values.shape)]
+    """Each name's position in ``table`` (``missing`` for a name it lacks): a comparison of the
+    whole array per table entry (a few), never a Python call or a sort per case."""
+    values = np.asarray(names)
+    if values.dtype.kind not in "OU":
+        values = values.astype(object)
+    where = np.full(values.shape, missing, dtype=np.int64)
+    for position, name in reversed(tuple(enumerate(table))):
+        where[values == name] = position
+    return where
 
 
 class _Section:
@@ -108,6 +111,7 @@ class Plans:
     thrombosis_rate: np.ndarray | None
     induction_agent: np.ndarray
     track_sealant: np.ndarray
+    sealant: np.ndarray  # each track sealant's index in model.bleeding.SEALANTS (0: unknown)
 
 
 def _full(value: Any, n: int, dtype: Any = None) -> np.ndarray:
@@ -137,8 +141,9 @@ class Sections:
         value = self.scenario.approach
         if hasattr(value, "dist"):
             names = draws.values(value, uniforms(seed, index, prefix + "approach", 1)[:, 0])
-        else:
-            names = np.full(index.size, str(getattr(value, "value", value)), dtype=object)
+        else:  # one name for every case: its position found once
+            fixed = positions(str(getattr(value, "value", value)), APPROACHES, -1)
+            return np.full(index.size, fixed, dtype=np.int64)
         return positions(names, APPROACHES, -1)
 
     def traits(self, seed: int, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -150,14 +155,19 @@ class Sections:
             np.asarray(graft.attrition_per_year(u[:, 1], p), dtype=np.float64),
         )
 
-    def recipients(self, seed: int, index: np.ndarray) -> dict[str, np.ndarray]:
+    def recipients(
+        self, seed: int, index: np.ndarray, course: dict[str, Any] | None = None
+    ) -> dict[str, np.ndarray]:
         """What the recipients bring to every donor's plan: the recipient section's values and
-        the later infusions' induction agent (both from streams without a donor's prefix)."""
+        the later infusions' induction agent (both from streams without a donor's prefix;
+        ``course``: their ``course_values`` before the first donor, when already drawn, so the
+        stream is not opened twice)."""
         n = index.size
         values = self.recipient.sample(seed, index)
         threshold = self.params.bleeding.platelet_threshold_per_ul
         platelets = values["platelets_per_ul"]
-        later = self.course.sample(seed, index)["later_induction_agent"]
+        course = self.course.sample(seed, index) if course is None else course
+        later = course["later_induction_agent"]
         return {
             "weight_kg": _full(values["weight_kg"], n, np.float64),
             "platelets_per_ul": _full(threshold if platelets is None else platelets, n, float),
@@ -222,6 +232,7 @@ class Sections:
             thrombosis_rate=None if rates[1] is None else _full(rates[1], n, np.float64),
             induction_agent=agent,
             track_sealant=_full(care["track_sealant"], n, object),
+            sealant=_full(positions(care["track_sealant"], SEALANTS, 0), n, np.int64),
         )
 
     def _modelled_digest(
@@ -237,8 +248,9 @@ class Sections:
         p = self.params.isolation
         bmi = donor["bmi_kg_per_m2"]
         bmi = _full(p.reference_bmi if bmi is None else bmi, n, np.float64)
-        solutions = _full(donor["preservation_solution"], n, object)
-        solution = positions(solutions, isolation.SOLUTIONS, 0)  # unknown: no effect
+        solution = _full(  # unknown: no effect; a fixed solution looked up once
+            positions(donor["preservation_solution"], isolation.SOLUTIONS, 0), n, np.int64
+        )
         age = _full(donor["age_years"], n, np.int64)
         hours = timings["cold_ischemia"].astype(np.float64) / _HOUR_US
         median = isolation.median_digest_ieq(age, bmi, hours, solution, p)

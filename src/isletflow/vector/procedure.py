@@ -23,12 +23,12 @@ import numpy as np
 from .. import rules
 from ..guards import GUARDS, Facts
 from ..model import management, management_steps, occurs
-from ..model.bleeding import MANAGEMENTS, SEALANTS, bleeding_probability
+from ..model.bleeding import MANAGEMENTS, bleeding_probability
 from ..model.thrombosis import main_branch, thrombosis_probability, track_ablated
 from ..protocol import Protocol
 from ..release import RELEASE_TESTS
 from .infusion import Readings, infuse, reading
-from .plans import Plans, Sections, positions
+from .plans import Plans, Sections
 from .streams import uniforms
 from .walk import ABORTED, COMPLETED, DISCARDED, STATUSES, Walk
 
@@ -157,7 +157,9 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
     w.wait(w.alive, np.maximum(0, planned - half - w.now))
     readings = Readings(seed, plans.index, prefix + "portal_pressure.readings")
     baseline_mmhg = plans.pressure["baseline_mmhg"]
-    base = reading(plans, baseline_mmhg + 0.0, w.alive, readings)
+    everyone_rows = np.arange(n)
+    sd = plans.pressure["noise_sd_mmhg"]
+    base = reading(baseline_mmhg + 0.0, sd, everyone_rows, w.alive, readings)
     w.wait(w.alive, np.maximum(0, planned - w.now))
     # start_infusion: baseline pressure, induction window (waiting if it opens later)
     pressure_ok = np.asarray(rules.below(base, protocol.max_baseline_portal_pressure_mmhg))
@@ -182,7 +184,7 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
     # hemostasis: a bleed is recorded at once, its management's first step with it
     percutaneous = plans.approach == 0
     sealed_with = percutaneous & (plans.track_sealant != "none")
-    sealant_index = np.where(sealed_with, positions(plans.track_sealant, SEALANTS, 0), 0)
+    sealant_index = np.where(sealed_with, plans.sealant, 0)
     rise = np.maximum(0.0, infusion["peak"] - base)
     heparin = np.full(n, protocol.heparin_units_per_kg)
     if plans.bleeding_rate is not None:

@@ -28,8 +28,72 @@ _MINUTE_US = 60_000_000
 _DOSE_STEP = 10  # course_summary's step of cumulative dose
 
 
+_PASSES = 6  # distinct texts found by a pass each before the rest are coded row by row
+
+
+def _codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """Each value's code (0, 1, …) and the distinct values in code order: flags as they are,
+    numbers by numpy's sort, texts and None a pass over the column for each of the first few
+    distinct values (most rows hold one of them), then the rows left one by one."""
+    if values.dtype == bool:
+        return values.astype(np.int64), [False, True]
+    if values.dtype.kind in "iu" and (span := _span(values)) is not None:
+        low, high = span  # whole numbers over a short range: the offset is the code
+        return (values - low).astype(np.int64), list(range(low, high + 1))
+    if values.dtype != object:
+        found, inverse = np.unique(values, return_inverse=True)
+        return inverse.reshape(values.shape), found.tolist()
+    codes = np.zeros(values.shape, dtype=np.int64)
+    labels: list[Any] = []
+    unseen = np.ones(values.shape, dtype=bool)
+    while unseen.any():
+        if len(labels) == _PASSES:  # many distinct values: the few rows left one by one
+            rest = np.flatnonzero(unseen)
+            table = {value: code for code, value in enumerate(labels)}
+            codes[rest] = [table.setdefault(v, len(table)) for v in values[rest].tolist()]
+            return codes, list(table)
+        value = values[int(np.argmax(unseen))]
+        same = np.asarray(values == value, dtype=bool)
+        codes[same] = len(labels)
+        labels.append(value)
+        unseen &= ~same
+    return codes, labels
+
+
+def _counted(*columns: np.ndarray) -> dict[tuple[Any, ...], int]:
+    """How many rows hold each combination of the columns' values (only those that occur)."""
+    coded = [_codes(column) for column in columns]
+    shape = tuple(max(1, len(labels)) for _, labels in coded)
+    key = np.zeros(columns[0].shape, dtype=np.int64)
+    for (codes, _), size in zip(coded, shape, strict=True):
+        key = key * size + codes
+    counts = np.bincount(key, minlength=1) if key.size else np.zeros(0, dtype=np.int64)
+    found = np.flatnonzero(counts)
+    digits = np.unravel_index(found, shape)
+    combos = zip(*(d.tolist() for d in digits), strict=True)
+    return {
+        tuple(labels[i] for (_, labels), i in zip(coded, combo, strict=True)): count
+        for combo, count in zip(combos, counts[found].tolist(), strict=True)
+    }
+
+
+def _span(values: np.ndarray) -> tuple[int, int] | None:
+    """The lowest and highest of whole numbers ``values`` when their range is short enough to
+    count them by offset (``bincount``) rather than by sorting; None otherwise."""
+    if not values.size:
+        return None
+    low, high = int(values.min()), int(values.max())
+    return (low, high) if high - low < max(4096, 2 * values.size) else None
+
+
 def _count(into: Counter[Any], values: np.ndarray) -> None:
-    """Count each value of ``values`` into ``into`` (distinct values counted in numpy)."""
+    """Count each value of ``values`` into ``into`` (distinct values counted in numpy: whole
+    numbers over a short range by their offset, others by sorting)."""
+    if values.dtype.kind in "iu" and (span := _span(values)) is not None:
+        counts = np.bincount(values - span[0])
+        found = np.flatnonzero(counts)
+        into.update(dict(zip((found + span[0]).tolist(), counts[found].tolist(), strict=True)))
+        return
     found, counts = np.unique(values, return_counts=True)
     into.update(dict(zip(found.tolist(), counts.tolist(), strict=True)))
 
@@ -46,27 +110,34 @@ def tally(courses: Courses, keep: np.ndarray) -> Tally:
     for donation in courses.rounds:
         mine = keep[donation.rows]
         p, plans = donation.procedures, donation.plans
-        status = np.asarray(STATUSES, dtype=object)[p.status[mine]]
-        code = np.where(p.status[mine] == 0, donation.grade[mine], p.code[mine])
-        code = np.where(code == None, "", code)  # noqa: E711 (elementwise)
+        status = p.status[mine]
+        code = np.where(status == 0, donation.grade[mine], p.code[mine])
+        code[code == None] = ""  # noqa: E711 (elementwise)
         out.cases += int(mine.sum())
-        out.outcomes.update(status.tolist())
-        out.codes.update(zip(status.tolist(), code.tolist(), strict=True))
-        for sub, k in Counter(code[status == "discarded"].tolist()).items():
-            out.release_failures.update(dict.fromkeys(sub.split("+") if sub else [], k))
+        for (number, reason), k in _counted(status, code).items():
+            out.outcomes[STATUSES[number]] += k
+            out.codes[STATUSES[number], reason] += k
+            if STATUSES[number] == "discarded" and reason:
+                out.release_failures.update(dict.fromkeys(reason.split("+"), k))
         bleeding, clot = p.bleeding[mine], p.thrombosis[mine]
         out.complications.update({"bleeding": int(bleeding.sum())})
         out.complications.update({"portal_vein_thrombosis": int(clot.sum())})
         infused = p.infusion_started[mine] >= 0
         out.infused += int(infused.sum())
-        approach = np.asarray(APPROACHES, dtype=object)[plans.approach[mine]]
-        unsealed = np.where(approach == "percutaneous", "none", "no track")
-        sealant = np.where(p.sealant[mine] == None, unsealed, p.sealant[mine])  # noqa: E711
-        for group, values in (("approach", approach), ("sealant", sealant)):
-            for kind, flags in (("", infused), ("bleeding", bleeding), ("thrombosis", clot)):
-                what = "portal_vein_thrombosis" if kind == "thrombosis" else kind
-                counted = Counter(values[flags & infused].tolist())
-                out.groups.update({(group, v, what): k for v, k in counted.items()})
+        if infused.any():
+            approach = plans.approach[mine][infused]
+            sealant = p.sealant[mine][infused]
+            both = _counted(approach, sealant, bleeding[infused], clot[infused])
+            for (number, sealed, bled, clotted), k in both.items():
+                way = APPROACHES[number]
+                unsealed = "none" if way == "percutaneous" else "no track"
+                for group in (
+                    ("approach", way),
+                    ("sealant", unsealed if sealed is None else sealed),
+                ):
+                    out.groups[(*group, "")] += k
+                    out.groups[(*group, "bleeding")] += k if bled else 0
+                    out.groups[(*group, "portal_vein_thrombosis")] += k if clotted else 0
         out.paused += int(p.paused[mine].sum())
         out.partial_dose += int((infused & (p.fraction[mine] < 1)).sum())
         clamp0 = np.zeros(int(mine.sum()), dtype=np.int64)
@@ -78,6 +149,7 @@ def tally(courses: Courses, keep: np.ndarray) -> Tally:
         dose = p.dose_ieq_per_kg[mine][infused]
         _count(out.dose, np.rint(dose).astype(np.int64))
     out.complications = +out.complications
+    out.groups = +out.groups
     out.courses = _course_tally(courses, keep)
     return out
 
@@ -87,26 +159,21 @@ def _course_tally(courses: Courses, keep: np.ndarray) -> CourseTally:
     out.recipients = int(keep.sum())
     eligible = courses.eligible & keep
     out.eligible = int(eligible.sum())
-    out.infusions.update(courses.infusions[eligible].tolist())
+    _count(out.infusions, courses.infusions[eligible])
     last = courses.one_year
     assessed = keep & (courses.infusions > 0)
-    cumulative = rounded(courses.cumulative, 1)
+    if not assessed.any():
+        return out
+    cumulative = rounded(courses.cumulative[assessed], 1)
     step = np.rint(cumulative / _DOSE_STEP).astype(np.int64)
     hba1c = np.asarray(last["hba1c_percent"][assessed], dtype=np.float64)
     events = np.asarray(last["severe_hypoglycaemia_events"][assessed], dtype=np.int64)
     controlled = (hba1c < 7.0) & (events == 0)
-    out.one_year.update(
-        zip(
-            step[assessed].tolist(),
-            last["insulin_independent"][assessed].astype(bool).tolist(),
-            controlled.tolist(),
-            last["igls"][assessed].tolist(),
-            strict=True,
-        )
-    )
+    independent = last["insulin_independent"][assessed].astype(bool)
+    out.one_year.update(_counted(step, independent, controlled, last["igls"][assessed]))
     for year, seen in enumerate(courses.follow_up, start=1):
-        independent = seen["insulin_independent"][assessed].tolist()
-        pairs = Counter(zip(independent, seen["igls"][assessed].tolist(), strict=True))
+        independent = seen["insulin_independent"][assessed].astype(bool)
+        pairs = _counted(independent, seen["igls"][assessed])
         out.years.update({(year, ii, g): k for (ii, g), k in pairs.items()})
     return out
 

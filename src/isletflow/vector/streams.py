@@ -59,6 +59,13 @@ _XSHIFT = 16
 # PCG64's LCG multiplier (PCG_DEFAULT_MULTIPLIER_128 in numpy/random/src/pcg64/pcg64.h).
 _PCG_MULTIPLIER = (2549297995355413924 << 64) | 4865540595714422341
 
+_MULT_HI = np.uint64(_PCG_MULTIPLIER >> 64)
+_MULT_LO = np.uint64(_PCG_MULTIPLIER & _MASK64)
+_MULT_LO_LO = np.uint64(_PCG_MULTIPLIER & _MASK32)
+_MULT_LO_HI = np.uint64((_PCG_MULTIPLIER >> 32) & _MASK32)
+_U32, _U32_MASK = np.uint64(32), np.uint64(_MASK32)
+_TURN, _U64_BITS, _SIX_BITS = np.uint64(58), np.uint64(64), np.uint64(63)
+
 _DOUBLE_UNIT = 2.0**-53  # Generator.random: the top 53 bits of a draw, scaled to [0, 1)
 
 
@@ -258,26 +265,55 @@ class Streams:
 
     def raw(self, count: int) -> U64:
         """The next ``count`` 64-bit outputs of every row, ``(len(self), count)``: what
-        ``PCG64.random_raw(count)`` gives. Column-major: one draw of every case (a column, as
-        a vector model reads it) is contiguous."""
+        ``PCG64.random_raw(count)`` gives. Column-major: one draw of every case is contiguous.
+        Each step is ``_times`` and ``_plus`` into buffers made once, bit for bit."""
         count = _whole("count", count)
-        out = np.empty((count, len(self)), dtype=np.uint64)
-        increment = (self._inc_high, self._inc_low)
-        state = (self._high, self._low)
+        n = len(self)
+        out = np.empty((count, n), dtype=np.uint64)
+        high, low = self._high.copy(), self._low.copy()
+        inc_high, inc_low = self._inc_high, self._inc_low
+        a_lo, a_hi, lo_lo, lo_hi, hi_lo, middle, product, spare = (
+            np.empty(n, dtype=np.uint64) for _ in range(8)
+        )
+        carry = np.empty(n, dtype=bool)
         for draw in range(count):
-            state = _plus(_times(*state, _PCG_MULTIPLIER), increment)
-            high, low = state
+            # (high, low) * multiplier: the high word from 32-bit halves, as ``_mulhi``
+            np.bitwise_and(low, _U32_MASK, out=a_lo)
+            np.right_shift(low, _U32, out=a_hi)
+            np.multiply(a_lo, _MULT_LO_LO, out=lo_lo)
+            np.multiply(a_lo, _MULT_LO_HI, out=lo_hi)
+            np.multiply(a_hi, _MULT_LO_LO, out=hi_lo)
+            np.right_shift(lo_lo, _U32, out=middle)
+            middle += np.bitwise_and(lo_hi, _U32_MASK, out=spare)
+            middle += np.bitwise_and(hi_lo, _U32_MASK, out=spare)
+            middle >>= _U32
+            np.multiply(a_hi, _MULT_LO_HI, out=product)
+            product += np.right_shift(lo_hi, _U32, out=lo_hi)
+            product += np.right_shift(hi_lo, _U32, out=hi_lo)
+            product += middle
+            product += np.multiply(low, _MULT_HI, out=spare)
+            product += np.multiply(high, _MULT_LO, out=spare)
+            # + increment, the low words' carry into the high word
+            np.add(np.multiply(low, _MULT_LO, out=low), inc_low, out=low)
+            np.less(low, inc_low, out=carry)
+            product += inc_high
+            np.add(product, carry, out=product, casting="unsafe")
+            high, product = product, high
             # XSL-RR: the two halves xored, rotated right by the state's top six bits.
-            folded, turn = high ^ low, high >> np.uint64(58)
-            out[draw] = (folded >> turn) | (folded << ((np.uint64(64) - turn) & np.uint64(63)))
-        self._high, self._low = state
+            np.bitwise_xor(high, low, out=spare)
+            np.right_shift(high, _TURN, out=a_hi)
+            np.right_shift(spare, a_hi, out=out[draw])
+            np.bitwise_and(np.subtract(_U64_BITS, a_hi, out=a_hi), _SIX_BITS, out=a_hi)
+            out[draw] |= np.left_shift(spare, a_hi, out=spare)
+        self._high, self._low = high, low
         return out.T
 
     def random(self, count: int) -> npt.NDArray[np.float64]:
         """The next ``count`` doubles in [0, 1) of every row, ``(len(self), count)``: what
         ``Generator.random(count)`` gives (the top 53 bits of each output)."""
-        top = (self.raw(count) >> np.uint64(11)).astype(np.float64)
-        return top * _DOUBLE_UNIT
+        doubles = (self.raw(count) >> np.uint64(11)).astype(np.float64)
+        doubles *= _DOUBLE_UNIT
+        return doubles
 
     def advance(self, steps: int) -> None:
         """Skip ``steps`` draws of every row at the cost of one (``PCG64.advance``)."""
@@ -294,6 +330,15 @@ class Streams:
         return Streams(
             self._high[chosen], self._low[chosen], self._inc_high[chosen], self._inc_low[chosen]
         )
+
+    def take(self, rows: npt.ArrayLike, count: int) -> npt.NDArray[np.float64]:
+        """The next ``count`` doubles of the rows at ``rows`` (positions) only, ``(len(rows),
+        count)``: those rows move on, the others stay where they are."""
+        chosen = np.asarray(rows)
+        part = self.select(chosen)
+        doubles = part.random(count)
+        self._high[chosen], self._low[chosen] = part._high, part._low
+        return doubles
 
     def state(self, row: int) -> dict[str, int]:
         """Row ``row``'s generator as ``PCG64.state["state"]`` gives it."""
