@@ -211,7 +211,7 @@ def test_an_action_taken_ahead_is_charged_when_it_is_taken() -> None:
     [early] = session.score().deviations
     assert (early.kind, early.action) == ("out_of_order", "access_portal_vein")
     assert early.event_index == len(session.case.timeline) - 1
-    assert "give_induction and add_heparin" in early.reasons[0]
+    assert "give induction and add heparin" in early.reasons[0]  # in words (wording)
     walk(session.case, session.lab, MOVES[i : i + 2])
     assert session.score().deviations == (early,)
 
