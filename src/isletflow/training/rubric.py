@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -62,17 +62,7 @@ DeviationKind = Literal[
 # Strict and finite: "2" or true is not a weight, nor is NaN or an infinity.
 _Points = Annotated[Number, Field(ge=0)]
 
-DEVIATION_KINDS: tuple[DeviationKind, ...] = (
-    "refused",
-    "out_of_order",
-    "warning",
-    "deadline_breached",
-    "avoidable_abort",
-    "abort_without_cause",
-    "wrong_induction",
-    "high_heparin",
-    "late_infusion",
-)
+DEVIATION_KINDS: tuple[DeviationKind, ...] = get_args(DeviationKind)
 
 
 class Weights(BaseModel):
