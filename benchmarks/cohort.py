@@ -45,6 +45,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import vector
+from cputime import rounds_of
 from limit import TABLE, PlainCase
 from peers import StatechartCase, TransitionsCase
 
@@ -165,22 +166,6 @@ def check_outcomes(all_: list[Contender], scenario: Scenario, cases: int) -> Non
         for other in all_[1:]:
             got = other.outcome(sampler.sample(SEED, index))
             assert got == reference, f"case {index}: {other.name} {got} != {reference}"
-
-
-def cpu_seconds(task: Callable[[], object]) -> float:
-    gc.collect()
-    began = time.process_time()
-    task()
-    return time.process_time() - began
-
-
-def rounds_of(tasks: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
-    """CPU seconds of each task in each round, the tasks taking turns round by round."""
-    times: dict[str, list[float]] = {name: [] for name in tasks}
-    for _ in range(rounds):
-        for name, task in tasks.items():
-            times[name].append(cpu_seconds(task))
-    return times
 
 
 def interleaved(tasks: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:

@@ -24,15 +24,14 @@ Rounds are interleaved (A, B, A, B, …) and each ratio is the median of the per
 from __future__ import annotations
 
 import argparse
-import gc
 import math
 import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cputime import rounds_of
 
 from isletflow import draws
 from isletflow.cohort import run_chunk
@@ -43,21 +42,6 @@ from isletflow.scenario_sections import span_of
 
 POPULATION = Path(__file__).resolve().parents[1] / "examples" / "scenarios" / "population.yaml"
 SEED = 2026
-
-
-def cpu(task: Callable[[], object]) -> float:
-    gc.collect()
-    began = time.process_time()
-    task()
-    return time.process_time() - began
-
-
-def rounds_of(tasks: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {name: [] for name in tasks}
-    for _ in range(rounds):
-        for name, task in tasks.items():
-            times[name].append(cpu(task))
-    return times
 
 
 def ratio(times: dict[str, list[float]], top: str, bottom: str) -> float:

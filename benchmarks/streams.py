@@ -21,23 +21,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
-from collections.abc import Callable
 
 import numpy as np
+from cputime import cpu_seconds
 
 from isletflow.sampling import stream
 from isletflow.vector.streams import Streams, uniforms
 
 SEED = 2026
 NAME = "donor2.timings"
-
-
-def _cpu(work: Callable[[], object]) -> float:
-    """CPU seconds of one call of ``work``."""
-    start = time.process_time()
-    work()
-    return time.process_time() - start
 
 
 def _per_case(cases: int, draws: int) -> np.ndarray:
@@ -66,10 +58,11 @@ def main() -> None:
             index = np.arange(n)
             loop = min(n, options.loop_cases)
             measured = {
-                "per case": _cpu(lambda loop=loop: _per_case(loop, draws)) / loop,
-                "vector": _cpu(lambda index=index: uniforms(SEED, index, NAME, draws)) / n,
-                "seeding": _cpu(lambda index=index: Streams.open(SEED, index, NAME)) / n,
-                "floor": _cpu(lambda n=n: np.random.default_rng(SEED).random((n, draws))) / n,
+                "per case": cpu_seconds(lambda loop=loop: _per_case(loop, draws)) / loop,
+                "vector": cpu_seconds(lambda index=index: uniforms(SEED, index, NAME, draws)) / n,
+                "seeding": cpu_seconds(lambda index=index: Streams.open(SEED, index, NAME)) / n,
+                "floor": cpu_seconds(lambda n=n: np.random.default_rng(SEED).random((n, draws)))
+                / n,
             }
             for what, seconds in measured.items():
                 times.setdefault((n, what), []).append(seconds * 1e6)

@@ -26,7 +26,6 @@ of this process. Not a test: nothing here fails on a time.
 from __future__ import annotations
 
 import argparse
-import gc
 import multiprocessing
 import resource
 import statistics
@@ -39,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from cputime import cpu_seconds
 
 from isletflow.cohort import run_chunk, simulate_cohort
 from isletflow.scenario import Scenario
@@ -47,14 +47,6 @@ from isletflow.vector import streams
 POPULATION = Path(__file__).resolve().parents[1] / "examples" / "scenarios" / "population.yaml"
 SEED = 2026
 CHUNK = 100_000  # recipients per chunk of the vector path (cohort._VECTOR_CHUNK)
-
-
-def cpu(task: Callable[[], object]) -> float:
-    """CPU seconds of this process for one call of ``task``."""
-    gc.collect()
-    began = time.process_time()
-    task()
-    return time.process_time() - began
 
 
 @contextmanager
@@ -115,7 +107,7 @@ def per_recipient(scenario: Scenario, n: int, per_case: int, rounds: int) -> Per
     times: dict[str, list[float]] = {name: [] for name in tasks}
     for _ in range(rounds):
         for name, (task, cases) in tasks.items():
-            times[name].append(cpu(task) / cases * 1e6)
+            times[name].append(cpu_seconds(task) / cases * 1e6)
 
     def ratio(top: str, bottom: str) -> float:
         return statistics.median(a / b for a, b in zip(times[top], times[bottom], strict=True))
