@@ -19,6 +19,17 @@ __all__ = ["CHECKPOINTS", "EVENTS", "SESSIONS", "damage", "opened", "reason"]
 
 _METADATA = sa.MetaData()
 
+
+def _of_session() -> sa.Column[str]:
+    """The session a row belongs to: part of the row's key, deleted with its session."""
+    return sa.Column(
+        "session_id",
+        sa.String(64),
+        sa.ForeignKey("isletflow_sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+
+
 SESSIONS = sa.Table(
     "isletflow_sessions",
     _METADATA,
@@ -32,12 +43,7 @@ SESSIONS = sa.Table(
 EVENTS = sa.Table(
     "isletflow_events",
     _METADATA,
-    sa.Column(
-        "session_id",
-        sa.String(64),
-        sa.ForeignKey("isletflow_sessions.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _of_session(),
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("body", sa.Text, nullable=False),
     # SHA-256 of the previous row's chain and this body (NULL in stores written before it).
@@ -47,12 +53,7 @@ EVENTS = sa.Table(
 CHECKPOINTS = sa.Table(
     "isletflow_checkpoints",
     _METADATA,
-    sa.Column(
-        "session_id",
-        sa.String(64),
-        sa.ForeignKey("isletflow_sessions.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _of_session(),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),
