@@ -12,9 +12,10 @@ timed in CPU seconds of this process (``process_time``), the cost per recipient 
 - ``vector path``: ``simulate_cohort(..., workers=1, engine="vector")`` on ``--n`` recipients, in
   this process, in the cohort's own chunks (the summary included);
 - ``numpy floor``: numpy drawing, from one ``PCG64``, as many uniforms per recipient as the
-  vector path draws from its named streams (counted on a cohort of the same size beforehand,
-  every ``Streams.raw`` output), one call per chunk of the cohort's size (100,000 recipients,
-  so that 10^6 recipients' uniforms are not one 700 MB array): what any model on these draws
+  vector path draws from its named streams (counted on a cohort of the same size beforehand:
+  every output of ``Streams._draw``, which every draw goes through), one call per chunk of the
+  cohort's size (100,000 recipients, so that 10^6 recipients' uniforms are not one 700 MB
+  array): what any model on these draws
   costs at least.
 
 Then the ratios (per-case ÷ vector, vector ÷ floor; each the median of the per-round ratios),
@@ -36,6 +37,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from cputime import cpu_seconds
@@ -51,20 +53,21 @@ CHUNK = 100_000  # recipients per chunk of the vector path (cohort._VECTOR_CHUNK
 
 @contextmanager
 def counting_uniforms() -> Iterator[list[int]]:
-    """Count every output the vector path draws from its streams (``Streams.raw``), in this
-    process: the one-element list holds the total when the block ends."""
+    """Count every output the vector path draws from its streams (``Streams._draw``, which
+    ``raw``, ``random`` and ``take`` all go through), in this process: the one-element list
+    holds the total when the block ends."""
     total = [0]
-    original = streams.Streams.raw
+    original = streams.Streams._draw
 
-    def raw(self: streams.Streams, count: int) -> streams.U64:
-        total[0] += count * len(self)
-        return original(self, count)
+    def draw(self: streams.Streams, rows: np.ndarray, count: int, *, doubles: bool) -> Any:
+        total[0] += count * len(rows)
+        return original(self, rows, count, doubles=doubles)
 
-    setattr(streams.Streams, "raw", raw)  # noqa: B010 (counted here only, put back below)
+    setattr(streams.Streams, "_draw", draw)  # noqa: B010 (counted here only, put back below)
     try:
         yield total
     finally:
-        setattr(streams.Streams, "raw", original)  # noqa: B010
+        setattr(streams.Streams, "_draw", original)  # noqa: B010
 
 
 def uniforms_per_recipient(scenario: Scenario, n: int) -> float:

@@ -27,15 +27,17 @@ def vector() -> Iterator[ModuleType]:
         sys.path.remove(str(BENCHMARKS))
 
 
-def test_counting_uniforms_counts_every_output_and_puts_raw_back(vector: ModuleType) -> None:
-    """Every draw of every row is counted while counting, and Streams.raw is untouched after."""
-    original = Streams.raw
+def test_counting_uniforms_counts_every_output_and_puts_the_draw_back(vector: ModuleType) -> None:
+    """Every draw of every row is counted while counting (all rows or some), and
+    Streams._draw is untouched after."""
+    original = Streams._draw
     with vector.counting_uniforms() as total:
         streams = Streams.open(7, np.arange(5), "graft")
         streams.random(3)
         streams.raw(2)
-    assert total == [5 * 3 + 5 * 2]
-    assert Streams.raw is original
+        streams.take([1, 3], 4)
+    assert total == [5 * 3 + 5 * 2 + 2 * 4]
+    assert Streams._draw is original
 
 
 def test_the_floor_draws_what_the_vector_path_draws(vector: ModuleType) -> None:

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from isletflow.errors import InvalidInput
 from isletflow.sampling import stream
 from isletflow.vector.infusion import _READINGS, Readings
-from isletflow.vector.streams import Streams, _vector_seeded, uniforms
+from isletflow.vector.pcg import seed_rows
+from isletflow.vector.streams import Streams, _word_array, uniforms
 
 SEEDS = [0, 1, 2026, 2**32 - 1, 2**32, 2**63, 2**64 - 1, 2**64, 2**96 + 5, 10**40]
 NAMES = ["donor", "donor2.timings", "donor3.release", "portal_pressure.readings", ""]
@@ -53,7 +54,9 @@ def test_raw_outputs_and_states_are_numpys(seed: int) -> None:
 def test_name_keys_of_one_or_two_words_seed_as_numpy_does(seed: int, key: int) -> None:
     """A name's key may be one entropy word or two (no real name found below 2**32)."""
     index = np.array([0, 5, 2**32 - 1, 2**32, 2**64 - 1], dtype=np.uint64)
-    high, low, inc_high, inc_low = _vector_seeded(seed, index, key)
+    states = np.empty((index.size, 4), dtype=np.uint64)
+    seed_rows(_word_array(seed), index, _word_array(key), states)
+    high, low, inc_high, inc_low = states.T
     for row, i in enumerate(index.tolist()):
         state = np.random.PCG64(np.random.SeedSequence([seed, i, key])).state["state"]
         assert state["state"] == int(high[row]) << 64 | int(low[row])
