@@ -74,8 +74,9 @@ def _piecewise(x: Values, first_if: Quantile, first: Quantile, second: Quantile)
         return first(x) if first_if(x) else second(x)
     out = np.empty_like(x)
     chosen = first_if(x)
-    out[chosen] = first(x[chosen])
-    out[~chosen] = second(x[~chosen])
+    for branch, at in ((first, np.flatnonzero(chosen)), (second, np.flatnonzero(~chosen))):
+        if at.size:  # positions, not masks: gathering by a mask costs several times more
+            out[at] = branch(x[at])
     return out
 
 
@@ -145,9 +146,14 @@ def normal_quantile(p: Values, mu: float, sigma: float) -> Values:
 
 
 def _horner(r: Values, c: tuple[float, ...]) -> Values:
-    """The polynomial ``c`` at ``r``, in AS241's order of operations."""
-    c0, c1, c2, c3, c4, c5, c6, c7 = c
-    return ((((((c0 * r + c1) * r + c2) * r + c3) * r + c4) * r + c5) * r + c6) * r + c7
+    """The polynomial ``c`` at ``r``, in AS241's order of operations:
+    ``((c0 * r + c1) * r + c2) … * r + c7``."""
+    value = r * c[0]
+    for coefficient in c[1:-1]:
+        value += coefficient  # an array's in place: no new array per operation
+        value *= r
+    value += c[-1]
+    return value
 
 
 def _is_central(p: Values) -> Values:

@@ -42,6 +42,7 @@ __all__ = [
 
 GRADES = ("optimal", "good", "marginal", "failure")
 """The Igls grades, best first [S21]."""
+_GRADE_TABLE = np.array(GRADES, dtype=object)
 
 
 def engrafted_ieq_per_kg(
@@ -126,7 +127,7 @@ def igls_grade(
     insulin), good (HbA1c < 7 %, no severe events, insulin under half the baseline and under
     0.5 U/kg/day), both with C-peptide above 0.5 ng/mL; failure when stimulated C-peptide is
     below the failure limit (0.3 ng/mL [S8]); marginal otherwise (a graft that works, and whose
-    benefit is less). A string for scalars, an array of strings for arrays."""
+    benefit is less). A string for scalars, an object array of ``GRADES``' strings for arrays."""
     working = c_peptide_ng_per_ml >= p.good_c_peptide_ng_per_ml
     no_events = severe_events == 0
     optimal = working & no_events & (hba1c_percent <= p.optimal_hba1c_percent)
@@ -137,5 +138,6 @@ def igls_grade(
     good = working & no_events & (hba1c_percent < p.good_hba1c_percent) & less_insulin
     works = np.asarray(c_peptide_ng_per_ml >= failure_c_peptide_ng_per_ml)
     conditions = [np.asarray(optimal), np.asarray(good), works]
-    grade = np.select(conditions, list(GRADES[:3]), GRADES[3])
-    return grade.item() if grade.ndim == 0 else grade
+    code = np.select(conditions, [0, 1, 2], 3)
+    # An array's elements are the table's own strings (no new string per recipient)
+    return GRADES[int(code)] if code.ndim == 0 else _GRADE_TABLE[code]
