@@ -45,7 +45,15 @@ from .distributions import (
 )
 from .errors import InvalidInput
 
-__all__ = ["Sampler", "normal_quantile", "rounded", "sampler", "values"]
+__all__ = [
+    "Sampler",
+    "normal_quantile",
+    "option_codes",
+    "option_table",
+    "rounded",
+    "sampler",
+    "values",
+]
 
 Values = Any
 """A float, or a numpy array of floats: every rule below takes either and gives the same kind."""
@@ -365,12 +373,24 @@ def values(value: Any, u: Any, span: Range | None = None, *, integer: bool = Fal
     if field.kept == "flag":
         return x
     if field.kept == "option":
-        return _array(field.options)[x]
+        return option_table(value)[x]
     if field.kept == "time":
         return _durations(rounded(_clamp(x, -math.inf, _LONGEST)))
     if field.kept == "integer":  # integer fields are bounded well inside int64
         return rounded(x).astype(np.int64)
     return rounded(x, field.digits)
+
+
+def option_codes(value: Choice[Any], u: Any) -> np.ndarray:
+    """The option each uniform of ``u`` chooses, as its position in ``value.options``:
+    ``values(value, u)`` is ``option_table(value)[option_codes(value, u)]``."""
+    codes: np.ndarray = _option_index(value)(np.asarray(u, dtype=np.float64).ravel())
+    return codes
+
+
+def option_table(value: Choice[Any]) -> np.ndarray:
+    """A choice's options as one array of their kind (``values`` indexes it by code)."""
+    return _array(tuple(value.options))
 
 
 def _array(items: list[Any] | tuple[Any, ...]) -> np.ndarray:

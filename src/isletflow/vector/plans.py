@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from .. import draws
+from ..distributions import Choice
 from ..model import graft, isolation
 from ..model.bleeding import APPROACHES, SEALANTS
 from ..model.parameters import ModelParameters
@@ -64,6 +65,7 @@ class _Section:
     def __init__(self, name: str, spec: BaseModel, integer: tuple[str, ...] = ()) -> None:
         kind = type(spec)
         self.name = name
+        self.spec = {field: getattr(spec, field) for field in kind.model_fields}
         self.fields: list[tuple[str, Any, Any, bool, int | None]] = []
         column = 0
         for field in kind.model_fields:
@@ -79,14 +81,35 @@ class _Section:
 
     def sample(self, seed: int, index: np.ndarray, prefix: str = "") -> dict[str, Any]:
         """Each field's values for the recipients ``index`` (fixed ones as they are)."""
+        return self.drawn(seed, index, prefix)[0]
+
+    def drawn(
+        self, seed: int, index: np.ndarray, prefix: str = ""
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """``sample``, and each drawn choice's codes (positions in its options)."""
         u = uniforms(seed, index, prefix + self.name, self.count) if self.count else None
         out: dict[str, Any] = {}
+        codes: dict[str, np.ndarray] = {}
         for field, value, span, integer, column in self.fields:
             if column is None or u is None:
                 out[field] = round(value) if integer and value is not None else value
+            elif isinstance(value, Choice):
+                codes[field] = draws.option_codes(value, u[:, column])
+                out[field] = draws.option_table(value)[codes[field]]
             else:
                 out[field] = draws.values(value, u[:, column], span, integer=integer)
-        return out
+        return out, codes
+
+    def positions(
+        self, values: dict[str, Any], codes: dict[str, np.ndarray], field: str, table: Any
+    ) -> np.ndarray:
+        """Field ``field``'s values (of ``drawn``) as positions in ``table`` (0 for a name it
+        lacks): a drawn choice's options looked up once, then indexed by code."""
+        if field not in codes:
+            return positions(values[field], table, 0)
+        found: np.ndarray = positions(draws.option_table(self.spec[field]), table, 0)
+        coded: np.ndarray = found[codes[field]]
+        return coded
 
 
 @dataclass(slots=True)
@@ -115,10 +138,13 @@ class Plans:
 
 
 def _full(value: Any, n: int, dtype: Any = None) -> np.ndarray:
-    array = np.asarray(value) if not isinstance(value, str) else np.asarray(value, dtype=object)
+    """``value`` for each of ``n`` recipients: an array as it is (cast to ``dtype``), a single
+    value broadcast without copying (a read-only view: a plan's values are never written)."""
+    kind = object if isinstance(value, str) or value is None else None
+    array = np.asarray(value, dtype=dtype if dtype is not None else kind)
     if array.ndim == 0:
-        return np.full(n, value, dtype=dtype if dtype is not None else array.dtype)
-    return array if dtype is None else array.astype(dtype)
+        return np.broadcast_to(array, (n,))
+    return array
 
 
 class Sections:
@@ -139,12 +165,14 @@ class Sections:
 
     def approach(self, seed: int, index: np.ndarray, prefix: str) -> np.ndarray:
         value = self.scenario.approach
-        if hasattr(value, "dist"):
-            names = draws.values(value, uniforms(seed, index, prefix + "approach", 1)[:, 0])
-        else:  # one name for every case: its position found once
-            fixed = positions(str(getattr(value, "value", value)), APPROACHES, -1)
-            return np.full(index.size, fixed, dtype=np.int64)
-        return positions(names, APPROACHES, -1)
+        if isinstance(value, Choice):
+            u = uniforms(seed, index, prefix + "approach", 1)[:, 0]
+            table = positions(draws.option_table(value), APPROACHES, -1)
+            chosen: np.ndarray = table[draws.option_codes(value, u)]
+            return chosen
+        # one name for every case: its position found once
+        fixed = positions(str(getattr(value, "value", value)), APPROACHES, -1)
+        return np.full(index.size, fixed, dtype=np.int64)
 
     def traits(self, seed: int, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The recipients' graft traits: the mass they need, the rate they lose it."""
@@ -187,13 +215,14 @@ class Sections:
         ``infusion``-th infusion (1 for all when not given); ``who``: their ``recipients``."""
         n = index.size
         prefix = "" if donor == 1 else f"donor{donor}."
-        donor_values = self.donor.sample(seed, index, prefix if self.donor.count else "")
+        donor_prefix = prefix if self.donor.count else ""
+        donor_values, donor_codes = self.donor.drawn(seed, index, donor_prefix)
         who = self.recipients(seed, index) if who is None else who
         prep = self.preparation.sample(seed, index, prefix)
         timing = self.timings.sample(seed, index, prefix)
         pressure = self.pressure.sample(seed, index, prefix)
         chance = self.complications.sample(seed, index, prefix)
-        care = self.treatment.sample(seed, index, prefix)
+        care, care_codes = self.treatment.drawn(seed, index, prefix)
         number = np.ones(n, dtype=np.int64) if infusion is None else infusion
         agent = _full(care["induction_agent"], n, object)
         agent = np.where(number > 1, who["later_induction_agent"], agent)
@@ -203,7 +232,10 @@ class Sections:
 
         digest = prep["digest_ieq"]
         if digest is None:
-            digest = self._modelled_digest(seed, index, prefix, donor_values, timings)
+            solution = self.donor.positions(
+                donor_values, donor_codes, "preservation_solution", isolation.SOLUTIONS
+            )  # unknown: position 0, no effect
+            digest = self._modelled_digest(seed, index, prefix, donor_values, solution, timings)
         digest = _full(digest, n, np.float64)
         loss = _full(prep["purification_loss_percent"], n, np.float64)
         purified = np.rint(digest * (1 - loss / 100))
@@ -232,7 +264,9 @@ class Sections:
             thrombosis_rate=None if rates[1] is None else _full(rates[1], n, np.float64),
             induction_agent=agent,
             track_sealant=_full(care["track_sealant"], n, object),
-            sealant=_full(positions(care["track_sealant"], SEALANTS, 0), n, np.int64),
+            sealant=_full(
+                self.treatment.positions(care, care_codes, "track_sealant", SEALANTS), n, np.int64
+            ),
         )
 
     def _modelled_digest(
@@ -241,16 +275,16 @@ class Sections:
         index: np.ndarray,
         prefix: str,
         donor: dict[str, Any],
+        solution: np.ndarray,
         timings: dict[str, np.ndarray],
     ) -> np.ndarray:
-        """``sampling._modelled_digest`` for arrays: the isolation model's digest."""
+        """``sampling._modelled_digest`` for arrays: the isolation model's digest
+        (``solution``: each donor's preservation solution's position in ``SOLUTIONS``)."""
         n = index.size
         p = self.params.isolation
         bmi = donor["bmi_kg_per_m2"]
         bmi = _full(p.reference_bmi if bmi is None else bmi, n, np.float64)
-        solution = _full(  # unknown: no effect; a fixed solution looked up once
-            positions(donor["preservation_solution"], isolation.SOLUTIONS, 0), n, np.int64
-        )
+        solution = _full(solution, n, np.int64)
         age = _full(donor["age_years"], n, np.int64)
         hours = timings["cold_ischemia"].astype(np.float64) / _HOUR_US
         median = isolation.median_digest_ieq(age, bmi, hours, solution, p)
