@@ -211,11 +211,15 @@ def rounded(x: Values, digits: int | None = None) -> Values:
         with np.errstate(all="ignore"):  # a huge x overflows here: it is not trusted below
             t = x * scale if digits >= 0 else x / scale
             whole = np.rint(t)
-            out[...] = whole / scale if digits >= 0 else whole * scale
+            (np.divide if digits >= 0 else np.multiply)(whole, scale, out=out)
             # t is x·10^d within half an ulp (at most |t|·2^-53): its rint is the exact one
             # unless t lies that close to a tie; |t - whole| is exact here (Sterbenz).
-            size = np.abs(t)
-            trusted = (size < 2.0**50) & (np.abs(np.abs(t - whole) - 0.5) > size * 2.0**-51)
+            # In place, one step at a time: ||t - whole| - 0.5| > |t|·2^-51, and |t| < 2^50.
+            tie = np.abs(np.subtract(t, whole, out=whole), out=whole)
+            tie = np.abs(np.subtract(tie, 0.5, out=tie), out=tie)
+            size = np.abs(t, out=t)
+            trusted = size < 2.0**50
+            trusted &= tie > np.multiply(size, 2.0**-51, out=size)
     for i in np.flatnonzero(~trusted):
         out[i] = round(float(x[i]), digits)
     return out

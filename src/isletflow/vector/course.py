@@ -62,12 +62,12 @@ def assess(
     need, attrition = traits
     mass = np.zeros(at.shape)
     for infusion in infusions:
+        rows = np.flatnonzero(infusion.given)  # the model runs only where it was given
         engrafted = graft.engrafted_ieq_per_kg(
-            infusion.delivered, infusion.viability, infusion.thrombosis, p
+            infusion.delivered[rows], infusion.viability[rows], infusion.thrombosis[rows], p
         )
-        years = (at - infusion.at) / _GRAFT_YEAR
-        surviving = graft.surviving_ieq_per_kg(engrafted, years, attrition)
-        mass = np.where(infusion.given, mass + surviving, mass)
+        years = (at[rows] - infusion.at[rows]) / _GRAFT_YEAR
+        mass[rows] += graft.surviving_ieq_per_kg(engrafted, years, attrition[rows])
     seen: dict[str, np.ndarray] = measured(
         mass / need,
         profile["insulin_units_per_kg_per_day"],
@@ -167,7 +167,7 @@ def run_courses(sections: Sections, seed: int, index: np.ndarray) -> Courses:
         infused = done.infusion_completed >= 0
         took = rows[infused]
         for slot_number in range(_MOST_INFUSIONS):
-            at_slot = infused & (infusions[rows] == slot_number)
+            at_slot = np.flatnonzero(infused & (infusions[rows] == slot_number))
             slot, which = slots[slot_number], rows[at_slot]
             slot["given"][which] = True
             slot["infusion"][which] = number[at_slot]
