@@ -271,7 +271,7 @@ def cohort_peak(scenario: Scenario, cases: int) -> tuple[float, int]:
     run_chunk(text, SEED, 0, 10)  # samplers built outside the count
     gc.collect()
     tracemalloc.start()
-    tally, _ = run_chunk(text, SEED, 0, cases)
+    tally = run_chunk(text, SEED, 0, cases).tally
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     keys = sum(map(len, tally.minutes.values())) + len(tally.dose) + len(tally.codes)

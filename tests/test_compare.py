@@ -11,11 +11,11 @@ from click.testing import CliRunner
 
 from isletflow.cli import main
 from isletflow.cli.casefile import load_scenario
-from isletflow.cohort import simulate_cohort
+from isletflow.cohort import cohort_outcomes, simulate_cohort
 from isletflow.compare import compare, paired_differences, random_fields
 from isletflow.course_run import course_record, simulate_course
 from isletflow.errors import InvalidInput
-from isletflow.outcomes import OUTCOMES, cohort_outcomes, rates
+from isletflow.outcomes import OUTCOMES, rates
 from isletflow.scenario import Scenario
 
 POPULATION = load_scenario("population")

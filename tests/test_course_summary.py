@@ -43,7 +43,7 @@ def test_a_cohorts_summary_has_the_tertiles_of_the_scan_per_dose() -> None:
     """On 600 recipients of population.yaml (many share a dose step), the summary's tertiles
     are the old ones, and they split the assessed recipients in three."""
     text = Scenario.load(POPULATION).model_dump_json()
-    tally, _ = run_chunk(text, 2026, 0, 600, engine="vector")
+    tally = run_chunk(text, 2026, 0, 600, engine="vector").tally
     rows = sorted(tally.courses.one_year.items())
     assert len({k[0] for k, _ in rows}) < sum(v for _, v in rows)  # doses shared
     summary = CourseSummary.from_tally(tally.courses)

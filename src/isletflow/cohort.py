@@ -16,12 +16,16 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, NamedTuple
+
+import numpy as np
 
 from .cohort_summary import CohortSummary, Count, OutcomeCount, Percentiles, Tally
 from .course_run import course_record, simulate_course
 from .errors import InvalidInput, IsletflowError, MissingTool
+from .outcomes import OUTCOMES, columns, values
 from .sampling import PlanSampler
 from .scenario import Scenario
 from .simulation import StandardPolicy
@@ -35,7 +39,9 @@ __all__ = [
     "Percentiles",
     "Tally",
     "cohort_engine",
+    "cohort_outcomes",
     "dask_executor",
+    "runner",
     "simulate_cohort",
 ]
 
@@ -77,6 +83,15 @@ def cohort_engine(scenario: Scenario, engine: Engine = "auto") -> tuple[str, str
     return "case", f"the vector path does not cover the scenario: {reason}"
 
 
+class ChunkResult(NamedTuple):
+    """What a chunk of recipients gives back: its tally, and when asked its course records (a
+    JSON line each) and its outcomes (recipients × 2 × outcomes, ``outcomes.values``)."""
+
+    tally: Tally
+    lines: list[str] | None
+    outcomes: np.ndarray | None
+
+
 def run_chunk(
     scenario_json: str,
     seed: int,
@@ -84,9 +99,11 @@ def run_chunk(
     end: int,
     records: bool = False,
     engine: str = "case",
-) -> tuple[Tally, list[str] | None]:
-    """Simulate recipients ``begin`` to ``end - 1``: their tally, and their course records
-    (one JSON line each) if asked.
+    *,
+    outcomes: bool = False,
+) -> ChunkResult:
+    """Simulate recipients ``begin`` to ``end - 1``: their tally, their course records (one
+    JSON line each) and their outcomes, each if asked.
 
     The scenario travels as its JSON (small, and the same in any worker); each worker builds
     its samplers once per scenario. On the ``vector`` engine the chunk runs as arrays, and the
@@ -96,11 +113,13 @@ def run_chunk(
     policy = StandardPolicy()
     tally = Tally()
     made: list[dict[str, Any] | None] = [None] * (end - begin)
+    found = np.zeros((end - begin, 2, len(OUTCOMES))) if outcomes else None
     singles: list[int] | range = range(begin, end)
     if engine == "vector":
-        chunk = simulate_chunk(_sections(scenario_json), seed, begin, end, records)
+        chunk = simulate_chunk(_sections(scenario_json), seed, begin, end, records, outcomes)
         tally.merge(chunk.tally)
         made = chunk.records or made
+        found = chunk.outcomes if chunk.outcomes is not None else found
         singles = chunk.per_case
     for index in singles:
         course = simulate_course(scenario, seed, index, policy=policy, sampler=sampler)
@@ -110,9 +129,10 @@ def run_chunk(
         tally.courses.add(record)
         if records:
             made[index - begin] = record
-    if not records:
-        return tally, None
-    return tally, [json.dumps(r, separators=(",", ":"), allow_nan=False) for r in made]
+        if found is not None:
+            found[index - begin] = values(columns([record]))[0]
+    lines = [json.dumps(r, separators=(",", ":"), allow_nan=False) for r in made]
+    return ChunkResult(tally, lines if records else None, found)
 
 
 def simulate_cohort(
@@ -126,6 +146,7 @@ def simulate_cohort(
     records: str | Path | IO[str] | None = None,
     progress: Callable[[int], None] | None = None,
     engine: Engine = "auto",
+    outcomes: Callable[[np.ndarray], None] | None = None,
 ) -> CohortSummary:
     """Simulate the courses of recipients 0 … n-1 of ``scenario`` and summarise them.
 
@@ -133,7 +154,9 @@ def simulate_cohort(
     give ``executor`` to use another one (threads, a Dask cluster's ``get_executor()``).
     ``workers=1`` without an executor runs in this process. ``records`` (a path or an open
     text file) receives every recipient's course record as one JSON line, in recipient order.
-    ``progress`` is called with the number of recipients each finished chunk held.
+    ``progress`` is called with the number of recipients each finished chunk held, and
+    ``outcomes`` with each chunk's outcomes (recipients × 2 × outcomes, ``outcomes.values``),
+    in recipient order.
     ``engine`` chooses how the recipients run (``cohort_engine``): by default on the vector
     path when it covers the scenario (chunks of up to 100,000 recipients), else on the
     per-case engine; either gives the same summary and records.
@@ -149,62 +172,106 @@ def simulate_cohort(
     tally = Tally()
     text = scenario.model_dump_json()
     with _sink(records) as out:
+        job = _Job(text, chosen, ran, out is not None, outcomes is not None)
+        into = _Into(tally, out, outcomes, progress)
         if executor is None and count == 1:
             for begin, end in chunks:
-                part, lines = run_chunk(text, chosen, begin, end, out is not None, ran)
-                _take(tally, part, lines, out, progress, end - begin)
+                into.take(job.run(begin, end), end - begin)
         elif executor is None:
             with ProcessPoolExecutor(max_workers=count) as pool:
-                _spread(pool, (text, chosen, ran), chunks, count, tally, out, progress)
+                _spread(pool, job, chunks, count, into)
         else:
-            _spread(executor, (text, chosen, ran), chunks, count, tally, out, progress)
+            _spread(executor, job, chunks, count, into)
     return CohortSummary.from_tally(tally, scenario=scenario.name, seed=chosen)
 
 
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What every chunk of one cohort runs: ``run_chunk``'s arguments but the chunk's bounds."""
+
+    text: str
+    seed: int
+    engine: str
+    records: bool
+    outcomes: bool
+
+    def run(self, begin: int, end: int, executor: Executor | None = None) -> Any:
+        """The chunk run here (a ``ChunkResult``), or submitted to ``executor`` (a future)."""
+        args = (self.text, self.seed, begin, end, self.records, self.engine)
+        if executor is None:
+            return run_chunk(*args, outcomes=self.outcomes)
+        return executor.submit(run_chunk, *args, outcomes=self.outcomes)
+
+
+@dataclass(slots=True)
+class _Into:
+    """Where a cohort's chunks go, in recipient order: the tally, the records' file, the
+    outcomes' callback and the progress callback."""
+
+    tally: Tally
+    out: IO[str] | None
+    outcomes: Callable[[np.ndarray], None] | None
+    progress: Callable[[int], None] | None
+
+    def take(self, result: ChunkResult, cases: int) -> None:
+        self.tally.merge(result.tally)
+        if self.out is not None and result.lines:
+            self.out.write("\n".join(result.lines) + "\n")
+        if self.outcomes is not None and result.outcomes is not None:
+            self.outcomes(result.outcomes)
+        if self.progress is not None:
+            self.progress(cases)
+
+
 def _spread(
-    executor: Executor,
-    job: tuple[str, int, str],
-    chunks: list[tuple[int, int]],
-    count: int,
-    tally: Tally,
-    out: IO[str] | None,
-    progress: Callable[[int], None] | None,
+    executor: Executor, job: _Job, chunks: list[tuple[int, int]], count: int, into: _Into
 ) -> None:
-    """Run chunks with a bounded number in flight; write records back in recipient order."""
-    pending: dict[Future[tuple[Tally, list[str] | None]], int] = {}
-    done: dict[int, tuple[Tally, list[str] | None]] = {}
+    """Run chunks with a bounded number in flight; hand results on in recipient order."""
+    pending: dict[Future[ChunkResult], int] = {}
+    done: dict[int, ChunkResult] = {}
     next_chunk = next_write = 0
     limit = count * 3
     while next_write < len(chunks):
         while next_chunk < len(chunks) and len(pending) + len(done) < limit:
-            begin, end = chunks[next_chunk]
-            text, seed, engine = job
-            future = executor.submit(run_chunk, text, seed, begin, end, out is not None, engine)
-            pending[future] = next_chunk
+            pending[job.run(*chunks[next_chunk], executor)] = next_chunk
             next_chunk += 1
         finished, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in finished:
             done[pending.pop(future)] = future.result()
         while next_write in done:
-            part, lines = done.pop(next_write)
             begin, end = chunks[next_write]
-            _take(tally, part, lines, out, progress, end - begin)
+            into.take(done.pop(next_write), end - begin)
             next_write += 1
 
 
-def _take(
-    tally: Tally,
-    part: Tally,
-    lines: list[str] | None,
-    out: IO[str] | None,
-    progress: Callable[[int], None] | None,
-    cases: int,
-) -> None:
-    tally.merge(part)
-    if out is not None and lines:
-        out.write("\n".join(lines) + "\n")
-    if progress is not None:
-        progress(cases)
+def cohort_outcomes(
+    scenario: Scenario,
+    n: int,
+    seed: int,
+    executor: Executor | None = None,
+    *,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Recipients 0 … n-1 of ``scenario`` under ``seed`` (``simulate_cohort``, on ``executor``
+    or ``workers`` processes): their outcomes, recipients × 2 × outcomes
+    (``outcomes.values``)."""
+    chunks: list[np.ndarray] = []
+    simulate_cohort(
+        scenario, n, seed, executor, workers=workers, outcomes=chunks.append, progress=progress
+    )
+    return np.concatenate(chunks) if chunks else np.zeros((0, 2, len(OUTCOMES)))
+
+
+@contextmanager
+def runner(executor: Executor | None, workers: int | None) -> Iterator[tuple[Executor | None, int]]:
+    """One executor for many cohorts (a pool started once), and the number of workers."""
+    count = workers or os.cpu_count() or 1
+    if executor is not None or count == 1:
+        yield executor, count
+        return
+    with ProcessPoolExecutor(max_workers=count) as started:
+        yield started, count
 
 
 @contextmanager

@@ -29,8 +29,9 @@ from concurrent.futures import Executor
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from .cohort import cohort_outcomes, runner
 from .errors import InvalidInput
-from .outcomes import OUTCOMES, cohort_outcomes, rates, runner
+from .outcomes import OUTCOMES, rates
 from .scenario import Scenario
 
 __all__ = ["Comparison", "Difference", "compare", "paired_differences", "random_fields"]

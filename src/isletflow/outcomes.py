@@ -5,26 +5,20 @@ Every outcome is a ratio over the cohort, a sum of numerators over a sum of deno
 recipient giving one of each from its course record (``course_run.course_record``, the line
 ``simulate_cohort(records=)`` receives); the rates are those of the cohort's summary
 (``CohortSummary``), e.g. bleeding per infused procedure, insulin independence over the
-recipients assessed a year after their last infusion. Reading the records, not the summary,
-keeps every recipient's values, which a paired comparison needs.
+recipients assessed a year after their last infusion. Each recipient's values are kept (a
+paired comparison needs them): the outcomes are defined once (``values``) on a few columns of
+the course record (``COLUMNS``), which a cohort's chunks return as arrays, read from the records
+of the per-case engine (``columns``) or made by the vector path from its own arrays.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import os
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from .cohort import simulate_cohort
-from .scenario import Scenario
-
-__all__ = ["OUTCOMES", "cohort_outcomes", "rates", "runner"]
+__all__ = ["COLUMNS", "OUTCOMES", "columns", "rates", "values"]
 
 OUTCOMES: dict[str, str] = {
     "insulin_independent_one_year_after_last": "insulin-independent one year after the last "
@@ -40,40 +34,71 @@ OUTCOMES: dict[str, str] = {
 """The outcomes, by name, with what each counts."""
 
 
+COLUMNS = (
+    "infusions",
+    "cumulative_ieq_per_kg",
+    "procedures",
+    "bleedings",
+    "thromboses",
+    "assessed_after_last",
+    "independent_after_last",
+    "assessed_year_1",
+    "optimal_year_1",
+    "assessed_year_5",
+    "working_year_5",
+)
+"""What the outcomes read of each recipient's course record, one array per name: its
+infusions, cumulative dose, infused procedures and how many bled or clotted, and whether it
+was assessed a year after its last infusion (and then insulin-independent), at year 1 after
+its first (and then Igls optimal), at year 5 (and then not a failure)."""
+
+
 def _year(record: Mapping[str, Any], year: int) -> Mapping[str, Any] | None:
     return next((a for a in record["follow_up"] if a["year"] == year), None)
 
 
-def recipient_outcomes(record: Mapping[str, Any]) -> tuple[float, ...]:
-    """One recipient's numerator and denominator of each outcome, in turn (``values`` makes
-    the array of many)."""
-    procedures = record["procedures"]
-    treated = 1.0 if record["infusions"] else 0.0
-    last = record["one_year_after_last_infusion"]
-    first, fifth = _year(record, 1), _year(record, 5)
-    return (
-        float(bool(last and last["insulin_independent"])),
-        float(last is not None),
-        float(record["infusions"]),
-        treated,
-        float(record["cumulative_ieq_per_kg"]),
-        treated,
-        float(sum(p["bleeding"] for p in procedures)),
-        float(len(procedures)),
-        float(sum(p["portal_vein_thrombosis"] for p in procedures)),
-        float(len(procedures)),
-        float(bool(first and first["igls"] == "optimal")),
-        float(first is not None),
-        float(bool(fifth and fifth["igls"] != "failure")),
-        float(fifth is not None),
+def columns(records: Iterable[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+    """The ``COLUMNS`` of course records (``course_run.course_record``'s dicts), a row each.
+    The vector path makes the same columns from its arrays (``vector.records``)."""
+    rows = []
+    for record in records:
+        procedures = record["procedures"]
+        last = record["one_year_after_last_infusion"]
+        first, fifth = _year(record, 1), _year(record, 5)
+        rows.append(
+            (
+                record["infusions"],
+                record["cumulative_ieq_per_kg"],
+                len(procedures),
+                sum(p["bleeding"] for p in procedures),
+                sum(p["portal_vein_thrombosis"] for p in procedures),
+                last is not None,
+                bool(last and last["insulin_independent"]),
+                first is not None,
+                bool(first and first["igls"] == "optimal"),
+                fifth is not None,
+                bool(fifth and fifth["igls"] != "failure"),
+            )
+        )
+    table = np.array(rows, dtype=np.float64).reshape(len(rows), len(COLUMNS))
+    return {name: table[:, i] for i, name in enumerate(COLUMNS)}
+
+
+def values(found: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Each recipient's numerator and denominator of each outcome, from its ``COLUMNS``:
+    recipients × 2 (numerator, denominator) × outcomes, in ``OUTCOMES``' order."""
+    treated = (np.asarray(found["infusions"]) > 0).astype(np.float64)
+    procedures = found["procedures"]
+    pairs = (
+        (found["independent_after_last"], found["assessed_after_last"]),
+        (found["infusions"], treated),
+        (found["cumulative_ieq_per_kg"], treated),
+        (found["bleedings"], procedures),
+        (found["thromboses"], procedures),
+        (found["optimal_year_1"], found["assessed_year_1"]),
+        (found["working_year_5"], found["assessed_year_5"]),
     )
-
-
-def values(records: list[tuple[float, ...]]) -> np.ndarray:
-    """Recipients' ``recipient_outcomes`` as one array: recipients × 2 (numerator,
-    denominator) × outcomes."""
-    flat = np.array(records, dtype=np.float64).reshape(len(records), len(OUTCOMES), 2)
-    return flat.transpose(0, 2, 1)
+    return np.stack([np.stack(pair) for pair in pairs], axis=-1).transpose(1, 0, 2)
 
 
 def rates(values: np.ndarray) -> np.ndarray:
@@ -82,50 +107,3 @@ def rates(values: np.ndarray) -> np.ndarray:
     top, bottom = values[:, 0, :].sum(axis=0), values[:, 1, :].sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(bottom > 0, top / bottom, np.nan)
-
-
-class _Outcomes(io.StringIO):
-    """A text sink for ``simulate_cohort(records=)`` that keeps each recipient's outcomes and
-    lets its line go (so memory holds numbers, not JSON)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._partial = ""
-        self.rows: list[np.ndarray] = []
-
-    def write(self, text: str) -> int:
-        lines = (self._partial + text).split("\n")
-        self._partial = lines.pop()
-        found = [recipient_outcomes(json.loads(line)) for line in lines if line]
-        if found:
-            self.rows.append(values(found))
-        return len(text)
-
-
-def cohort_outcomes(
-    scenario: Scenario,
-    n: int,
-    seed: int,
-    executor: Executor | None = None,
-    *,
-    workers: int | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> np.ndarray:
-    """Recipients 0 … n-1 of ``scenario`` under ``seed`` (``cohort.simulate_cohort``, on
-    ``executor`` or ``workers`` processes): their outcomes, recipients × 2 × outcomes."""
-    sink = _Outcomes()
-    simulate_cohort(scenario, n, seed, executor, workers=workers, records=sink, progress=progress)
-    if not sink.rows:
-        return np.zeros((0, 2, len(OUTCOMES)))
-    return np.concatenate(sink.rows)
-
-
-@contextmanager
-def runner(executor: Executor | None, workers: int | None) -> Iterator[tuple[Executor | None, int]]:
-    """One executor for many cohorts (a pool started once), and the number of workers."""
-    count = workers or os.cpu_count() or 1
-    if executor is not None or count == 1:
-        yield executor, count
-        return
-    with ProcessPoolExecutor(max_workers=count) as started:
-        yield started, count

@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from .cohort import cohort_outcomes, runner
 from .duration import iso_duration
 from .errors import InvalidInput
-from .outcomes import OUTCOMES, cohort_outcomes, rates, runner
+from .outcomes import OUTCOMES, rates
 from .protocol import Protocol
 from .sampling import stream
 from .scenario import Scenario

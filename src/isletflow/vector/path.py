@@ -4,7 +4,8 @@
 knows the scenario format field by field, so a section or field added later (a new timing, a
 per-scenario model section) that a scenario sets runs on the per-case engine until the vector
 path learns it (left at its default, it changes nothing the vector path would have to know).
-``simulate_chunk`` runs recipients ``begin`` … ``end - 1``: their tally and course records,
+``simulate_chunk`` runs recipients ``begin`` … ``end - 1``: their tally, course records and
+outcomes (each when asked),
 and the recipients it leaves to the per-case engine (a rare branch it does not walk, or times
 near the calendar's end, where the engine's own error must be the answer).
 """
@@ -19,8 +20,10 @@ import numpy as np
 from pydantic import BaseModel
 
 from ..cohort_summary import Tally
+from ..outcomes import values
 from ..scenario import Scenario
 from .course import run_courses
+from .outcomes import outcome_columns
 from .plans import Sections
 from .records import records, tally
 
@@ -91,12 +94,20 @@ class Chunk:
     tally: Tally
     records: list[dict[str, Any] | None] | None
     per_case: list[int]
+    outcomes: np.ndarray | None = None
 
 
 def simulate_chunk(
-    sections: Sections, seed: int, begin: int, end: int, want_records: bool = False
+    sections: Sections,
+    seed: int,
+    begin: int,
+    end: int,
+    want_records: bool = False,
+    want_outcomes: bool = False,
 ) -> Chunk:
-    """Recipients ``begin`` … ``end - 1`` of ``sections``' scenario under ``seed``."""
+    """Recipients ``begin`` … ``end - 1`` of ``sections``' scenario under ``seed``; with
+    ``want_outcomes``, their outcomes (``outcomes.values``; rows left to the per-case engine
+    hold zeros)."""
     index = np.arange(begin, end, dtype=np.int64)
     courses = run_courses(sections, seed, index)
     scenario = sections.scenario
@@ -110,4 +121,7 @@ def simulate_chunk(
         made = records(courses, seed, scenario.recipient.id)
         lines = [r if ok else None for r, ok in zip(made, walked.tolist(), strict=True)]
     per_case = index[leave].tolist()
-    return Chunk(tally(courses, walked), lines, per_case)
+    found = values(outcome_columns(courses)) if want_outcomes else None
+    if found is not None:
+        found[leave] = 0.0
+    return Chunk(tally(courses, walked), lines, per_case, found)

@@ -14,7 +14,9 @@ SeedSequence's uint32 arithmetic. A 128-bit number is a (high, low) pair of uint
 - ``advance_rows``: ``state * A + inc * C`` for a jump (A, C) computed once.
 
 Compiled once per machine and kept (numba's cache, beside this file), a first use in a fresh
-checkout takes a few seconds.
+checkout takes a few seconds. ``vector.streams`` imports this module at the first stream it
+opens, not at its own import: numba loads in about half a second, which a command that runs no
+cohort should not pay.
 """
 
 from __future__ import annotations

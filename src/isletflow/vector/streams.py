@@ -20,7 +20,6 @@ itself and only their states read back; drawing is compiled for every row.
 from __future__ import annotations
 
 import operator
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -52,14 +51,6 @@ def _words(value: int) -> list[int]:
         words.append(value & _MASK32)
         value >>= 32
     return words
-
-
-def _pcg() -> ModuleType:
-    """The compiled kernels (``vector.pcg``), imported at the first stream opened: numba loads
-    in about half a second, which a command that runs no cohort should not pay."""
-    from . import pcg
-
-    return pcg
 
 
 def _word_array(value: int) -> U64:
@@ -100,10 +91,12 @@ class Streams:
     def open(cls, seed: int, index: npt.ArrayLike, name: str) -> Streams:
         """Stream ``name`` of cases ``index`` (non-negative whole numbers) under ``seed``,
         before its first draw: row r is ``sampling.stream(seed, index[r], name)``."""
+        from .pcg import seed_rows  # numba loads here, at the first stream (see vector.pcg)
+
         seed = _whole("seed", seed)
         rows, huge = _rows(index)
         states = np.empty((rows.size, 4), dtype=np.uint64)
-        _pcg().seed_rows(_word_array(seed), rows, _word_array(_name_key(name)), states)
+        seed_rows(_word_array(seed), rows, _word_array(_name_key(name)), states)
         for position, value in huge.items():
             # Past uint64 (never a cohort's): numpy seeds it; only its state is read back.
             state = stream(seed, value, name).bit_generator.state["state"]
@@ -127,7 +120,9 @@ class Streams:
 
     def advance(self, steps: int) -> None:
         """Skip ``steps`` draws of every row at the cost of one (``PCG64.advance``)."""
-        _pcg().advance_rows(self._states, _jump(_whole("steps", steps)))
+        from .pcg import advance_rows
+
+        advance_rows(self._states, _jump(_whole("steps", steps)))
 
     def select(self, rows: npt.ArrayLike) -> Streams:
         """A copy holding only ``rows`` (a boolean mask or positions), at their current draw."""
@@ -142,9 +137,10 @@ class Streams:
 
     def _draw(self, rows: npt.NDArray[np.int64], count: int, *, doubles: bool) -> Any:
         """The one way draws are made: ``count`` of each of ``rows`` (positions), moved on."""
+        from .pcg import random_rows, raw_rows
+
         out = np.empty((_whole("count", count), rows.size), np.float64 if doubles else np.uint64)
-        kernels = _pcg()
-        (kernels.random_rows if doubles else kernels.raw_rows)(self._states, rows, out)
+        (random_rows if doubles else raw_rows)(self._states, rows, out)
         return out.T
 
     def state(self, row: int) -> dict[str, int]:
