@@ -156,10 +156,10 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
     half = ati // 2 + ((ati % 2 == 1) & ((ati // 2) % 2 == 1))  # timedelta / 2: half to even
     w.wait(w.alive, np.maximum(0, planned - half - w.now))
     readings = Readings(seed, plans.index, prefix + "portal_pressure.readings")
-    baseline_mmhg = plans.pressure["baseline_mmhg"]
-    everyone_rows = np.arange(n)
-    sd = plans.pressure["noise_sd_mmhg"]
-    base = reading(baseline_mmhg + 0.0, sd, everyone_rows, w.alive, readings)
+    reads = np.flatnonzero(w.alive)
+    base = plans.pressure["baseline_mmhg"].copy()  # read where going (the others' unused)
+    sd = plans.pressure["noise_sd_mmhg"][reads]
+    base[reads] = reading(base[reads] + 0.0, sd, reads, readings)
     w.wait(w.alive, np.maximum(0, planned - w.now))
     # start_infusion: baseline pressure, induction window (waiting if it opens later)
     pressure_ok = np.asarray(rules.below(base, protocol.max_baseline_portal_pressure_mmhg))
