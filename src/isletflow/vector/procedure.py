@@ -30,7 +30,7 @@ from ..release import RELEASE_TESTS
 from .infusion import Readings, infuse, reading
 from .plans import Plans, Sections
 from .streams import uniforms
-from .walk import ABORTED, COMPLETED, DISCARDED, STATUSES, Walk
+from .walk import ABORTED, COMPLETED, DISCARDED, NO_CODE, STATUSES, Walk
 
 __all__ = ["STATUSES", "run_procedures"]
 
@@ -74,22 +74,24 @@ def _draws(seed: int, index: np.ndarray, name: str, mask: np.ndarray) -> np.ndar
     return out
 
 
-def _donor_refusal(plans: Plans, protocol: Protocol) -> np.ndarray:
-    """The abort code of the first donor guard that fails (None where all hold)."""
+def _donor_refusal(plans: Plans, protocol: Protocol, w: Walk) -> np.ndarray:
+    """The number (``w.number``) of the abort code of the first donor guard that fails
+    (``NO_CODE`` where all hold)."""
     donor = SimpleNamespace(**plans.donor)
     unused = cast(Any, None)
     facts = Facts(
         cast(Any, donor), unused, unused, protocol, unused, "harvest.procured", unused, None
     )
-    code = np.full(plans.index.size, None, dtype=object)
+    code = np.full(plans.index.size, NO_CODE, dtype=np.int64)
     for name, failure in reversed(tuple(zip(_DONOR_GUARDS, _DONOR_CODES, strict=True))):
         holds = np.broadcast_to(np.asarray(GUARDS[name].holds(facts), dtype=bool), code.shape)
-        code[~holds] = failure
+        code[~holds] = w.number(failure)
     return code
 
 
-def _release_failures(plans: Plans, protocol: Protocol, recipient_id: str) -> np.ndarray:
-    """The joined subcodes of the release tests that fail ("" where all pass)."""
+def _release_failures(plans: Plans, protocol: Protocol, recipient_id: str, w: Walk) -> np.ndarray:
+    """The number (``w.number``) of the joined subcodes of the release tests that fail
+    (``NO_CODE`` where all pass)."""
     n = plans.index.size
     prep = SimpleNamespace(**plans.prep)
     prep.ieq = plans.product_ieq
@@ -98,23 +100,26 @@ def _release_failures(plans: Plans, protocol: Protocol, recipient_id: str) -> np
     )
     weight = plans.weight_kg
     prep.dose_ieq_per_kg = lambda who: prep.ieq / who.weight_kg
+    first = plans.infusion_number == 1
     failed = np.zeros(n, dtype=np.int64)  # bit t set: test t failed
     for bit, test in enumerate(RELEASE_TESTS):
-        passes = np.zeros(n, dtype=bool)
-        for number in (1, 2):
-            who = SimpleNamespace(id=recipient_id, weight_kg=weight, infusion_number=number)
-            observed = test.observed(cast(Any, prep), cast(Any, who))
-            ok = np.asarray(test.rule(observed, test.limit(protocol, cast(Any, who))), dtype=bool)
-            chosen = (plans.infusion_number == 1) == (number == 1)
-            passes = np.where(chosen, np.broadcast_to(ok, (n,)), passes)
+        ok_first, ok_later = (
+            np.asarray(test.rule(test.observed(cast(Any, prep), who), test.limit(protocol, who)))
+            for who in (
+                cast(Any, SimpleNamespace(id=recipient_id, weight_kg=weight, infusion_number=k))
+                for k in (1, 2)
+            )
+        )
+        passes = (first & ok_first) | (~first & ok_later)
         failed |= np.where(passes, 0, 1 << bit)
-    # each distinct set of failed tests joined once, in the table's order
-    found, inverse = np.unique(failed, return_inverse=True)
-    joined = [
-        "+".join(t.subcode for bit, t in enumerate(RELEASE_TESTS) if mask >> bit & 1)
-        for mask in found.tolist()
-    ]
-    return np.asarray(joined, dtype=object)[inverse]
+    # each set of failed tests found joined once, in the table's order
+    number = np.full(1 << len(RELEASE_TESTS), NO_CODE, dtype=np.int64)
+    found = np.flatnonzero(np.bincount(failed))
+    for mask in found[found > 0].tolist():
+        subcodes = (t.subcode for bit, t in enumerate(RELEASE_TESTS) if mask >> bit & 1)
+        number[mask] = w.number("+".join(subcodes))
+    failures: np.ndarray = number[failed]
+    return failures
 
 
 def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> Procedures:
@@ -129,8 +134,8 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
     # harvest.procured: start_isolation after the cold ischaemia
     w.arm(everyone, np.full(n, us(protocol.max_cold_ischemia)), "cold_ischemia_exceeded")
     w.wait(everyone, t["cold_ischemia"])
-    refusal = _donor_refusal(plans, protocol)
-    w.stop(refusal.astype(bool), ABORTED, refusal, w.now)
+    refusal = _donor_refusal(plans, protocol, w)
+    w.stop(refusal != NO_CODE, ABORTED, refusal, w.now)
     isolation_started = np.where(w.alive, w.now, -1)
     w.disarm(w.alive)
     # digestion, then the gradient: culture (if any) needs a yield
@@ -142,8 +147,8 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
     w.wait(w.alive & cultured, t["culture"])
     # release testing, then release or reject
     w.wait(w.alive, t["release_testing"])
-    failures = _release_failures(plans, protocol, sections.scenario.recipient.id)
-    w.stop(failures != "", DISCARDED, failures, w.now)
+    failures = _release_failures(plans, protocol, sections.scenario.recipient.id, w)
+    w.stop(failures != NO_CODE, DISCARDED, failures, w.now)
     released = np.where(w.alive, w.now, -1)
     w.arm(w.alive, w.now + us(protocol.max_release_to_infusion), "islets_expired")
     # induction, heparin and access at their times before the planned infusion
@@ -243,7 +248,7 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
     w.stop(w.alive, COMPLETED, None, w.now)
     return Procedures(
         status=w.status,
-        code=w.code,
+        code=w.code_names(),
         end=w.end,
         isolation_started=isolation_started,
         released=released,
