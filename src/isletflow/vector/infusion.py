@@ -24,7 +24,7 @@ from .walk import Walk
 __all__ = ["Readings", "infuse", "reading"]
 
 _US = 1_000_000
-_READINGS = 8  # readings drawn at a time, for every case of the chunk
+_READINGS = 8  # readings drawn at a time per case; a power of two (``Readings.next``)
 
 
 class Readings:
@@ -46,11 +46,12 @@ class Readings:
     def next(self, rows: np.ndarray) -> np.ndarray:
         """The next uniform of each case at ``rows`` (positions in the chunk), in that order."""
         taken = self.taken[rows]
-        column = taken % _READINGS
+        column = taken & (_READINGS - 1)  # taken % _READINGS, at a fraction of the cost
         starts = column == 0
         if starts.any():
             self._fetch(rows[starts], taken[starts])
-        out: np.ndarray = self.u[column, rows]
+        flat = column * self.index.size + rows  # u[column, rows], a flat take at half the cost
+        out: np.ndarray = self.u.reshape(-1).take(flat)
         self.taken[rows] = taken + 1
         return out
 

@@ -24,6 +24,7 @@ from .. import rules
 from ..guards import GUARDS, Facts
 from ..model import management, management_steps, occurs
 from ..model.bleeding import MANAGEMENTS, bleeding_probability
+from ..model.parameters import ModelParameters
 from ..model.thrombosis import main_branch, thrombosis_probability, track_ablated
 from ..protocol import Protocol
 from ..release import RELEASE_TESTS
@@ -65,13 +66,52 @@ class Procedures:
     assessed_at: np.ndarray
 
 
-def _draws(seed: int, index: np.ndarray, name: str, mask: np.ndarray) -> np.ndarray:
-    """The first two draws of stream ``name`` of the cases of ``mask`` (1.0 elsewhere: a risk
-    is never realised by them)."""
-    out = np.ones((index.size, 2))
-    if mask.any():
-        out[mask] = uniforms(seed, index[mask], name, 2)
-    return out
+def _complication(
+    seed: int, index: np.ndarray, name: str, risk: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether complication ``name`` of risk ``risk`` occurs to each case ``index``, by the first
+    draw of its stream ``name``, and the second draw (what it comes to)."""
+    u = uniforms(seed, index, name, 2)
+    return np.asarray(occurs(risk, u[:, 0]), dtype=bool), u[:, 1]
+
+
+def _bleeding_risk(
+    plans: Plans, params: ModelParameters, rows: np.ndarray, rise: np.ndarray, **given: Any
+) -> np.ndarray:
+    """The bleeding risk of the cases at ``rows`` (the scenario's rate, or the model's with the
+    pressure ``rise`` and the heparin and sealant ``given``, all of ``rows``)."""
+    rate = plans.bleeding_rate
+    return np.asarray(
+        rate[rows]
+        if rate is not None
+        else bleeding_probability(
+            procedure_number=plans.infusion_number[rows],
+            platelets_per_ul=plans.platelets_per_ul[rows],
+            pressure_rise_mmhg=rise,
+            aspirin=plans.aspirin[rows],
+            approach=plans.approach[rows],
+            p=params.bleeding,
+            **given,
+        )
+    )
+
+
+def _clot_risk(
+    plans: Plans, params: ModelParameters, rows: np.ndarray, rise: np.ndarray, **given: Any
+) -> np.ndarray:
+    """The thrombosis risk of the cases at ``rows`` (the scenario's rate, or the model's with
+    the pressure ``rise`` and the packed cell volume and ablation ``given``, all of ``rows``)."""
+    rate = plans.thrombosis_rate
+    return np.asarray(
+        rate[rows]
+        if rate is not None
+        else thrombosis_probability(
+            heparinised=np.zeros(rows.size, dtype=bool),
+            pressure_rise_mmhg=rise,
+            p=params.thrombosis,
+            **given,
+        )
+    )
 
 
 def _donor_refusal(plans: Plans, protocol: Protocol, w: Walk) -> np.ndarray:
@@ -192,53 +232,50 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
     sealant_index = np.where(sealed_with, plans.sealant, 0)
     rise = np.maximum(0.0, infusion["peak"] - base)
     heparin = np.full(n, protocol.heparin_units_per_kg)
-    if plans.bleeding_rate is not None:
-        bleed_risk = plans.bleeding_rate
-    else:
-        bleed_risk = np.asarray(
-            bleeding_probability(
-                procedure_number=plans.infusion_number,
-                platelets_per_ul=plans.platelets_per_ul,
-                pressure_rise_mmhg=rise,
-                heparin_units_per_kg=heparin,
-                aspirin=plans.aspirin,
-                sealant=sealant_index,
-                approach=plans.approach,
-                p=params.bleeding,
-            )
-        )
-    bleed_u = _draws(seed, plans.index, prefix + "complications.bleeding", w.alive)
-    bleeds = w.alive & np.asarray(occurs(bleed_risk, bleed_u[:, 0]))
+    going = np.flatnonzero(w.alive)
+    bleed_risk = _bleeding_risk(
+        plans,
+        params,
+        going,
+        rise[going],
+        heparin_units_per_kg=heparin[going],
+        sealant=sealant_index[going],
+    )
+    bled, kind_u = _complication(
+        seed, plans.index[going], prefix + "complications.bleeding", bleed_risk
+    )
+    bleeds = np.zeros(n, dtype=bool)
+    bleeds[going] = bled
     # the access is sealed ``hemostasis`` after the last management step due by then [S18]
     hemostasis = t["hemostasis"]
-    kind = np.asarray(management(bleed_u[:, 1], params.bleed_management))
     steps = [management_steps(name, params.bleed_management) for name in MANAGEMENTS]
     later = np.array([us(s[-1].after) if len(s) > 1 else -1 for s in steps], dtype=np.int64)
-    second = later[kind]
-    first_due = bleeds & (second >= 0) & (second <= hemostasis)
-    w.wait(w.alive, np.where(first_due, second + hemostasis, hemostasis))
+    second = later[np.asarray(management(kind_u, params.bleed_management))]
+    first_due = bled & (second >= 0) & (second <= hemostasis[going])
+    after = hemostasis.copy()
+    after[going[first_due]] += second[first_due]
+    w.wait(w.alive, after)
     unsealed = percutaneous & ~sealed_with & protocol.require_track_sealing
     w.stop(unsealed, ABORTED, "track_not_sealed", w.now)
     sealed_at = w.now.copy()
     sealed = w.alive.copy()
 
     # maintenance: the day-1 Doppler, troughs, follow-up, the graft assessed
-    pcv = plans.prep["tissue_volume_ml"] * fraction
-    if plans.thrombosis_rate is not None:
-        clot_risk = plans.thrombosis_rate
-    else:
-        clot_risk = np.asarray(
-            thrombosis_probability(
-                packed_cell_volume_ml=pcv,
-                heparinised=np.zeros(n, dtype=bool),
-                track_ablated=track_ablated(sealant_index, plans.approach),
-                pressure_rise_mmhg=rise,
-                p=params.thrombosis,
-            )
-        )
-    clot_u = _draws(seed, plans.index, prefix + "complications.thrombosis", w.alive)
-    clots = w.alive & np.asarray(occurs(clot_risk, clot_u[:, 0]))
-    main = clots & np.asarray(main_branch(clot_u[:, 1], params.thrombosis))
+    going = np.flatnonzero(w.alive)
+    clot_risk = _clot_risk(
+        plans,
+        params,
+        going,
+        rise[going],
+        packed_cell_volume_ml=plans.prep["tissue_volume_ml"][going] * fraction[going],
+        track_ablated=track_ablated(sealant_index[going], plans.approach[going]),
+    )
+    clotted, branch_u = _complication(
+        seed, plans.index[going], prefix + "complications.thrombosis", clot_risk
+    )
+    clots, main = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    clots[going] = clotted
+    main[going] = clotted & np.asarray(main_branch(branch_u, params.thrombosis))
     doppler = us(timedelta(days=params.thrombosis.first_doppler_day))
     w.wait(clots, np.maximum(0, sealed_at + doppler - w.now))
     w.wait(w.alive, np.maximum(0, sealed_at + t["trough"] - w.now))
