@@ -52,13 +52,11 @@ class Walk:
     ) -> None:
         """End the cases of ``mask`` still going, with ``status`` and ``code`` (or each case's
         code number, an array) at ``at``."""
-        mask = mask & self.alive
-        if not mask.any():
-            return
-        self.status[mask] = status
-        self.code[mask] = code[mask] if isinstance(code, np.ndarray) else self.number(code)
-        self.end[mask] = at[mask]
-        self.alive &= ~mask
+        ending = np.flatnonzero(mask & self.alive)  # positions: a quarter of a mask's cost
+        self.status[ending] = status
+        self.code[ending] = code[ending] if isinstance(code, np.ndarray) else self.number(code)
+        self.end[ending] = at[ending]
+        self.alive[ending] = False
 
     def wait(self, mask: np.ndarray, after: np.ndarray) -> np.ndarray:
         """The cases of ``mask`` wait ``after``; a deadline within the wait aborts them at it.
