@@ -176,7 +176,7 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
     w.wait(everyone, t["cold_ischemia"])
     refusal = _donor_refusal(plans, protocol, w)
     w.stop(refusal != NO_CODE, ABORTED, refusal, w.now)
-    isolation_started = np.where(w.alive, w.now, -1)
+    isolation_started = w.clock()
     w.disarm(w.alive)
     # digestion, then the gradient: culture (if any) needs a yield
     w.wait(w.alive, t["digestion"])
@@ -189,7 +189,7 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
     w.wait(w.alive, t["release_testing"])
     failures = _release_failures(plans, protocol, sections.scenario.recipient.id, w)
     w.stop(failures != NO_CODE, DISCARDED, failures, w.now)
-    released = np.where(w.alive, w.now, -1)
+    released = w.clock()
     w.arm(w.alive, w.now + us(protocol.max_release_to_infusion), "islets_expired")
     # induction, heparin and access at their times before the planned infusion
     planned = w.now + t["release_to_infusion"]
@@ -219,12 +219,12 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
     w.wait(w.alive & (age < low), low - age)
     age = w.now - induction_at
     w.stop(~np.asarray(rules.within(age, low, high)), ABORTED, "induction_timing", w.now)
-    started = np.where(w.alive, w.now, -1)
+    started = w.clock()
     w.disarm(w.alive)
 
     infusing = w.alive.copy()
     infusion = infuse(plans, protocol, w, readings, base, params)
-    completed_at = np.where(infusing, w.now, -1)
+    completed_at = w.clock()  # the infusion ends no case
     fraction = infusion["fraction"]
     dose = plans.product_ieq / plans.weight_kg * fraction
 
@@ -283,7 +283,7 @@ def run_procedures(sections: Sections, plans: Plans, seed: int, prefix: str) -> 
     w.wait(w.alive, np.maximum(0, sealed_at + t["trough"] - w.now))
     w.wait(w.alive, t["follow_up"])
     w.wait(w.alive, t["assessment"])
-    assessed_at = np.where(w.alive, w.now, -1)
+    assessed_at = w.clock()
     w.stop(w.alive, COMPLETED, None, w.now)
     return Procedures(
         status=w.status,
