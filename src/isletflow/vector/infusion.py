@@ -30,11 +30,10 @@ _READINGS = 8  # readings drawn at a time per case; a power of two (``Readings.n
 class Readings:
     """The ``portal_pressure.readings`` stream of each case, read one value at a time.
 
-    Drawn ``_READINGS`` at a time per case, a block kept per case (``u[j]``: draw j of each
-    case's block) and drawn again when a case reads the first of its next block: the cases of
-    the first read get their streams opened once (``Streams``) and drawn on from where they
-    stopped; a case first read later (none, as the infusion reads the baseline's readers) opens
-    its stream at its draw."""
+    Drawn ``_READINGS`` at a time: ``u[j]`` holds draw j of each case's current block, drawn
+    when the case reads the block's first. The cases of the first read get their streams opened
+    once (``Streams``) and drawn on from where they stopped; a case first read later (none, as
+    the infusion reads the baseline's readers) opens its stream at its draw."""
 
     def __init__(self, seed: int, index: np.ndarray, name: str) -> None:
         self.seed, self.index, self.name = seed, index, name

@@ -49,7 +49,7 @@ class Walk:
 
     def clock(self) -> np.ndarray:
         """Each case's time while it is going, -1 once it has ended."""
-        clock: np.ndarray = (self.now + 1) * self.alive - 1  # a product: np.where's third
+        clock: np.ndarray = (self.now + 1) * self.alive - 1  # a product: a third of np.where's cost
         return clock
 
     def stop(
