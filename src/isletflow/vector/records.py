@@ -8,6 +8,7 @@ each recipient's record as ``course_run.course_record`` does, key for key.
 
 from __future__ import annotations
 
+import ctypes
 from collections import Counter
 from typing import Any
 
@@ -28,13 +29,14 @@ _MINUTE_US = 60_000_000
 _DOSE_STEP = 10  # course_summary's step of cumulative dose
 
 
-_PASSES = 6  # distinct texts found by a pass each before the rest are coded row by row
+_PASSES = 6  # distinct objects found by a pass each before the rest are coded row by row
 
 
 def _codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
-    """Each value's code (0, 1, …) and the distinct values in code order: flags as they are,
-    numbers by numpy's sort, texts and None a pass over the column for each of the first few
-    distinct values (most rows hold one of them), then the rows left one by one."""
+    """Each value's code (0, 1, …) and the distinct values in the order they first occur:
+    flags as they are, numbers by numpy's sort; texts and None a pass over the column for each
+    of the first few distinct objects (most rows hold one of a table's few texts), compared by
+    address, then the rows left by value in a dict."""
     if values.dtype == bool:
         return values.astype(np.int64), [False, True]
     if values.dtype.kind in "iu" and (span := _span(values)) is not None:
@@ -43,21 +45,34 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
     if values.dtype != object:
         found, inverse = np.unique(values, return_inverse=True)
         return inverse.reshape(values.shape), found.tolist()
+    addresses = _addresses(values)
     codes = np.zeros(values.shape, dtype=np.int64)
-    labels: list[Any] = []
+    table: dict[Any, int] = {}  # each distinct value's code; equal texts share it
     unseen = np.ones(values.shape, dtype=bool)
-    while unseen.any():
-        if len(labels) == _PASSES:  # many distinct values: the few rows left one by one
-            rest = np.flatnonzero(unseen)
-            table = {value: code for code, value in enumerate(labels)}
-            codes[rest] = [table.setdefault(v, len(table)) for v in values[rest].tolist()]
+    for _ in range(_PASSES):
+        if not unseen.any():
             return codes, list(table)
-        value = values[int(np.argmax(unseen))]
-        same = np.asarray(values == value, dtype=bool)
-        codes[same] = len(labels)
-        labels.append(value)
+        first = int(np.argmax(unseen))
+        same = addresses == addresses[first]
+        codes[same] = table.setdefault(values[first], len(table))
         unseen &= ~same
-    return codes, labels
+    rest = np.flatnonzero(unseen)
+    left = values[rest].tolist()
+    for value in dict.fromkeys(left):
+        table.setdefault(value, len(table))
+    codes[rest] = np.fromiter(map(table.__getitem__, left), np.int64, len(left))
+    return codes, list(table)
+
+
+def _addresses(values: np.ndarray) -> np.ndarray:
+    """Where each of the objects ``values`` holds lives (an object array is an array of
+    pointers): rows holding the same object have the same address, and numpy compares those
+    without calling Python's ``==`` for each row."""
+    if not values.size:
+        return np.zeros(values.shape, dtype=np.intp)
+    values = np.ascontiguousarray(values)
+    pointers = (ctypes.c_ssize_t * values.size).from_address(values.ctypes.data)
+    return np.ctypeslib.as_array(pointers).reshape(values.shape).copy()
 
 
 def _counted(*columns: np.ndarray) -> dict[tuple[Any, ...], int]:
@@ -70,11 +85,10 @@ def _counted(*columns: np.ndarray) -> dict[tuple[Any, ...], int]:
     counts = np.bincount(key, minlength=1) if key.size else np.zeros(0, dtype=np.int64)
     found = np.flatnonzero(counts)
     digits = np.unravel_index(found, shape)
-    combos = zip(*(d.tolist() for d in digits), strict=True)
-    return {
-        tuple(labels[i] for (_, labels), i in zip(coded, combo, strict=True)): count
-        for combo, count in zip(combos, counts[found].tolist(), strict=True)
-    }
+    labelled = [
+        map(labels.__getitem__, d.tolist()) for (_, labels), d in zip(coded, digits, strict=True)
+    ]
+    return dict(zip(zip(*labelled, strict=True), counts[found].tolist(), strict=True))
 
 
 def _span(values: np.ndarray) -> tuple[int, int] | None:
@@ -112,9 +126,9 @@ def tally(courses: Courses, keep: np.ndarray) -> Tally:
         p, plans = donation.procedures, donation.plans
         status = p.status[mine]
         code = np.where(status == 0, donation.grade[mine], p.code[mine])
-        code[code == None] = ""  # noqa: E711 (elementwise)
         out.cases += int(mine.sum())
-        for (number, reason), k in _counted(status, code).items():
+        for (number, coded), k in _counted(status, code).items():
+            reason = coded or ""  # a case without a code (None) counts under ""
             out.outcomes[STATUSES[number]] += k
             out.codes[STATUSES[number], reason] += k
             if STATUSES[number] == "discarded" and reason:
