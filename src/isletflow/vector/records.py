@@ -20,8 +20,8 @@ from ..course_summary import CourseTally
 from ..draws import rounded
 from ..model.bleeding import APPROACHES
 from ..recipient import CRITERIA
-from .course import Courses
-from .procedure import STATUSES
+from .course import Courses, Donation
+from .procedure import STATUSES, Procedures
 
 __all__ = ["records", "tally"]
 
@@ -112,60 +112,93 @@ def _count(into: Counter[Any], values: np.ndarray) -> None:
     into.update(dict(zip(found.tolist(), counts.tolist(), strict=True)))
 
 
-def _minutes(into: Counter[int], since: np.ndarray, until: np.ndarray) -> None:
+def _minutes(since: np.ndarray, until: np.ndarray) -> np.ndarray:
+    """The minutes from ``since`` to ``until`` of the cases that reached both."""
     both = (since >= 0) & (until >= 0)
-    _count(into, np.rint((until[both] - since[both]) / _MINUTE_US).astype(np.int64))
+    minutes: np.ndarray = np.rint((until[both] - since[both]) / _MINUTE_US).astype(np.int64)
+    return minutes
+
+
+def _times(p: Procedures, mine: np.ndarray | slice) -> dict[str, np.ndarray]:
+    """The key times (``cohort_summary.TIMES``) of the cases ``mine``, to the minute."""
+    started, infused = p.isolation_started[mine], p.infusion_started[mine]
+    clamp = np.zeros(started.size, dtype=np.int64)
+    return {
+        "cold_ischemia": _minutes(clamp, started),
+        "isolation_to_infusion": _minutes(started, infused),
+        "release_to_infusion": _minutes(p.released[mine], infused),
+        "total": _minutes(clamp, p.end[mine]),
+    }
+
+
+def _outcomes(out: Tally, donation: Donation, mine: np.ndarray | slice) -> None:
+    """Count the cases ``mine`` of ``donation`` by outcome and code (a completed case's code
+    is its graft's Igls grade)."""
+    p = donation.procedures
+    status = p.status[mine]
+    code = np.where(status == 0, donation.grade[mine], p.code[mine])
+    out.cases += status.size
+    for (number, coded), k in _counted(status, code).items():
+        reason = coded or ""  # a case without a code (None) counts under ""
+        out.outcomes[STATUSES[number]] += k
+        out.codes[STATUSES[number], reason] += k
+        if STATUSES[number] == "discarded" and reason:
+            out.release_failures.update(dict.fromkeys(reason.split("+"), k))
+
+
+def _infusions(out: Tally, donation: Donation, mine: np.ndarray | slice) -> None:
+    """Count the procedures of the cases ``mine`` of ``donation``: complications, and those
+    per procedure by approach and by sealant, pauses and partial doses."""
+    p = donation.procedures
+    bleeding, clot = p.bleeding[mine], p.thrombosis[mine]
+    out.complications.update({"bleeding": int(bleeding.sum())})
+    out.complications.update({"portal_vein_thrombosis": int(clot.sum())})
+    infused = p.infusion_started[mine] >= 0
+    out.infused += int(infused.sum())
+    if infused.any():
+        approach = donation.plans.approach[mine][infused]
+        sealant = p.sealant[mine][infused]
+        both = _counted(approach, sealant, bleeding[infused], clot[infused])
+        for (number, sealed, bled, clotted), k in both.items():
+            way = APPROACHES[number]
+            unsealed = "none" if way == "percutaneous" else "no track"
+            for group in (("approach", way), ("sealant", unsealed if sealed is None else sealed)):
+                out.groups[(*group, "")] += k
+                out.groups[(*group, "bleeding")] += k if bled else 0
+                out.groups[(*group, "portal_vein_thrombosis")] += k if clotted else 0
+    out.paused += int(p.paused[mine].sum())
+    out.partial_dose += int((infused & (p.fraction[mine] < 1)).sum())
 
 
 def tally(courses: Courses, keep: np.ndarray) -> Tally:
     """The tally of the recipients ``keep`` (a mask over the chunk): their procedure cases,
-    and their course records' counts."""
+    and their course records' counts. Times and doses are counted once, all rounds together:
+    a Counter adds into an empty one in C, into one holding keys a key at a time in Python."""
     out = Tally()
+    minutes: dict[str, list[np.ndarray]] = {name: [] for name in out.minutes}
+    doses: list[np.ndarray] = []
     for donation in courses.rounds:
         mine = keep[donation.rows]
-        p, plans = donation.procedures, donation.plans
-        status = p.status[mine]
-        code = np.where(status == 0, donation.grade[mine], p.code[mine])
-        out.cases += int(mine.sum())
-        for (number, coded), k in _counted(status, code).items():
-            reason = coded or ""  # a case without a code (None) counts under ""
-            out.outcomes[STATUSES[number]] += k
-            out.codes[STATUSES[number], reason] += k
-            if STATUSES[number] == "discarded" and reason:
-                out.release_failures.update(dict.fromkeys(reason.split("+"), k))
-        bleeding, clot = p.bleeding[mine], p.thrombosis[mine]
-        out.complications.update({"bleeding": int(bleeding.sum())})
-        out.complications.update({"portal_vein_thrombosis": int(clot.sum())})
-        infused = p.infusion_started[mine] >= 0
-        out.infused += int(infused.sum())
-        if infused.any():
-            approach = plans.approach[mine][infused]
-            sealant = p.sealant[mine][infused]
-            both = _counted(approach, sealant, bleeding[infused], clot[infused])
-            for (number, sealed, bled, clotted), k in both.items():
-                way = APPROACHES[number]
-                unsealed = "none" if way == "percutaneous" else "no track"
-                for group in (
-                    ("approach", way),
-                    ("sealant", unsealed if sealed is None else sealed),
-                ):
-                    out.groups[(*group, "")] += k
-                    out.groups[(*group, "bleeding")] += k if bled else 0
-                    out.groups[(*group, "portal_vein_thrombosis")] += k if clotted else 0
-        out.paused += int(p.paused[mine].sum())
-        out.partial_dose += int((infused & (p.fraction[mine] < 1)).sum())
-        clamp0 = np.zeros(int(mine.sum()), dtype=np.int64)
-        started, inf = p.isolation_started[mine], p.infusion_started[mine]
-        _minutes(out.minutes["cold_ischemia"], clamp0, started)
-        _minutes(out.minutes["isolation_to_infusion"], started, inf)
-        _minutes(out.minutes["release_to_infusion"], p.released[mine], inf)
-        _minutes(out.minutes["total"], clamp0, p.end[mine])
-        dose = p.dose_ieq_per_kg[mine][infused]
-        _count(out.dose, np.rint(dose).astype(np.int64))
+        cases = slice(None) if mine.all() else mine  # all of them: views, not copies
+        _outcomes(out, donation, cases)
+        _infusions(out, donation, cases)
+        for name, span in _times(donation.procedures, cases).items():
+            minutes[name].append(span)
+        p = donation.procedures
+        dose = p.dose_ieq_per_kg[cases][p.infusion_started[cases] >= 0]
+        doses.append(np.rint(dose).astype(np.int64))
+    for name, spans in minutes.items():
+        _count(out.minutes[name], _joined(spans))
+    _count(out.dose, _joined(doses))
     out.complications = +out.complications
     out.groups = +out.groups
     out.courses = _course_tally(courses, keep)
     return out
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """Whole numbers ``parts`` as one array (empty without parts)."""
+    return np.concatenate([np.zeros(0, dtype=np.int64), *parts])
 
 
 def _course_tally(courses: Courses, keep: np.ndarray) -> CourseTally:
