@@ -54,7 +54,7 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
             return codes, list(table)
         first = int(np.argmax(unseen))
         same = addresses == addresses[first]
-        codes[same] = table.setdefault(values[first], len(table))
+        codes += same * table.setdefault(values[first], len(table))  # (a masked store is slower)
         unseen &= ~same
     rest = np.flatnonzero(unseen)
     left = values[rest].tolist()
@@ -79,8 +79,8 @@ def _counted(*columns: np.ndarray) -> dict[tuple[Any, ...], int]:
     """How many rows hold each combination of the columns' values (only those that occur)."""
     coded = [_codes(column) for column in columns]
     shape = tuple(max(1, len(labels)) for _, labels in coded)
-    key = np.zeros(columns[0].shape, dtype=np.int64)
-    for (codes, _), size in zip(coded, shape, strict=True):
+    key = coded[0][0]
+    for (codes, _), size in zip(coded[1:], shape[1:], strict=True):
         key = key * size + codes
     counts = np.bincount(key, minlength=1) if key.size else np.zeros(0, dtype=np.int64)
     found = np.flatnonzero(counts)
@@ -115,7 +115,7 @@ def _count(into: Counter[Any], values: np.ndarray) -> None:
 def _minutes(since: np.ndarray, until: np.ndarray) -> np.ndarray:
     """The minutes from ``since`` to ``until`` of the cases that reached both."""
     both = (since >= 0) & (until >= 0)
-    minutes: np.ndarray = np.rint((until[both] - since[both]) / _MINUTE_US).astype(np.int64)
+    minutes: np.ndarray = np.rint((until - since)[both] / _MINUTE_US).astype(np.int64)
     return minutes
 
 
