@@ -30,13 +30,12 @@ _DOSE_STEP = 10  # course_summary's step of cumulative dose
 
 
 _PASSES = 6  # distinct objects found by a pass each before the rest are coded row by row
+_PASS_COST = 16  # a pass costs about what the dict costs on 1/16 of a column's rows
 
 
 def _codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
-    """Each value's code (0, 1, …) and the distinct values in the order they first occur:
-    flags as they are, numbers by numpy's sort; texts and None a pass over the column for each
-    of the first few distinct objects (most rows hold one of a table's few texts), compared by
-    address, then the rows left by value in a dict."""
+    """Each value's code (0, 1, …) and the distinct values in code order: flags as they are,
+    numbers by numpy's sort, texts and None in the order they first occur."""
     if values.dtype == bool:
         return values.astype(np.int64), [False, True]
     if values.dtype.kind in "iu" and (span := _span(values)) is not None:
@@ -45,17 +44,26 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
     if values.dtype != object:
         found, inverse = np.unique(values, return_inverse=True)
         return inverse.reshape(values.shape), found.tolist()
+    return _object_codes(values)
+
+
+def _object_codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """``_codes`` of objects: a pass over the column for each of the first few distinct objects,
+    compared by address (most rows hold one of a table's few texts), then the rows left by value
+    in a dict, at once if a pass finds few rows (as when each row holds its own object)."""
     addresses = _addresses(values)
     codes = np.zeros(values.shape, dtype=np.int64)
     table: dict[Any, int] = {}  # each distinct value's code; equal texts share it
     unseen = np.ones(values.shape, dtype=bool)
     for _ in range(_PASSES):
         if not unseen.any():
-            return codes, list(table)
+            break
         first = int(np.argmax(unseen))
         same = addresses == addresses[first]
         codes += same * table.setdefault(values[first], len(table))  # (a masked store is slower)
         unseen &= ~same
+        if np.count_nonzero(same) * _PASS_COST < values.size:
+            break
     rest = np.flatnonzero(unseen)
     left = values[rest].tolist()
     for value in dict.fromkeys(left):
