@@ -9,7 +9,10 @@ values (nearest rank).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
+import operator
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -218,20 +221,22 @@ def _time_percentiles(minutes: Counter[int]) -> TimePercentiles | None:
     )
 
 
+_RANKS = {"p5": 5, "p25": 25, "p50": 50, "p75": 75, "p95": 95}  # percent
+
+
 def _percentiles(counts: Counter[int]) -> dict[str, Any] | None:
+    """Count, mean, extremes and nearest-rank percentiles of the values ``counts`` counts:
+    each percentile the first value whose running count reaches its rank (a bisection of the
+    running counts, which grow with each value)."""
     total = sum(counts.values())
     if not total:
         return None
     values = sorted(counts)
-    wanted = {"p5": 5, "p25": 25, "p50": 50, "p75": 75, "p95": 95}
-    ranks = {name: max(1, math.ceil(p / 100 * total)) for name, p in wanted.items()}
+    running = list(itertools.accumulate(map(counts.__getitem__, values)))
     out: dict[str, Any] = {"count": total, "min": values[0], "max": values[-1]}
-    seen = 0
-    for value in values:
-        seen += counts[value]
-        for name, rank in ranks.items():
-            if name not in out and seen >= rank:
-                out[name] = value
-    mean = sum(v * k for v, k in counts.items()) / total
+    for name, p in _RANKS.items():
+        rank = max(1, math.ceil(p / 100 * total))
+        out[name] = values[bisect.bisect_left(running, rank)]
+    mean = sum(map(operator.mul, counts.keys(), counts.values())) / total
     out["mean"] = round(mean, 2)
     return out

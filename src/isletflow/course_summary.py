@@ -8,6 +8,7 @@ delivered dose and by dose band, and the follow-up years after the first infusio
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections import Counter
@@ -111,9 +112,8 @@ class CourseSummary(_Model):
         infused = {k: v for k, v in tally.infusions.items() if k}
         treated = sum(infused.values())
         mean = sum(k * v for k, v in infused.items()) / treated if treated else 0.0
-        rows = sorted(tally.one_year.items())
-        assessed = sum(tally.one_year.values())
-        independent = sum(v for (_, ii, _, _), v in rows if ii)
+        by_dose = _ByDose.of(tally.one_year)
+        assessed, independent = by_dose.running[0][-1], by_dose.running[1][-1]
         return cls(
             recipients=tally.recipients,
             eligible=_share(tally.eligible, tally.recipients),
@@ -122,56 +122,71 @@ class CourseSummary(_Model):
             },
             infusions_per_recipient=round(mean, 4),
             insulin_independent_one_year_after_last=_share(independent, assessed),
-            by_dose_tertile=_tertiles(rows),
-            by_dose_band=_bands(rows),
+            by_dose_tertile=by_dose.tertiles(),
+            by_dose_band=by_dose.bands(),
             follow_up=_years(tally.years),
         )
 
 
-Row = tuple[tuple[int, bool, bool, str], int]
+@dataclass(slots=True)
+class _ByDose:
+    """The one-year counts by cumulative dose step, in dose order: the steps, and running totals
+    (one more than the steps, from 0) of recipients, of the insulin-independent, of those with
+    HbA1c < 7 % without severe events, and of failed grafts, so that a run of steps is counted
+    by two look-ups instead of a pass over its rows."""
 
+    steps: list[int]
+    running: list[list[int]]
 
-def _group(rows: list[Row]) -> DoseGroup | None:
-    n = sum(v for _, v in rows)
-    if not n:
-        return None
-    return DoseGroup(
-        lowest_ieq_per_kg=rows[0][0][0] * _DOSE_STEP,
-        highest_ieq_per_kg=rows[-1][0][0] * _DOSE_STEP,
-        recipients=n,
-        insulin_independent=_share(sum(v for k, v in rows if k[1]), n),
-        hba1c_below_7_without_severe_hypoglycaemia=_share(sum(v for k, v in rows if k[2]), n),
-        graft_failure=_share(sum(v for k, v in rows if k[3] == GRADES[-1]), n),
-    )
+    @classmethod
+    def of(cls, one_year: Counter[tuple[int, bool, bool, str]]) -> _ByDose:
+        """``CourseTally.one_year``'s counts, added up per dose step."""
+        at: dict[int, list[int]] = {}
+        for (step, independent, controlled, grade), k in one_year.items():
+            counts = at.setdefault(step, [0, 0, 0, 0])
+            counts[0] += k
+            counts[1] += k if independent else 0
+            counts[2] += k if controlled else 0
+            counts[3] += k if grade == GRADES[-1] else 0
+        steps = sorted(at)
+        running = [
+            list(itertools.accumulate((at[s][i] for s in steps), initial=0)) for i in range(4)
+        ]
+        return cls(steps, running)
 
+    def group(self, low: int, high: int) -> DoseGroup | None:
+        """The recipients of steps ``low`` … ``high - 1`` (by position; None if none)."""
+        n, independent, controlled, failed = (r[high] - r[low] for r in self.running)
+        if not n:
+            return None
+        return DoseGroup(
+            lowest_ieq_per_kg=self.steps[low] * _DOSE_STEP,
+            highest_ieq_per_kg=self.steps[high - 1] * _DOSE_STEP,
+            recipients=n,
+            insulin_independent=_share(independent, n),
+            hba1c_below_7_without_severe_hypoglycaemia=_share(controlled, n),
+            graft_failure=_share(failed, n),
+        )
 
-def _tertiles(rows: list[Row]) -> list[DoseGroup]:
-    """Three groups of cumulative dose (nearest rank; a dose's recipients stay together).
+    def tertiles(self) -> list[DoseGroup]:
+        """Three groups of cumulative dose (nearest rank; a dose's recipients stay together):
+        the second starts at the first step with a third of the recipients below it, the third
+        at the first with two thirds."""
+        below, last = self.running[0], len(self.steps)
+        total = below[-1]
+        cuts = (math.ceil(total / 3), math.ceil(2 * total / 3))
+        starts = [0, *(bisect.bisect_left(below, cut, 0, last) for cut in cuts), last]
+        return self._groups(starts)
 
-    One pass over the rows in dose order, a dose's rows taken together, with the count seen so
-    far: O(rows · log rows) for the sort, where a scan of every row per distinct dose grew with
-    their product."""
-    total = sum(v for _, v in rows)
-    cuts = [math.ceil(total / 3), math.ceil(2 * total / 3), total]
-    groups: list[list[Row]] = [[], [], []]
-    seen, which = 0, 0
-    for _, same_dose in itertools.groupby(sorted(rows), key=lambda row: row[0][0]):
-        at = list(same_dose)
-        while seen >= cuts[which]:
-            which += 1
-        groups[which] += at
-        seen += sum(v for _, v in at)
-    return [g for group in groups if (g := _group(group)) is not None]
+    def bands(self) -> list[DoseGroup]:
+        """The groups of ``DOSE_BANDS`` that hold recipients."""
+        edges = (bisect.bisect_left(self.steps, e // _DOSE_STEP) for e in DOSE_BANDS)
+        return self._groups([*edges, len(self.steps)])
 
-
-def _bands(rows: list[Row]) -> list[DoseGroup]:
-    edges = [*(e // _DOSE_STEP for e in DOSE_BANDS), math.inf]
-    found = []
-    for low, high in itertools.pairwise(edges):
-        group = _group([(k, v) for k, v in rows if low <= k[0] < high])
-        if group is not None:
-            found.append(group)
-    return found
+    def _groups(self, starts: list[int]) -> list[DoseGroup]:
+        """The groups from each of ``starts`` to the next that hold recipients."""
+        pairs = itertools.pairwise(starts)
+        return [g for low, high in pairs if (g := self.group(low, high)) is not None]
 
 
 def _years(years: Counter[tuple[int, bool, str]]) -> list[YearOutcome]:

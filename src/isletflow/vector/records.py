@@ -8,6 +8,7 @@ each recipient's record as ``course_run.course_record`` does, key for key.
 
 from __future__ import annotations
 
+import ctypes
 from collections import Counter
 from typing import Any
 
@@ -19,8 +20,8 @@ from ..course_summary import CourseTally
 from ..draws import rounded
 from ..model.bleeding import APPROACHES
 from ..recipient import CRITERIA
-from .course import Courses
-from .procedure import STATUSES
+from .course import Courses, Donation
+from .procedure import STATUSES, Procedures
 
 __all__ = ["records", "tally"]
 
@@ -28,13 +29,13 @@ _MINUTE_US = 60_000_000
 _DOSE_STEP = 10  # course_summary's step of cumulative dose
 
 
-_PASSES = 6  # distinct texts found by a pass each before the rest are coded row by row
+_PASSES = 6  # distinct objects found by a pass each before the rest are coded row by row
+_PASS_COST = 16  # a pass costs about what the dict costs on 1/16 of a column's rows
 
 
 def _codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
     """Each value's code (0, 1, …) and the distinct values in code order: flags as they are,
-    numbers by numpy's sort, texts and None a pass over the column for each of the first few
-    distinct values (most rows hold one of them), then the rows left one by one."""
+    numbers by numpy's sort, texts and None in the order they first occur."""
     if values.dtype == bool:
         return values.astype(np.int64), [False, True]
     if values.dtype.kind in "iu" and (span := _span(values)) is not None:
@@ -43,38 +44,59 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
     if values.dtype != object:
         found, inverse = np.unique(values, return_inverse=True)
         return inverse.reshape(values.shape), found.tolist()
+    return _object_codes(values)
+
+
+def _object_codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """``_codes`` of objects: a pass over the column for each of the first few distinct objects,
+    compared by address (most rows hold one of a table's few texts), then the rows left by value
+    in a dict, at once if a pass finds few rows (as when each row holds its own object)."""
+    addresses = _addresses(values)
     codes = np.zeros(values.shape, dtype=np.int64)
-    labels: list[Any] = []
+    table: dict[Any, int] = {}  # each distinct value's code; equal texts share it
     unseen = np.ones(values.shape, dtype=bool)
-    while unseen.any():
-        if len(labels) == _PASSES:  # many distinct values: the few rows left one by one
-            rest = np.flatnonzero(unseen)
-            table = {value: code for code, value in enumerate(labels)}
-            codes[rest] = [table.setdefault(v, len(table)) for v in values[rest].tolist()]
-            return codes, list(table)
-        value = values[int(np.argmax(unseen))]
-        same = np.asarray(values == value, dtype=bool)
-        codes[same] = len(labels)
-        labels.append(value)
+    for _ in range(_PASSES):
+        if not unseen.any():
+            break
+        first = int(np.argmax(unseen))
+        same = addresses == addresses[first]
+        codes += same * table.setdefault(values[first], len(table))  # (a masked store is slower)
         unseen &= ~same
-    return codes, labels
+        if np.count_nonzero(same) * _PASS_COST < values.size:
+            break
+    rest = np.flatnonzero(unseen)
+    left = values[rest].tolist()
+    for value in dict.fromkeys(left):
+        table.setdefault(value, len(table))
+    codes[rest] = np.fromiter(map(table.__getitem__, left), np.int64, len(left))
+    return codes, list(table)
+
+
+def _addresses(values: np.ndarray) -> np.ndarray:
+    """Where each of the objects ``values`` holds lives (an object array is an array of
+    pointers): rows holding the same object have the same address, and numpy compares those
+    without calling Python's ``==`` for each row."""
+    if not values.size:
+        return np.zeros(values.shape, dtype=np.intp)
+    values = np.ascontiguousarray(values)
+    pointers = (ctypes.c_ssize_t * values.size).from_address(values.ctypes.data)
+    return np.ctypeslib.as_array(pointers).reshape(values.shape).copy()
 
 
 def _counted(*columns: np.ndarray) -> dict[tuple[Any, ...], int]:
     """How many rows hold each combination of the columns' values (only those that occur)."""
     coded = [_codes(column) for column in columns]
     shape = tuple(max(1, len(labels)) for _, labels in coded)
-    key = np.zeros(columns[0].shape, dtype=np.int64)
-    for (codes, _), size in zip(coded, shape, strict=True):
+    key = coded[0][0]
+    for (codes, _), size in zip(coded[1:], shape[1:], strict=True):
         key = key * size + codes
     counts = np.bincount(key, minlength=1) if key.size else np.zeros(0, dtype=np.int64)
     found = np.flatnonzero(counts)
     digits = np.unravel_index(found, shape)
-    combos = zip(*(d.tolist() for d in digits), strict=True)
-    return {
-        tuple(labels[i] for (_, labels), i in zip(coded, combo, strict=True)): count
-        for combo, count in zip(combos, counts[found].tolist(), strict=True)
-    }
+    labelled = [
+        map(labels.__getitem__, d.tolist()) for (_, labels), d in zip(coded, digits, strict=True)
+    ]
+    return dict(zip(zip(*labelled, strict=True), counts[found].tolist(), strict=True))
 
 
 def _span(values: np.ndarray) -> tuple[int, int] | None:
@@ -98,60 +120,93 @@ def _count(into: Counter[Any], values: np.ndarray) -> None:
     into.update(dict(zip(found.tolist(), counts.tolist(), strict=True)))
 
 
-def _minutes(into: Counter[int], since: np.ndarray, until: np.ndarray) -> None:
+def _minutes(since: np.ndarray, until: np.ndarray) -> np.ndarray:
+    """The minutes from ``since`` to ``until`` of the cases that reached both."""
     both = (since >= 0) & (until >= 0)
-    _count(into, np.rint((until[both] - since[both]) / _MINUTE_US).astype(np.int64))
+    minutes: np.ndarray = np.rint((until - since)[both] / _MINUTE_US).astype(np.int64)
+    return minutes
+
+
+def _times(p: Procedures, mine: np.ndarray | slice) -> dict[str, np.ndarray]:
+    """The key times (``cohort_summary.TIMES``) of the cases ``mine``, to the minute."""
+    started, infused = p.isolation_started[mine], p.infusion_started[mine]
+    clamp = np.zeros(started.size, dtype=np.int64)
+    return {
+        "cold_ischemia": _minutes(clamp, started),
+        "isolation_to_infusion": _minutes(started, infused),
+        "release_to_infusion": _minutes(p.released[mine], infused),
+        "total": _minutes(clamp, p.end[mine]),
+    }
+
+
+def _outcomes(out: Tally, donation: Donation, mine: np.ndarray | slice) -> None:
+    """Count the cases ``mine`` of ``donation`` by outcome and code (a completed case's code
+    is its graft's Igls grade)."""
+    p = donation.procedures
+    status = p.status[mine]
+    code = np.where(status == 0, donation.grade[mine], p.code[mine])
+    out.cases += status.size
+    for (number, coded), k in _counted(status, code).items():
+        reason = coded or ""  # a case without a code (None) counts under ""
+        out.outcomes[STATUSES[number]] += k
+        out.codes[STATUSES[number], reason] += k
+        if STATUSES[number] == "discarded" and reason:
+            out.release_failures.update(dict.fromkeys(reason.split("+"), k))
+
+
+def _infusions(out: Tally, donation: Donation, mine: np.ndarray | slice) -> None:
+    """Count the procedures of the cases ``mine`` of ``donation``: complications, and those
+    per procedure by approach and by sealant, pauses and partial doses."""
+    p = donation.procedures
+    bleeding, clot = p.bleeding[mine], p.thrombosis[mine]
+    out.complications.update({"bleeding": int(bleeding.sum())})
+    out.complications.update({"portal_vein_thrombosis": int(clot.sum())})
+    infused = p.infusion_started[mine] >= 0
+    out.infused += int(infused.sum())
+    if infused.any():
+        approach = donation.plans.approach[mine][infused]
+        sealant = p.sealant[mine][infused]
+        both = _counted(approach, sealant, bleeding[infused], clot[infused])
+        for (number, sealed, bled, clotted), k in both.items():
+            way = APPROACHES[number]
+            unsealed = "none" if way == "percutaneous" else "no track"
+            for group in (("approach", way), ("sealant", unsealed if sealed is None else sealed)):
+                out.groups[(*group, "")] += k
+                out.groups[(*group, "bleeding")] += k if bled else 0
+                out.groups[(*group, "portal_vein_thrombosis")] += k if clotted else 0
+    out.paused += int(p.paused[mine].sum())
+    out.partial_dose += int((infused & (p.fraction[mine] < 1)).sum())
 
 
 def tally(courses: Courses, keep: np.ndarray) -> Tally:
     """The tally of the recipients ``keep`` (a mask over the chunk): their procedure cases,
-    and their course records' counts."""
+    and their course records' counts. Times and doses are counted once, all rounds together:
+    a Counter adds into an empty one in C, into one holding keys a key at a time in Python."""
     out = Tally()
+    minutes: dict[str, list[np.ndarray]] = {name: [] for name in out.minutes}
+    doses: list[np.ndarray] = []
     for donation in courses.rounds:
         mine = keep[donation.rows]
-        p, plans = donation.procedures, donation.plans
-        status = p.status[mine]
-        code = np.where(status == 0, donation.grade[mine], p.code[mine])
-        code[code == None] = ""  # noqa: E711 (elementwise)
-        out.cases += int(mine.sum())
-        for (number, reason), k in _counted(status, code).items():
-            out.outcomes[STATUSES[number]] += k
-            out.codes[STATUSES[number], reason] += k
-            if STATUSES[number] == "discarded" and reason:
-                out.release_failures.update(dict.fromkeys(reason.split("+"), k))
-        bleeding, clot = p.bleeding[mine], p.thrombosis[mine]
-        out.complications.update({"bleeding": int(bleeding.sum())})
-        out.complications.update({"portal_vein_thrombosis": int(clot.sum())})
-        infused = p.infusion_started[mine] >= 0
-        out.infused += int(infused.sum())
-        if infused.any():
-            approach = plans.approach[mine][infused]
-            sealant = p.sealant[mine][infused]
-            both = _counted(approach, sealant, bleeding[infused], clot[infused])
-            for (number, sealed, bled, clotted), k in both.items():
-                way = APPROACHES[number]
-                unsealed = "none" if way == "percutaneous" else "no track"
-                for group in (
-                    ("approach", way),
-                    ("sealant", unsealed if sealed is None else sealed),
-                ):
-                    out.groups[(*group, "")] += k
-                    out.groups[(*group, "bleeding")] += k if bled else 0
-                    out.groups[(*group, "portal_vein_thrombosis")] += k if clotted else 0
-        out.paused += int(p.paused[mine].sum())
-        out.partial_dose += int((infused & (p.fraction[mine] < 1)).sum())
-        clamp0 = np.zeros(int(mine.sum()), dtype=np.int64)
-        started, inf = p.isolation_started[mine], p.infusion_started[mine]
-        _minutes(out.minutes["cold_ischemia"], clamp0, started)
-        _minutes(out.minutes["isolation_to_infusion"], started, inf)
-        _minutes(out.minutes["release_to_infusion"], p.released[mine], inf)
-        _minutes(out.minutes["total"], clamp0, p.end[mine])
-        dose = p.dose_ieq_per_kg[mine][infused]
-        _count(out.dose, np.rint(dose).astype(np.int64))
+        cases = slice(None) if mine.all() else mine  # all of them: views, not copies
+        _outcomes(out, donation, cases)
+        _infusions(out, donation, cases)
+        for name, span in _times(donation.procedures, cases).items():
+            minutes[name].append(span)
+        p = donation.procedures
+        dose = p.dose_ieq_per_kg[cases][p.infusion_started[cases] >= 0]
+        doses.append(np.rint(dose).astype(np.int64))
+    for name, spans in minutes.items():
+        _count(out.minutes[name], _joined(spans))
+    _count(out.dose, _joined(doses))
     out.complications = +out.complications
     out.groups = +out.groups
     out.courses = _course_tally(courses, keep)
     return out
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """Whole numbers ``parts`` as one array (empty without parts)."""
+    return np.concatenate([np.zeros(0, dtype=np.int64), *parts])
 
 
 def _course_tally(courses: Courses, keep: np.ndarray) -> CourseTally:
