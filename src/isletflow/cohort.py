@@ -131,8 +131,10 @@ def run_chunk(
             made[index - begin] = record
         if found is not None:
             found[index - begin] = values(columns([record]))[0]
+    if not records:
+        return ChunkResult(tally, None, found)
     lines = [json.dumps(r, separators=(",", ":"), allow_nan=False) for r in made]
-    return ChunkResult(tally, lines if records else None, found)
+    return ChunkResult(tally, lines, found)
 
 
 def simulate_cohort(
