@@ -13,10 +13,11 @@ Three parts, each printed with the ratios that matter (not a test: nothing fails
    cohort paid per value before), and of numpy drawing the ``--n`` uniforms themselves (the
    floor); and the ratios.
 3. **What one inverse normal CDF costs the per-case engine.** The sampler and ``values`` share
-   ``draws.normal_quantile`` (CPython's AS241 ported); a float now runs it as Python bytecode
-   where ``statistics.NormalDist.inv_cdf`` ran in C. Timed both ways (CPython's C function put
-   in the port's place for floats, here only): µs per normal draw, per case sampled
-   (``PlanSampler.sample``) and per recipient simulated (``cohort.run_chunk``).
+   ``elementwise.normal_quantile`` (CPython's AS241 ported, as ``draws`` calls it); a float
+   runs it as bytecode where ``statistics.NormalDist.inv_cdf`` ran in C. Timed both ways
+   (CPython's C function put in the port's place for floats, here only): µs per normal draw,
+   per case sampled (``PlanSampler.sample``) and per recipient simulated
+   (``cohort.run_chunk``).
 
 Rounds are interleaved (A, B, A, B, …) and each ratio is the median of the per-round ratios.
 """

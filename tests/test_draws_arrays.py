@@ -25,7 +25,8 @@ from isletflow.distributions import (
     Triangular,
     Uniform,
 )
-from isletflow.draws import normal_quantile, rounded, sampler, values
+from isletflow.draws import sampler, values
+from isletflow.elementwise import normal_quantile, rounded
 from isletflow.errors import InvalidInput
 from isletflow.scenario import Scenario
 from isletflow.scenario_sections import span_of

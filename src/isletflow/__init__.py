@@ -91,7 +91,8 @@ _INTERNAL = (
     "duration sampling distributions patient files plots model model.* scenario_sections export "
     "export._fhir_base export._fhir_resources export._fhir_text training.* cli cli.* service "
     "service.* _api_doc "
-    "assessment cohort_summary course_events course_scenario course_summary draws vector vector.* "
+    "assessment cohort_summary course_events course_scenario course_summary draws elementwise "
+    "vector vector.* "
     "__main__ uncertainty outcomes wording"
 )
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .draws import rounded
+from .elementwise import rounded
 from .model import graft
 from .model.graft_parameters import GraftParameters
 from .model.parameters import ModelParameters
@@ -184,5 +184,5 @@ def _many(value: Any) -> bool:
 
 
 def _reported(value: Any, digits: int) -> Any:
-    """Python's ``round`` of a value, or of each value of an array (``draws.rounded``)."""
+    """Python's ``round`` of a value, or of each value of an array (``elementwise.rounded``)."""
     return rounded(value, digits) if _many(value) else round(float(value), digits)

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from .draws import normal_quantile
+from .elementwise import normal_quantile
 from .model import management_steps, occurs
 from .model.bleeding import MANAGEMENTS, ManagementStep, bleeding_probability, management
 from .model.parameters import DEFAULT

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ..draws import normal_quantile, rounded
+from ..elementwise import normal_quantile, rounded
 from ..model.parameters import ModelParameters
 from ..model.pressure import must_pause, pressure_rise_mmhg
 from ..protocol import Protocol

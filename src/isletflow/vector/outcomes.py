@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..draws import rounded
+from ..elementwise import rounded
 from ..outcomes import COLUMNS
 from .course import Courses
 

@@ -11,7 +11,8 @@ SeedSequence's uint32 arithmetic. A 128-bit number is a (high, low) pair of uint
   index's one or two words, and the shared words after it;
 - ``raw_rows``: ``count`` steps of chosen rows' LCGs and their XSL-RR outputs
   (``random_raw``); ``random_rows`` the same scaled to [0, 1) (``Generator.random``);
-- ``advance_rows``: ``state * A + inc * C`` for a jump (A, C) computed once.
+- ``advance_rows``: ``state * A + inc * C`` for a jump (A, C) computed once (``jump``, in
+  Python's integers).
 
 Compiled once per machine and kept (numba's cache, beside this file), a first use in a fresh
 checkout takes a few seconds. ``vector.streams`` imports this module at the first stream it
@@ -25,11 +26,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit
 
-from .streams import MULTIPLIER
-
-__all__ = ["advance_rows", "random_rows", "raw_rows", "seed_rows"]
+__all__ = ["advance_rows", "jump", "random_rows", "raw_rows", "seed_rows"]
 
 _M32 = np.uint64(0xFFFF_FFFF)
 _S16 = np.uint64(16)
@@ -43,6 +43,10 @@ _MULT_B = np.uint64(0x58F38DED)
 _MIX_MULT_L = np.uint64(0xCA01F9DD)
 _MIX_MULT_R = np.uint64(0x4973F715)
 
+# PCG64's LCG multiplier (PCG_DEFAULT_MULTIPLIER_128 in numpy/random/src/pcg64/pcg64.h).
+MULTIPLIER = (2549297995355413924 << 64) | 4865540595714422341
+_MASK64 = (1 << 64) - 1
+_MASK128 = (1 << 128) - 1
 _MULT_HI = np.uint64(MULTIPLIER >> 64)
 _MULT_LO = np.uint64(MULTIPLIER & 0xFFFF_FFFF_FFFF_FFFF)
 
@@ -209,3 +213,21 @@ def advance_rows(states: Any, jump: Any) -> None:
         low = low + add_low
         states[row, 0] = high + add_high + _carry(low, add_low)
         states[row, 1] = low
+
+
+def jump(steps: int) -> npt.NDArray[np.uint64]:
+    """(A high, A low, C high, C low) with ``steps`` LCG steps equal to ``state * A + inc * C``
+    (mod 2**128)."""
+    # Brown's jump ahead (pcg_advance_lcg_128): square the one-step map per bit of ``steps``;
+    # the increment enters linearly, so C is computed for an increment of 1.
+    multiplier, offset = 1, 0
+    base_mult, base_add = MULTIPLIER, 1
+    while steps:
+        if steps & 1:
+            multiplier = (multiplier * base_mult) & _MASK128
+            offset = (offset * base_mult + base_add) & _MASK128
+        base_add = (base_add * (base_mult + 1)) & _MASK128
+        base_mult = (base_mult * base_mult) & _MASK128
+        steps >>= 1
+    parts = (multiplier >> 64, multiplier & _MASK64, offset >> 64, offset & _MASK64)
+    return np.array(parts, dtype=np.uint64)

@@ -17,7 +17,7 @@ import numpy as np
 from ..assessment import MEASURES
 from ..cohort_summary import Tally
 from ..course_summary import CourseTally
-from ..draws import rounded
+from ..elementwise import rounded
 from ..model.bleeding import APPROACHES
 from ..recipient import CRITERIA
 from .course import Courses, Donation

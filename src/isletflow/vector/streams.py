@@ -32,12 +32,8 @@ __all__ = ["Streams", "uniforms"]
 
 U64 = npt.NDArray[np.uint64]
 
-# PCG64's LCG multiplier (PCG_DEFAULT_MULTIPLIER_128 in numpy/random/src/pcg64/pcg64.h).
-MULTIPLIER = (2549297995355413924 << 64) | 4865540595714422341
-
 _MASK32 = 0xFFFF_FFFF
 _MASK64 = 0xFFFF_FFFF_FFFF_FFFF
-_MASK128 = (1 << 128) - 1
 
 
 # -- Entropy and jumps, once per stream ------------------------------------------------------
@@ -55,24 +51,6 @@ def _words(value: int) -> list[int]:
 
 def _word_array(value: int) -> U64:
     return np.array(_words(value), dtype=np.uint64)
-
-
-def _jump(steps: int) -> U64:
-    """(A high, A low, C high, C low) with ``steps`` LCG steps equal to ``state * A + inc * C``
-    (mod 2**128)."""
-    # Brown's jump ahead (pcg_advance_lcg_128): square the one-step map per bit of ``steps``;
-    # the increment enters linearly, so C is computed for an increment of 1.
-    multiplier, offset = 1, 0
-    base_mult, base_add = MULTIPLIER, 1
-    while steps:
-        if steps & 1:
-            multiplier = (multiplier * base_mult) & _MASK128
-            offset = (offset * base_mult + base_add) & _MASK128
-        base_add = (base_add * (base_mult + 1)) & _MASK128
-        base_mult = (base_mult * base_mult) & _MASK128
-        steps >>= 1
-    parts = (multiplier >> 64, multiplier & _MASK64, offset >> 64, offset & _MASK64)
-    return np.array(parts, dtype=np.uint64)
 
 
 class Streams:
@@ -120,9 +98,9 @@ class Streams:
 
     def advance(self, steps: int) -> None:
         """Skip ``steps`` draws of every row at the cost of one (``PCG64.advance``)."""
-        from .pcg import advance_rows
+        from .pcg import advance_rows, jump
 
-        advance_rows(self._states, _jump(_whole("steps", steps)))
+        advance_rows(self._states, jump(_whole("steps", steps)))
 
     def select(self, rows: npt.ArrayLike) -> Streams:
         """A copy holding only ``rows`` (a boolean mask or positions), at their current draw."""
