@@ -22,6 +22,20 @@ POPULATION = load_scenario("population")
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "psa"
 
 
+def test_outcomes_come_back_in_recipient_order_however_the_cohort_is_split():
+    """Chunks of 5 on two processes, or on the per-case engine here, give each recipient's
+    outcomes in its own row: the same array."""
+    one = cohort_outcomes(POPULATION, 23, 7, workers=1)
+    assert one.shape == (23, 2, len(OUTCOMES))
+    found: list[np.ndarray] = []
+    simulate_cohort(POPULATION, 23, 7, workers=2, chunk_size=5, outcomes=found.append)
+    assert [len(part) for part in found] == [5, 5, 5, 5, 3]
+    assert np.array_equal(np.concatenate(found), one)
+    found.clear()
+    simulate_cohort(POPULATION, 23, 7, workers=1, engine="case", outcomes=found.append)
+    assert np.array_equal(np.concatenate(found), one)
+
+
 def test_outcomes_from_the_records_are_the_cohort_summary_rates():
     """Each outcome read from the records is the rate the cohort's summary gives."""
     summary = simulate_cohort(POPULATION, 12, 7, workers=1)
