@@ -189,7 +189,8 @@ def _api(registry: Registry, *, secured: bool) -> APIRouter:
 
     @api.get("/health", tags=["service"], operation_id="getHealth")
     def health() -> dict[str, Any]:
-        """The service answers and its database is reachable."""
+        """The service answers and its database is reachable: the stored sessions (procedure
+        and course sessions alike), those held in memory and their estimated bytes."""
         sessions, cached = registry.store.count(), registry.cached_count()
         memory = registry.cached_bytes()
         return {"status": "ok", "sessions": sessions, "cached": cached, "cached_bytes": memory}
