@@ -100,7 +100,7 @@ class _Section:
                 out[field] = draws.values(value, u[:, column], span, integer=integer)
         return out, codes
 
-    def positions(
+    def table_positions(
         self, values: dict[str, Any], codes: dict[str, np.ndarray], field: str, table: Any
     ) -> np.ndarray:
         """Field ``field``'s values (of ``drawn``) as positions in ``table`` (0 for a name it
@@ -232,7 +232,7 @@ class Sections:
 
         digest = prep["digest_ieq"]
         if digest is None:
-            solution = self.donor.positions(
+            solution = self.donor.table_positions(
                 donor_values, donor_codes, "preservation_solution", isolation.SOLUTIONS
             )  # unknown: position 0, no effect
             digest = self._modelled_digest(seed, index, prefix, donor_values, solution, timings)
@@ -265,7 +265,9 @@ class Sections:
             induction_agent=agent,
             track_sealant=_full(care["track_sealant"], n, object),
             sealant=_full(
-                self.treatment.positions(care, care_codes, "track_sealant", SEALANTS), n, np.int64
+                self.treatment.table_positions(care, care_codes, "track_sealant", SEALANTS),
+                n,
+                np.int64,
             ),
         )
 
