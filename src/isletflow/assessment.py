@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +23,16 @@ from .protocol import Protocol
 from .recipient import RecipientProfile
 from .record import CaseRecord
 
-__all__ = ["Assessment", "Engrafted", "GraftTraits", "assess", "engrafted", "measures"]
+__all__ = [
+    "MEASURES",
+    "Assessment",
+    "Engrafted",
+    "GraftTraits",
+    "Measured",
+    "assess",
+    "engrafted",
+    "measures",
+]
 
 _YEAR = timedelta(days=365.25)
 
@@ -69,16 +78,20 @@ def engrafted(record: CaseRecord) -> Engrafted | None:
     return Engrafted(at, dose, prep.viability_percent, clotted)
 
 
-MEASURES = (
-    "insulin_independent",
-    "c_peptide_stimulated_ng_per_ml",
-    "insulin_units_per_kg_per_day",
-    "hba1c_percent",
-    "severe_hypoglycaemia_events",
-    "igls",
-)
-"""What an assessment measures and grades: the fields an ``Assessment``, the course's
-``Assessed`` event and a course record's assessment share."""
+class Measured(BaseModel):
+    """What an assessment measures and grades: the fields an ``Assessment``, the course's
+    ``Assessed`` event and a course record's ``AssessmentRecord`` share, declared once."""
+
+    insulin_independent: bool
+    c_peptide_stimulated_ng_per_ml: float = Field(ge=0)
+    insulin_units_per_kg_per_day: float = Field(ge=0)
+    hba1c_percent: float = Field(gt=0)
+    severe_hypoglycaemia_events: int = Field(ge=0)
+    igls: Literal["optimal", "good", "marginal", "failure"]
+
+
+MEASURES = tuple(Measured.model_fields)
+"""The names of the ``Measured`` fields, in order."""
 
 
 def measures(source: Any) -> dict[str, Any]:
@@ -86,17 +99,12 @@ def measures(source: Any) -> dict[str, Any]:
     return {name: getattr(source, name) for name in MEASURES}
 
 
-@dataclass(frozen=True, slots=True)
-class Assessment:
+class Assessment(Measured):
     """The graft's function at ``at``: what a clinic measures, and the Igls grade."""
 
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
     at: datetime
-    insulin_independent: bool
-    c_peptide_stimulated_ng_per_ml: float
-    insulin_units_per_kg_per_day: float
-    hba1c_percent: float
-    severe_hypoglycaemia_events: int
-    igls: str
 
     def data(self) -> dict[str, Any]:
         """The measured values and grade, as an action's data and a record's fields."""
@@ -138,7 +146,7 @@ def assess(
         protocol.graft_failure_c_peptide_ng_per_ml,
         p,
     )
-    return Assessment(at, **seen)
+    return Assessment(at=at, **seen)
 
 
 def measured(

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
-from .assessment import GraftTraits
+from .assessment import GraftTraits, Measured
 from .model.parameters import DEFAULT, ModelParameters
 from .models import Recipient, UtcDatetime
 from .protocol import ProtocolData
@@ -82,18 +82,14 @@ class Procedure(_Event):
 Purpose = Literal["follow_up", "one_year_after_last", "reinfusion_decision"]
 
 
-class Assessed(_Event):
-    """Graft function at a due moment: ``purpose`` says which (and ``year`` which year)."""
-
+class _Assessing(_Event):
     kind: Literal["assessed"] = "assessed"
     purpose: Purpose
     year: int
-    insulin_independent: bool
-    c_peptide_stimulated_ng_per_ml: float
-    insulin_units_per_kg_per_day: float
-    hba1c_percent: float
-    severe_hypoglycaemia_events: int
-    igls: str
+
+
+class Assessed(Measured, _Assessing):
+    """Graft function at a due moment: ``purpose`` says which (and ``year`` which year)."""
 
 
 class Decided(_Event):

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .assessment import Engrafted, measures
+from .assessment import Engrafted, Measured, measures
 from .case import Case
 from .course import YEAR, Course
 from .course_events import Assessed, DecidedBy, Enrolled
@@ -144,16 +144,12 @@ class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
-class AssessmentRecord(_Record):
-    """Graft function at one assessment; ``year`` counts from the infusion it follows."""
-
+class _Yearly(_Record):
     year: int = Field(ge=1)
-    insulin_independent: bool
-    c_peptide_stimulated_ng_per_ml: float = Field(ge=0)
-    insulin_units_per_kg_per_day: float = Field(ge=0)
-    hba1c_percent: float = Field(gt=0)
-    severe_hypoglycaemia_events: int = Field(ge=0)
-    igls: Literal["optimal", "good", "marginal", "failure"]
+
+
+class AssessmentRecord(Measured, _Yearly):
+    """Graft function at one assessment; ``year`` counts from the infusion it follows."""
 
 
 class ProcedureRecord(_Record):
