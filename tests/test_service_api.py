@@ -518,6 +518,7 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
         "/api/v1/courses/{course_id}/score",
         "/api/v1/courses/{course_id}/debrief",
         "/api/v1/courses/{course_id}/debrief.txt",
+        "/api/v1/courses/{course_id}/timeline",
         "/api/v1/health",
     }
     act_doc = paths["/api/v1/sessions/{session_id}/act"]["post"]

@@ -18,6 +18,7 @@ from isletflow.course_events import Decided
 from isletflow.scenario import Scenario
 from isletflow.service import create_app
 from isletflow.service.courses import CourseHeader, StoredCourse
+from isletflow.timeline import events_to_python
 from isletflow.training import moves_of, walk
 from isletflow.training.course_session import CourseSession
 
@@ -266,6 +267,50 @@ def test_an_assessment_withholds_the_debrief_until_the_course_ends(client: TestC
     assert client.get(f"{COURSES}/{view['id']}/debrief").status_code == 200
 
 
+def test_the_course_timeline_is_the_courses_events_and_each_procedures(
+    client: TestClient,
+) -> None:
+    """At the first decision: the course's events so far and the one procedure's, event for
+    event the Python session's, each said in words; after the decision, the decided event."""
+    view = client.post(COURSES, json={"scenario": "standard"}).json()
+    local = CourseSession.from_scenario("standard")
+    view = _play(client, view, local, stop_at=0)
+    assert view["stage"] == "decision" == local.stage
+    found = client.get(f"{COURSES}/{view['id']}/timeline")
+    assert found.status_code == 200, found.text
+    timeline = found.json()
+    assert timeline["version"] == view["version"]
+    assert [e["kind"] for e in timeline["course"]] == [e.kind for e in local.course.timeline]
+    assert timeline["course"][0]["kind"] == "enrolled"
+    assert "assessed" in {e["kind"] for e in timeline["course"]}
+    (played,) = timeline["procedures"]
+    assert played["donor"] == 1
+    assert played["events"] == events_to_python(local.procedures[0].case.timeline)
+    assert len(played["said"]) == len(played["events"])
+    assert played["said"][0]["label"]
+    decided = _post(
+        client, f"{view['id']}/decide", {"reinfuse": True, "expected_version": view["version"]}
+    )
+    after = client.get(f"{COURSES}/{view['id']}/timeline").json()
+    assert after["version"] == decided["session"]["version"] > timeline["version"]
+    assert after["course"][-1]["kind"] == "decided"
+    assert after["course"][-1]["reinfuse"] is True
+
+
+def test_an_assessment_gives_the_course_timeline_once_the_course_ends(client: TestClient) -> None:
+    """A decision's event names the rule's verdict, so an assessment's timeline waits for the
+    end (a 422 naming the mode), as its debrief does."""
+    view = client.post(COURSES, json={"scenario": "standard", "mode": "assessment"}).json()
+    early = client.get(f"{COURSES}/{view['id']}/timeline")
+    assert early.status_code == 422
+    assert early.json()["problems"][0]["location"] == "mode"
+    view = _play(client, view, CourseSession.from_scenario("standard", mode="assessment"))
+    assert view["stage"] == "ended"
+    ended = client.get(f"{COURSES}/{view['id']}/timeline").json()
+    assert ended["course"][-1]["kind"] == "ended"
+    assert [p["donor"] for p in ended["procedures"]] == [1, 2]
+
+
 def test_the_course_routes_are_typed_in_the_openapi_document(client: TestClient) -> None:
     """The course act body is the procedure's, one schema per action; the decision's body and
     every answer are named models; a stale change documents the course's 409."""
@@ -285,7 +330,7 @@ def test_the_course_routes_are_typed_in_the_openapi_document(client: TestClient)
     assert {"200", "404", "409", "410", "422"} <= set(decide["responses"])
     view = models["CourseSessionView"]["properties"]
     assert {"stage", "procedure", "decision", "assessments", "version"} <= set(view)
-    assert document["info"]["version"] == "1.1.0"
+    assert document["info"]["version"] == "1.2.0"
 
 
 def _stored_play(course: StoredCourse, choices: list[bool], cut: int) -> tuple[str, int]:

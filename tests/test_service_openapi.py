@@ -48,6 +48,7 @@ OPERATIONS = {
     ("get", "/api/v1/courses/{course_id}/score"): "getCourseScore",
     ("get", "/api/v1/courses/{course_id}/debrief"): "getCourseDebrief",
     ("get", "/api/v1/courses/{course_id}/debrief.txt"): "getCourseDebriefText",
+    ("get", "/api/v1/courses/{course_id}/timeline"): "getCourseTimeline",
 }
 """The published contract: a generated client's method names."""
 

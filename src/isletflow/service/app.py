@@ -21,11 +21,9 @@ from pydantic import BaseModel
 from .. import library
 from .. import workflow as wf
 from ..errors import InvalidInput
-from ..report import describe
-from ..timeline import Event
 from ..training.lab import CHOICES
 from ..training.rubric import Rubric
-from ..wording import Said, Words, table
+from ..wording import Words, table
 from . import apidocs, course_routes, page, problems, readouts
 from .document import API_PREFIX, API_VERSION, LOCATION, Service, explicit_operation_id, links
 from .middleware import (
@@ -53,6 +51,7 @@ from .schemas import (
     ScenarioView,
     SessionView,
     TimelineResponse,
+    said,
 )
 from .sessions import Session, SessionHeader, requested_scenario
 from .store import SessionStore, shown_url
@@ -309,10 +308,10 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
     def timeline(session_id: str) -> TimelineResponse:
         """Every event, in order, as JSON (the case's timeline format), and each as a trainee
         reads it (``said``: actions and fields in words, values with units)."""
-        version, events, said = registry.read(
-            session_id, lambda s: (s.version, s.events_json(), _said(s.case.timeline))
+        version, events, words = registry.read(
+            session_id, lambda s: (s.version, s.events_json(), said(s.case.timeline))
         )
-        return TimelineResponse(version=version, events=events, said=said)
+        return TimelineResponse(version=version, events=events, said=words)
 
     @api.get(
         "/sessions/{session_id}/timeline.txt",
@@ -324,15 +323,6 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
     def timeline_text(session_id: str) -> str:
         """The timeline as an aligned text table, ending with the outcome."""
         return registry.read(session_id, Session.timeline_text)
-
-
-def _said(events: Sequence[Event]) -> list[Said]:
-    """Each event as the debrief says it (``report.describe``, in the table's words)."""
-    return [Said(label=label, detail=detail) for label, detail in map(_described, events)]
-
-
-def _described(event: Event) -> tuple[str, str]:
-    return describe(event, words=True)
 
 
 def _bearer_doc() -> Any:

@@ -22,8 +22,10 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..errors import InvalidInput
+from ..timeline import events_to_python
 from ..training.course_debrief import CourseDebrief, CourseRubric, CourseScore, Decision
-from ..training.view import Verdict
+from ..training.view import Verdict, withholds
+from ..wording import Said
 from . import problems
 from .courses import CourseHeader, CourseSessionView, CourseStep, StoredCourse
 from .document import LOCATION, course_links
@@ -36,6 +38,7 @@ from .schemas import (
     JsonInt,
     JSONRoute,
     StartRequest,
+    said,
     strictly,
 )
 from .sessions import requested_scenario
@@ -97,6 +100,43 @@ _CHANGES: dict[int | str, dict[str, Any]] = {
     409: {"description": "Based on an old version: nothing done", "model": CourseConflict},
     **TOO_LARGE,
 }
+
+
+class ProcedureTimeline(BaseModel):
+    """One donor's procedure as played: its case's events (the case timeline's format) and
+    each as a trainee reads it."""
+
+    donor: int = Field(ge=1, description="Which donor of the course, from 1")
+    events: list[dict[str, Any]]
+    said: list[Said] = Field(description="Each event as a trainee reads it, in the same order")
+
+
+class CourseTimeline(BaseModel):
+    """The course so far: its own events (enrolled, each procedure's result, assessments,
+    decisions, the end) and every procedure's events."""
+
+    version: int
+    course: list[dict[str, Any]] = Field(description="The course's events, oldest first")
+    procedures: list[ProcedureTimeline]
+
+
+def _timeline(stored: StoredCourse) -> CourseTimeline:
+    """The course's timeline; in an assessment, only once the course has ended (422): each
+    decision's event carries the protocol's rule beside the trainee's choice."""
+    if withholds(stored.header.mode, stored.finished):
+        rule = "gives its timeline once the course has ended"
+        raise InvalidInput.single("course timeline", "mode", stored.header.mode, rule)
+    training = stored.training
+    course = [event.model_dump(mode="json") for event in training.course.timeline]
+    procedures = [
+        ProcedureTimeline(
+            donor=donor,
+            events=events_to_python(played.case.timeline),
+            said=said(played.case.timeline),
+        )
+        for donor, played in enumerate(training.procedures, start=1)
+    ]
+    return CourseTimeline(version=stored.version, course=course, procedures=procedures)
 
 
 def _json(model: BaseModel) -> Response:
@@ -215,6 +255,13 @@ def router(registry: Registry) -> APIRouter:
         )
         assert step.decision is not None
         return _json(DecideResponse(accepted=step.accepted, decision=step.decision, session=view))
+
+    @api.get("/courses/{course_id}/timeline", tags=["courses"], operation_id="getCourseTimeline")
+    def course_timeline(course_id: str) -> CourseTimeline:
+        """Every event so far, as JSON: the course's own, and each procedure's with how a
+        trainee reads it (what the procedure sessions' timeline gives, a procedure each). An
+        assessment's once it has ended (422): a decision's event names the rule's verdict."""
+        return registry.read_as(StoredCourse, course_id, _timeline)
 
     @api.get("/courses/{course_id}/score", tags=["courses"], operation_id="getCourseScore")
     def course_score(course_id: str) -> CourseScore:

@@ -26,7 +26,7 @@ __all__ = [
     "links",
 ]
 
-API_VERSION = "1.1.0"
+API_VERSION = "1.2.0"
 """The HTTP API's version (the OpenAPI document's ``info.version``): the major number changes
 when a route, an operationId or a field is removed or changes meaning, the minor one when one is
 added. The package's own version is ``info.x-package-version``."""

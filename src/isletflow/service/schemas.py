@@ -10,7 +10,7 @@ HTTP API and the Python API say the same thing with the same fields.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import Request, Response
@@ -26,6 +26,8 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .. import workflow as wf
+from ..report import describe
+from ..timeline import Event
 from ..training.rubric import Rubric
 from ..training.view import Mode, Verdict, View
 from ..wording import Said
@@ -50,6 +52,7 @@ __all__ = [
     "SessionView",
     "StartRequest",
     "TimelineResponse",
+    "said",
     "strictly",
 ]
 
@@ -268,6 +271,15 @@ class ActResponse(BaseModel):
 class AdvanceResponse(BaseModel):
     events: list[dict[str, Any]]
     session: SessionView
+
+
+def said(events: Sequence[Event]) -> list[Said]:
+    """Each event as the debrief says it (``report.describe``, in the table's words)."""
+    return [Said(label=label, detail=detail) for label, detail in map(_described, events)]
+
+
+def _described(event: Event) -> tuple[str, str]:
+    return describe(event, words=True)
 
 
 class TimelineResponse(BaseModel):
