@@ -20,7 +20,7 @@ from .. import library
 from ..duration import spoken
 from ..errors import InvalidInput
 from ..training.course_debrief import CourseRubric, assessment_text
-from ..training.course_session import CourseSession, DecisionView
+from ..training.course_session import CourseSession, DecisionView, course_title
 from ..training.rubric import Rubric
 from ..training.session import TrainingSession
 from ..training.view import Mode, View
@@ -113,7 +113,7 @@ def train_course(
         index,
         rubric=CourseRubric(procedure=rubric or Rubric()),
         mode=mode,
-        exercise=f"{own} (seed {chosen}, recipient {index})",
+        exercise=course_title(own, chosen, index),
         factor=factor,
     )
     click.echo(f"Training a course ({mode}): {session.exercise}. Type help for the commands.")

@@ -39,7 +39,12 @@ from ..scenario import Scenario
 from ..simulation import SimulationStuck
 from ..timeline import events_to_python
 from ..training.course_debrief import CourseDebrief, CourseRubric, CourseScore, Decision
-from ..training.course_session import CourseSession, CourseSessionSnapshot, CourseView
+from ..training.course_session import (
+    CourseSession,
+    CourseSessionSnapshot,
+    CourseView,
+    course_title,
+)
 from ..training.view import Mode, Verdict, withholds
 from .sessions import renamed, strict_choices, unsimulable
 
@@ -160,7 +165,7 @@ def _started(header: CourseHeader) -> CourseSession:
             header.index,
             rubric=header.rubric,
             mode=header.mode,
-            exercise=f"{title} (seed {header.seed}, recipient {header.index})",
+            exercise=course_title(title, header.seed, header.index),
         )
     except (OverflowError, SimulationStuck) as error:
         raise unsimulable(error) from None

@@ -43,7 +43,7 @@ from .exercise import Exercise
 from .session import SessionSnapshot, TrainingSession
 from .view import MODES, Mode, View
 
-__all__ = ["CourseSession", "CourseSessionSnapshot", "CourseView"]
+__all__ = ["CourseSession", "CourseSessionSnapshot", "CourseView", "course_title"]
 
 Stage = Literal["procedure", "decision", "ended"]
 
@@ -103,6 +103,12 @@ class CourseSessionSnapshot(_Frozen):
     course: CourseSnapshot
 
 
+def course_title(name: str, seed: int, index: int) -> str:
+    """How a course session is named to the trainee: the scenario's name (or the bundled file's,
+    when that may be shown), the seed and the recipient."""
+    return f"{name} (seed {seed}, recipient {index})"
+
+
 class CourseSession:
     """A trainee's course on recipient ``index`` of ``scenario`` under ``seed``."""
 
@@ -127,9 +133,7 @@ class CourseSession:
         self.index = index
         self.rubric = rubric if rubric is not None else CourseRubric()
         self.mode: Mode = mode
-        self.exercise = (
-            exercise or f"{scenario.name or 'scenario'} (seed {self.seed}, recipient {index})"
-        )
+        self.exercise = exercise or course_title(scenario.name or "scenario", self.seed, index)
         self.factor = factor
         self._sampler = PlanSampler(scenario)
         self.expert: Course = simulate_course(scenario, self.seed, index, sampler=self._sampler)
@@ -152,7 +156,7 @@ class CourseSession:
         """A course session on ``scenario`` (a ``Scenario`` or a bundled name)."""
         if isinstance(scenario, str):
             name, scenario = library.resolve(scenario)
-            exercise = f"{name} (seed {scenario.seed_for(seed)}, recipient {index})"
+            exercise = course_title(name, scenario.seed_for(seed), index)
             return cls(
                 scenario, seed, index, rubric=rubric, mode=mode, exercise=exercise, factor=factor
             )
