@@ -59,13 +59,16 @@ def positions(names: Any, table: tuple[str, ...], missing: int) -> np.ndarray:
     return where
 
 
+Coded = tuple[np.ndarray, Choice[Any]]
+"""A drawn choice: each recipient's option position, and the choice."""
+
+
 class _Section:
     """One scenario section's fields: which are random (and their column), which fixed."""
 
     def __init__(self, name: str, spec: BaseModel, integer: tuple[str, ...] = ()) -> None:
         kind = type(spec)
         self.name = name
-        self.spec = {field: getattr(spec, field) for field in kind.model_fields}
         self.fields: list[tuple[str, Any, Any, bool, int | None]] = []
         column = 0
         for field in kind.model_fields:
@@ -85,31 +88,34 @@ class _Section:
 
     def drawn(
         self, seed: int, index: np.ndarray, prefix: str = ""
-    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """``sample``, and each drawn choice's codes (positions in its options)."""
+    ) -> tuple[dict[str, Any], dict[str, Coded]]:
+        """``sample``, and each drawn choice's codes (positions in its options) with the
+        choice."""
         u = uniforms(seed, index, prefix + self.name, self.count) if self.count else None
         out: dict[str, Any] = {}
-        codes: dict[str, np.ndarray] = {}
+        codes: dict[str, Coded] = {}
         for field, value, span, integer, column in self.fields:
             if column is None or u is None:
                 out[field] = round(value) if integer and value is not None else value
             elif isinstance(value, Choice):
-                codes[field] = draws.option_codes(value, u[:, column])
-                out[field] = draws.option_table(value)[codes[field]]
+                coded = draws.option_codes(value, u[:, column])
+                codes[field] = (coded, value)
+                out[field] = draws.option_table(value)[coded]
             else:
                 out[field] = draws.values(value, u[:, column], span, integer=integer)
         return out, codes
 
+    @staticmethod
     def table_positions(
-        self, values: dict[str, Any], codes: dict[str, np.ndarray], field: str, table: Any
+        values: dict[str, Any], codes: dict[str, Coded], field: str, table: Any
     ) -> np.ndarray:
         """Field ``field``'s values (of ``drawn``) as positions in ``table`` (0 for a name it
         lacks): a drawn choice's options looked up once, then indexed by code."""
         if field not in codes:
             return positions(values[field], table, 0)
-        found: np.ndarray = positions(draws.option_table(self.spec[field]), table, 0)
-        coded: np.ndarray = found[codes[field]]
-        return coded
+        coded, choice = codes[field]
+        found: np.ndarray = positions(draws.option_table(choice), table, 0)
+        return found[coded]
 
 
 @dataclass(slots=True)
