@@ -16,7 +16,6 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel
 
 from .. import library
 from .. import workflow as wf
@@ -51,6 +50,7 @@ from .schemas import (
     ScenarioView,
     SessionView,
     TimelineResponse,
+    json_answer,
     said,
 )
 from .sessions import Session, SessionHeader, requested_scenario
@@ -261,7 +261,7 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
     )
     def read_session(session_id: str) -> Response:
         """State, allowed actions with the reasons for refusals, deadlines, the record."""
-        return _json(registry.read(session_id, Session.view))
+        return json_answer(registry.read(session_id, Session.view))
 
     @api.post(
         "/sessions/{session_id}/act",
@@ -288,7 +288,7 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
             events=step.events,
             session=view,
         )
-        return _json(answer)
+        return json_answer(answer)
 
     @api.post(
         "/sessions/{session_id}/advance",
@@ -302,7 +302,7 @@ def _sessions(api: APIRouter, registry: Registry) -> None:
         step, view = registry.change(
             session_id, body.expected_version, lambda s: s.advance(body.by)
         )
-        return _json(AdvanceResponse(events=step.events, session=view))
+        return json_answer(AdvanceResponse(events=step.events, session=view))
 
     @api.get("/sessions/{session_id}/timeline", tags=["sessions"], operation_id="getTimeline")
     def timeline(session_id: str) -> TimelineResponse:
@@ -329,12 +329,6 @@ def _bearer_doc() -> Any:
     from fastapi import Depends
 
     return Depends(HTTPBearer(auto_error=False, description="ISLETFLOW_TOKEN, when set"))
-
-
-def _json(model: BaseModel) -> Response:
-    # The hot routes write their (already validated) answer themselves; the route's
-    # response_model still documents it, without FastAPI validating it a second time.
-    return Response(model.model_dump_json(), media_type="application/json")
 
 
 @functools.cache

@@ -38,6 +38,7 @@ from .schemas import (
     JsonInt,
     JSONRoute,
     StartRequest,
+    json_answer,
     said,
     strictly,
 )
@@ -139,10 +140,6 @@ def _timeline(stored: StoredCourse) -> CourseTimeline:
     return CourseTimeline(version=stored.version, course=course, procedures=procedures)
 
 
-def _json(model: BaseModel) -> Response:
-    return Response(model.model_dump_json(), media_type="application/json")
-
-
 def router(registry: Registry) -> APIRouter:
     """The course routes over ``registry``'s sessions."""
     api = APIRouter(route_class=JSONRoute)
@@ -184,7 +181,7 @@ def router(registry: Registry) -> APIRouter:
     def read_course(course_id: str) -> Response:
         """The stage (procedure, decision or ended), the procedure being played with its allowed
         actions, the decision waiting with the graft's assessment, the assessments so far."""
-        return _json(read(course_id))
+        return json_answer(read(course_id))
 
     @api.post(
         "/courses/{course_id}/act",
@@ -206,7 +203,7 @@ def router(registry: Registry) -> APIRouter:
             )
         except InvalidInput as error:
             raise problems.in_body(error, body.action) from None
-        return _json(
+        return json_answer(
             CourseActResponse(
                 accepted=step.accepted,
                 action=step.action,
@@ -233,7 +230,7 @@ def router(registry: Registry) -> APIRouter:
             lambda c: c.advance(body.by),
             StoredCourse.view,
         )
-        return _json(CourseAdvanceResponse(events=step.added, session=view))
+        return json_answer(CourseAdvanceResponse(events=step.added, session=view))
 
     @api.post(
         "/courses/{course_id}/decide",
@@ -254,7 +251,9 @@ def router(registry: Registry) -> APIRouter:
             StoredCourse.view,
         )
         assert step.decision is not None
-        return _json(DecideResponse(accepted=step.accepted, decision=step.decision, session=view))
+        return json_answer(
+            DecideResponse(accepted=step.accepted, decision=step.decision, session=view)
+        )
 
     @api.get("/courses/{course_id}/timeline", tags=["courses"], operation_id="getCourseTimeline")
     def course_timeline(course_id: str) -> CourseTimeline:

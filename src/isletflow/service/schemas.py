@@ -52,6 +52,7 @@ __all__ = [
     "SessionView",
     "StartRequest",
     "TimelineResponse",
+    "json_answer",
     "said",
     "strictly",
 ]
@@ -271,6 +272,13 @@ class ActResponse(BaseModel):
 class AdvanceResponse(BaseModel):
     events: list[dict[str, Any]]
     session: SessionView
+
+
+def json_answer(model: BaseModel) -> Response:
+    """``model`` as a route's JSON answer. The hot routes write their (already validated)
+    answer themselves; the route's response_model still documents it, without FastAPI
+    validating it a second time."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 def said(events: Sequence[Event]) -> list[Said]:
