@@ -107,18 +107,6 @@ def test_draws_go_on_where_they_stopped() -> None:
     assert streams.state(3) == generator.state["state"]
 
 
-def test_a_selection_continues_its_rows() -> None:
-    """``select`` keeps the chosen rows at their current draw; the others are not moved."""
-    index = np.arange(10)
-    streams = Streams.open(3, index, "donor")
-    streams.random(2)
-    mask = index % 3 == 0
-    chosen = streams.select(mask)
-    assert len(chosen) == 4
-    assert np.array_equal(chosen.random(3), _reference(3, [0, 3, 6, 9], "donor", 3, start=2))
-    assert np.array_equal(streams.select([1]).random(1), _reference(3, [1], "donor", 1, start=2))
-
-
 @pytest.mark.parametrize(
     ("call", "field"),
     [

@@ -4,7 +4,7 @@
 ``sampling.stream(seed, i, name)`` gives for its first ``count`` calls of ``random()``: so
 recipient I of seed S draws the same values in a vectorised chunk as alone, however the chunk is
 cut. ``Streams`` holds the generator states of a chunk, so draws can go on where they stopped
-(``random``, ``advance``) for all rows or a subset (``select``).
+(``random``, ``advance``) for all rows or some (``take``).
 
 How: ``sampling.stream`` is ``Generator(PCG64(SeedSequence([seed, index, key(name)])))``.
 ``vector.pcg`` recomputes each stage of that for one row at a time, compiled, over a
@@ -101,10 +101,6 @@ class Streams:
         from .pcg import advance_rows, jump
 
         advance_rows(self._states, jump(_whole("steps", steps)))
-
-    def select(self, rows: npt.ArrayLike) -> Streams:
-        """A copy holding only ``rows`` (a boolean mask or positions), at their current draw."""
-        return Streams(self._states[np.asarray(rows)])
 
     def take(self, rows: npt.ArrayLike, count: int) -> npt.NDArray[np.float64]:
         """The next ``count`` doubles of the rows at ``rows`` (positions) only, ``(len(rows),
