@@ -197,12 +197,16 @@ class _Job:
     records: bool
     outcomes: bool
 
-    def run(self, begin: int, end: int, executor: Executor | None = None) -> Any:
-        """The chunk run here (a ``ChunkResult``), or submitted to ``executor`` (a future)."""
-        args = (self.text, self.seed, begin, end, self.records, self.engine)
-        if executor is None:
-            return run_chunk(*args, outcomes=self.outcomes)
-        return executor.submit(run_chunk, *args, outcomes=self.outcomes)
+    def run(self, begin: int, end: int) -> ChunkResult:
+        """The chunk ``begin`` … ``end - 1``, run here."""
+        return run_chunk(*self._args(begin, end), outcomes=self.outcomes)
+
+    def submit(self, executor: Executor, begin: int, end: int) -> Future[ChunkResult]:
+        """The chunk ``begin`` … ``end - 1``, handed to ``executor``."""
+        return executor.submit(run_chunk, *self._args(begin, end), outcomes=self.outcomes)
+
+    def _args(self, begin: int, end: int) -> tuple[str, int, int, int, bool, str]:
+        return (self.text, self.seed, begin, end, self.records, self.engine)
 
 
 @dataclass(slots=True)
@@ -235,7 +239,7 @@ def _spread(
     limit = count * 3
     while next_write < len(chunks):
         while next_chunk < len(chunks) and len(pending) + len(done) < limit:
-            pending[job.run(*chunks[next_chunk], executor)] = next_chunk
+            pending[job.submit(executor, *chunks[next_chunk])] = next_chunk
             next_chunk += 1
         finished, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in finished:
