@@ -88,6 +88,7 @@ def course_links(view: str) -> dict[str, Any]:
         "AdvanceCourseClock": {"operationId": "advanceCourseClock", **changed},
         "DecideReinfusion": {"operationId": "decideReinfusion", **changed},
         "GetCourseScore": {"operationId": "getCourseScore", "parameters": course_id},
+        "GetCourseTimeline": {"operationId": "getCourseTimeline", "parameters": course_id},
     }
 
 
